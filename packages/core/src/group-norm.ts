@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Arguments of the one normalisation op every evdm block uses:
+ * `y = act(((GN(x) · gamma + beta) · (1 + scale)) + shift)`.
+ * - MCVD adaptive norm: non-affine GN, `scale`/`shift` from the time embedding, activation 'silu'.
+ * - Attention / output head: affine GN (`gamma`, `beta`), no modulation.
+ * - BRP (paper Eq. 8-9): non-affine GN, `(1 + e1)`, `+ e2`, no activation.
+ */
+export interface GroupNormArgs {
+  /** NHWC `[B, H, W, C]`, or `[B, T, H, W, C]` for joint statistics over frames (torch 5-D semantics). */
+  x: tf.Tensor;
+  groups: number;
+  eps: number;
+  gamma?: tf.Tensor1D;
+  beta?: tf.Tensor1D;
+  /** `[B, C]`: multiplies by `(1 + scale)`. */
+  scale?: tf.Tensor2D;
+  /** `[B, C]`: added after the scale. */
+  shift?: tf.Tensor2D;
+  activation?: 'none' | 'silu';
+}
+
+export type GroupNormImplementation = (args: GroupNormArgs) => tf.Tensor;
+
+let implementation: GroupNormImplementation | null = null;
+
+/**
+ * Replaces the composed-tfjs GroupNorm by a faster one (e.g. the fused native kernel of
+ * `@evdm/backend-native`); `null` restores the default. The replacement must compute the same
+ * function and be differentiable in every tensor argument.
+ */
+export function setGroupNormImplementation(impl: GroupNormImplementation | null): void {
+  implementation = impl;
+}
+
+export function getGroupNormImplementation(): 'default' | 'custom' {
+  return implementation ? 'custom' : 'default';
+}
+
+/** MCVD's group-count rule (SPEC §4.2): `min(C/4, 32)`, decremented until it divides C. */
+export function mcvdGroupCount(channels: number): number {
+  if (!Number.isInteger(channels) || channels < 1) {
+    throw new Error(`GroupNorm channel count must be a positive integer, got ${channels}`);
+  }
+  let g = Math.min(Math.floor(channels / 4), 32);
+  if (g < 1) g = 1;
+  while (channels % g !== 0) g--;
+  return g;
+}
+
+export function validateGroupNorm(args: GroupNormArgs): void {
+  const { x, groups, eps } = args;
+  if (x.rank !== 4 && x.rank !== 5) {
+    throw new Error(`groupNorm: x must be NHWC [B,H,W,C] or [B,T,H,W,C], got shape [${x.shape}]`);
+  }
+  const c = x.shape[x.rank - 1];
+  if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
+    throw new Error(`groupNorm: groups (${groups}) must be a positive integer dividing the ${c} channels`);
+  }
+  if (!(eps > 0)) throw new Error(`groupNorm: eps must be > 0, got ${eps}`);
+  for (const [key, t] of [['gamma', args.gamma], ['beta', args.beta]] as const) {
+    if (t && (t.rank !== 1 || t.shape[0] !== c)) {
+      throw new Error(`groupNorm: ${key} must have shape [${c}], got [${t.shape}]`);
+    }
+  }
+  for (const [key, t] of [['scale', args.scale], ['shift', args.shift]] as const) {
+    if (t && (t.rank !== 2 || t.shape[0] !== x.shape[0] || t.shape[1] !== c)) {
+      throw new Error(`groupNorm: ${key} must have shape [${x.shape[0]}, ${c}], got [${t.shape}]`);
+    }
+  }
+}
+
+/** The reference composition from tfjs ops (biased variance, eps inside the sqrt). */
+export function groupNormComposed(args: GroupNormArgs): tf.Tensor {
+  return tf.tidy(() => {
+    const { x, groups, eps } = args;
+    const shape = x.shape;
+    const b = shape[0];
+    const c = shape[shape.length - 1];
+    const spatial = shape.slice(1, -1).reduce((a, v) => a * v, 1);
+    const xg = tf.reshape(x, [b, spatial, groups, c / groups]);
+    const { mean, variance } = tf.moments(xg, [1, 3], true);
+    let y: tf.Tensor = tf.reshape(tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, eps))), shape);
+    if (args.gamma) y = tf.mul(y, args.gamma);
+    if (args.beta) y = tf.add(y, args.beta);
+    const bcast = [b, ...shape.slice(1, -1).map(() => 1), c];
+    if (args.scale) y = tf.mul(y, tf.reshape(tf.add(args.scale, 1), bcast));
+    if (args.shift) y = tf.add(y, tf.reshape(args.shift, bcast));
+    if (args.activation === 'silu') y = tf.mul(y, tf.sigmoid(y));
+    return y;
+  });
+}
+
+/** GroupNorm with optional affine, time modulation and SiLU; see {@link GroupNormArgs}. */
+export function groupNorm(args: GroupNormArgs): tf.Tensor {
+  validateGroupNorm(args);
+  return (implementation ?? groupNormComposed)(args);
+}

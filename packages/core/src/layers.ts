@@ -1,0 +1,2 @@
+export { ModuleLayer } from './layers-adapter';
+export type { ModuleLayerArgs } from './layers-adapter';
