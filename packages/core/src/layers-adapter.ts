@@ -36,7 +36,7 @@ export abstract class ModuleLayer extends tfl.layers.Layer {
   override build(_inputShape: tfl.Shape | tfl.Shape[]): void {
     const rng = new Rng(this.seed);
     for (const spec of this.moduleSpecs()) {
-      const v = this.addWeight(spec.name, spec.shape, 'float32', tfl.initializers.zeros(), undefined, true);
+      const v = this.addWeight(spec.name, spec.shape, 'float32', tfl.initializers.zeros(), undefined, spec.trainable ?? true);
       const init = tf.tensor(initialValues(spec, rng), spec.shape);
       v.write(init);
       init.dispose();

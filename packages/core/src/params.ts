@@ -14,6 +14,8 @@ export interface ParamSpec {
   name: string;
   shape: number[];
   init: Initializer;
+  /** false for saved-but-not-trained buffers (e.g. FAVOR+ random features). Default true. */
+  trainable?: boolean;
 }
 
 /** Gives a module its weights by name: variables, EMA copies, or tfjs-layers LayerVariables. */
@@ -77,7 +79,7 @@ export class ParamStore {
     // (two stores with the same specs, e.g. a model and its EMA, must coexist).
     for (const s of specs) {
       const init = tf.tensor(initialValues(s, r), s.shape, 'float32');
-      this.vars.set(s.name, tf.variable(init, true));
+      this.vars.set(s.name, tf.variable(init, s.trainable ?? true));
       init.dispose();
     }
   }
@@ -95,6 +97,11 @@ export class ParamStore {
 
   variableList(): tf.Variable[] {
     return [...this.vars.values()];
+  }
+
+  /** The variables an optimiser should update (specs without `trainable: false`). */
+  trainableVariables(): tf.Variable[] {
+    return this.specs.filter((s) => s.trainable ?? true).map((s) => this.vars.get(s.name)!);
   }
 
   count(): number {

@@ -56,3 +56,14 @@ describe('ParamStore', () => {
     expect(Math.max(...Array.from(w).map(Math.abs))).toBeLessThan(1e-4);
   });
 });
+
+describe('ParamStore trainable flags', () => {
+  beforeAll(useCpu);
+  it('keeps non-trainable buffers out of trainableVariables()', () => {
+    const s = new ParamStore([...specs, { name: 'blk/features', shape: [4, 2], init: { kind: 'ones' }, trainable: false }], 1);
+    expect(s.variableList().length).toBe(4);
+    expect(s.trainableVariables().length).toBe(3);
+    expect(s.variables()['blk/features'].trainable).toBe(false);
+    s.dispose();
+  });
+});
