@@ -1,1 +1,13 @@
-export const PACKAGE_READY = false; // scaffold: replaced by the package's real exports
+export { DenoisingUNet } from './models/unet';
+export type { UNetModule, UNetContext, ModuleGroup } from './models/unet';
+export { resolveNetworkConfig, inputChannels, outputChannels, condChannels, DEFAULT_BRP } from './models/config';
+export type { NetworkConfig, NetworkConfigInput, BrpOptions, AttentionOptions, AttentionMode } from './models/config';
+export { DATASET_PRESETS, TABLE8_VARIANTS, modelConfig } from './models/presets';
+export type { DatasetName, ModelName, DatasetPreset } from './models/presets';
+export { timestepEmbedding } from './models/timestep-embedding';
+export { profileNetwork } from './profile/profiler';
+export type { NetworkProfile, LevelProfile } from './profile/profiler';
+export { reproduceTable, reproduceTable1, reproduceTable2, reproduceTable8, formatRows } from './profile/reproduce';
+export type { ReproductionRow } from './profile/reproduce';
+export { TABLE1, TABLE2, TABLE8 } from './profile/paper-numbers';
+export { VERSION } from './version';

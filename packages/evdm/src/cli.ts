@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerProfile } from './commands/profile';
+import { registerReproduce } from './commands/reproduce';
+import { VERSION } from './version';
+
+const program = new Command();
+program
+  .name('evdm')
+  .description('Efficiency-optimized Video Diffusion Models on TensorFlow.js')
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerReproduce(program);
+registerProfile(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    process.exit(err.exitCode);
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  console.error(`evdm: error: ${msg}`);
+  if (process.env.EVDM_DEBUG) console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,267 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  conv2dMacs,
+  groupNorm,
+  groupNormFlops,
+  mcvdGroupCount,
+  type FlopEntry,
+  type ParamReader,
+  type ParamSpec,
+} from '@evdm/core';
+import { BottleneckResidualPathway, McvdResBlock } from '@evdm/layers-brp';
+import { SpatialSelfAttention } from '@evdm/attention-mixed';
+import { condChannels, inputChannels, outputChannels, resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from './config';
+import { timestepEmbedding } from './timestep-embedding';
+
+/** Where a module's cost is reported (Table 1 rows): residual blocks, attention, or neither. */
+export type ModuleGroup = 'block' | 'attention' | 'stem' | 'temb';
+
+interface ResidualBlock {
+  paramSpecs(): ParamSpec[];
+  flops(batch: number, height: number, width: number): FlopEntry[];
+  apply(read: ParamReader, x: tf.Tensor4D, ctx: { temb: tf.Tensor2D; cond?: tf.Tensor4D; training?: boolean; seed?: number }): tf.Tensor4D;
+}
+
+/** One module of the U-Net in execution order, with its U-Net stage (1-based level) and input size. */
+export interface UNetModule {
+  name: string;
+  group: ModuleGroup;
+  /** MCVD "stage" level (1..levels); null for the time MLP. */
+  level: number | null;
+  /** Input resolution. */
+  resolution: number;
+  specs: ParamSpec[];
+  flops(batch: number): FlopEntry[];
+}
+
+export interface UNetContext {
+  training?: boolean;
+  /** Base seed of dropout and FAVOR+ feature redraws in this call. */
+  seed?: number;
+  /** Optimiser step (FAVOR+ 'every-n' redraw policy). */
+  step?: number;
+}
+
+type BlockStep =
+  | { kind: 'block'; block: ResidualBlock; pop: boolean; push: boolean; index: number }
+  | { kind: 'attention'; attn: SpatialSelfAttention; push: boolean; index: number };
+
+/**
+ * The denoising U-Net of MCVD (SPEC §3) with either MCVD residual blocks or EVDM's Bottleneck
+ * Residual Pathways (EVDM-RECONSTRUCTION §1-2), and plain / FAVOR+ / gated attention.
+ * `apply(read, xt, t, cond)` predicts ε for the current frames; NHWC, frames stacked in channels.
+ */
+export class DenoisingUNet {
+  readonly config: NetworkConfig;
+  readonly modules: UNetModule[] = [];
+  private readonly steps: BlockStep[] = [];
+  private readonly tembWidth: number;
+
+  constructor(input: NetworkConfigInput | NetworkConfig) {
+    const cfg = resolveNetworkConfig(input as NetworkConfigInput);
+    this.config = cfg;
+    const ngf = cfg.baseChannels;
+    const T = 4 * ngf;
+    this.tembWidth = T;
+    const levels = cfg.channelMult.length;
+    const width = (i: number) => ngf * cfg.channelMult[i];
+
+    this.modules.push(denseModule('temb/dense0', ngf, T, null));
+    this.modules.push(denseModule('temb/dense1', T, T, null));
+    this.modules.push(convModule('conv_in', inputChannels(cfg), ngf, 3, 1, cfg.imageSize, 'stem'));
+
+    const skips: number[] = [ngf];
+    let res = cfg.imageSize;
+    let ch = ngf;
+    let index = 0;
+    const addBlock = (name: string, cin: number, cout: number, level: number, resample: 'none' | 'up' | 'down', pop: boolean, push: boolean) => {
+      const block = this.makeBlock(name, cin, cout, resample);
+      const r = res;
+      this.modules.push({ name, group: 'block', level, resolution: r, specs: block.paramSpecs(), flops: (b) => block.flops(b, r, r) });
+      this.steps.push({ kind: 'block', block, pop, push, index: index++ });
+    };
+    const addAttention = (name: string, c: number, level: number, push: boolean) => {
+      const attn = new SpatialSelfAttention({
+        name,
+        channels: c,
+        headChannels: cfg.headChannels,
+        mode: cfg.attention.mode,
+        lambda: cfg.attention.lambda,
+        features: cfg.attention.features,
+      });
+      const r = res;
+      this.modules.push({ name, group: 'attention', level, resolution: r, specs: attn.paramSpecs(), flops: (b) => attn.flops(b, r, r) });
+      this.steps.push({ kind: 'attention', attn, push, index: index++ });
+    };
+
+    for (let i = 0; i < levels; i++) {
+      const hasAttn = cfg.attnResolutions.includes(res);
+      for (let j = 0; j < cfg.numResBlocks; j++) {
+        addBlock(`down.${i}.block.${j}`, ch, width(i), i + 1, 'none', false, !hasAttn);
+        ch = width(i);
+        if (hasAttn) addAttention(`down.${i}.attn.${j}`, ch, i + 1, true);
+        skips.push(ch);
+      }
+      if (i < levels - 1) {
+        addBlock(`down.${i}.downsample`, ch, ch, i + 1, 'down', false, true);
+        skips.push(ch);
+        res /= 2;
+      }
+    }
+    addBlock('mid.block.0', ch, ch, levels, 'none', false, false);
+    addAttention('mid.attn', ch, levels, false);
+    addBlock('mid.block.1', ch, ch, levels, 'none', false, false);
+    for (let i = levels - 1; i >= 0; i--) {
+      const hasAttn = cfg.attnResolutions.includes(res);
+      for (let j = 0; j < cfg.numResBlocks + 1; j++) {
+        const skip = skips.pop()!;
+        addBlock(`up.${i}.block.${j}`, ch + skip, width(i), i + 1, 'none', true, false);
+        ch = width(i);
+      }
+      if (hasAttn) addAttention(`up.${i}.attn`, ch, i + 1, false);
+      if (i > 0) {
+        addBlock(`up.${i}.upsample`, ch, ch, i + 1, 'up', false, false);
+        res *= 2;
+      }
+    }
+    if (skips.length !== 0) throw new Error(`internal: ${skips.length} skip tensors left`);
+    this.modules.push({
+      name: 'out/norm',
+      group: 'stem',
+      level: 1,
+      resolution: cfg.imageSize,
+      specs: [
+        { name: 'out/norm/gamma', shape: [ngf], init: { kind: 'ones' } },
+        { name: 'out/norm/beta', shape: [ngf], init: { kind: 'zeros' } },
+      ],
+      flops: (b) => [{ name: 'out/norm', kind: 'norm', flops: groupNormFlops(b * cfg.imageSize ** 2 * ngf, true) }],
+    });
+    this.modules.push(convModule('conv_out', ngf, outputChannels(cfg), 3, 1e-10, cfg.imageSize, 'stem'));
+  }
+
+  private makeBlock(name: string, cin: number, cout: number, resample: 'none' | 'up' | 'down'): ResidualBlock {
+    const cfg = this.config;
+    if (cfg.arch === 'mcvd') {
+      return new McvdResBlock({
+        name,
+        inChannels: cin,
+        outChannels: cout,
+        tembChannels: this.tembWidth,
+        resample,
+        dropout: cfg.dropout,
+        spade: cfg.spade ? { condChannels: condChannels(cfg), hiddenChannels: cfg.spade.hiddenChannels } : undefined,
+      }) as unknown as ResidualBlock;
+    }
+    const b = cfg.brp!;
+    return new BottleneckResidualPathway({
+      name,
+      inChannels: cin,
+      outChannels: cout,
+      tembChannels: this.tembWidth,
+      resample,
+      delta: b.delta,
+      temporalEnhancement: b.temporalEnhancement,
+      channelSplit: b.channelSplit,
+      shortcutGroups: b.shortcutGroups,
+      enhancementWidth: b.enhancementWidth,
+      dropout: cfg.dropout,
+    }) as unknown as ResidualBlock;
+  }
+
+  paramSpecs(): ParamSpec[] {
+    return this.modules.flatMap((m) => m.specs);
+  }
+
+  paramCount(): number {
+    return this.paramSpecs().reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  }
+
+  /** Forward FLOP entries (fvcore convention) of every module at a batch size. */
+  flops(batch: number): Array<FlopEntry & { module: string; group: ModuleGroup; level: number | null }> {
+    return this.modules.flatMap((m) => m.flops(batch).map((e) => ({ ...e, module: m.name, group: m.group, level: m.level })));
+  }
+
+  /** The timestep value the embedding sees for standard DDPM t (0 = least noisy). */
+  timestepInput(t: number[], numTimesteps = 1000): number[] {
+    return this.config.timestepConvention === 'mcvd' ? t.map((v) => numTimesteps - 1 - v) : t.slice();
+  }
+
+  /**
+   * Predicts ε for the current frames.
+   * @param xt noisy current frames `[B, H, W, C·current]`
+   * @param t standard DDPM timesteps (0-based, 0 = least noisy), one per sample
+   * @param cond past then future frames `[B, H, W, C·(past+future)]`, or null (treated as zeros)
+   */
+  apply(read: ParamReader, xt: tf.Tensor4D, t: number[], cond: tf.Tensor4D | null, ctx: UNetContext = {}): tf.Tensor4D {
+    const cfg = this.config;
+    const [b, hh, ww, c] = xt.shape;
+    if (c !== outputChannels(cfg) || hh !== cfg.imageSize || ww !== cfg.imageSize) {
+      throw new Error(`network input x_t must be [B, ${cfg.imageSize}, ${cfg.imageSize}, ${outputChannels(cfg)}], got [${xt.shape}]`);
+    }
+    if (t.length !== b) throw new Error(`need one timestep per sample: got ${t.length} for batch ${b}`);
+    const cc = condChannels(cfg);
+    if (cond && (cond.shape[0] !== b || cond.shape[1] !== hh || cond.shape[2] !== ww || cond.shape[3] !== cc)) {
+      throw new Error(`conditioning frames must be [${b}, ${hh}, ${ww}, ${cc}], got [${cond.shape}]`);
+    }
+    return tf.tidy(() => {
+      const condT = cc > 0 ? (cond ?? tf.zeros([b, hh, ww, cc])) : undefined;
+      const emb = timestepEmbedding(this.timestepInput(t), cfg.baseChannels);
+      const h1 = tf.add(tf.matMul(emb, read('temb/dense0/kernel')), read('temb/dense0/bias'));
+      const temb = tf.add(tf.matMul(tf.mul(h1, tf.sigmoid(h1)), read('temb/dense1/kernel')), read('temb/dense1/bias')) as tf.Tensor2D;
+      const input = condT && !cfg.spade ? tf.concat([xt, condT], 3) : xt;
+      let h = conv3x3(read, 'conv_in', input);
+      const skips: tf.Tensor4D[] = [h];
+      const seed = ctx.seed ?? 0;
+      for (const step of this.steps) {
+        if (step.kind === 'block') {
+          const x = step.pop ? (tf.concat([h, skips.pop()!], 3) as tf.Tensor4D) : h;
+          h = step.block.apply(read, x, { temb, cond: cfg.spade ? condT : undefined, training: ctx.training, seed: seed * 1000 + step.index });
+        } else {
+          h = step.attn.apply(read, h, { training: ctx.training, step: ctx.step, seed: seed * 1000 + step.index });
+        }
+        if (step.push) skips.push(h);
+      }
+      const g = groupNorm({
+        x: h,
+        groups: mcvdGroupCount(cfg.baseChannels),
+        eps: 1e-5,
+        gamma: read('out/norm/gamma') as tf.Tensor1D,
+        beta: read('out/norm/beta') as tf.Tensor1D,
+        activation: 'silu',
+      }) as tf.Tensor4D;
+      return conv3x3(read, 'conv_out', g);
+    });
+  }
+}
+
+function conv3x3(read: ParamReader, name: string, x: tf.Tensor4D): tf.Tensor4D {
+  return tf.add(tf.conv2d(x, read(`${name}/kernel`) as tf.Tensor4D, 1, 'same'), read(`${name}/bias`)) as tf.Tensor4D;
+}
+
+function denseModule(name: string, cin: number, cout: number, level: number | null): UNetModule {
+  return {
+    name,
+    group: 'temb',
+    level,
+    resolution: 0,
+    specs: [
+      { name: `${name}/kernel`, shape: [cin, cout], init: { kind: 'varianceScaling', scale: 1 } },
+      { name: `${name}/bias`, shape: [cout], init: { kind: 'zeros' } },
+    ],
+    flops: (b) => [{ name, kind: 'linear', flops: b * cin * cout }],
+  };
+}
+
+function convModule(name: string, cin: number, cout: number, k: number, scale: number, res: number, group: ModuleGroup): UNetModule {
+  return {
+    name,
+    group,
+    level: 1,
+    resolution: res,
+    specs: [
+      { name: `${name}/kernel`, shape: [k, k, cin, cout], init: { kind: 'varianceScaling', scale } },
+      { name: `${name}/bias`, shape: [cout], init: { kind: 'zeros' } },
+    ],
+    flops: (b) => [{ name, kind: 'conv', flops: conv2dMacs(b, res, res, cin, cout, k) }],
+  };
+}
