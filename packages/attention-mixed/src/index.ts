@@ -1,1 +1,11 @@
-export const PACKAGE_READY = false; // scaffold: replaced by the package's real exports
+export { SpatialSelfAttention } from './spatial-self-attention';
+export type { AttentionContext } from './spatial-self-attention';
+export { resolveConfig } from './config';
+export type { AttentionMode, RedrawPolicy, SpatialSelfAttentionConfig, ResolvedAttentionConfig } from './config';
+export { softmaxAttention } from './softmax-attention';
+export { favorAttention, featureMap } from './favor-attention';
+export type { FavorOptions } from './favor-attention';
+export { orthogonalRandomFeatures } from './orthogonal-features';
+export { stopGradient } from './stop-gradient';
+export { attentionFlops, fvcoreEinsumMacs } from './flops';
+export type { AttentionFlopOptions, AttentionShape, FavorCoreCount } from './flops';

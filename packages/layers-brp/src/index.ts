@@ -1,1 +1,24 @@
-export const PACKAGE_READY = false; // scaffold: replaced by the package's real exports
+/**
+ * @evdm/layers-brp: MCVD's residual block and the EVDM Bottleneck Residual Pathway family as
+ * pure tfjs-core functions of named weights (module contract of @evdm/core).
+ */
+export { McvdResBlock, resolveMcvdResBlockConfig, MCVD_RESBLOCK_EPS } from './mcvd-resblock';
+export type { McvdResBlockConfig, ResolvedMcvdResBlockConfig } from './mcvd-resblock';
+export { BottleneckResidualPathway, resolveBrpConfig, BRP_EPS, SPLIT_SHUFFLE_GROUPS } from './brp';
+export type { BrpConfig, ResolvedBrpConfig, BrpProcedurePlan } from './brp';
+export { spadeNorm, spadeSpecs, spadeFlops, SPADE_EPS } from './spade';
+export type { SpadeConfig } from './spade';
+export {
+  groupedConv1x1,
+  channelShuffle,
+  channelShufflePerm,
+  blockDiagonalKernel,
+  setGroupedConvMethod,
+  getGroupedConvMethod,
+  GROUPED_CONV_METHODS,
+} from './grouped-conv';
+export type { GroupedConvMethod } from './grouped-conv';
+export { firDownsample, firUpsample } from './fir';
+export { channelSplitPlan } from './channel-split';
+export type { ChannelSplitPlan } from './channel-split';
+export type { BlockContext, Resample } from './common';

@@ -1,0 +1,324 @@
+/**
+ * Bottleneck Residual Pathway (paper §3.2, Eq. 8-10; §3.4 SO and Split), structured as in
+ * EVDM-RECONSTRUCTION §2, which was fitted to the paper's Tables 1, 2 and 8. The paper's text and
+ * its tables disagree in places; where they do, the tables decide (each choice is marked below).
+ *
+ * Block = P(C_in → C_o) then P(C_o → C_o) (RECONSTRUCTION §2: "two stacked procedures each ending at
+ * C_o"; the literal Eq. 10 widths C_o/(2δ) give 21.75M / 319.53 GFLOPs for KTH instead of
+ * Table 8's 28.1M / 381.49), plus MCVD's shortcut, output `(x + h)/√2`.
+ *
+ * Procedure P(c → C_o), b = C_o/δ (Eq. 9, "K1 ∈ R^{1×1×C×C_o/δ}"):
+ *   1. Y = GN(X)·(1+e1) + e2, [e1,e2] = Linear(T → 2c)(SiLU(temb))          (Eq. 8; MCVD's AdaGN)
+ *      first procedure only: act, then FIR-resample Y and the block input X (as MCVD, SPEC §4.3)
+ *   2. Y_b = bottleneck 1x1 conv (c → b) of act(Y)                              (Eq. 9, act = ReLU)
+ *   3. Y_b = GN(Y_b)·(1+e1') + e2', [e1',e2'] = Linear(T → 2b)  with BRP-eh      (Eq. 9)
+ *      Y_b = affine GN(Y_b) (γ, β: 2b params, 5N FLOPs) without BRP-eh     (Table 8 rows 2-3)
+ *   4. out = concat[Conv3x3(Y_b), Conv1x1(Y_b)], each path C_o/2 wide          (Eq. 10, widths per
+ *      Table 8: C_o/2 per path, not C_o/(2δ))
+ * With Split (§3.4, Fig. 2; channel-split.ts) the bottleneck sees only part of the channels and
+ * the direct-link channels are concatenated, then the result is channel-shuffled with 2 groups
+ * (ShuffleNet v2 style) so the next split never picks a fixed subset of the same channels.
+ * With SO the shortcut 1x1 conv becomes a grouped 1x1 conv (N_g groups) + channel shuffle; an
+ * identity shortcut stays identity (RECONSTRUCTION §2, fits EVDM-L's Table 1 deltas).
+ *
+ * G_emb (the "embedding of timestep and past frames") is the U-Net's time MLP output `temb`; past
+ * frames enter through the input concat only (RECONSTRUCTION §1: any past-frame encoder would have
+ * to be parameter-free to fit the counts). Enhancement width: 'C' = Linear(T → c) (literally
+ * W_l ∈ R^{E×C}), whose two halves e1, e2 (c/2 each) are tiled twice over the c channels; fits
+ * SMMNIST/BAIR EVDM-L in Table 2. '2C' = Linear(T → 2c) fits KTH and UCF.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  conv2dMacs,
+  groupNorm,
+  groupNormFlops,
+  mcvdGroupCount,
+  paramCount,
+  type FlopEntry,
+  type ParamReader,
+  type ParamSpec,
+} from '@evdm/core';
+import { channelSplitPlan, type ChannelSplitPlan } from './channel-split';
+import {
+  checkInputs,
+  conv,
+  convSpecs,
+  denseSpecs,
+  RESAMPLE_MODES,
+  resampledSize,
+  seededDropout,
+  silu,
+  type BlockContext,
+  type Resample,
+} from './common';
+import { firDownsample, firUpsample } from './fir';
+import { channelShuffle, groupedConv1x1 } from './grouped-conv';
+import { checkDivides, checkName, checkOneOf, checkPositiveInt, checkRate } from './validate';
+
+export const BRP_EPS = 1e-5;
+/** Shuffle groups after a Split concat (ShuffleNet v2 uses 2). */
+export const SPLIT_SHUFFLE_GROUPS = 2;
+
+export interface BrpConfig {
+  /** Parameter-name prefix. */
+  name: string;
+  inChannels: number;
+  outChannels: number;
+  /** Width T of the time embedding (4·C0). */
+  tembChannels: number;
+  /** FIR resampling in the first procedure (default 'none'). */
+  resample?: Resample;
+  /** Bottleneck reduction δ: b = outChannels/δ (EVDM 4, EVDM-L 8; default 4). */
+  delta?: number;
+  /** BRP-eh: enhance the bottleneck GN with Linear(T → 2b) (default true); false = affine GN. */
+  temporalEnhancement?: boolean;
+  /** Three-path channel split inside both procedures (EVDM-L; default false). */
+  channelSplit?: boolean;
+  /** SO: groups N_g of the 1x1 shortcut conv, followed by a channel shuffle (default 1; EVDM-L 4). */
+  shortcutGroups?: number;
+  /** Enhancement Linear width per normalised width c: '2C' → 2c outputs (default), 'C' → c. */
+  enhancementWidth?: '2C' | 'C';
+  /** Dropout before the second procedure's bottleneck (default 0.1, as MCVD). */
+  dropout?: number;
+  /** Activation before the bottleneck conv: 'relu' (Eq. 9, default) or 'silu' (MCVD). */
+  activation?: 'relu' | 'silu';
+}
+
+export type ResolvedBrpConfig = Required<BrpConfig>;
+
+/** Widths of one procedure. */
+export interface BrpProcedurePlan {
+  cin: number;
+  cout: number;
+  bottleneck: number;
+  /** output width of each path (3x3 and 1x1) */
+  pathOut: number;
+  /** input channels of the bottleneck conv */
+  bottleneckIn: number;
+  /** direct-link channels (Split only, else 0) */
+  direct: number;
+  split?: ChannelSplitPlan;
+}
+
+export function resolveBrpConfig(cfg: BrpConfig): ResolvedBrpConfig {
+  if (!cfg || typeof cfg !== 'object') throw new Error('BottleneckResidualPathway: config object required');
+  const owner = `BottleneckResidualPathway(${String(cfg.name)})`;
+  const c: ResolvedBrpConfig = {
+    name: checkName(owner, cfg.name),
+    inChannels: checkPositiveInt(owner, 'inChannels', cfg.inChannels),
+    outChannels: checkPositiveInt(owner, 'outChannels', cfg.outChannels),
+    tembChannels: checkPositiveInt(owner, 'tembChannels', cfg.tembChannels),
+    resample: checkOneOf(owner, 'resample', cfg.resample ?? 'none', RESAMPLE_MODES),
+    delta: checkPositiveInt(owner, 'delta', cfg.delta ?? 4),
+    temporalEnhancement: cfg.temporalEnhancement ?? true,
+    channelSplit: cfg.channelSplit ?? false,
+    shortcutGroups: checkPositiveInt(owner, 'shortcutGroups', cfg.shortcutGroups ?? 1),
+    enhancementWidth: checkOneOf(owner, 'enhancementWidth', cfg.enhancementWidth ?? '2C', ['2C', 'C'] as const),
+    dropout: checkRate(owner, 'dropout', cfg.dropout ?? 0.1),
+    activation: checkOneOf(owner, 'activation', cfg.activation ?? 'relu', ['relu', 'silu'] as const),
+  };
+  for (const k of ['temporalEnhancement', 'channelSplit'] as const) {
+    if (typeof c[k] !== 'boolean') throw new Error(`${owner}: ${k} must be a boolean, got ${String(c[k])}`);
+  }
+  checkDivides(owner, `delta must divide outChannels`, c.delta, c.outChannels);
+  checkDivides(owner, `the two paths need an even outChannels`, 2, c.outChannels);
+  checkDivides(owner, `shortcutGroups must divide inChannels`, c.shortcutGroups, c.inChannels);
+  checkDivides(owner, `shortcutGroups must divide outChannels`, c.shortcutGroups, c.outChannels);
+  if (c.channelSplit) {
+    try {
+      channelSplitPlan(c.inChannels, c.outChannels);
+      channelSplitPlan(c.outChannels, c.outChannels);
+    } catch (e) {
+      throw new Error(`${owner}: channelSplit: ${(e as Error).message}`);
+    }
+  }
+  if (c.enhancementWidth === 'C') {
+    const b = c.outChannels / c.delta;
+    for (const [what, v] of [['inChannels', c.inChannels], ['outChannels', c.outChannels], ['the bottleneck width outChannels/delta', b]] as const) {
+      if (v % 2 !== 0) throw new Error(`${owner}: enhancementWidth 'C' splits the Linear output in halves: ${what} (${v}) must be even`);
+    }
+  }
+  return c;
+}
+
+export class BottleneckResidualPathway {
+  readonly config: ResolvedBrpConfig;
+
+  constructor(config: BrpConfig) {
+    this.config = resolveBrpConfig(config);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** MCVD's rule: 1x1 (or SO grouped) shortcut conv when widths differ or the block resamples. */
+  get hasShortcutConv(): boolean {
+    const c = this.config;
+    return c.inChannels !== c.outChannels || c.resample !== 'none';
+  }
+
+  /** Widths of the two procedures. */
+  procedurePlans(): [BrpProcedurePlan, BrpProcedurePlan] {
+    const { inChannels, outChannels, delta, channelSplit } = this.config;
+    const plan = (cin: number): BrpProcedurePlan => {
+      const bottleneck = outChannels / delta;
+      if (!channelSplit) return { cin, cout: outChannels, bottleneck, pathOut: outChannels / 2, bottleneckIn: cin, direct: 0 };
+      const split = channelSplitPlan(cin, outChannels);
+      return { cin, cout: outChannels, bottleneck, pathOut: split.pathOut, bottleneckIn: split.bottleneckIn, direct: split.direct, split };
+    };
+    return [plan(inChannels), plan(outChannels)];
+  }
+
+  private enhancementSpecs(prefix: string, width: number): ParamSpec[] {
+    const n = this.config.enhancementWidth === '2C' ? 2 * width : width;
+    return denseSpecs(prefix, this.config.tembChannels, n);
+  }
+
+  paramSpecs(): ParamSpec[] {
+    const c = this.config;
+    const specs: ParamSpec[] = [];
+    this.procedurePlans().forEach((p, i) => {
+      const pre = `${c.name}/proc${i}`;
+      // the block's last convs start at ≈0 (MCVD's Conv_1 init) so a fresh block is ≈ its shortcut
+      const lastScale = i === 1 ? 0 : 1;
+      specs.push(...this.enhancementSpecs(`${pre}/norm_in/enhance`, p.cin));
+      specs.push(...convSpecs(`${pre}/bottleneck`, 1, p.bottleneckIn, p.bottleneck));
+      if (c.temporalEnhancement) specs.push(...this.enhancementSpecs(`${pre}/norm_b/enhance`, p.bottleneck));
+      else {
+        specs.push({ name: `${pre}/norm_b/gamma`, shape: [p.bottleneck], init: { kind: 'ones' } });
+        specs.push({ name: `${pre}/norm_b/beta`, shape: [p.bottleneck], init: { kind: 'zeros' } });
+      }
+      specs.push(...convSpecs(`${pre}/path3x3`, 3, p.bottleneck, p.pathOut, lastScale));
+      specs.push(...convSpecs(`${pre}/path1x1`, 1, p.bottleneck, p.pathOut, lastScale));
+    });
+    if (this.hasShortcutConv) {
+      const g = c.shortcutGroups;
+      specs.push(
+        { name: `${c.name}/shortcut/kernel`, shape: [1, 1, c.inChannels / g, c.outChannels], init: { kind: 'varianceScaling', scale: 1 } },
+        { name: `${c.name}/shortcut/bias`, shape: [c.outChannels], init: { kind: 'zeros' } },
+      );
+    }
+    return specs;
+  }
+
+  paramCount(): number {
+    return paramCount(this.paramSpecs());
+  }
+
+  outputShape(inputShape: readonly number[]): [number, number, number, number] {
+    const [h, w] = resampledSize(this.config.resample, inputShape[1], inputShape[2]);
+    return [inputShape[0], h, w, this.config.outChannels];
+  }
+
+  /** `[e1, e2]` `[B, width]` each from the enhancement Linear (Eq. 8). */
+  private enhancement(read: ParamReader, prefix: string, temb: tf.Tensor2D, width: number): [tf.Tensor2D, tf.Tensor2D] {
+    const e = tf.add(tf.matMul(silu(temb), read(`${prefix}/kernel`) as tf.Tensor2D), read(`${prefix}/bias`)) as tf.Tensor2D;
+    const b = temb.shape[0];
+    if (this.config.enhancementWidth === '2C') return [tf.slice(e, [0, 0], [b, width]), tf.slice(e, [0, width], [b, width])];
+    const half = width / 2;
+    const e1 = tf.slice(e, [0, 0], [b, half]);
+    const e2 = tf.slice(e, [0, half], [b, half]);
+    return [tf.concat([e1, e1], 1), tf.concat([e2, e2], 1)];
+  }
+
+  private act(x: tf.Tensor4D): tf.Tensor4D {
+    return this.config.activation === 'relu' ? tf.relu(x) : silu(x);
+  }
+
+  private procedure(
+    read: ParamReader,
+    index: 0 | 1,
+    plan: BrpProcedurePlan,
+    x: tf.Tensor4D,
+    ctx: BlockContext,
+  ): { out: tf.Tensor4D; input: tf.Tensor4D } {
+    const c = this.config;
+    const pre = `${c.name}/proc${index}`;
+    const owner = `BottleneckResidualPathway(${c.name})`;
+    const [e1, e2] = this.enhancement(read, `${pre}/norm_in/enhance`, ctx.temb, plan.cin);
+    let y = this.act(groupNorm({ x, groups: mcvdGroupCount(plan.cin), eps: BRP_EPS, scale: e1, shift: e2 }) as tf.Tensor4D);
+    let input = x;
+    if (index === 0 && c.resample !== 'none') {
+      const fir = c.resample === 'up' ? firUpsample : firDownsample;
+      y = fir(y);
+      input = fir(x);
+    }
+    if (index === 1) y = seededDropout(owner, y, c.dropout, ctx);
+    let direct: tf.Tensor4D | null = null;
+    if (plan.split) {
+      const [bs, h, w] = y.shape;
+      if (plan.split.case === 'reduce') {
+        direct = tf.slice(input, [0, 0, 0, 0], [bs, h, w, plan.direct]);
+        y = tf.slice(y, [0, 0, 0, plan.direct], [bs, h, w, plan.bottleneckIn]);
+      } else {
+        direct = input;
+      }
+    }
+    let yb = conv(read, `${pre}/bottleneck`, y);
+    const groups = mcvdGroupCount(plan.bottleneck);
+    if (c.temporalEnhancement) {
+      const [s, sh] = this.enhancement(read, `${pre}/norm_b/enhance`, ctx.temb, plan.bottleneck);
+      yb = groupNorm({ x: yb, groups, eps: BRP_EPS, scale: s, shift: sh }) as tf.Tensor4D;
+    } else {
+      yb = groupNorm({
+        x: yb,
+        groups,
+        eps: BRP_EPS,
+        gamma: read(`${pre}/norm_b/gamma`) as tf.Tensor1D,
+        beta: read(`${pre}/norm_b/beta`) as tf.Tensor1D,
+      }) as tf.Tensor4D;
+    }
+    const parts = [conv(read, `${pre}/path3x3`, yb), conv(read, `${pre}/path1x1`, yb)];
+    if (direct) parts.push(direct);
+    let out = tf.concat(parts, 3);
+    if (plan.split) out = channelShuffle(out, SPLIT_SHUFFLE_GROUPS);
+    return { out, input };
+  }
+
+  /** Runs the block: `x` NHWC `[B, H, W, inChannels]`, `ctx.temb` `[B, T]`. */
+  apply(read: ParamReader, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
+    const c = this.config;
+    checkInputs(`BottleneckResidualPathway(${c.name})`, x, c.inChannels, c.tembChannels, c.resample, ctx);
+    return tf.tidy(() => {
+      const [p0, p1] = this.procedurePlans();
+      const first = this.procedure(read, 0, p0, x, ctx);
+      const h = this.procedure(read, 1, p1, first.out, ctx).out;
+      let skip = first.input;
+      if (this.hasShortcutConv) {
+        const k = read(`${c.name}/shortcut/kernel`) as tf.Tensor4D;
+        const b = read(`${c.name}/shortcut/bias`) as tf.Tensor1D;
+        skip = groupedConv1x1(skip, k, b, c.shortcutGroups);
+        if (c.shortcutGroups > 1) skip = channelShuffle(skip, c.shortcutGroups);
+      }
+      return tf.mul(tf.add(skip, h), Math.SQRT1_2);
+    });
+  }
+
+  /**
+   * Forward FLOPs (fvcore convention, RECONSTRUCTION header): conv MACs without bias, GroupNorm 4N
+   * (non-affine, eh) or 5N (affine), FIR and the enhancement Linears 0. `height`/`width` = INPUT size.
+   */
+  flops(batch: number, height: number, width: number): FlopEntry[] {
+    const c = this.config;
+    const [ho, wo] = resampledSize(c.resample, height, width);
+    const out: FlopEntry[] = [];
+    this.procedurePlans().forEach((p, i) => {
+      const pre = `${c.name}/proc${i}`;
+      const [hn, wn] = i === 0 ? [height, width] : [ho, wo];
+      out.push({ name: `${pre}/norm_in`, kind: 'norm', flops: groupNormFlops(batch * hn * wn * p.cin, false) });
+      out.push({ name: `${pre}/bottleneck`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, p.bottleneckIn, p.bottleneck, 1) });
+      out.push({ name: `${pre}/norm_b`, kind: 'norm', flops: groupNormFlops(batch * ho * wo * p.bottleneck, !c.temporalEnhancement) });
+      out.push({ name: `${pre}/path3x3`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, p.bottleneck, p.pathOut, 3) });
+      out.push({ name: `${pre}/path1x1`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, p.bottleneck, p.pathOut, 1) });
+    });
+    if (this.hasShortcutConv) {
+      out.push({
+        name: `${c.name}/shortcut`,
+        kind: 'conv',
+        flops: conv2dMacs(batch, ho, wo, c.inChannels, c.outChannels, 1, c.shortcutGroups),
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The MCVD residual block (`ResnetBlockBigGANppGN` / `ResnetBlockBigGANppSPADE`, MCVD-SPEC §4.3):
+ *
+ *   h = SiLU(GN(x)·(1+s0) + b0)        [s0, b0] = Dense_0(SiLU(temb)), GN non-affine eps 1e-5
+ *   if up/down: h = FIR(h), x = FIR(x)  FIR [1,3,3,1] on both branches (SPEC §4.4)
+ *   h = Conv3x3_0(h)
+ *   h = SiLU(GN(h)·(1+s1) + b1)        [s1, b1] = Dense_1(SiLU(temb))
+ *   h = Conv3x3_1(Dropout(h))          Conv_1 initialised at scale 1e-10 (≈ 0)
+ *   x = Conv1x1_2(x) if in ≠ out or the block resamples, else x
+ *   out = (x + h) / √2
+ *
+ * The SPADE variant replaces each GN by `MySPADE(x, cond)` (eps 1e-6, spade.ts) before the time
+ * modulation. Params: `Dense_0 (2T+2)·in`, `Conv_0 9·in·out+out`, `Dense_1 (2T+2)·out`,
+ * `Conv_1 9·out²+out`, `Conv_2 in·out+out` (SPEC §4.3), plus SPADE per norm (SPEC §4.7).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  conv2dMacs,
+  groupNorm,
+  groupNormFlops,
+  mcvdGroupCount,
+  paramCount,
+  type FlopEntry,
+  type ParamReader,
+  type ParamSpec,
+} from '@evdm/core';
+import {
+  checkInputs,
+  conv,
+  convSpecs,
+  denseSpecs,
+  embeddingScaleShift,
+  RESAMPLE_MODES,
+  resampledSize,
+  seededDropout,
+  silu,
+  type BlockContext,
+  type Resample,
+} from './common';
+import { firDownsample, firUpsample } from './fir';
+import { spadeFlops, spadeNorm, spadeSpecs, type SpadeConfig } from './spade';
+import { checkName, checkOneOf, checkPositiveInt, checkRate } from './validate';
+
+/** MCVD's GroupNorm epsilon inside ResBlocks (SPEC §4.2). */
+export const MCVD_RESBLOCK_EPS = 1e-5;
+
+export interface McvdResBlockConfig {
+  /** Parameter-name prefix (e.g. `down.0.res.1`). */
+  name: string;
+  inChannels: number;
+  outChannels: number;
+  /** Width T of the time embedding (4·C0 in MCVD). */
+  tembChannels: number;
+  /** FIR resampling inside the block (default 'none'). */
+  resample?: Resample;
+  /** Dropout before Conv_1 (default 0.1, MCVD). */
+  dropout?: number;
+  /** SPADE normalisation (UCF-101 baseline); omit for the concat variant. */
+  spade?: SpadeConfig;
+}
+
+export type ResolvedMcvdResBlockConfig = Required<Omit<McvdResBlockConfig, 'spade'>> & { spade?: SpadeConfig };
+
+export function resolveMcvdResBlockConfig(cfg: McvdResBlockConfig): ResolvedMcvdResBlockConfig {
+  const owner = `McvdResBlock(${String(cfg?.name)})`;
+  if (!cfg || typeof cfg !== 'object') throw new Error('McvdResBlock: config object required');
+  const out: ResolvedMcvdResBlockConfig = {
+    name: checkName(owner, cfg.name),
+    inChannels: checkPositiveInt(owner, 'inChannels', cfg.inChannels),
+    outChannels: checkPositiveInt(owner, 'outChannels', cfg.outChannels),
+    tembChannels: checkPositiveInt(owner, 'tembChannels', cfg.tembChannels),
+    resample: checkOneOf(owner, 'resample', cfg.resample ?? 'none', RESAMPLE_MODES),
+    dropout: checkRate(owner, 'dropout', cfg.dropout ?? 0.1),
+  };
+  if (cfg.spade !== undefined) {
+    if (!cfg.spade || typeof cfg.spade !== 'object') throw new Error(`${owner}: spade must be { condChannels, hiddenChannels }`);
+    out.spade = {
+      condChannels: checkPositiveInt(owner, 'spade.condChannels', cfg.spade.condChannels),
+      hiddenChannels: checkPositiveInt(owner, 'spade.hiddenChannels', cfg.spade.hiddenChannels),
+    };
+  }
+  return out;
+}
+
+export class McvdResBlock {
+  readonly config: ResolvedMcvdResBlockConfig;
+
+  constructor(config: McvdResBlockConfig) {
+    this.config = resolveMcvdResBlockConfig(config);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** True when the shortcut is the 1x1 conv (widths differ or the block resamples). */
+  get hasShortcutConv(): boolean {
+    const c = this.config;
+    return c.inChannels !== c.outChannels || c.resample !== 'none';
+  }
+
+  paramSpecs(): ParamSpec[] {
+    const { name, inChannels: cin, outChannels: cout, tembChannels: t, spade } = this.config;
+    return [
+      ...denseSpecs(`${name}/norm0/dense`, t, 2 * cin),
+      ...(spade ? spadeSpecs(`${name}/norm0/spade`, cin, spade) : []),
+      ...convSpecs(`${name}/conv0`, 3, cin, cout),
+      ...denseSpecs(`${name}/norm1/dense`, t, 2 * cout),
+      ...(spade ? spadeSpecs(`${name}/norm1/spade`, cout, spade) : []),
+      ...convSpecs(`${name}/conv1`, 3, cout, cout, 0),
+      ...(this.hasShortcutConv ? convSpecs(`${name}/shortcut`, 1, cin, cout) : []),
+    ];
+  }
+
+  paramCount(): number {
+    return paramCount(this.paramSpecs());
+  }
+
+  /** Output shape for an NHWC input shape. */
+  outputShape(inputShape: readonly number[]): [number, number, number, number] {
+    const [h, w] = resampledSize(this.config.resample, inputShape[1], inputShape[2]);
+    return [inputShape[0], h, w, this.config.outChannels];
+  }
+
+  private adaptiveNorm(read: ParamReader, key: 'norm0' | 'norm1', x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
+    const { name, spade } = this.config;
+    const ch = x.shape[3];
+    const [s, b] = embeddingScaleShift(read, `${name}/${key}/dense`, ctx.temb, ch);
+    if (!spade) {
+      return groupNorm({ x, groups: mcvdGroupCount(ch), eps: MCVD_RESBLOCK_EPS, scale: s, shift: b, activation: 'silu' }) as tf.Tensor4D;
+    }
+    const n = spadeNorm(read, `${name}/${key}/spade`, x, ctx.cond!);
+    const bs = x.shape[0];
+    return silu(tf.add(tf.mul(n, tf.reshape(tf.add(s, 1), [bs, 1, 1, ch])), tf.reshape(b, [bs, 1, 1, ch])));
+  }
+
+  /** Runs the block: `x` NHWC `[B, H, W, inChannels]`, `ctx.temb` `[B, T]` (+ `ctx.cond` for SPADE). */
+  apply(read: ParamReader, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
+    const c = this.config;
+    const owner = `McvdResBlock(${c.name})`;
+    checkInputs(owner, x, c.inChannels, c.tembChannels, c.resample, ctx);
+    if (c.spade) {
+      const cond = ctx.cond;
+      if (!cond || cond.rank !== 4 || cond.shape[0] !== x.shape[0] || cond.shape[3] !== c.spade.condChannels) {
+        throw new Error(`${owner}: SPADE needs ctx.cond of shape [${x.shape[0]}, H, W, ${c.spade.condChannels}], got [${cond?.shape}]`);
+      }
+    }
+    return tf.tidy(() => {
+      let h = this.adaptiveNorm(read, 'norm0', x, ctx);
+      let skip: tf.Tensor4D = x;
+      if (c.resample === 'up') {
+        h = firUpsample(h);
+        skip = firUpsample(x);
+      } else if (c.resample === 'down') {
+        h = firDownsample(h);
+        skip = firDownsample(x);
+      }
+      h = conv(read, `${c.name}/conv0`, h);
+      h = this.adaptiveNorm(read, 'norm1', h, ctx);
+      h = seededDropout(owner, h, c.dropout, ctx);
+      h = conv(read, `${c.name}/conv1`, h);
+      if (this.hasShortcutConv) skip = conv(read, `${c.name}/shortcut`, skip);
+      return tf.mul(tf.add(skip, h), Math.SQRT1_2);
+    });
+  }
+
+  /**
+   * Forward FLOPs in the fvcore convention (MCVD-SPEC §12): conv MACs without bias, GroupNorm 4N
+   * (non-affine), SPADE resize 1N; the time Dense layers and the FIR filters count 0.
+   * `height`/`width` are the INPUT size.
+   */
+  flops(batch: number, height: number, width: number): FlopEntry[] {
+    const { name, inChannels: cin, outChannels: cout, spade } = this.config;
+    const [ho, wo] = resampledSize(this.config.resample, height, width);
+    const out: FlopEntry[] = [{ name: `${name}/norm0`, kind: 'norm', flops: groupNormFlops(batch * height * width * cin, false) }];
+    if (spade) out.push(...spadeFlops(`${name}/norm0/spade`, batch, height, width, cin, spade));
+    out.push({ name: `${name}/conv0`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, cin, cout, 3) });
+    out.push({ name: `${name}/norm1`, kind: 'norm', flops: groupNormFlops(batch * ho * wo * cout, false) });
+    if (spade) out.push(...spadeFlops(`${name}/norm1/spade`, batch, ho, wo, cout, spade));
+    out.push({ name: `${name}/conv1`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, cout, cout, 3) });
+    if (this.hasShortcutConv) out.push({ name: `${name}/shortcut`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, cin, cout, 1) });
+    return out;
+  }
+}
