@@ -8,7 +8,7 @@ import {
   type ParamReader,
   type ParamSpec,
 } from '@evdm/core';
-import { BottleneckResidualPathway, McvdResBlock } from '@evdm/layers-brp';
+import { BottleneckResidualPathway, McvdResBlock, spadeFlops, spadeNorm, spadeSpecs } from '@evdm/layers-brp';
 import { SpatialSelfAttention } from '@evdm/attention-mixed';
 import { condChannels, inputChannels, outputChannels, resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from './config';
 import { timestepEmbedding } from './timestep-embedding';
@@ -125,17 +125,34 @@ export class DenoisingUNet {
       }
     }
     if (skips.length !== 0) throw new Error(`internal: ${skips.length} skip tensors left`);
-    this.modules.push({
-      name: 'out/norm',
-      group: 'stem',
-      level: 1,
-      resolution: cfg.imageSize,
-      specs: [
-        { name: 'out/norm/gamma', shape: [ngf], init: { kind: 'ones' } },
-        { name: 'out/norm/beta', shape: [ngf], init: { kind: 'zeros' } },
-      ],
-      flops: (b) => [{ name: 'out/norm', kind: 'norm', flops: groupNormFlops(b * cfg.imageSize ** 2 * ngf, true) }],
-    });
+    if (cfg.spade) {
+      // MCVD "spatin": the output norm is SPADE without time modulation and without affine GN (SPEC §4.7).
+      const spade = { condChannels: condChannels(cfg), hiddenChannels: cfg.spade.hiddenChannels };
+      const r = cfg.imageSize;
+      this.modules.push({
+        name: 'out/norm',
+        group: 'stem',
+        level: 1,
+        resolution: r,
+        specs: spadeSpecs('out/norm/spade', ngf, spade),
+        flops: (b) => [
+          ...spadeFlops('out/norm/spade', b, r, r, ngf, spade),
+          { name: 'out/norm', kind: 'norm', flops: groupNormFlops(b * r * r * ngf, false) },
+        ],
+      });
+    } else {
+      this.modules.push({
+        name: 'out/norm',
+        group: 'stem',
+        level: 1,
+        resolution: cfg.imageSize,
+        specs: [
+          { name: 'out/norm/gamma', shape: [ngf], init: { kind: 'ones' } },
+          { name: 'out/norm/beta', shape: [ngf], init: { kind: 'zeros' } },
+        ],
+        flops: (b) => [{ name: 'out/norm', kind: 'norm', flops: groupNormFlops(b * cfg.imageSize ** 2 * ngf, true) }],
+      });
+    }
     this.modules.push(convModule('conv_out', ngf, outputChannels(cfg), 3, 1e-10, cfg.imageSize, 'stem'));
   }
 
@@ -172,8 +189,11 @@ export class DenoisingUNet {
     return this.modules.flatMap((m) => m.specs);
   }
 
+  /** Trainable parameters (saved non-trainable buffers such as FAVOR+ projections excluded). */
   paramCount(): number {
-    return this.paramSpecs().reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+    return this.paramSpecs()
+      .filter((s) => s.trainable !== false)
+      .reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   }
 
   /** Forward FLOP entries (fvcore convention) of every module at a batch size. */
@@ -221,14 +241,20 @@ export class DenoisingUNet {
         }
         if (step.push) skips.push(h);
       }
-      const g = groupNorm({
-        x: h,
-        groups: mcvdGroupCount(cfg.baseChannels),
-        eps: 1e-5,
-        gamma: read('out/norm/gamma') as tf.Tensor1D,
-        beta: read('out/norm/beta') as tf.Tensor1D,
-        activation: 'silu',
-      }) as tf.Tensor4D;
+      let g: tf.Tensor4D;
+      if (cfg.spade) {
+        const n = spadeNorm(read, 'out/norm/spade', h, condT!);
+        g = tf.mul(n, tf.sigmoid(n));
+      } else {
+        g = groupNorm({
+          x: h,
+          groups: mcvdGroupCount(cfg.baseChannels),
+          eps: 1e-5,
+          gamma: read('out/norm/gamma') as tf.Tensor1D,
+          beta: read('out/norm/beta') as tf.Tensor1D,
+          activation: 'silu',
+        }) as tf.Tensor4D;
+      }
       return conv3x3(read, 'conv_out', g);
     });
   }

@@ -38,7 +38,9 @@ export function profileNetwork(net: DenoisingUNet, batch: number): NetworkProfil
   let params = 0;
   let flops = 0;
   for (const m of net.modules) {
-    const p = m.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+    // Trainable parameters only: saved buffers (FAVOR+ projections) are not parameters in the
+    // paper's counts (PyTorch registers them as buffers).
+    const p = m.specs.filter((s) => s.trainable !== false).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
     const entries = m.flops(batch);
     const f = entries.reduce((s, e) => s + e.flops, 0);
     params += p;
