@@ -68,8 +68,8 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput kernels, wasm vs cpu', () =
         [{ shape: [c.b, c.h, c.w, c.ci], seed: 1 }, { shape: [c.b, oh, ow, c.co], seed: 2 }],
         (x, dy) =>
           tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-            strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [c.k, c.k, c.ci, c.co],
-          }) as tf.Tensor,
+            strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: [c.k, c.k, c.ci, c.co],
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
       );
       expect(err).toBeLessThan(TOL);
     });
@@ -154,13 +154,13 @@ describe('depthwise backprop kernels, wasm vs cpu', () => {
   // against the stock (dilation-aware) forward depthwise conv.
   it('depthwise backprop kernels with dilation 2 satisfy the adjoint identities', async () => {
     await tf.setBackend('wasm');
-    const attrs = { strides: 1, dilations: 2, pad: 'same', dimRoundingMode: undefined };
+    const attrs = { strides: 1, dilations: 2, pad: 'same' };
     const x = tf.randomNormal([2, 9, 8, 3], 0, 1, 'float32', 23) as tf.Tensor4D;
     const f = tf.randomNormal([3, 3, 3, 2], 0, 1, 'float32', 24) as tf.Tensor4D;
     const dy = tf.randomNormal([2, 9, 8, 6], 0, 1, 'float32', 25) as tf.Tensor4D;
     const y = tf.depthwiseConv2d(x, f, 1, 'same', 'NHWC', 2);
-    const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: f }, { ...attrs, inputShape: x.shape }) as tf.Tensor;
-    const df = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: f.shape }) as tf.Tensor;
+    const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: f }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const df = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: f.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
     const lhs = tf.sum(tf.mul(y, dy)).dataSync()[0];
     const viaX = tf.sum(tf.mul(x, dx)).dataSync()[0];
     const viaF = tf.sum(tf.mul(f, df)).dataSync()[0];
@@ -171,9 +171,10 @@ describe('depthwise backprop kernels, wasm vs cpu', () => {
 });
 
 describe('BatchMatMul with transposes, wasm vs cpu', () => {
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-    it(`matMul transposeA=${ta} transposeB=${tb}, forward and gradients`, async () => {
-      const [bt, m, k, n] = [3, 5, 7, 6];
+  // Small matrices take the stock path, larger ones the per-batch XNNPACK path: test both.
+  const sizes = [[3, 5, 7, 6], [3, 17, 19, 23]];
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) for (const [bt, m, k, n] of sizes) {
+    it(`matMul [${bt}] ${m}x${k}x${n} transposeA=${ta} transposeB=${tb}, forward and gradients`, async () => {
       const aShape = ta ? [bt, k, m] : [bt, m, k];
       const bShape = tb ? [bt, n, k] : [bt, k, n];
       const fwd = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, ta, tb);
@@ -182,10 +183,22 @@ describe('BatchMatMul with transposes, wasm vs cpu', () => {
       expect(await wasmVsCpu(inputs, gradsOf(fwd))).toBeLessThan(TOL);
     });
   }
-  it('rank-4 attention-style product with broadcasting batch', async () => {
-    const fwd = (q: tf.Tensor, kk: tf.Tensor) => tf.softmax(tf.matMul(q as tf.Tensor4D, kk as tf.Tensor4D, false, true));
-    const err = await wasmVsCpu([{ shape: [2, 3, 9, 5], seed: 33 }, { shape: [2, 3, 11, 5], seed: 34 }], gradsOf(fwd));
+  it('rank-4 attention-style products (q k^T, softmax, times v)', async () => {
+    const fwd = (q: tf.Tensor, kk: tf.Tensor, v: tf.Tensor) =>
+      tf.matMul(tf.softmax(tf.matMul(q as tf.Tensor4D, kk as tf.Tensor4D, false, true)), v as tf.Tensor4D);
+    const err = await wasmVsCpu(
+      [{ shape: [2, 3, 20, 16], seed: 33 }, { shape: [2, 3, 24, 16], seed: 34 }, { shape: [2, 3, 24, 18], seed: 38 }],
+      gradsOf(fwd),
+    );
     expect(err).toBeLessThan(TOL);
+  });
+  // Forward only: tfjs's own BatchMatMul gradient does not reduce broadcast batch dimensions.
+  it('batch broadcasting forward: [4,M,K] x [K,N], [1,M,K] x [4,K,N], [4,M,K]^T x [1,N,K]^T', async () => {
+    const err1 = await wasmVsCpu([{ shape: [4, 20, 30], seed: 51 }, { shape: [30, 25], seed: 52 }], (a, b) => tf.matMul(a, b));
+    const err2 = await wasmVsCpu([{ shape: [1, 20, 30], seed: 53 }, { shape: [4, 30, 25], seed: 54 }], (a, b) => tf.matMul(a, b));
+    const err3 = await wasmVsCpu([{ shape: [4, 30, 20], seed: 55 }, { shape: [1, 25, 30], seed: 56 }], (a, b) => tf.matMul(a, b, true, true));
+    expect(err3).toBeLessThan(TOL);
+    expect(Math.max(err1, err2)).toBeLessThan(TOL);
   });
   it('fused matMul (bias + relu) gradients', async () => {
     const fwd = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
@@ -238,7 +251,8 @@ describe('no leaks', () => {
         const h = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same');
         const e = tf.depthwiseConv2d(h, c as tf.Tensor4D, 1, 'valid');
         const s = tf.reshape(e, [2, -1, 12]);
-        return tf.sum(tf.matMul(s, s, true, false));
+        const big = tf.matMul(tf.tile(s, [1, 8, 8]), tf.tile(s, [1, 8, 8]), false, true);
+        return tf.add(tf.sum(tf.matMul(s, s, true, false)), tf.mean(big));
       })([x, f, d]);
       tf.dispose(g);
     };

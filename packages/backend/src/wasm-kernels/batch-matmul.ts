@@ -1,8 +1,12 @@
-// BatchMatMul for wasm: the stock kernel is fast only without transposes (XNNPACK), and autodiff
-// of a matmul always asks for transposed products. Transposed operands are materialised with
-// the wasm Transpose kernel first, then the stock kernel runs untransposed.
-import { BatchMatMul, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { release, requireFloat32, reshape, runWasm, sizeOf, transpose, type WasmBackendLike } from './wasm-calls';
+// BatchMatMul for wasm. The stock kernel reaches XNNPACK only for a single untransposed matrix
+// product; with a batch > 1 or a transpose (autodiff of a matmul always asks for transposed
+// products) it runs a naive loop at 0.5-2 GFLOP/s. Here transposed operands are materialised
+// with the Transpose kernel, and each batch entry runs the stock kernel on zero-copy aliases.
+import { BatchMatMul, broadcast_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { alias, dropAlias, release, requireFloat32, reshape, runWasm, sizeOf, transpose, type WasmBackendLike } from './wasm-calls';
+
+/** Below this many multiply-adds per matrix, the per-call setup of XNNPACK is not worth it. */
+const MIN_MACS_PER_MATRIX = 4096;
 
 /** Swaps the last two axes of a rank >= 2 tensor (as a batch of matrices). */
 function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
@@ -17,6 +21,34 @@ function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
   return out;
 }
 
+/** a:[...,M,K] times b:[...,K,N], no transposes, one stock call per batch entry. */
+function batchedUntransposed(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, stock: KernelConfig): TensorInfo {
+  const m = a.shape[a.shape.length - 2];
+  const k = a.shape[a.shape.length - 1];
+  const n = b.shape[b.shape.length - 1];
+  const aBatch = sizeOf(a.shape.slice(0, -2));
+  const bBatch = sizeOf(b.shape.slice(0, -2));
+  const outBatchShape = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = sizeOf(outBatchShape);
+  const simpleBroadcast = (aBatch === batch || aBatch === 1) && (bBatch === batch || bBatch === 1);
+  if (batch <= 1 || !simpleBroadcast || m * n * k < MIN_MACS_PER_MATRIX) {
+    return runWasm(backend, BatchMatMul, { a, b }, { transposeA: false, transposeB: false }, stock);
+  }
+  const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
+  const outBase = backend.getMemoryOffset(out.dataId) >> 2;
+  for (let i = 0; i < batch; i++) {
+    const ai = alias(backend, a, (aBatch === 1 ? 0 : i) * m * k, [1, m, k]);
+    const bi = alias(backend, b, (bBatch === 1 ? 0 : i) * k * n, [1, k, n]);
+    const ri = runWasm(backend, BatchMatMul, { a: ai, b: bi }, { transposeA: false, transposeB: false }, stock);
+    const src = backend.getMemoryOffset(ri.dataId) >> 2;
+    backend.wasm.HEAPF32.copyWithin(outBase + i * m * n, src, src + m * n);
+    release(backend, ri);
+    dropAlias(backend, ai);
+    dropAlias(backend, bi);
+  }
+  return out;
+}
+
 export function makeBatchMatMulWasm(stock: KernelConfig) {
   return function batchMatMulWasm(args: {
     inputs: { a: TensorInfo; b: TensorInfo };
@@ -26,12 +58,14 @@ export function makeBatchMatMulWasm(stock: KernelConfig) {
     const { inputs, backend, attrs } = args;
     const { a, b } = inputs;
     requireFloat32(BatchMatMul, { a, b });
-    if (!attrs.transposeA && !attrs.transposeB) {
-      return runWasm(backend, BatchMatMul, { a, b }, attrs, stock);
-    }
     const a2 = attrs.transposeA ? swapLastTwo(backend, a) : a;
     const b2 = attrs.transposeB ? swapLastTwo(backend, b) : b;
-    const out = runWasm(backend, BatchMatMul, { a: a2, b: b2 }, { transposeA: false, transposeB: false }, stock);
+    const innerA = a2.shape[a2.shape.length - 1];
+    const innerB = b2.shape[b2.shape.length - 2];
+    if (innerA !== innerB) {
+      throw new Error(`evdm wasm BatchMatMul: inner dimensions differ (${innerA} vs ${innerB}) for shapes [${a.shape}] and [${b.shape}] with transposeA=${attrs.transposeA}, transposeB=${attrs.transposeB}`);
+    }
+    const out = batchedUntransposed(backend, a2, b2, stock);
     if (a2 !== a) release(backend, a2);
     if (b2 !== b) release(backend, b2);
     return out;

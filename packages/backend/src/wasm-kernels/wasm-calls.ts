@@ -5,7 +5,10 @@ import { getKernel, util, type DataType, type KernelConfig, type NamedAttrMap, t
 
 /** The subset of tfjs-backend-wasm's BackendWasm that these kernels use. */
 export interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  makeOutput(shape: number[], dtype: DataType, memoryOffset?: number): TensorInfo;
+  getMemoryOffset(dataId: object): number;
+  dataIdMap: { get(dataId: object): { id: number } | undefined; delete(dataId: object): boolean };
+  wasm: { HEAPF32: Float32Array; tfjs: { disposeData(id: number): void } };
   disposeData(dataId: object, force?: boolean): boolean;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -78,4 +81,20 @@ export function requireFloat32(kernelName: string, infos: Record<string, TensorI
       throw new Error(`evdm wasm ${kernelName}: input '${name}' must be float32, got ${info.dtype}`);
     }
   }
+}
+
+/**
+ * A tensor that aliases `shape` elements of `base` starting at element `offset`, without a copy.
+ * Release it with dropAlias (never disposeData: that would free() the middle of base's block).
+ */
+export function alias(backend: WasmBackendLike, base: TensorInfo, offset: number, shape: number[]): TensorInfo {
+  return backend.makeOutput(shape, 'float32', backend.getMemoryOffset(base.dataId) + offset * 4);
+}
+
+/** Forgets an alias: drops its id on the C++ side (and any cached XNNPACK operator) without freeing memory. */
+export function dropAlias(backend: WasmBackendLike, info: TensorInfo): void {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (data == null) return;
+  backend.wasm.tfjs.disposeData(data.id);
+  backend.dataIdMap.delete(info.dataId);
 }
