@@ -1,7 +1,8 @@
 // Synchronous, optional module loading that works from both the ESM and CJS builds and
 // resolves first from the user's project (process.cwd()) and then from this package.
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export type LoadResult =
   | { ok: true; module: unknown; resolvedFrom: string }
@@ -41,4 +42,38 @@ export function loadOptional(specifier: string): LoadResult {
     }
   }
   return { ok: false, missing: true };
+}
+
+/** Directory of an installed package (first match from the project, then from this package), or null. */
+export function resolvePackageDir(specifier: string): string | null {
+  for (const { req } of requirers()) {
+    try {
+      return dirname(req.resolve(`${specifier}/package.json`));
+    } catch {
+      // try the next base
+    }
+  }
+  return null;
+}
+
+/**
+ * Loads @tensorflow/tfjs-node(-gpu) only when its native addon (lib/napi-v*\/tfjs_binding.node,
+ * fetched with libtensorflow by the package's install script) exists. Requiring a package whose
+ * addon is missing registers hundreds of kernels before throwing; checking first avoids that.
+ */
+export function loadTfjsNode(specifier: string): LoadResult {
+  const dir = resolvePackageDir(specifier);
+  if (dir == null) return { ok: false, missing: true };
+  const lib = join(dir, 'lib');
+  const hasAddon =
+    existsSync(lib) &&
+    readdirSync(lib).some((d) => /^napi-v\d+$/.test(d) && existsSync(join(lib, d, 'tfjs_binding.node')));
+  if (!hasAddon) {
+    return {
+      ok: false,
+      missing: false,
+      error: new Error('installed without its native addon lib/napi-v*/tfjs_binding.node (libtensorflow was not fetched at install)'),
+    };
+  }
+  return loadOptional(specifier);
 }

@@ -1,7 +1,7 @@
 // Run-time choice of the TF.js backend: tfjs-node-gpu, tfjs-node, wasm (+ evdm training
 // kernels), cpu, unless the caller or EVDM_BACKEND forces one.
 import * as tf from '@tensorflow/tfjs-core';
-import { loadOptional, type LoadResult } from './module-loader';
+import { loadOptional, loadTfjsNode, type LoadResult } from './module-loader';
 import { loadWasmBackendModule, registerWasmTrainingKernels } from './wasm-kernels/register';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -63,7 +63,7 @@ async function tryTensorflow(deps: SelectorDeps, notes: string[]): Promise<Backe
   for (const pkg of TENSORFLOW_PACKAGES) {
     const loaded = deps.load(pkg);
     if (!loaded.ok) {
-      notes.push(loaded.missing ? `${shortName(pkg)} not installed` : `${shortName(pkg)} failed to load: ${firstLine(loaded.error.message)}`);
+      notes.push(loaded.missing ? `${shortName(pkg)} not installed` : `${shortName(pkg)}: ${firstLine(loaded.error.message)}`);
       continue;
     }
     const ok = tf.engine().registryFactory['tensorflow'] != null && (await tf.setBackend('tensorflow'));
@@ -147,5 +147,6 @@ export async function selectBackendWith(opts: SelectBackendOptions, deps: Select
  * error saying what to install. Logs exactly one line saying which backend is active and why.
  */
 export function selectBackend(opts: SelectBackendOptions = {}): Promise<BackendSelection> {
-  return selectBackendWith(opts, { load: loadOptional, env: process.env });
+  const load = (spec: string) => ((TENSORFLOW_PACKAGES as readonly string[]).includes(spec) ? loadTfjsNode(spec) : loadOptional(spec));
+  return selectBackendWith(opts, { load, env: process.env });
 }

@@ -5,7 +5,7 @@ import '../../../test-utils/tf';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeBackend } from '../src/describe-backend';
 import { ensureGradients } from '../src/gradients';
-import { loadOptional, type LoadResult } from '../src/module-loader';
+import { loadOptional, loadTfjsNode, resolvePackageDir, type LoadResult } from '../src/module-loader';
 import { selectBackendWith, type SelectorDeps } from '../src/select-backend';
 import { unregisterWasmTrainingKernels, wasmTrainingKernelsActive } from '../src/wasm-kernels/register';
 
@@ -63,7 +63,7 @@ describe('selectBackend order with the tfjs-node packages absent', () => {
     const { lines, log } = collect();
     const sel = await selectBackendWith({ log }, deps({}, { '@tensorflow/tfjs-node': broken }));
     expect(sel.name).toBe('wasm');
-    expect(lines[0]).toMatch(/tfjs-node failed to load: The Node.js native addon module \(tfjs_binding\.node\) can not be found/);
+    expect(lines[0]).toMatch(/tfjs-node: The Node.js native addon module \(tfjs_binding\.node\) can not be found/);
     await expect(selectBackendWith({ backend: 'tensorflow', log }, deps({}, { '@tensorflow/tfjs-node': broken }))).rejects.toThrow(
       /option backend='tensorflow'.*tfjs_binding\.node/,
     );
@@ -125,5 +125,17 @@ describe('loadOptional', () => {
     expect(loadOptional('@evdm/this-package-does-not-exist')).toEqual({ ok: false, missing: true });
     const found = loadOptional('@tensorflow/tfjs-backend-wasm');
     expect(found.ok).toBe(true);
+  });
+  it('never requires a tfjs-node whose native addon is missing', () => {
+    const res = loadTfjsNode('@tensorflow/tfjs-node');
+    if (resolvePackageDir('@tensorflow/tfjs-node') == null) {
+      expect(res).toEqual({ ok: false, missing: true });
+    } else {
+      // Installed here without running its install script (pnpm blocks it): no addon.
+      expect(res.ok).toBe(false);
+      expect(!res.ok && !res.missing && res.error.message).toMatch(/without its native addon/);
+      expect(tf.engine().registryFactory['tensorflow']).toBeUndefined();
+    }
+    expect(loadTfjsNode('@tensorflow/tfjs-node-nonexistent')).toEqual({ ok: false, missing: true });
   });
 });
