@@ -260,6 +260,14 @@ describe('no leaks', () => {
     const before = tf.memory().numBytes;
     for (let i = 0; i < 4; i++) step();
     expect(tf.memory().numBytes).toBe(before);
+    // Aliases and temporary filters must also release their C++ side (ids, cached XNNPACK
+    // operators): the wasm heap must not keep growing.
+    const wasm = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array }; numDataIds(): number });
+    const heap = wasm.wasm.HEAPU8.length;
+    const ids = wasm.numDataIds();
+    for (let i = 0; i < 60; i++) step();
+    expect(wasm.wasm.HEAPU8.length).toBe(heap);
+    expect(wasm.numDataIds()).toBe(ids);
     tf.dispose([x, f, d]);
   });
 });
