@@ -48,7 +48,7 @@ describe('registration', () => {
   it('is idempotent and restorable', () => {
     const names = registerWasmTrainingKernels();
     expect(names.sort()).toEqual(
-      ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'].sort(),
+      ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', '_FusedMatMul'].sort(),
     );
     expect(registerWasmTrainingKernels().sort()).toEqual(names.sort());
     expect(wasmTrainingKernelsActive()).toBe(true);
@@ -199,6 +199,26 @@ describe('BatchMatMul with transposes, wasm vs cpu', () => {
     const err3 = await wasmVsCpu([{ shape: [4, 30, 20], seed: 55 }, { shape: [1, 25, 30], seed: 56 }], (a, b) => tf.matMul(a, b, true, true));
     expect(err3).toBeLessThan(TOL);
     expect(Math.max(err1, err2)).toBeLessThan(TOL);
+  });
+  for (const activation of ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const) {
+    it(`fused matMul forward, batch 3, transposeB, bias, ${activation} (per-batch path)`, async () => {
+      const err = await wasmVsCpu(
+        [{ shape: [3, 20, 30], seed: 61 }, { shape: [3, 25, 30], seed: 62 }, { shape: [25], seed: 63 }, { shape: [25], seed: 64 }],
+        (a, b, bias, alpha) =>
+          tf.fused.matMul({
+            a: a as tf.Tensor3D, b: b as tf.Tensor3D, bias, activation, transposeB: true,
+            preluActivationWeights: activation === 'prelu' ? alpha : undefined,
+            leakyreluAlpha: activation === 'leakyrelu' ? 0.15 : undefined,
+          }),
+      );
+      expect(err).toBeLessThan(TOL);
+    });
+  }
+  it('fused matMul gradients, batch 3, transposeA, bias + relu (per-batch path)', async () => {
+    const fwd = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
+      tf.fused.matMul({ a: a as tf.Tensor3D, b: b as tf.Tensor3D, bias, activation: 'relu', transposeA: true });
+    const err = await wasmVsCpu([{ shape: [3, 30, 20], seed: 65 }, { shape: [3, 30, 25], seed: 66 }, { shape: [25], seed: 67 }], gradsOf(fwd));
+    expect(err).toBeLessThan(TOL);
   });
   it('fused matMul (bias + relu) gradients', async () => {
     const fwd = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>

@@ -21,8 +21,21 @@ function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
   return out;
 }
 
-/** a:[...,M,K] times b:[...,K,N], no transposes, one stock call per batch entry. */
-function batchedUntransposed(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, stock: KernelConfig): TensorInfo {
+/**
+ * a:[...,M,K] times b:[...,K,N] (no transposes) through the stock kernel `kernelName`, one call per
+ * batch entry on zero-copy aliases; `extra` inputs (bias, prelu weights) are passed to every call
+ * and must broadcast over batch and rows. Falls back to one stock call when that does not pay.
+ */
+export function batchedUntransposed(
+  backend: WasmBackendLike,
+  kernelName: string,
+  stock: KernelConfig,
+  a: TensorInfo,
+  b: TensorInfo,
+  extra: Record<string, TensorInfo> = {},
+  attrs: Record<string, unknown> = {},
+): TensorInfo {
+  const fullAttrs = { ...attrs, transposeA: false, transposeB: false };
   const m = a.shape[a.shape.length - 2];
   const k = a.shape[a.shape.length - 1];
   const n = b.shape[b.shape.length - 1];
@@ -31,15 +44,16 @@ function batchedUntransposed(backend: WasmBackendLike, a: TensorInfo, b: TensorI
   const outBatchShape = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = sizeOf(outBatchShape);
   const simpleBroadcast = (aBatch === batch || aBatch === 1) && (bBatch === batch || bBatch === 1);
-  if (batch <= 1 || !simpleBroadcast || m * n * k < MIN_MACS_PER_MATRIX) {
-    return runWasm(backend, BatchMatMul, { a, b }, { transposeA: false, transposeB: false }, stock);
+  const extrasPerRow = Object.values(extra).every((t) => t.shape.length <= 1);
+  if (batch <= 1 || !simpleBroadcast || !extrasPerRow || m * n * k < MIN_MACS_PER_MATRIX) {
+    return runWasm(backend, kernelName, { a, b, ...extra }, fullAttrs, stock);
   }
   const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
   const outBase = backend.getMemoryOffset(out.dataId) >> 2;
   for (let i = 0; i < batch; i++) {
     const ai = alias(backend, a, (aBatch === 1 ? 0 : i) * m * k, [1, m, k]);
     const bi = alias(backend, b, (bBatch === 1 ? 0 : i) * k * n, [1, k, n]);
-    const ri = runWasm(backend, BatchMatMul, { a: ai, b: bi }, { transposeA: false, transposeB: false }, stock);
+    const ri = runWasm(backend, kernelName, { a: ai, b: bi, ...extra }, fullAttrs, stock);
     const src = backend.getMemoryOffset(ri.dataId) >> 2;
     backend.wasm.HEAPF32.copyWithin(outBase + i * m * n, src, src + m * n);
     release(backend, ri);
@@ -47,6 +61,30 @@ function batchedUntransposed(backend: WasmBackendLike, a: TensorInfo, b: TensorI
     dropAlias(backend, bi);
   }
   return out;
+}
+
+/** Materialises requested transposes; returns the operands and a cleanup. */
+export function untransposed(
+  backend: WasmBackendLike,
+  kernelName: string,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): { a2: TensorInfo; b2: TensorInfo; done: () => void } {
+  const a2 = transposeA ? swapLastTwo(backend, a) : a;
+  const b2 = transposeB ? swapLastTwo(backend, b) : b;
+  const innerA = a2.shape[a2.shape.length - 1];
+  const innerB = b2.shape[b2.shape.length - 2];
+  const done = () => {
+    if (a2 !== a) release(backend, a2);
+    if (b2 !== b) release(backend, b2);
+  };
+  if (innerA !== innerB) {
+    done();
+    throw new Error(`evdm wasm ${kernelName}: inner dimensions differ (${innerA} vs ${innerB}) for shapes [${a.shape}] and [${b.shape}] with transposeA=${transposeA}, transposeB=${transposeB}`);
+  }
+  return { a2, b2, done };
 }
 
 export function makeBatchMatMulWasm(stock: KernelConfig) {
@@ -58,17 +96,12 @@ export function makeBatchMatMulWasm(stock: KernelConfig) {
     const { inputs, backend, attrs } = args;
     const { a, b } = inputs;
     requireFloat32(BatchMatMul, { a, b });
-    const a2 = attrs.transposeA ? swapLastTwo(backend, a) : a;
-    const b2 = attrs.transposeB ? swapLastTwo(backend, b) : b;
-    const innerA = a2.shape[a2.shape.length - 1];
-    const innerB = b2.shape[b2.shape.length - 2];
-    if (innerA !== innerB) {
-      throw new Error(`evdm wasm BatchMatMul: inner dimensions differ (${innerA} vs ${innerB}) for shapes [${a.shape}] and [${b.shape}] with transposeA=${attrs.transposeA}, transposeB=${attrs.transposeB}`);
+    const { a2, b2, done } = untransposed(backend, BatchMatMul, a, b, attrs.transposeA, attrs.transposeB);
+    try {
+      return batchedUntransposed(backend, BatchMatMul, stock, a2, b2);
+    } finally {
+      done();
     }
-    const out = batchedUntransposed(backend, a2, b2, stock);
-    if (a2 !== a) release(backend, a2);
-    if (b2 !== b) release(backend, b2);
-    return out;
   };
 }
 

@@ -5,6 +5,7 @@ import { batchMatMulConfig } from './batch-matmul';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
+import { fusedMatMulConfig } from './fused-matmul';
 
 /** Stock configs we replaced (undefined = kernel did not exist), so they can be restored. */
 const replaced = new Map<string, KernelConfig | undefined>();
@@ -20,6 +21,13 @@ export function loadWasmBackendModule(): void {
   }
 }
 
+/** The stock wasm kernel we wrap (the saved one once replaced). */
+function stockKernel(name: string): KernelConfig {
+  const stock = replaced.get(name) ?? getKernel(name, 'wasm');
+  if (stock == null) throw new Error(`evdm: the wasm backend has no ${name} kernel to wrap`);
+  return stock;
+}
+
 function install(config: KernelConfig): void {
   const current = getKernel(config.kernelName, 'wasm');
   if (current && ours.has(current.kernelFunc)) return;
@@ -31,13 +39,13 @@ function install(config: KernelConfig): void {
 
 /**
  * Registers the wasm kernels that training needs: the missing Conv2DBackpropFilter and depthwise
- * backprops, and XNNPACK-backed replacements for the naive Conv2DBackpropInput and transposed
- * BatchMatMul. Idempotent; returns the kernel names it manages. Loads tfjs-backend-wasm if needed.
+ * backprops, and XNNPACK-backed replacements for the naive Conv2DBackpropInput and the batched or
+ * transposed BatchMatMul / _FusedMatMul. Idempotent; returns the kernel names it manages. Loads tfjs-backend-wasm if needed.
  */
 export function registerWasmTrainingKernels(): string[] {
   loadWasmBackendModule();
-  const stockMatMul = replaced.get('BatchMatMul') ?? getKernel('BatchMatMul', 'wasm');
-  if (stockMatMul == null) throw new Error(`evdm: the wasm backend has no BatchMatMul kernel to wrap`);
+  const stockMatMul = stockKernel('BatchMatMul');
+  const stockFusedMatMul = stockKernel('_FusedMatMul');
   const configs = [
     conv2dBackpropFilterConfig(),
     conv2dBackpropInputConfig(),
@@ -45,6 +53,7 @@ export function registerWasmTrainingKernels(): string[] {
     depthwiseBackpropFilterConfig(),
   ];
   if (!ours.has(stockMatMul.kernelFunc)) configs.push(batchMatMulConfig(stockMatMul));
+  if (!ours.has(stockFusedMatMul.kernelFunc)) configs.push(fusedMatMulConfig(stockFusedMatMul));
   for (const config of configs) install(config);
   return [...replaced.keys()];
 }
