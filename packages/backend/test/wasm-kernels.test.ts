@@ -149,6 +149,13 @@ describe('depthwise backprop kernels, wasm vs cpu', () => {
       expect(err).toBeLessThan(TOL);
     });
   }
+  it('fused depthwise conv2d (bias + relu) gradients', async () => {
+    const err = await wasmVsCpu(
+      [{ shape: [2, 9, 7, 6], seed: 26 }, { shape: [3, 3, 6, 2], seed: 27 }, { shape: [12], seed: 28 }],
+      gradsOf((x, f, b) => tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: 2, pad: 'same', activation: 'relu' })),
+    );
+    expect(err).toBeLessThan(TOL);
+  });
   // tfjs's depthwise gradient (and cpu's backprop kernels) ignore dilations > 1, but our kernels
   // support them: check the adjoint identities <conv(x,f), dy> = <x, dX(dy,f)> = <f, dF(x,dy)>
   // against the stock (dilation-aware) forward depthwise conv.
