@@ -31,6 +31,9 @@ const convCases: ConvCase[] = [
   { b: 2, h: 5, w: 6, ci: 13, co: 9, k: 1, s: 1, pad: 'same' },
   { b: 3, h: 7, w: 5, ci: 4, co: 6, k: 1, s: 2, pad: 'valid' },
   { b: 1, h: 10, w: 11, ci: 12, co: 20, k: 5, s: 2, pad: 'same' },
+  { b: 2, h: 10, w: 9, ci: 3, co: 4, k: 2, s: 3, pad: 'same' },
+  { b: 2, h: 9, w: 10, ci: 5, co: 3, k: 4, s: 2, pad: 'valid' },
+  { b: 2, h: 11, w: 8, ci: 4, co: 6, k: 3, s: 3, pad: 'valid' },
 ];
 const label = (c: ConvCase) => `${c.k}x${c.k} s${c.s} ${c.pad} x[${c.b},${c.h},${c.w},${c.ci}] co=${c.co}`;
 const outSize = (n: number, c: ConvCase) => (c.pad === 'same' ? Math.ceil(n / c.s) : Math.ceil((n - c.k + 1) / c.s));
@@ -97,6 +100,19 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput kernels, wasm vs cpu', () =
       gradsOf((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, pad)),
     );
     expect(err).toBeLessThan(TOL);
+  });
+
+  it('asymmetric strides [2, 1] and [1, 3] with explicit padding', async () => {
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 2], [0, 1], [0, 0]];
+    const err1 = await wasmVsCpu(
+      [{ shape: [2, 9, 7, 4], seed: 14 }, { shape: [3, 3, 4, 5], seed: 15 }],
+      gradsOf((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [2, 1], pad)),
+    );
+    const err2 = await wasmVsCpu(
+      [{ shape: [2, 6, 10, 3], seed: 16 }, { shape: [2, 3, 3, 4], seed: 17 }],
+      gradsOf((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [1, 3], 'same')),
+    );
+    expect(Math.max(err1, err2)).toBeLessThan(TOL);
   });
 
   it('conv2dTranspose gradients (stride 2, the upsampling path)', async () => {
