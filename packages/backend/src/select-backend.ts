@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadOptional, loadTfjsNode, type LoadResult } from './module-loader';
 import { loadWasmBackendModule, registerWasmTrainingKernels } from './wasm-kernels/register';
 
+/** Accepted values of the `backend` option and of `EVDM_BACKEND`. */
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
@@ -41,6 +42,7 @@ function firstLine(message: string): string {
   return message.split('\n').find((l) => l.trim() !== '')?.trim() ?? message;
 }
 
+/** Validates a backend choice (case-insensitive); `from` names its origin in the error message. */
 export function parseBackendChoice(value: string, from: string): BackendChoice {
   const v = value.trim().toLowerCase();
   if ((BACKEND_CHOICES as readonly string[]).includes(v)) return v as BackendChoice;
