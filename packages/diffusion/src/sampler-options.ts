@@ -125,18 +125,24 @@ export function runSampler(
   let x = start.x;
   let owned = start.owned;
   const total = p.plan.length;
-  for (let k = 0; k < total; k++) {
-    const step = p.plan[k];
-    const next = tf.tidy(() => update(x, callDenoiser(fn, opts, x, step.t), k));
-    if (owned) x.dispose();
-    x = next;
-    owned = true;
-    opts.onStep?.(k + 1, total, step.t);
-  }
-  if ((opts.finalDenoise ?? 'none') === 'mcvd') {
-    const out = finalDenoise(fn, opts, p, x);
-    if (owned) x.dispose();
-    x = out;
+  try {
+    for (let k = 0; k < total; k++) {
+      const step = p.plan[k];
+      const next = tf.tidy(() => update(x, callDenoiser(fn, opts, x, step.t), k));
+      if (owned) x.dispose();
+      x = next;
+      owned = true;
+      opts.onStep?.(k + 1, total, step.t);
+    }
+    if ((opts.finalDenoise ?? 'none') === 'mcvd') {
+      const out = finalDenoise(fn, opts, p, x);
+      if (owned) x.dispose();
+      x = out;
+    }
+  } catch (e) {
+    // a throwing denoiser or callback must not leak the current sample
+    if (owned && !x.isDisposed) x.dispose();
+    throw e;
   }
   return x;
 }
