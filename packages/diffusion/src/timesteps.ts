@@ -44,8 +44,9 @@ export function withMcvdLabels(net: McvdDenoiser, T: number): Denoiser {
  * How `steps < T` steps are chosen, with `skip = floor(T / steps)`:
  * - `'mcvd'`: MCVD's labels 0, skip, …, (steps−1)·skip, i.e. standard t = T−1, T−1−skip, … (starts at
  *   the noisiest step, never visits t = 0 unless skip = 1);
- * - `'leading'`: t ∈ range(0, T, skip) visited in reverse (DDIM official code, diffusers "leading",
- *   the golden file), i.e. (steps−1)·skip, …, skip, 0.
+ * - `'leading'`: t = k·skip for k < steps, visited in reverse, i.e. (steps−1)·skip, …, skip, 0
+ *   (diffusers "leading"; equals range(0, T, skip) of the DDIM code and the golden file whenever
+ *   steps divides T — otherwise that range would have more than `steps` entries).
  * With steps = T both give T−1, …, 0.
  */
 export type StepSpacing = 'mcvd' | 'leading';
