@@ -253,6 +253,19 @@ describe('sampler behaviour', () => {
     tf.dispose([c, out]);
   });
 
+  it('clipX0 clips x̂0 to [−1, 1]: a point mass at 1.5 ends at 1 with clipping, 1.5 without', () => {
+    const c = tf.fill(shape, 1.5) as tf.Tensor4D;
+    const den2 = pointMassDenoiser(linear, c);
+    for (const sample of [ddpmSample, ddimSample] as ((o: any) => tf.Tensor4D)[]) {
+      const clipped = sample({ schedule: linear, denoiser: den2, shape, steps: 20, seed: 2 });
+      const raw = sample({ schedule: linear, denoiser: den2, shape, steps: 20, seed: 2, clipX0: false });
+      expect(maxAbsDiff(clipped.dataSync(), new Array(clipped.size).fill(1))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(raw.dataSync(), new Array(raw.size).fill(1.5))).toBeLessThan(1e-5);
+      tf.dispose([clipped, raw]);
+    }
+    c.dispose();
+  });
+
   it('rejects bad options with clear errors', () => {
     const base = { schedule: linear, denoiser: den, shape, seed: 1 };
     expect(() => ddpmSample({ ...base, steps: 1001 })).toThrow(/ddpmSample: steps must be an integer in \[1, 1000\]/);
