@@ -1,5 +1,6 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: '@evdm/diffusion', include: ['test/**/*.test.ts'] },
+  // 1000-step sampler runs take a few seconds on a busy 2-core machine.
+  test: { name: '@evdm/diffusion', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
 });

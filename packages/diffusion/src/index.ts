@@ -1,1 +1,17 @@
-export const PACKAGE_READY = false; // scaffold: replaced by the package's real exports
+export { NoiseSchedule, resolveScheduleConfig, DEFAULT_LINEAR, DEFAULT_COSINE } from './schedule';
+export type { ScheduleConfig, ScheduleConfigInput, LinearScheduleConfig, CosineScheduleConfig } from './schedule';
+export { mcvdLabel, fromMcvdLabel, withMcvdLabels, samplingPlan } from './timesteps';
+export type { Denoiser, McvdDenoiser, StepSpacing, PlanStep, PlanOptions } from './timesteps';
+export { x0Coefficients, ddpmCoefficients, ddimCoefficients } from './step-coefficients';
+export type { X0Coefficients, DdpmCoefficients, DdimCoefficients } from './step-coefficients';
+export { stackFrames, unstackFrames } from './layout';
+export { addNoise, predictX0FromEps, posteriorMeanVariance } from './forward';
+export type { Timesteps, Posterior } from './forward';
+export type { SamplerOptions } from './sampler-options';
+export { ddpmSample } from './ddpm';
+export { ddimSample } from './ddim';
+export type { DdimOptions } from './ddim';
+export { maskedConditioningLoss } from './loss';
+export type { Frames, MaskedLossOptions, MaskedLossResult } from './loss';
+export { Ema } from './ema';
+export type { EmaOptions, EmaState } from './ema';
