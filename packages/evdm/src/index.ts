@@ -11,3 +11,11 @@ export { reproduceTable, reproduceTable1, reproduceTable2, reproduceTable8, form
 export type { ReproductionRow } from './profile/reproduce';
 export { TABLE1, TABLE2, TABLE8 } from './profile/paper-numbers';
 export { VERSION } from './version';
+export { initBackend, currentRuntime } from './runtime/backend';
+export type { RuntimeInfo } from './runtime/backend';
+export { Adam, DEFAULT_ADAM } from './train/adam';
+export type { AdamConfig } from './train/adam';
+export { writeCheckpoint, readCheckpoint, latestCheckpoint } from './train/checkpoint';
+export type { CheckpointMeta, CheckpointGroups, LoadedCheckpoint } from './train/checkpoint';
+export { writeGif } from './io/gif';
+export { writeLossPlotSvg } from './io/loss-plot';

@@ -1,5 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { GIFEncoder, applyPalette, quantize } from 'gifenc';
+// gifenc is CommonJS: Node ESM only exposes its default export.
+import gifenc from 'gifenc';
+
+const { GIFEncoder, applyPalette, quantize } = gifenc;
 
 /**
  * Writes an animated GIF from frames of one size, each `Uint8Array` RGB or gray (values 0-255,

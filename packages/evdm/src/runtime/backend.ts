@@ -1,0 +1,72 @@
+import { createRequire } from 'node:module';
+import { ensureGradients, selectBackend, type BackendChoice, type BackendSelection } from '@evdm/backend';
+import { setGroupNormImplementation } from '@evdm/core';
+
+export interface RuntimeInfo extends BackendSelection {
+  /** Native oneDNN kernels (`@evdm/backend-native`) active on the host backend. */
+  native: { active: boolean; reason: string; kernels: string[] };
+  gradients: string;
+}
+
+interface NativeModule {
+  loadNative(): { ok: true; version: string; threads: number } | { ok: false; reason: string };
+  registerNativeKernels(backend: 'wasm' | 'cpu'): string[];
+  fusedGroupNorm?: Parameters<typeof setGroupNormImplementation>[0];
+}
+
+let current: RuntimeInfo | null = null;
+
+/** Loads `@evdm/backend-native` if it is installed; never throws (native kernels are optional). */
+function loadNativeModule(): { mod: NativeModule | null; reason: string } {
+  try {
+    const req = createRequire(import.meta.url);
+    return { mod: req('@evdm/backend-native') as NativeModule, reason: '' };
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    return { mod: null, reason: /Cannot find module '@evdm\/backend-native'/.test(msg) ? 'package not installed' : msg.split('\n')[0] };
+  }
+}
+
+/**
+ * Chooses and initialises the TF.js backend for evdm (tfjs-node-gpu → tfjs-node → wasm → cpu, or
+ * `EVDM_BACKEND` / the option), registers gradients, and on wasm/cpu plugs in the native oneDNN
+ * kernels when available (`EVDM_NATIVE=0` disables them). Prints one status line.
+ */
+export async function initBackend(opts: { backend?: BackendChoice; log?: (line: string) => void; native?: boolean } = {}): Promise<RuntimeInfo> {
+  const log = opts.log ?? ((line: string) => {
+    if (process.env.EVDM_LOG !== 'quiet') process.stderr.write(line + '\n');
+  });
+  let selectionLine = '';
+  const sel = await selectBackend({ backend: opts.backend, log: (l) => (selectionLine = l) });
+  const gradients = ensureGradients();
+  const native = { active: false, reason: 'not applicable on the tensorflow backend', kernels: [] as string[] };
+  const wantNative = opts.native ?? process.env.EVDM_NATIVE !== '0';
+  if (sel.name === 'wasm' || sel.name === 'cpu') {
+    if (!wantNative) {
+      native.reason = 'disabled (EVDM_NATIVE=0)';
+    } else {
+      const { mod, reason } = loadNativeModule();
+      if (!mod) {
+        native.reason = `native kernels unavailable: ${reason}`;
+      } else {
+        const status = mod.loadNative();
+        if (!status.ok) {
+          native.reason = `native kernels unavailable: ${status.reason}`;
+        } else {
+          native.kernels = mod.registerNativeKernels(sel.name as 'wasm' | 'cpu');
+          if (mod.fusedGroupNorm) setGroupNormImplementation(mod.fusedGroupNorm);
+          native.active = true;
+          native.reason = `oneDNN ${status.version}, ${status.threads} thread(s), ${native.kernels.length} kernels`;
+        }
+      }
+    }
+  }
+  current = { ...sel, native, gradients };
+  log(`${selectionLine || `evdm: backend ${sel.name}`}${sel.name === 'tensorflow' ? '' : `; ${native.active ? 'native ' + native.reason : native.reason}`}`);
+  return current;
+}
+
+/** The runtime chosen by the last `initBackend` call, or null. */
+export function currentRuntime(): RuntimeInfo | null {
+  return current;
+}
