@@ -231,6 +231,10 @@ describe('BatchMatMul with transposes, wasm vs cpu', () => {
     const err1 = await wasmVsCpu([{ shape: [4, 20, 30], seed: 51 }, { shape: [30, 25], seed: 52 }], (a, b) => tf.matMul(a, b));
     const err2 = await wasmVsCpu([{ shape: [1, 20, 30], seed: 53 }, { shape: [4, 30, 25], seed: 54 }], (a, b) => tf.matMul(a, b));
     const err3 = await wasmVsCpu([{ shape: [4, 30, 20], seed: 55 }, { shape: [1, 25, 30], seed: 56 }], (a, b) => tf.matMul(a, b, true, true));
+    // Tiny sizes take the stock path.
+    const err4 = await wasmVsCpu([{ shape: [4, 3, 5], seed: 57 }, { shape: [1, 5, 2], seed: 58 }], (a, b) => tf.matMul(a, b));
+    const err5 = await wasmVsCpu([{ shape: [1, 3, 5], seed: 59 }, { shape: [4, 2, 5], seed: 60 }], (a, b) => tf.matMul(a, b, false, true));
+    expect(Math.max(err4, err5)).toBeLessThan(TOL);
     expect(err3).toBeLessThan(TOL);
     expect(Math.max(err1, err2)).toBeLessThan(TOL);
   });
