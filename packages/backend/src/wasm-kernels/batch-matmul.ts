@@ -44,8 +44,12 @@ export function batchedUntransposed(
   const outBatchShape = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = sizeOf(outBatchShape);
   const simpleBroadcast = (aBatch === batch || aBatch === 1) && (bBatch === batch || bBatch === 1);
-  const extrasPerRow = Object.values(extra).every((t) => t.shape.length <= 1);
-  if (batch <= 1 || !simpleBroadcast || !extrasPerRow || m * n * k < MIN_MACS_PER_MATRIX) {
+  const extras = Object.values(extra);
+  const extrasPerRow = extras.every((t) => t.shape.length <= 1);
+  // Stock _FusedMatMul applies the bias wrongly when batch > 1 (measured: later batch entries get
+  // results off by the bias), so with extras the per-batch path is taken even for tiny matrices.
+  const tiny = m * n * k < MIN_MACS_PER_MATRIX && extras.length === 0;
+  if (batch <= 1 || !simpleBroadcast || !extrasPerRow || tiny) {
     return runWasm(backend, kernelName, { a, b, ...extra }, fullAttrs, stock);
   }
   const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
