@@ -1,1 +1,16 @@
-export const PACKAGE_READY = false; // scaffold: replaced by the package's real exports
+// @evdm/backend: run-time TF.js backend selection and the wasm training kernels.
+export {
+  selectBackend,
+  parseBackendChoice,
+  BACKEND_CHOICES,
+  type BackendChoice,
+  type BackendSelection,
+  type SelectBackendOptions,
+} from './select-backend';
+export { ensureGradients, gradientsRegistered } from './gradients';
+export { describeBackend } from './describe-backend';
+export {
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+  wasmTrainingKernelsActive,
+} from './wasm-kernels/register';
