@@ -1,1 +1,3 @@
-export const PACKAGE_READY = false; // scaffold: replaced by the package's real exports
+export { psnrFromMse, framewiseMse, framewisePsnr, videoPsnr, videoLayout } from './psnr';
+export { framewiseSsim, ssim, gaussianTaps, mcvdLumaUint8 } from './ssim';
+export type { SsimOptions, SsimWindow, SsimConvention } from './ssim';
