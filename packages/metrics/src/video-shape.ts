@@ -17,7 +17,7 @@ export interface FrameBatch {
 export function toFrames(x: tf.Tensor, what: string): FrameBatch {
   const s = x.shape;
   if (s.length === 3) return { frames: tf.reshape(x, [1, s[0], s[1], s[2]]) as tf.Tensor4D, videos: 1, framesPerVideo: 1 };
-  if (s.length === 4) return { frames: tf.reshape(x, s) as tf.Tensor4D, videos: 1, framesPerVideo: s[0] };
+  if (s.length === 4) return { frames: tf.reshape(x, [s[0], s[1], s[2], s[3]]) as tf.Tensor4D, videos: 1, framesPerVideo: s[0] };
   if (s.length === 5) {
     return { frames: tf.reshape(x, [s[0] * s[1], s[2], s[3], s[4]]) as tf.Tensor4D, videos: s[0], framesPerVideo: s[1] };
   }
