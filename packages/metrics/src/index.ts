@@ -8,3 +8,8 @@ export type { FrechetTerms, GaussianStats } from './frechet';
 export { symmetricEigen } from './symmetric-eigen';
 export type { SymmetricEigen } from './symmetric-eigen';
 export { singularValues } from './singular-values';
+export { summarize, bestOfN, bestOfNReport, Z95 } from './best-of-n';
+export type { Summary, BestOfNInput, BestOfNReport } from './best-of-n';
+export { computeFrameMetrics, frameMetricsJson } from './frame-metrics';
+export type { FrameMetrics, FrameMetricsOptions, FrameMetricsDetail } from './frame-metrics';
+export { loadVideoFromPath } from './png-video';
