@@ -1,16 +1,19 @@
 // Measures what the README reports: golden max errors (PSNR/SSIM in float32 on the cpu backend,
 // Fréchet in float64) and I3D / FVD timings. Run after `pnpm --filter ./packages/metrics build`:
-//   node packages/metrics/bench/measure.mjs [--full]   (--full also times the 224x224 I3D)
+//   node packages/metrics/bench/measure.mjs [--full] [--wasm]   (--full also times the 224x224 I3D)
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
 import {
   FeatureStats, FvdAccumulator, I3D, framewisePsnr, framewiseSsim, frechetDistance, frechetDistanceFromFeatures,
 } from '@evdm/metrics';
 
-await tf.setBackend('cpu');
+const backend = process.argv.includes('--wasm') ? 'wasm' : 'cpu';
+await tf.setBackend(backend);
+console.log(`backend ${backend}`);
 const shared = process.env.EVDM_SHARED_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared');
 const golden = (n) => JSON.parse(readFileSync(join(shared, 'golden', n), 'utf8'));
 const flat = (a) => a.flat(Infinity);

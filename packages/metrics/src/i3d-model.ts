@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore, Rng, type ParamReader, type ParamSpec } from '@evdm/core';
-import { conv3dSameAnyBackend } from './conv3d-same';
+import { conv3dSameAuto } from './conv3d-same';
 
 /**
  * The Inception-3D network (Carreira & Zisserman 2017) as released on TF-Hub
@@ -257,7 +257,7 @@ export class I3D {
       const y = tf.matMul(tf.reshape(x, [b * t * hh * ww, cin]), tf.reshape(w, [cin, cout]));
       return tf.reshape(y, [b, t, hh, ww, cout]);
     }
-    return conv3dSameAnyBackend(x, w, stride);
+    return conv3dSameAuto(x, w, stride);
   }
 
   private unit(x: tf.Tensor5D, name: string, stride: [number, number, number] = [1, 1, 1]): tf.Tensor5D {

@@ -21,4 +21,4 @@ export { preprocessForI3D } from './i3d-preprocess';
 export type { I3DPreprocessOptions, I3DResizeMode } from './i3d-preprocess';
 export { FvdAccumulator, computeFvd } from './fvd';
 export type { FvdOptions, VideoSource } from './fvd';
-export { conv3dSame, conv3dSameAnyBackend, samePadding } from './conv3d-same';
+export { conv3dSame, conv3dSameAuto, samePadding } from './conv3d-same';
