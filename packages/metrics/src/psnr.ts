@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkPair, toFrames } from './video-shape';
+import { checkPair, meanPerFrame, toFrames } from './video-shape';
 
 /** `10·log10(dataRange² / mse)`; `Infinity` for identical inputs (mse 0). */
 export function psnrFromMse(mse: number, dataRange = 1): number {
@@ -15,7 +15,7 @@ export function framewiseMse(real: tf.Tensor, fake: tf.Tensor): Float64Array {
   const per = tf.tidy(() => {
     const a = toFrames(real, 'framewiseMse real').frames;
     const b = toFrames(fake, 'framewiseMse fake').frames;
-    return tf.mean(tf.squaredDifference(a, b), [1, 2, 3]);
+    return meanPerFrame(tf.squaredDifference(a, b) as tf.Tensor4D);
   });
   const out = Float64Array.from(per.dataSync());
   per.dispose();

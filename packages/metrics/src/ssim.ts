@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkPair, toFrames } from './video-shape';
+import { checkPair, meanPerFrame, toFrames } from './video-shape';
 
 /**
  * `gaussian`: Wang et al. (2004): 11-tap Gaussian, σ = 1.5, population (co)variances.
@@ -95,8 +95,8 @@ export function framewiseSsim(real: tf.Tensor, fake: tf.Tensor, options: SsimOpt
     // (Co)variances are invariant to shifting x and y separately: removing each image's own mean
     // first keeps E[x²] - E[x]² from cancelling catastrophically in float32 (flat images, where
     // C2 dominates, lost 4e-5 without this).
-    const shiftA = tf.mean(a, [1, 2], true);
-    const shiftB = tf.mean(b, [1, 2], true);
+    const shiftA = tf.mean(tf.mean(a, 2, true), 1, true);
+    const shiftB = tf.mean(tf.mean(b, 2, true), 1, true);
     const a0 = tf.sub(a, shiftA);
     const b0 = tf.sub(b, shiftB);
     const stack = tf.concat([a0, b0, tf.mul(a0, a0), tf.mul(b0, b0), tf.mul(a0, b0)], 3) as tf.Tensor4D;
@@ -113,7 +113,7 @@ export function framewiseSsim(real: tf.Tensor, fake: tf.Tensor, options: SsimOpt
     const my = tf.add(mb0, shiftB);
     const num = tf.mul(tf.add(tf.mul(tf.mul(mx, my), 2), c1), tf.add(tf.mul(vxy, 2), c2));
     const den = tf.mul(tf.add(tf.add(tf.square(mx), tf.square(my)), c1), tf.add(tf.add(vx, vy), c2));
-    return tf.mean(tf.div(num, den), [1, 2, 3]);
+    return meanPerFrame(tf.div(num, den) as tf.Tensor4D);
   });
   const out = Float64Array.from(perFrame.dataSync());
   perFrame.dispose();

@@ -36,3 +36,11 @@ export function checkPair(real: tf.Tensor, fake: tf.Tensor, fn: string): void {
     throw new Error(`${fn}: expected float32 tensors with values in [0,1], got ${real.dtype} and ${fake.dtype}`);
   }
 }
+
+/**
+ * Mean of `[N,H,W,C]` over H, W, C one axis at a time: float32 sums stay short, so backends that
+ * reduce sequentially (wasm) keep ~1e-7 relative accuracy instead of ~n·eps.
+ */
+export function meanPerFrame(x: tf.Tensor4D): tf.Tensor1D {
+  return tf.tidy(() => tf.mean(tf.mean(tf.mean(x, 3), 2), 1) as tf.Tensor1D);
+}
