@@ -278,7 +278,7 @@ export class I3D {
   }
 }
 
-/** Unit names and channel counts, exported for the weight converter's checks and tests. */
+/** Names of every conv+BN unit, in forward order (TF-Hub names; used by tests and tooling). */
 export function i3dUnitNames(config: I3DConfig): string[] {
   return unitSpecs(config).map((u) => u.name);
 }

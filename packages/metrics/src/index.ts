@@ -1,3 +1,4 @@
+// @evdm/metrics: PSNR, SSIM, best-of-N statistics, Fréchet distance and FVD (I3D) for video prediction.
 export { psnrFromMse, framewiseMse, framewisePsnr, videoPsnr, videoLayout } from './psnr';
 export { framewiseSsim, ssim, gaussianTaps, mcvdLumaUint8 } from './ssim';
 export type { SsimOptions, SsimWindow, SsimConvention } from './ssim';

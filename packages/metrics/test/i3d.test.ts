@@ -45,7 +45,6 @@ describe('I3D architecture', () => {
     expect(() => net.features(tf.zeros([1, 8, 32, 32, 1]))).toThrow(/expected 3 channels, got 1/);
     const real = I3D.random({ width: 1 / 64 }, 1);
     expect(() => real.checkInput([1, 16, 64, 64, 3])).toThrow(/leaves a 2x2x2 feature map, smaller than the logits pool 2x7x7/);
-    tf.dispose([net, real] as never);
     net.dispose();
     real.dispose();
   });
