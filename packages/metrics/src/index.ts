@@ -1,1 +1,25 @@
-export const PACKAGE_READY = false; // scaffold: replaced by the package's real exports
+// @evdm/metrics: PSNR, SSIM, best-of-N statistics, Fréchet distance and FVD (I3D) for video prediction.
+export { psnrFromMse, framewiseMse, framewisePsnr, videoPsnr, videoLayout } from './psnr';
+export { framewiseSsim, ssim, gaussianTaps, mcvdLumaUint8 } from './ssim';
+export type { SsimOptions, SsimWindow, SsimConvention } from './ssim';
+export { FeatureStats } from './feature-stats';
+export type { FeatureStatsJSON, FeatureBatch } from './feature-stats';
+export { frechetDistance, frechetDistanceFromFeatures, traceSqrtmProduct } from './frechet';
+export type { FrechetTerms, GaussianStats } from './frechet';
+export { symmetricEigen } from './symmetric-eigen';
+export type { SymmetricEigen } from './symmetric-eigen';
+export { singularValues } from './singular-values';
+export { summarize, bestOfN, bestOfNReport, Z95 } from './best-of-n';
+export type { Summary, BestOfNInput, BestOfNReport } from './best-of-n';
+export { computeFrameMetrics, frameMetricsJson } from './frame-metrics';
+export type { FrameMetrics, FrameMetricsOptions, FrameMetricsDetail } from './frame-metrics';
+export { loadVideoFromPath } from './png-video';
+export { I3D, I3D_KINETICS_400, i3dConfig, i3dParamSpecs, i3dTrunkShape, i3dUnitNames } from './i3d-model';
+export type { I3DConfig } from './i3d-model';
+export { loadI3D, saveI3D, I3D_MODEL_FILE } from './i3d-weights';
+export type { I3DModelJson } from './i3d-weights';
+export { preprocessForI3D } from './i3d-preprocess';
+export type { I3DPreprocessOptions, I3DResizeMode } from './i3d-preprocess';
+export { FvdAccumulator, computeFvd } from './fvd';
+export type { FvdOptions, VideoSource } from './fvd';
+export { conv3dSame, conv3dSameAuto, samePadding } from './conv3d-same';
