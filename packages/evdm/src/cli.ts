@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerMetrics } from './commands/metrics';
 import { registerProfile } from './commands/profile';
 import { registerReproduce } from './commands/reproduce';
 import { VERSION } from './version';
@@ -14,6 +15,7 @@ program
 
 registerReproduce(program);
 registerProfile(program);
+registerMetrics(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
