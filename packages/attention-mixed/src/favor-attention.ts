@@ -16,7 +16,7 @@ export interface FavorOptions {
    *   query feature of every row and the largest key feature of every slice are exactly
    *   `1/sqrt(m)`: nothing overflows and a row cannot underflow entirely.
    * - `false` / `'none'`: plain (can overflow for large `|x|`).
-   * Default 'performer'.
+   * Default 'exponent' (`true` means the reference code's 'performer').
    */
   stabilize?: boolean | FavorStabilizer;
   /**
@@ -68,7 +68,8 @@ export function favorAttention(
 }
 
 function stabilizerOf(s: FavorOptions['stabilize']): FavorStabilizer {
-  if (s === undefined || s === true) return 'performer';
+  if (s === undefined) return 'exponent';
+  if (s === true) return 'performer';
   if (s === false) return 'none';
   if (s === 'none' || s === 'performer' || s === 'exponent') return s;
   throw new Error(`favorAttention: stabilize must be a boolean, 'none', 'performer' or 'exponent', got ${String(s)}`);
