@@ -1,12 +1,15 @@
 // Prints the max absolute errors of this package against ../shared/golden/favor.json (float32).
-// Usage: node bench/golden-errors.mjs   (EVDM_SHARED_DIR overrides <repo>/../shared)
+// Usage: node bench/golden-errors.mjs [--backend cpu|wasm]   (EVDM_SHARED_DIR overrides <repo>/../shared)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
 import { favorAttention, softmaxAttention } from '@evdm/attention-mixed';
 
-await tf.setBackend('cpu');
+const bi = process.argv.indexOf('--backend');
+await tf.setBackend(bi < 0 ? 'cpu' : process.argv[bi + 1]);
+console.log(`backend ${tf.getBackend()}`);
 const shared = process.env.EVDM_SHARED_DIR ?? join(new URL('../../../..', import.meta.url).pathname, 'shared');
 const gold = JSON.parse(readFileSync(join(shared, 'golden', 'favor.json'), 'utf8'));
 const flat = (a) => a.flat(Infinity);
