@@ -1,3 +1,5 @@
+import type { FavorStabilizer } from './favor-attention';
+
 /** Which attention algorithm a block runs. */
 export type AttentionMode = 'softmax' | 'favor' | 'gate';
 
@@ -34,9 +36,17 @@ export interface SpatialSelfAttentionConfig {
   redraw?: RedrawPolicy;
   /** GroupNorm epsilon (MCVD attention: 1e-6). */
   eps?: number;
-  /** Subtract Performer's max stabilisers inside FAVOR+ (exact in value and gradient). Default true. */
-  stabilize?: boolean;
-  /** FAVOR+ feature epsilon (Performer code: 1e-4). Default 1e-4. */
+  /**
+   * Max subtracted inside FAVOR+'s `exp` (see `FavorOptions.stabilize`). Default 'exponent'
+   * (nothing overflows; exact in value and gradient when `favorEpsilon` is 0).
+   */
+  stabilize?: FavorStabilizer;
+  /**
+   * FAVOR+ feature epsilon. Default 0 (unbiased). Performer's code adds 1e-4; with d = 96 that
+   * swamps the features and pulls the output towards uniform attention (see README), and makes the
+   * gradient-stopped max change the function. Use `{ stabilize: 'performer', favorEpsilon: 1e-4 }`
+   * for parity with performer-pytorch.
+   */
   favorEpsilon?: number;
   /** Seed of the random projection (mixed with `name`, so blocks differ). Default 0. */
   featureSeed?: number;
@@ -90,7 +100,11 @@ export function resolveConfig(cfg: SpatialSelfAttentionConfig): ResolvedAttentio
   }
   const eps = cfg.eps ?? 1e-6;
   if (!(eps > 0)) throw new Error(`${who}: eps (GroupNorm) must be > 0, got ${eps}`);
-  const favorEpsilon = cfg.favorEpsilon ?? 1e-4;
+  const stabilize = cfg.stabilize ?? 'exponent';
+  if (stabilize !== 'none' && stabilize !== 'performer' && stabilize !== 'exponent') {
+    throw new Error(`${who}: stabilize must be 'none', 'performer' or 'exponent', got ${String(stabilize)}`);
+  }
+  const favorEpsilon = cfg.favorEpsilon ?? 0;
   if (!(favorEpsilon >= 0) || !Number.isFinite(favorEpsilon)) throw new Error(`${who}: favorEpsilon must be a finite number >= 0, got ${favorEpsilon}`);
   const featureSeed = cfg.featureSeed ?? 0;
   if (!Number.isInteger(featureSeed)) throw new Error(`${who}: featureSeed must be an integer, got ${featureSeed}`);
@@ -104,7 +118,7 @@ export function resolveConfig(cfg: SpatialSelfAttentionConfig): ResolvedAttentio
     featuresOption,
     redraw,
     eps,
-    stabilize: cfg.stabilize ?? true,
+    stabilize,
     favorEpsilon,
     featureSeed,
     heads,

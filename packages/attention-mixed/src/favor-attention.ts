@@ -2,15 +2,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import { stopGradient } from './stop-gradient';
 import { checkQkv } from './validate';
 
+/** Which max FAVOR+ subtracts inside `exp`; see {@link FavorOptions.stabilize}. */
+export type FavorStabilizer = 'none' | 'performer' | 'exponent';
+
 export interface FavorOptions {
   /**
-   * Subtract the Performer stabilisers before `exp`: per query row, the max over features of
-   * `W q'`; for keys, the max over all keys and features of `W k'` (per batch·head slice).
-   * Both are constants that cancel exactly in `D^-1(Q'(K'^T V))`, so with `epsilon = 0` the
-   * output equals the plain one; they are wrapped in a zero-gradient op, as in the reference
-   * code. Default true.
+   * Subtract a max before `exp` so no feature overflows. Every choice subtracts a constant per
+   * query row and per key slice, which cancels exactly in `D^-1(Q'(K'^T V))` when `epsilon = 0`
+   * (same value, same gradient); the constant is wrapped in a zero-gradient op, as in Performer.
+   * - `'performer'` (or `true`): google-research / performer-pytorch: queries subtract the row max
+   *   of `W q'`, keys the max of `W k'` over all keys and features of the batch·head slice.
+   * - `'exponent'`: the same maxima taken over the whole exponent `W x' − |x'|²/2`, so the largest
+   *   query feature of every row and the largest key feature of every slice are exactly
+   *   `1/sqrt(m)`: nothing overflows and a row cannot underflow entirely.
+   * - `false` / `'none'`: plain (can overflow for large `|x|`).
+   * Default 'exponent' (`true` means the reference code's 'performer').
    */
-  stabilize?: boolean;
+  stabilize?: boolean | FavorStabilizer;
   /**
    * Added to every feature after `exp` (Performer's `eps`, 1e-4 in google-research and
    * performer-pytorch). Keeps `D > 0` when features underflow, at the cost of a small bias.
@@ -44,12 +52,12 @@ export function favorAttention(
   if (projection.rank !== 2 || projection.shape[1] !== d) {
     throw new Error(`favorAttention: projection must be [m, ${d}] (m features × head dimension), got [${projection.shape}]`);
   }
-  const stabilize = opts.stabilize ?? true;
+  const stabilize = stabilizerOf(opts.stabilize);
   const epsilon = opts.epsilon ?? 0;
   if (!(epsilon >= 0) || !Number.isFinite(epsilon)) throw new Error(`favorAttention: epsilon must be a finite number >= 0, got ${epsilon}`);
   return tf.tidy(() => {
-    const qf = featureMap(q, projection, stabilize ? 'query' : 'none', epsilon);
-    const kf = featureMap(k, projection, stabilize ? 'key' : 'none', epsilon);
+    const qf = featureMap(q, projection, stabilize, 'query', epsilon);
+    const kf = featureMap(k, projection, stabilize, 'key', epsilon);
     const [n, , m] = kf.shape;
     const context = tf.matMul(kf, v, true, false); // [N, m, dv]
     const numerator = tf.matMul(qf, context); // [N, L, dv]
@@ -59,15 +67,25 @@ export function favorAttention(
   });
 }
 
+function stabilizerOf(s: FavorOptions['stabilize']): FavorStabilizer {
+  if (s === undefined) return 'exponent';
+  if (s === true) return 'performer';
+  if (s === false) return 'none';
+  if (s === 'none' || s === 'performer' || s === 'exponent') return s;
+  throw new Error(`favorAttention: stabilize must be a boolean, 'none', 'performer' or 'exponent', got ${String(s)}`);
+}
+
 /**
- * `phi(x) = (exp(W x' − |x'|²/2 − c) + epsilon) / sqrt(m)`, with `c` = 0 (plain), the per-row
- * max of `W x'` (queries) or the per-slice max of `W x'` (keys), gradient-stopped.
+ * `phi(x) = (exp(W x' − |x'|²/2 − c) + epsilon) / sqrt(m)`, where the gradient-stopped constant
+ * `c` is 0 (`'none'`) or a max of `W x'` (`'performer'`) or of the whole exponent (`'exponent'`),
+ * taken per row for queries and per batch·head slice for keys.
  * @returns `[N, L, m]`
  */
 export function featureMap(
   x: tf.Tensor3D,
   projection: tf.Tensor2D,
-  stabilizer: 'none' | 'query' | 'key',
+  stabilizer: FavorStabilizer,
+  role: 'query' | 'key',
   epsilon = 0,
 ): tf.Tensor3D {
   return tf.tidy(() => {
@@ -79,8 +97,8 @@ export function featureMap(
     const halfNorm = tf.mul(tf.sum(tf.square(xs), 2, true), 0.5);
     let exponent = tf.sub(proj, halfNorm);
     if (stabilizer !== 'none') {
-      const axes = stabilizer === 'query' ? [2] : [1, 2];
-      exponent = tf.sub(exponent, stopGradient(tf.max(proj, axes, true)));
+      const axes = role === 'query' ? [2] : [1, 2];
+      exponent = tf.sub(exponent, stopGradient(tf.max(stabilizer === 'performer' ? proj : exponent, axes, true)));
     }
     let phi = tf.exp(exponent);
     if (epsilon > 0) phi = tf.add(phi, epsilon);

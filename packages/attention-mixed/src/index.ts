@@ -4,7 +4,7 @@ export { resolveConfig } from './config';
 export type { AttentionMode, RedrawPolicy, SpatialSelfAttentionConfig, ResolvedAttentionConfig } from './config';
 export { softmaxAttention } from './softmax-attention';
 export { favorAttention, featureMap } from './favor-attention';
-export type { FavorOptions } from './favor-attention';
+export type { FavorOptions, FavorStabilizer } from './favor-attention';
 export { orthogonalRandomFeatures } from './orthogonal-features';
 export { stopGradient } from './stop-gradient';
 export { attentionFlops, fvcoreEinsumMacs } from './flops';

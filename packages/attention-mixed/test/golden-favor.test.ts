@@ -42,6 +42,12 @@ describe('favor.json golden (numpy float64 reference, L=64, d=16, m=256, stored 
         out.dispose();
       });
 
+      it("'exponent' stabiliser with epsilon 0 equals the plain output to 1e-6", () => {
+        const out = favorAttention(q, k, v, W, { stabilize: 'exponent', epsilon: 0 });
+        expect(maxAbsDiff(out.dataSync(), flat(c.favor_plain_output))).toBeLessThan(1e-6);
+        out.dispose();
+      });
+
       it('stabilised FAVOR+ with epsilon 1e-4 matches the Performer-code output to 1e-6', () => {
         const out = favorAttention(q, k, v, W, { stabilize: true, epsilon: 1e-4 });
         expect(maxAbsDiff(out.dataSync(), flat(c['favor_performer_code_eps1e-4_output']))).toBeLessThan(1e-6);
@@ -49,8 +55,8 @@ describe('favor.json golden (numpy float64 reference, L=64, d=16, m=256, stored 
       });
 
       it('feature maps and the normaliser D match (relative 1e-6)', () => {
-        const pq = featureMap(q, W, 'none');
-        const pk = featureMap(k, W, 'none');
+        const pq = featureMap(q, W, 'none', 'query');
+        const pk = featureMap(k, W, 'none', 'key');
         const rel = (a: ArrayLike<number>, b: number[]) => Math.max(...b.map((x, i) => Math.abs(a[i] - x) / Math.abs(x)));
         expect(rel(pq.dataSync().slice(0, 256), c.phi_Q_plain_first_row)).toBeLessThan(1e-6);
         expect(rel(pk.dataSync().slice(0, 256), c.phi_K_plain_first_row)).toBeLessThan(1e-6);

@@ -81,6 +81,16 @@ describe('SpatialSelfAttention', () => {
     store.dispose();
   });
 
+  it('favor with Performer parity (eps 1e-4): value differs from the unbiased default by a bias', () => {
+    const a = new SpatialSelfAttention(cfg({ mode: 'favor' }));
+    const b = new SpatialSelfAttention(cfg({ mode: 'favor', stabilize: 'performer', favorEpsilon: 1e-4 }));
+    const store = randomStore(a, 13);
+    const x = randn([1, 4, 4, 16], 14) as tf.Tensor4D;
+    const d = maxAbsDiff(a.apply(store.read, x).dataSync(), b.apply(store.read, x).dataSync());
+    expect(d).toBeGreaterThan(0);
+    store.dispose();
+  });
+
   for (const mode of ['softmax', 'favor'] as const) {
     it(`${mode}: matches an independent per-head einsum reference (2 heads, 3x4 tokens)`, () => {
       const blk = new SpatialSelfAttention(cfg({ mode, favorEpsilon: 0 }));
@@ -89,7 +99,9 @@ describe('SpatialSelfAttention', () => {
       const y = blk.apply(store.read, x);
       const r = reference(blk, store.read, x, mode === 'favor');
       expect(y.shape).toEqual([2, 3, 4, 16]);
-      expect(maxAbsDiff(y.dataSync(), r.dataSync())).toBeLessThan(2e-5);
+      const err = maxAbsDiff(y.dataSync(), r.dataSync());
+      console.log(`SpatialSelfAttention ${mode} vs einsum reference: max abs diff ${err.toExponential(2)}`);
+      expect(err).toBeLessThan(2e-5);
       tf.dispose([x, y, r]);
       store.dispose();
     });
@@ -102,6 +114,7 @@ describe('SpatialSelfAttention', () => {
       const f = (xi: tf.Tensor, ...ws: tf.Tensor[]) =>
         blk.apply((n) => (names.includes(n) ? ws[names.indexOf(n)] : store.read(n)), xi as tf.Tensor4D);
       const err = gradCheck(f, [x, ...names.map((n) => tf.clone(store.read(n)))], { eps: 1e-2, probes: 4 });
+      console.log(`SpatialSelfAttention ${mode} gradient check (x + 5 weights): worst relative error ${err.toExponential(2)}`);
       expect(err).toBeLessThan(2e-2);
       store.dispose();
     });
@@ -212,6 +225,8 @@ describe('SpatialSelfAttention', () => {
     expect(() => new SpatialSelfAttention(cfg({ redraw: { policy: 'every-n', n: 0 } }))).toThrow(/redraw.n must be a positive integer/);
     expect(() => new SpatialSelfAttention(cfg({ eps: 0 }))).toThrow(/eps \(GroupNorm\) must be > 0/);
     expect(() => new SpatialSelfAttention(cfg({ name: '' }))).toThrow(/name/);
+    expect(() => new SpatialSelfAttention(cfg({ stabilize: true as never }))).toThrow(/stabilize must be/);
+    expect(() => new SpatialSelfAttention(cfg({ favorEpsilon: -1 }))).toThrow(/favorEpsilon/);
     // MCVD: fewer channels than headChannels means one head of width C
     expect(new SpatialSelfAttention(cfg({ channels: 4, headChannels: 8 })).heads).toBe(1);
     const blk = new SpatialSelfAttention(cfg());
