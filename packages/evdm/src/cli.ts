@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerMain } from './commands/main';
 import { registerMetrics } from './commands/metrics';
 import { registerProfile } from './commands/profile';
 import { registerReproduce } from './commands/reproduce';
@@ -13,6 +14,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
+registerMain(program);
 registerReproduce(program);
 registerProfile(program);
 registerMetrics(program);
