@@ -1,7 +1,11 @@
 import { writeFileSync } from 'node:fs';
-// gifenc is CommonJS: Node ESM only exposes its default export.
-import gifenc from 'gifenc';
+// gifenc ships CommonJS (Node ESM sees only a default export) and an ESM build (bundlers and
+// vitest see named exports): accept both shapes.
+import * as gifencModule from 'gifenc';
 
+const gifenc = (typeof gifencModule.GIFEncoder === 'function'
+  ? gifencModule
+  : (gifencModule as unknown as { default: typeof gifencModule }).default) as typeof gifencModule;
 const { GIFEncoder, applyPalette, quantize } = gifenc;
 
 /**

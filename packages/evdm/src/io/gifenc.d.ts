@@ -4,10 +4,7 @@ declare module 'gifenc' {
     finish(): void;
     bytes(): Uint8Array;
   }
-  const gifenc: {
-    GIFEncoder(): Encoder;
-    quantize(rgba: Uint8Array, maxColors: number): number[][];
-    applyPalette(rgba: Uint8Array, palette: number[][]): Uint8Array;
-  };
-  export default gifenc;
+  export function GIFEncoder(): Encoder;
+  export function quantize(rgba: Uint8Array, maxColors: number): number[][];
+  export function applyPalette(rgba: Uint8Array, palette: number[][]): Uint8Array;
 }
