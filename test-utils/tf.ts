@@ -87,3 +87,32 @@ export function leakedTensors(fn: () => void, times = 3): number {
   for (let i = 0; i < times; i++) fn();
   return tf.memory().numTensors - before;
 }
+
+/**
+ * Directional-derivative check: compares <∇L, v> (autodiff) with (L(x+εv) − L(x−εv)) / 2ε for a
+ * random direction v over ALL inputs at once, L = sum(f(x)·r). Aggregating over every coordinate
+ * keeps the float32 finite difference far above rounding noise, which single-coordinate probes
+ * of deep networks are not. Returns the worst relative error over `directions` random directions.
+ */
+export function directionalGradCheck(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  { eps = 1e-2, directions = 3, seed = 7 } = {},
+): number {
+  let worst = 0;
+  const outShape = tf.tidy(() => f(...inputs).shape);
+  const r = tf.randomNormal(outShape, 0, 1, 'float32', seed);
+  const loss = (...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), r));
+  const grads = tf.grads(loss)(inputs);
+  for (let d = 0; d < directions; d++) {
+    const vs = inputs.map((x, i) => tf.randomNormal(x.shape, 0, 1, 'float32', seed * 1000 + d * 31 + i));
+    const analytic = tf.tidy(() => tf.addN(grads.map((g, i) => tf.sum(tf.mul(g, vs[i])))).dataSync()[0]);
+    const at = (s: number) =>
+      tf.tidy(() => loss(...inputs.map((x, i) => tf.add(x, tf.mul(vs[i], s)))).dataSync()[0]);
+    const numeric = (at(eps) - at(-eps)) / (2 * eps);
+    worst = Math.max(worst, Math.abs(analytic - numeric) / Math.max(1e-6, Math.abs(analytic) + Math.abs(numeric)));
+    tf.dispose(vs);
+  }
+  tf.dispose([...grads, r]);
+  return worst;
+}

@@ -16,6 +16,8 @@ export interface BrpOptions {
   shortcutGroups: number;
   /** Width of the enhancement Linear: T→2C, or T→C (EVDM-RECONSTRUCTION §4, Table 2). */
   enhancementWidth: '2C' | 'C';
+  /** Activation before the bottleneck conv: 'relu' as Eq. 9 writes it, or MCVD's 'silu'. */
+  activation: 'relu' | 'silu';
 }
 
 export interface AttentionOptions {
@@ -61,6 +63,7 @@ export const DEFAULT_BRP: BrpOptions = {
   channelSplit: false,
   shortcutGroups: 1,
   enhancementWidth: '2C',
+  activation: 'relu',
 };
 
 function fail(msg: string): never {
@@ -130,6 +133,7 @@ export function resolveNetworkConfig(input: NetworkConfigInput): NetworkConfig {
     posInt(b.delta, 'brp.delta');
     posInt(b.shortcutGroups, 'brp.shortcutGroups');
     if (b.enhancementWidth !== '2C' && b.enhancementWidth !== 'C') fail(`brp.enhancementWidth must be "2C" or "C"`);
+    if (b.activation !== 'relu' && b.activation !== 'silu') fail(`brp.activation must be "relu" or "silu", got ${JSON.stringify(b.activation)}`);
     for (const m of channelMult) {
       const w = baseChannels * m;
       if (w % b.delta !== 0) fail(`brp.delta ${b.delta} must divide every level width (${w} = ${baseChannels}x${m})`);

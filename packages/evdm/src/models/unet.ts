@@ -181,6 +181,7 @@ export class DenoisingUNet {
       channelSplit: b.channelSplit,
       shortcutGroups: b.shortcutGroups,
       enhancementWidth: b.enhancementWidth,
+      activation: b.activation,
       dropout: cfg.dropout,
     }) as unknown as ResidualBlock;
   }
