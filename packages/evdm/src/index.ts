@@ -8,7 +8,7 @@ export { timestepEmbedding } from './models/timestep-embedding';
 export { profileNetwork } from './profile/profiler';
 export type { NetworkProfile, LevelProfile } from './profile/profiler';
 export { reproduceTable, reproduceTable1, reproduceTable2, reproduceTable8, formatRows } from './profile/reproduce';
-export type { ReproductionRow } from './profile/reproduce';
+export type { ReproductionRow, ReproduceOptions } from './profile/reproduce';
 export { TABLE1, TABLE2, TABLE8 } from './profile/paper-numbers';
 export { VERSION } from './version';
 export { initBackend, currentRuntime } from './runtime/backend';

@@ -1,6 +1,7 @@
 import { DenoisingUNet } from '../models/unet';
 import { DATASET_PRESETS, modelConfig, TABLE8_VARIANTS, type DatasetName, type ModelName } from '../models/presets';
 import { profileNetwork } from './profiler';
+import type { NetworkConfigInput } from '../models/config';
 import { TABLE1, TABLE2, TABLE8 } from './paper-numbers';
 
 /** One row of `evdm reproduce ... --json` (a fixed contract: other tools read these keys). */
@@ -21,18 +22,32 @@ export interface ReproductionRow {
 
 const pct = (ours: number, paper: number | null) => (paper === null || paper === 0 ? null : ((ours - paper) / paper) * 100);
 
+export interface ReproduceOptions {
+  /**
+   * How networks with the mixed self-attention mechanism (MSM) run attention: 'gate' (Eq. 14,
+   * the default) or 'favor' (FAVOR+ in every attention block, which fits the published GFLOPs
+   * more closely; EVDM-RECONSTRUCTION §2). Networks without MSM keep plain softmax.
+   */
+  msm?: 'gate' | 'favor';
+}
+
+function withMsm(cfg: NetworkConfigInput, opts: ReproduceOptions): NetworkConfigInput {
+  if (!opts.msm || cfg.arch !== 'evdm' || (cfg.attention?.mode ?? 'softmax') === 'softmax') return cfg;
+  return { ...cfg, attention: { ...cfg.attention, mode: opts.msm } };
+}
+
 const cache = new Map<string, ReturnType<typeof profileNetwork>>();
-function profileOf(model: ModelName, dataset: DatasetName, batch: number) {
-  const key = `${model}/${dataset}/${batch}`;
-  if (!cache.has(key)) cache.set(key, profileNetwork(new DenoisingUNet(modelConfig(model, dataset)), batch));
+function profileOf(model: ModelName, dataset: DatasetName, batch: number, opts: ReproduceOptions) {
+  const key = `${model}/${dataset}/${batch}/${opts.msm ?? 'gate'}`;
+  if (!cache.has(key)) cache.set(key, profileNetwork(new DenoisingUNet(withMsm(modelConfig(model, dataset), opts)), batch));
   return cache.get(key)!;
 }
 
 /** Table 1: KTH, per level, conv (residual blocks) params + GFLOPs and attention GFLOPs. */
-export function reproduceTable1(): ReproductionRow[] {
+export function reproduceTable1(opts: ReproduceOptions = {}): ReproductionRow[] {
   const rows: ReproductionRow[] = [];
   for (const model of ['mcvd', 'evdm', 'evdm-l'] as const) {
-    const prof = profileOf(model, 'kth', 64);
+    const prof = profileOf(model, 'kth', 64, opts);
     const paper = TABLE1[model];
     prof.levels.forEach((l, i) => {
       const pp = Math.round(paper.convParamsM[i] * 1e6);
@@ -57,11 +72,11 @@ export function reproduceTable1(): ReproductionRow[] {
  * Table 2: every dataset and model. BAIR is counted with 2 past frames (what the paper's GFLOPs
  * count, MCVD-SPEC §12); UCF-101 at batch 32 with the SPADE baseline.
  */
-export function reproduceTable2(): ReproductionRow[] {
+export function reproduceTable2(opts: ReproduceOptions = {}): ReproductionRow[] {
   return TABLE2.map((p) => {
     const ds: DatasetName = p.dataset === 'bair' ? 'bair-c2' : p.dataset;
     const batch = DATASET_PRESETS[ds].paperBatch;
-    const prof = profileOf(p.model, ds, batch);
+    const prof = profileOf(p.model, ds, batch, opts);
     const pp = Math.round(p.paramsM * 1e6);
     return {
       table: 'table2', dataset: p.dataset, model: p.model, batch,
@@ -73,10 +88,10 @@ export function reproduceTable2(): ReproductionRow[] {
 }
 
 /** Table 8: the KTH ablation rows. */
-export function reproduceTable8(): ReproductionRow[] {
+export function reproduceTable8(opts: ReproduceOptions = {}): ReproductionRow[] {
   return TABLE8.map((p) => {
     const variant = TABLE8_VARIANTS[p.row];
-    const net = new DenoisingUNet({ ...modelConfig('mcvd', 'kth'), ...variant });
+    const net = new DenoisingUNet(withMsm({ ...modelConfig('mcvd', 'kth'), ...variant } as NetworkConfigInput, opts));
     const prof = profileNetwork(net, 64);
     const pp = Math.round(p.paramsM * 1e6);
     return {
@@ -88,14 +103,17 @@ export function reproduceTable8(): ReproductionRow[] {
   });
 }
 
-export function reproduceTable(table: string): ReproductionRow[] {
+export function reproduceTable(table: string, opts: ReproduceOptions = {}): ReproductionRow[] {
+  if (opts.msm !== undefined && opts.msm !== 'gate' && opts.msm !== 'favor') {
+    throw new Error(`msm must be "gate" or "favor", got ${JSON.stringify(opts.msm)}`);
+  }
   switch (table) {
     case 'table1':
-      return reproduceTable1();
+      return reproduceTable1(opts);
     case 'table2':
-      return reproduceTable2();
+      return reproduceTable2(opts);
     case 'table8':
-      return reproduceTable8();
+      return reproduceTable8(opts);
     default:
       throw new Error(`unknown table "${table}": the structure tables are table1, table2, table8`);
   }
