@@ -84,8 +84,8 @@ export class ParamStore {
     }
   }
 
-  /** A reader over the live variables (pass to a module's `apply`). */
-  readonly read: ParamReader = (name: string) => {
+  /** A reader over the live variables (pass to a module's `apply`); returns the tf.Variable itself. */
+  readonly read: (name: string) => tf.Variable = (name: string) => {
     const v = this.vars.get(name);
     if (!v) throw new Error(`unknown parameter "${name}" (have ${this.vars.size} parameters)`);
     return v;
