@@ -20,3 +20,4 @@ export { drawStart, evenlySpacedIndex } from './window';
 export { writeVideoShard } from './write-shard';
 export type { ShardVideo } from './write-shard';
 export { loadH5, LZF_FILTER_ID, H5_PLUGIN_DIR } from './h5io';
+export { clipGridPng, writeClipGridPng } from './png-grid';
