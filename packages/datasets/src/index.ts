@@ -21,3 +21,6 @@ export { writeVideoShard } from './write-shard';
 export type { ShardVideo } from './write-shard';
 export { loadH5, LZF_FILTER_ID, H5_PLUGIN_DIR } from './h5io';
 export { clipGridPng, writeClipGridPng } from './png-grid';
+export { crc32c, maskedCrc, readTfRecords, writeTfRecords, parseExampleBytes, encodeExampleBytes } from './tfrecord';
+export { convertBair } from './convert-bair';
+export type { ConvertBairOptions } from './convert-bair';
