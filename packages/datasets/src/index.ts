@@ -24,3 +24,7 @@ export { clipGridPng, writeClipGridPng } from './png-grid';
 export { crc32c, maskedCrc, readTfRecords, writeTfRecords, parseExampleBytes, encodeExampleBytes } from './tfrecord';
 export { convertBair } from './convert-bair';
 export type { ConvertBairOptions } from './convert-bair';
+export { ShardWriter } from './write-shard';
+export { decodeVideo, hasFfmpeg, requireFfmpeg } from './ffmpeg';
+export { convertKth, convertUcf101, KTH_CLASSES } from './convert-video';
+export type { ConvertKthOptions, ConvertUcf101Options } from './convert-video';
