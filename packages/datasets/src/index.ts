@@ -28,3 +28,5 @@ export { ShardWriter } from './write-shard';
 export { decodeVideo, hasFfmpeg, requireFfmpeg } from './ffmpeg';
 export { convertKth, convertUcf101, KTH_CLASSES } from './convert-video';
 export type { ConvertKthOptions, ConvertUcf101Options } from './convert-video';
+export { convert } from './convert';
+export type { ConvertOptions } from './convert';
