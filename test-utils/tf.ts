@@ -11,6 +11,10 @@ export async function useCpu(): Promise<void> {
 
 /** Max absolute difference between two arrays (or array-likes). */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  // A tf.Tensor has no numeric length: without this guard the loop would not run and return 0.
+  if (typeof a?.length !== 'number' || typeof b?.length !== 'number') {
+    throw new Error('maxAbsDiff needs arrays or typed arrays (call dataSync() on tensors)');
+  }
   if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
   let m = 0;
   for (let i = 0; i < a.length; i++) {
@@ -22,6 +26,9 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Relative error ||a-b|| / max(||b||, tiny) in L2. */
 export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (typeof a?.length !== 'number' || typeof b?.length !== 'number' || a.length !== b.length) {
+    throw new Error(`relL2 needs two arrays of equal length, got ${a?.length} and ${b?.length}`);
+  }
   let num = 0;
   let den = 0;
   for (let i = 0; i < a.length; i++) {
