@@ -19,3 +19,11 @@ export { writeCheckpoint, readCheckpoint, latestCheckpoint } from './train/check
 export type { CheckpointMeta, CheckpointGroups, LoadedCheckpoint } from './train/checkpoint';
 export { writeGif } from './io/gif';
 export { writeLossPlotSvg } from './io/loss-plot';
+export { Trainer, TrainingDivergedError } from './train/trainer';
+export type { TrainerOptions, StepResult, RunHooks } from './train/trainer';
+export { DEFAULT_TRAIN_CONFIG, resolveTrainConfig } from './train/config';
+export type { TrainConfig } from './train/config';
+export { clipSourceFromIterable } from './data/source';
+export type { Clip, ClipSource } from './data/source';
+export { SyntheticClipSource } from './data/synthetic';
+export type { SyntheticClipOptions } from './data/synthetic';
