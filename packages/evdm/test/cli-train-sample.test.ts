@@ -22,9 +22,11 @@ describe('evdm train / sample (built CLI)', () => {
       const cfg = join(dir, 'run.json');
       writeFileSync(cfg, JSON.stringify(tiny));
       const out = join(dir, 'run');
-      const a = run('train', '--config', cfg, '--out', out, '--steps', '1', '--backend', 'cpu');
+      // a wall-time budget that is over after the first step: stops there with a checkpoint
+      const a = run('train', '--config', cfg, '--out', out, '--max-minutes', '0.00001', '--backend', 'cpu');
       expect(a.status, a.stderr).toBe(0);
-      expect(a.stderr).toMatch(/step 1\/1 {2}loss [\d.]+ {2}[\d.]+ steps\/s {2}ETA/);
+      expect(a.stderr).toMatch(/step 1\/2 {2}loss [\d.]+ {2}[\d.]+ steps\/s {2}ETA/);
+      expect(a.stderr).toMatch(/done at step 1; checkpoint .*step-1/);
       const again = run('train', '--config', cfg, '--out', out, '--backend', 'cpu');
       expect(again.status).toBe(1);
       expect(again.stderr).toMatch(/already holds a training run; continue it with --resume/);

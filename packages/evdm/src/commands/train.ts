@@ -24,6 +24,7 @@ interface TrainFlags {
   sampleEvery?: string;
   logEvery?: string;
   backend?: string;
+  maxMinutes?: string;
 }
 
 function intFlag(name: string, v: string | undefined, min: number): number | undefined {
@@ -63,6 +64,11 @@ export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) 
   if (f.config && f.resume) throw new Error('give either --config (new run) or --resume RUN_DIR, not both');
   const backend = f.backend === undefined ? undefined : parseBackendChoice(f.backend, '--backend');
   const overrides = trainOverrides(f);
+  let maxMinutes = Infinity;
+  if (f.maxMinutes !== undefined) {
+    maxMinutes = Number(f.maxMinutes);
+    if (!(maxMinutes > 0)) throw new Error(`--max-minutes must be a positive number, got "${f.maxMinutes}"`);
+  }
   let outDir: string;
   let run: RunConfig;
   if (f.resume) {
@@ -97,8 +103,17 @@ export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) 
   const previewSource = makeClipSource(run.data, run.network, Math.min(4, run.train.batchSize), 1_000_003);
   const previewClip = await previewSource.next();
   const monitor = new TrainMonitor({ outDir, totalSteps: run.train.steps, startStep: trainer.step, logEvery: run.train.logEvery });
+  const deadline = Date.now() + maxMinutes * 60_000;
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    monitor.message('evdm train: interrupt: stopping after this step with a checkpoint (Ctrl-C again to abort)');
+  };
+  process.on('SIGINT', onSigint);
   try {
     await trainer.run({
+      shouldStop: () => interrupted || Date.now() >= deadline,
       onStep: (r) => monitor.onStep(r),
       onSample: (step, t) =>
         t.withEmaWeights(() => {
@@ -107,6 +122,7 @@ export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) 
         }),
     });
   } finally {
+    process.off('SIGINT', onSigint);
     monitor.finish();
     tf.dispose([previewClip.past, previewClip.current, previewClip.future].filter((x) => x !== undefined) as tf.Tensor[]);
   }
@@ -130,6 +146,7 @@ export function registerTrain(program: Command): void {
     .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)')
     .option('--sample-every <n>', 'preview grid interval in steps (0 = never)')
     .option('--log-every <n>', 'log interval in steps')
+    .option('--max-minutes <x>', 'wall-time budget: stop with a checkpoint after this many minutes (resume later)')
     .option('--backend <name>', 'tfjs backend (default: EVDM_BACKEND or auto)')
     .action(async (f: TrainFlags) => {
       await runTrain(f);

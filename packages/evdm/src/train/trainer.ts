@@ -37,6 +37,8 @@ export interface RunHooks {
   onSample?: (step: number, trainer: Trainer) => void | Promise<void>;
   /** After every checkpoint write, with its directory. */
   onCheckpoint?: (dir: string, step: number) => void;
+  /** Checked after every update: true ends the run early (time budget, Ctrl-C) with a checkpoint. */
+  shouldStop?: () => boolean;
 }
 
 /** Thrown when the loss or the gradient turns NaN/Inf; the weights are left at the last good step. */
@@ -185,8 +187,9 @@ export class Trainer {
   }
 
   /**
-   * Trains until `config.steps` updates are done (counting steps restored from a checkpoint), writing
-   * checkpoints every `checkpointEvery` steps and at the end when a checkpoint directory is set.
+   * Trains until `config.steps` updates are done (counting steps restored from a checkpoint) or
+   * `shouldStop` says so, writing checkpoints every `checkpointEvery` steps and at the end when a
+   * checkpoint directory is set.
    */
   async run(hooks: RunHooks = {}): Promise<StepResult[]> {
     const c = this.config;
@@ -196,11 +199,13 @@ export class Trainer {
       results.push(r);
       await hooks.onStep?.(r, this);
       if (c.sampleEvery > 0 && r.step % c.sampleEvery === 0) await hooks.onSample?.(r.step, this);
-      const last = r.step === c.steps;
+      const stop = hooks.shouldStop?.() === true;
+      const last = r.step === c.steps || stop;
       if (this.checkpointDir && ((c.checkpointEvery > 0 && r.step % c.checkpointEvery === 0) || last)) {
         const dir = await this.saveCheckpoint();
         hooks.onCheckpoint?.(dir, r.step);
       }
+      if (stop) break;
     }
     return results;
   }
