@@ -4,6 +4,8 @@ import { registerMain } from './commands/main';
 import { registerMetrics } from './commands/metrics';
 import { registerProfile } from './commands/profile';
 import { registerReproduce } from './commands/reproduce';
+import { registerSample } from './commands/sample';
+import { registerTrain } from './commands/train';
 import { VERSION } from './version';
 
 const program = new Command();
@@ -18,6 +20,8 @@ registerMain(program);
 registerReproduce(program);
 registerProfile(program);
 registerMetrics(program);
+registerTrain(program);
+registerSample(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

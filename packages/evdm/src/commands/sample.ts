@@ -1,0 +1,148 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Command } from 'commander';
+import { ParamStore } from '@evdm/core';
+import { NoiseSchedule, type ScheduleConfigInput } from '@evdm/diffusion';
+import { parseBackendChoice } from '@evdm/backend';
+import { initBackend } from '../runtime/backend';
+import { DenoisingUNet } from '../models/unet';
+import type { NetworkConfig } from '../models/config';
+import { latestCheckpoint, readCheckpoint } from '../train/checkpoint';
+import { SyntheticClipSource } from '../data/synthetic';
+import { networkDenoiser } from '../sample/network-denoiser';
+import { sampleVideo } from '../sample/predict';
+import { writeComparisonGif, writeComparisonGrid } from '../sample/write';
+import { copyLastFrame, scorePrediction } from '../sample/score';
+
+interface SampleFlags {
+  checkpoint: string;
+  out: string;
+  mode: string;
+  horizon?: string;
+  trajectories: string;
+  clips: string;
+  sampler: string;
+  steps: string;
+  eta: string;
+  seed: string;
+  dataSeed: string;
+  ema: boolean;
+  backend?: string;
+}
+
+function int(name: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+/** A checkpoint directory from a checkpoint dir, a checkpoints root, or a run directory. */
+export function resolveCheckpointDir(p: string): string {
+  if (!existsSync(p)) throw new Error(`--checkpoint ${p} does not exist`);
+  if (existsSync(join(p, 'meta.json'))) return p;
+  const found = latestCheckpoint(p) ?? latestCheckpoint(join(p, 'checkpoints'));
+  if (!found) throw new Error(`--checkpoint ${p}: no checkpoint there (expected meta.json, latest.json or checkpoints/latest.json)`);
+  return found;
+}
+
+export async function runSample(f: SampleFlags, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Record<string, unknown>> {
+  const mode = f.mode;
+  if (!['predict', 'interpolate', 'generate'].includes(mode)) throw new Error(`--mode must be predict, interpolate or generate, got "${mode}"`);
+  if (f.sampler !== 'ddpm' && f.sampler !== 'ddim') throw new Error(`--sampler must be ddpm or ddim, got "${f.sampler}"`);
+  const eta = Number(f.eta);
+  if (!(eta >= 0)) throw new Error(`--eta must be a number >= 0, got "${f.eta}"`);
+  const N = int('trajectories', f.trajectories, 1);
+  const clips = int('clips', f.clips, 1);
+  const steps = int('steps', f.steps, 1);
+  const seed = int('seed', f.seed, 0);
+  const dir = resolveCheckpointDir(f.checkpoint);
+  await initBackend({ backend: f.backend === undefined ? undefined : parseBackendChoice(f.backend, '--backend'), log });
+  const { meta, groups } = readCheckpoint(dir);
+  const st = meta.state as { network?: NetworkConfig; schedule?: ScheduleConfigInput };
+  if (!st.network) throw new Error(`checkpoint ${dir} has no network config`);
+  const net = new DenoisingUNet(st.network);
+  const cfg = net.config;
+  const store = new ParamStore(net.paramSpecs(), 0);
+  try {
+    store.load(groups.params);
+    if (f.ema) {
+      if (!groups.ema) throw new Error(`checkpoint ${dir} has no EMA weights (use --no-ema)`);
+      store.load(groups.ema, { strict: false });
+    }
+  } finally {
+    for (const g of Object.values(groups)) tf.dispose(Object.values(g));
+  }
+  const schedule = new NoiseSchedule(st.schedule ?? {});
+  const horizon = f.horizon === undefined ? cfg.currentFrames : int('horizon', f.horizon, 1);
+  // held-out synthetic clips (a different stream from any training seed)
+  const source = new SyntheticClipSource({
+    batchSize: clips,
+    imageSize: cfg.imageSize,
+    channels: cfg.imageChannels,
+    past: cfg.pastFrames,
+    current: mode === 'predict' ? horizon : cfg.currentFrames,
+    future: mode === 'interpolate' ? cfg.futureFrames : 0,
+    seed: int('data-seed', f.dataSeed, 0),
+  });
+  const clip = await source.next();
+  const past = clip.past as tf.Tensor5D | undefined;
+  const real = clip.current as tf.Tensor5D;
+  const t0 = Date.now();
+  const predicted = sampleVideo({
+    mode: mode as 'predict',
+    denoiser: networkDenoiser(net, store.read),
+    schedule,
+    layout: cfg,
+    past: mode === 'generate' ? undefined : past,
+    future: clip.future as tf.Tensor5D | undefined,
+    horizon: mode === 'interpolate' ? undefined : horizon,
+    trajectories: N,
+    batch: clips,
+    seed,
+    sampler: { sampler: f.sampler, steps, eta },
+    onBlock: (k, n) => log(`block ${k}/${n} (${((Date.now() - t0) / 1000).toFixed(1)} s)`),
+  });
+  mkdirSync(f.out, { recursive: true });
+  const showReal = mode !== 'generate';
+  writeComparisonGrid(join(f.out, 'grid.png'), { context: mode === 'generate' ? undefined : past, real: showReal ? real : undefined, predicted, trajectories: N });
+  writeComparisonGif(join(f.out, 'sample.gif'), { context: mode === 'generate' ? undefined : past, real: showReal ? real : undefined, predicted, trajectories: N });
+  const result: Record<string, unknown> = { checkpoint: dir, step: meta.step, mode, horizon: predicted.shape[1], trajectories: N, clips, sampler: f.sampler, steps, seconds: (Date.now() - t0) / 1000 };
+  if (showReal) {
+    const model = scorePrediction(real, predicted, N);
+    result.model = { psnr: model.psnr.mean, ssim: model.ssim?.mean };
+    if (mode === 'predict' && past) {
+      const copy = copyLastFrame(past, predicted.shape[1]);
+      const base = scorePrediction(real, copy, 1);
+      copy.dispose();
+      result.copyLastFrame = { psnr: base.psnr.mean, ssim: base.ssim?.mean };
+    }
+  }
+  writeFileSync(join(f.out, 'sample.json'), JSON.stringify(result, null, 2) + '\n');
+  tf.dispose([predicted, real, ...(past ? [past] : []), ...(clip.future ? [clip.future] : [])]);
+  store.dispose();
+  return result;
+}
+
+export function registerSample(program: Command): void {
+  program
+    .command('sample')
+    .description('sample videos from a checkpoint (prediction roll-out, interpolation, generation); writes grid.png, sample.gif, sample.json')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory, checkpoints root, or run directory of evdm train')
+    .option('--out <dir>', 'output directory', 'out/sample')
+    .option('--mode <mode>', 'predict | interpolate | generate', 'predict')
+    .option('--horizon <n>', 'frames to predict (autoregressive roll-out beyond one block); default currentFrames')
+    .option('--trajectories <n>', 'samples per input clip (best-of-N scores)', '1')
+    .option('--clips <n>', 'input clips (held-out synthetic clips)', '4')
+    .option('--sampler <name>', 'ddpm | ddim', 'ddpm')
+    .option('--steps <n>', 'denoiser steps per block (1000 = full DDPM)', '100')
+    .option('--eta <x>', 'DDIM eta (0 = deterministic)', '0')
+    .option('--seed <n>', 'sampling seed', '0')
+    .option('--data-seed <n>', 'seed of the input clips', '987654')
+    .option('--no-ema', 'use the live weights instead of the EMA weights')
+    .option('--backend <name>', 'tfjs backend (default: EVDM_BACKEND or auto)')
+    .action(async (f: SampleFlags) => {
+      const r = await runSample(f);
+      process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    });
+}

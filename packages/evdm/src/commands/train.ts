@@ -1,0 +1,154 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Command } from 'commander';
+import { parseBackendChoice } from '@evdm/backend';
+import { initBackend } from '../runtime/backend';
+import { Trainer } from '../train/trainer';
+import { TrainMonitor } from '../train/monitor';
+import { latestCheckpoint } from '../train/checkpoint';
+import { makeClipSource, readRunConfig, resolveRunConfig, type RunConfig } from '../train/run-config';
+import { writePreviewGrid } from '../sample/preview';
+import type { TrainConfig } from '../train/config';
+
+interface TrainFlags {
+  config?: string;
+  resume?: string;
+  out?: string;
+  steps?: string;
+  batch?: string;
+  seed?: string;
+  lr?: string;
+  warmup?: string;
+  checkpointEvery?: string;
+  sampleEvery?: string;
+  logEvery?: string;
+  backend?: string;
+  maxMinutes?: string;
+}
+
+function intFlag(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+function numFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${v}"`);
+  return n;
+}
+
+/** Flag overrides of the train section (only the flags given). */
+function trainOverrides(f: TrainFlags): Partial<TrainConfig> {
+  const o: Partial<TrainConfig> = {};
+  const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('steps', intFlag('steps', f.steps, 0));
+  set('batchSize', intFlag('batch', f.batch, 1));
+  set('seed', intFlag('seed', f.seed, 0));
+  set('lr', numFlag('lr', f.lr));
+  set('warmup', intFlag('warmup', f.warmup, 0));
+  set('checkpointEvery', intFlag('checkpoint-every', f.checkpointEvery, 0));
+  set('sampleEvery', intFlag('sample-every', f.sampleEvery, 0));
+  set('logEvery', intFlag('log-every', f.logEvery, 1));
+  return o;
+}
+
+/** Runs (or resumes) a training run; returns the run directory. */
+export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<string> {
+  if (!f.config && !f.resume) throw new Error('train needs --config FILE.json (new run) or --resume RUN_DIR');
+  if (f.config && f.resume) throw new Error('give either --config (new run) or --resume RUN_DIR, not both');
+  const backend = f.backend === undefined ? undefined : parseBackendChoice(f.backend, '--backend');
+  const overrides = trainOverrides(f);
+  let maxMinutes = Infinity;
+  if (f.maxMinutes !== undefined) {
+    maxMinutes = Number(f.maxMinutes);
+    if (!(maxMinutes > 0)) throw new Error(`--max-minutes must be a positive number, got "${f.maxMinutes}"`);
+  }
+  let outDir: string;
+  let run: RunConfig;
+  if (f.resume) {
+    outDir = f.resume;
+    const cfgPath = join(outDir, 'config.json');
+    if (!existsSync(cfgPath)) throw new Error(`--resume ${outDir}: no config.json there (is it a run directory written by evdm train?)`);
+    if (!latestCheckpoint(join(outDir, 'checkpoints'))) throw new Error(`--resume ${outDir}: no checkpoint under ${join(outDir, 'checkpoints')}`);
+    run = resolveRunConfig(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
+    if (overrides.seed !== undefined && overrides.seed !== run.train.seed) throw new Error('--seed cannot change on --resume');
+    if (overrides.batchSize !== undefined && overrides.batchSize !== run.train.batchSize) throw new Error('--batch cannot change on --resume');
+    run = { ...run, train: { ...run.train, ...overrides } };
+  } else {
+    const base = readRunConfig(f.config!);
+    run = resolveRunConfig({ ...base, train: { ...base.train, ...overrides } }, `config file ${f.config}`);
+    outDir = f.out ?? 'out/train';
+    if (latestCheckpoint(join(outDir, 'checkpoints'))) {
+      throw new Error(`${outDir} already holds a training run; continue it with --resume ${outDir} or pick another --out`);
+    }
+  }
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'config.json'), JSON.stringify(run, null, 2) + '\n');
+
+  await initBackend({ backend, log });
+  const data = makeClipSource(run.data, run.network, run.train.batchSize);
+  const ckptRoot = join(outDir, 'checkpoints');
+  const trainer = f.resume
+    ? await Trainer.resume(ckptRoot, { data, train: run.train, checkpointDir: ckptRoot, warn: log })
+    : new Trainer({ network: run.network, train: run.train, schedule: run.schedule, data, checkpointDir: ckptRoot });
+  const params = trainer.store.count();
+  log(`evdm train: ${run.network.arch} C0=${run.network.baseChannels} ${run.network.imageSize}px, ${(params / 1e6).toFixed(3)}M params, batch ${run.train.batchSize}, steps ${trainer.step} -> ${run.train.steps}, out ${outDir}`);
+  // previews use their own fixed clips so the training stream (and resume) is untouched
+  const previewSource = makeClipSource(run.data, run.network, Math.min(4, run.train.batchSize), 1_000_003);
+  const previewClip = await previewSource.next();
+  const monitor = new TrainMonitor({ outDir, totalSteps: run.train.steps, startStep: trainer.step, logEvery: run.train.logEvery });
+  const deadline = Date.now() + maxMinutes * 60_000;
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    monitor.message('evdm train: interrupt: stopping after this step with a checkpoint (Ctrl-C again to abort)');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await trainer.run({
+      shouldStop: () => interrupted || Date.now() >= deadline,
+      onStep: (r) => monitor.onStep(r),
+      onSample: (step, t) =>
+        t.withEmaWeights(() => {
+          const path = join(outDir, 'samples', `step-${step}.png`);
+          writePreviewGrid(path, t.net, t.store.read, t.schedule, previewClip, { sampler: run.preview, seed: step });
+        }),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    monitor.finish();
+    tf.dispose([previewClip.past, previewClip.current, previewClip.future].filter((x) => x !== undefined) as tf.Tensor[]);
+  }
+  log(`evdm train: done at step ${trainer.step}; checkpoint ${trainer.lastCheckpoint}; log ${join(outDir, 'train.jsonl')}; plot ${join(outDir, 'loss.svg')}`);
+  trainer.dispose();
+  return outDir;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train a denoiser with the masked conditioning loss (checkpoints, JSONL log, loss plot, preview grids)')
+    .option('--config <file>', 'run config JSON: {"network": {...}, "data": {...}, "train": {...}} (see README)')
+    .option('--resume <dir>', 'continue the run in this directory from its latest checkpoint (bit-identical to an uninterrupted run)')
+    .option('--out <dir>', 'run directory for a new run (default out/train)')
+    .option('--steps <n>', 'total optimiser steps (overrides train.steps)')
+    .option('--batch <n>', 'batch size (overrides train.batchSize)')
+    .option('--seed <n>', 'seed (overrides train.seed)')
+    .option('--lr <x>', 'learning rate (overrides train.lr)')
+    .option('--warmup <n>', 'warm-up steps (overrides train.warmup)')
+    .option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)')
+    .option('--sample-every <n>', 'preview grid interval in steps (0 = never)')
+    .option('--log-every <n>', 'log interval in steps')
+    .option('--max-minutes <x>', 'wall-time budget: stop with a checkpoint after this many minutes (resume later)')
+    .option('--backend <name>', 'tfjs backend (default: EVDM_BACKEND or auto)')
+    .action(async (f: TrainFlags) => {
+      await runTrain(f);
+    });
+}

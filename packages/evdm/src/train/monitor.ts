@@ -1,0 +1,146 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { writeLossPlotSvg } from '../io/loss-plot';
+import type { StepResult } from './trainer';
+
+export interface TrainMonitorOptions {
+  /** Run directory: `train.jsonl` and `loss.svg` go here. */
+  outDir: string;
+  totalSteps: number;
+  /** Steps already done (resume). */
+  startStep?: number;
+  /** Log a line / refresh the bar every N steps. */
+  logEvery?: number;
+  /** Rewrite the loss plot every N steps (default 10·logEvery). */
+  plotEvery?: number;
+  /** Live bar when true; plain lines otherwise. Default: stderr is a TTY. */
+  tty?: boolean;
+  /** Where plain lines go (default stderr). */
+  write?: (line: string) => void;
+}
+
+interface LogLine {
+  step: number;
+  loss: number;
+  gradNorm: number;
+  lr: number;
+  stepsPerSec: number;
+  elapsedSec: number;
+  time: string;
+}
+
+/**
+ * Training progress: a cli-progress bar (step, loss, steps/s, ETA) or plain lines when not on a
+ * terminal, `train.jsonl` (one JSON object per logged step) and `loss.svg`. On resume the log keeps
+ * the lines up to the resumed step, so the file and the plot describe one continuous run.
+ */
+export class TrainMonitor {
+  private readonly o: Required<Omit<TrainMonitorOptions, 'write'>> & { write: (line: string) => void };
+  private readonly jsonl: string;
+  private readonly points: Array<{ step: number; loss: number }> = [];
+  private readonly bar: cliProgress.SingleBar | null;
+  private readonly t0 = Date.now();
+  private lastTime = Date.now();
+  private lastStep: number;
+  private lossSum = 0;
+  private lossCount = 0;
+
+  constructor(opts: TrainMonitorOptions) {
+    const logEvery = opts.logEvery ?? 10;
+    this.o = {
+      outDir: opts.outDir,
+      totalSteps: opts.totalSteps,
+      startStep: opts.startStep ?? 0,
+      logEvery,
+      plotEvery: opts.plotEvery ?? logEvery * 10,
+      tty: opts.tty ?? Boolean(process.stderr.isTTY),
+      write: opts.write ?? ((l) => process.stderr.write(l + '\n')),
+    };
+    this.lastStep = this.o.startStep;
+    mkdirSync(this.o.outDir, { recursive: true });
+    this.jsonl = join(this.o.outDir, 'train.jsonl');
+    const kept: string[] = [];
+    if (existsSync(this.jsonl)) {
+      for (const line of readFileSync(this.jsonl, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          const r = JSON.parse(line) as LogLine;
+          if (r.step <= this.o.startStep) {
+            kept.push(line);
+            this.points.push({ step: r.step, loss: r.loss });
+          }
+        } catch {
+          // a line cut by a crash: drop it
+        }
+      }
+    }
+    writeFileSync(this.jsonl, kept.map((l) => l + '\n').join(''));
+    this.bar = this.o.tty
+      ? new cliProgress.SingleBar(
+          { format: 'train |{bar}| {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+    this.bar?.start(this.o.totalSteps, this.o.startStep, { loss: '-', rate: '-' });
+  }
+
+  /** Every step: accumulates the loss; every `logEvery` steps writes the log line, bar and plot. */
+  onStep(r: StepResult): void {
+    this.lossSum += r.loss;
+    this.lossCount++;
+    if (r.step % this.o.logEvery !== 0 && r.step !== this.o.totalSteps) return;
+    const now = Date.now();
+    const rate = (r.step - this.lastStep) / Math.max(1e-3, (now - this.lastTime) / 1000);
+    const loss = this.lossSum / this.lossCount;
+    const line: LogLine = {
+      step: r.step,
+      loss,
+      gradNorm: r.gradNorm,
+      lr: r.lr,
+      stepsPerSec: rate,
+      elapsedSec: (now - this.t0) / 1000,
+      time: new Date(now).toISOString(),
+    };
+    appendFileSync(this.jsonl, JSON.stringify(line) + '\n');
+    this.points.push({ step: r.step, loss });
+    this.lastTime = now;
+    this.lastStep = r.step;
+    this.lossSum = 0;
+    this.lossCount = 0;
+    if (this.bar) this.bar.update(r.step, { loss: loss.toPrecision(4), rate: rate.toFixed(2) });
+    else {
+      const eta = rate > 0 ? (this.o.totalSteps - r.step) / rate : Infinity;
+      this.o.write(`step ${r.step}/${this.o.totalSteps}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ETA ${formatSeconds(eta)}`);
+    }
+    if (r.step % this.o.plotEvery === 0 || r.step === this.o.totalSteps) this.plot();
+  }
+
+  /** Writes `loss.svg` from every logged point. */
+  plot(): void {
+    if (this.points.length > 0) writeLossPlotSvg(join(this.o.outDir, 'loss.svg'), this.points);
+  }
+
+  /** Stops the bar and writes the final plot. */
+  finish(): void {
+    this.bar?.stop();
+    this.plot();
+  }
+
+  /** Plain message that does not break the bar. */
+  message(text: string): void {
+    if (this.bar) {
+      this.bar.stop();
+      this.o.write(text);
+      this.bar.start(this.o.totalSteps, this.lastStep, { loss: '-', rate: '-' });
+    } else this.o.write(text);
+  }
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.round(s % 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import type { ScheduleConfigInput } from '@evdm/diffusion';
+import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
+import { resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from '../models/config';
+import { SyntheticClipSource } from '../data/synthetic';
+import type { ClipSource } from '../data/source';
+import { resolveTrainConfig, type TrainConfig } from './config';
+import type { SamplerConfig } from '../sample/predict';
+
+/** Where training batches come from. Only `synthetic` needs no download; dataset loaders plug in here. */
+export interface DataConfig {
+  source: 'synthetic';
+  seed?: number;
+  squareSize?: number;
+}
+
+/**
+ * A training run file: `{ "network": {...}, "data": {...}, "train": {...}, "schedule"?: {...}, "preview"?: {...} }`.
+ * `network` is a full network config or `{ "preset": { "model", "dataset" }, ...overrides }`.
+ */
+export interface RunConfig {
+  network: NetworkConfig;
+  data: DataConfig;
+  train: TrainConfig;
+  schedule: ScheduleConfigInput;
+  /** Sampler of the periodic preview grids (fast by default: DDIM, 20 steps). */
+  preview: Partial<SamplerConfig>;
+}
+
+function fail(where: string, msg: string): never {
+  throw new Error(`${where}: ${msg}`);
+}
+
+/** Network section: full config or preset + overrides. */
+export function networkFromJson(json: unknown, where = 'network'): NetworkConfig {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) fail(where, 'must be an object');
+  const { preset, ...rest } = json as { preset?: { model: ModelName; dataset: DatasetName } };
+  let input: NetworkConfigInput;
+  if (preset !== undefined) {
+    if (!preset || typeof preset !== 'object' || !preset.model || !preset.dataset) {
+      fail(where, '"preset" needs "model" (mcvd, evdm, evdm-l) and "dataset" (' + Object.keys(DATASET_PRESETS).join(', ') + ')');
+    }
+    if (!['mcvd', 'evdm', 'evdm-l'].includes(preset.model)) fail(where, `unknown preset model "${preset.model}" (mcvd, evdm, evdm-l)`);
+    input = modelConfig(preset.model, preset.dataset, rest as Partial<NetworkConfigInput>);
+  } else input = rest as unknown as NetworkConfigInput;
+  try {
+    return resolveNetworkConfig(input);
+  } catch (e) {
+    return fail(where, (e as Error).message);
+  }
+}
+
+/** Validates a parsed run file; `where` names it in every error. */
+export function resolveRunConfig(json: unknown, where = 'config'): RunConfig {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) fail(where, 'must hold a JSON object');
+  const o = json as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => !['network', 'data', 'train', 'schedule', 'preview'].includes(k));
+  if (unknown.length) fail(where, `unknown section(s) ${unknown.join(', ')} (known: network, data, train, schedule, preview)`);
+  if (o.network === undefined) fail(where, 'missing "network" section');
+  const network = networkFromJson(o.network, `${where} network`);
+  const data = (o.data ?? { source: 'synthetic' }) as DataConfig;
+  if (!data || typeof data !== 'object') fail(where, '"data" must be an object');
+  if (data.source !== 'synthetic') {
+    fail(where, `data.source "${String(data.source)}" is not available in this build (have: "synthetic"; dataset loaders come with @evdm/datasets)`);
+  }
+  let train: TrainConfig;
+  try {
+    train = resolveTrainConfig((o.train ?? {}) as Partial<TrainConfig>);
+  } catch (e) {
+    return fail(where, (e as Error).message);
+  }
+  return { network, data, train, schedule: (o.schedule ?? {}) as ScheduleConfigInput, preview: (o.preview ?? {}) as Partial<SamplerConfig> };
+}
+
+export function readRunConfig(path: string): RunConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return resolveRunConfig(json, `config file ${path}`);
+}
+
+/** The clip source a data config describes, shaped for the network; `seedOffset` gives independent streams. */
+export function makeClipSource(data: DataConfig, net: NetworkConfig, batchSize: number, seedOffset = 0): ClipSource {
+  return new SyntheticClipSource({
+    batchSize,
+    imageSize: net.imageSize,
+    channels: net.imageChannels,
+    past: net.pastFrames,
+    current: net.currentFrames,
+    future: net.futureFrames,
+    seed: (data.seed ?? 0) + seedOffset,
+    squareSize: data.squareSize,
+  });
+}
