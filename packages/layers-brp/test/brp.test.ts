@@ -79,7 +79,7 @@ describe('BRP forward semantics', () => {
   beforeAll(useCpu);
   const temb = tf.randomNormal([2, 8], 0, 1, 'float32', 2) as tf.Tensor2D;
   const zeroLastConvs = (store: ParamStore) => {
-    for (const s of store.specs) if (/proc1\/path(3x3|1x1)\//.test(s.name)) store.read(s.name).assign(tf.zeros(s.shape));
+    for (const s of store.specs) if (/proc1\/path(3x3|1x1)\//.test(s.name)) store.variables()[s.name]!.assign(tf.zeros(s.shape));
   };
 
   it('identity shortcut: with the last paths zeroed the block returns x/√2 exactly (SO leaves it identity)', () => {
@@ -124,7 +124,7 @@ describe('BRP forward semantics', () => {
     // (first cout/2 channels of x) reaches the output through the proc2 split.
     const blk = new BottleneckResidualPathway({ name: 's', inChannels: 8, outChannels: 8, tembChannels: 8, channelSplit: true });
     const store = randomStore(blk.paramSpecs(), 7);
-    for (const s of store.specs) if (/path|bottleneck/.test(s.name)) store.read(s.name).assign(tf.zeros(s.shape));
+    for (const s of store.specs) if (/path|bottleneck/.test(s.name)) store.variables()[s.name]!.assign(tf.zeros(s.shape));
     const x = tf.randomNormal([1, 2, 2, 8], 0, 1, 'float32', 8) as tf.Tensor4D;
     const y = tf.sub(tf.mul(blk.apply(store.read, x, { temb: tf.slice(temb, [0, 0], [1, 8]) }), Math.SQRT2), x);
     // proc0: concat[p3 (2), p1 (2), x[0:4]] shuffled(2) → channels 1,3,5,7 = x0..x3 interleaved

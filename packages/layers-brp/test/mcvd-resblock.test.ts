@@ -67,8 +67,8 @@ describe('McvdResBlock forward semantics', () => {
   it('is (shortcut(x) + h)/√2: with zero Conv_1 an identity block returns x/√2 exactly', () => {
     const blk = new McvdResBlock({ name: 'r', inChannels: 8, outChannels: 8, tembChannels: 16 });
     const store = randomStore(blk, 1);
-    store.read('r/conv1/kernel').assign(tf.zeros([3, 3, 8, 8]) as tf.Tensor4D);
-    store.read('r/conv1/bias').assign(tf.zeros([8]));
+    store.variables()['r/conv1/kernel']!.assign(tf.zeros([3, 3, 8, 8]) as tf.Tensor4D);
+    store.variables()['r/conv1/bias']!.assign(tf.zeros([8]));
     const x = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 3) as tf.Tensor4D;
     const y = blk.apply(store.read, x, { temb });
     expect(maxAbsDiff(y.dataSync(), tf.mul(x, Math.SQRT1_2).dataSync())).toBe(0);
@@ -78,10 +78,10 @@ describe('McvdResBlock forward semantics', () => {
   it('down block: FIR on the shortcut branch, then the 1x1 shortcut conv', () => {
     const blk = new McvdResBlock({ name: 'r', inChannels: 4, outChannels: 4, tembChannels: 16, resample: 'down' });
     const store = randomStore(blk, 2);
-    store.read('r/conv1/kernel').assign(tf.zeros([3, 3, 4, 4]) as tf.Tensor4D);
-    store.read('r/conv1/bias').assign(tf.zeros([4]));
-    store.read('r/shortcut/kernel').assign(tf.reshape(tf.eye(4), [1, 1, 4, 4]) as tf.Tensor4D);
-    store.read('r/shortcut/bias').assign(tf.zeros([4]));
+    store.variables()['r/conv1/kernel']!.assign(tf.zeros([3, 3, 4, 4]) as tf.Tensor4D);
+    store.variables()['r/conv1/bias']!.assign(tf.zeros([4]));
+    store.variables()['r/shortcut/kernel']!.assign(tf.reshape(tf.eye(4), [1, 1, 4, 4]) as tf.Tensor4D);
+    store.variables()['r/shortcut/bias']!.assign(tf.zeros([4]));
     const x = tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 4) as tf.Tensor4D;
     const y = blk.apply(store.read, x, { temb });
     expect(y.shape).toEqual([2, 4, 4, 4]);
