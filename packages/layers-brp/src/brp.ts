@@ -50,6 +50,7 @@ import {
   silu,
   type BlockContext,
   type Resample,
+  needsShortcutConv,
 } from './common';
 import { firDownsample, firUpsample } from './fir';
 import { channelShuffle, groupedConv1x1 } from './grouped-conv';
@@ -155,7 +156,7 @@ export class BottleneckResidualPathway {
   /** MCVD's rule: 1x1 (or SO grouped) shortcut conv when widths differ or the block resamples. */
   get hasShortcutConv(): boolean {
     const c = this.config;
-    return c.inChannels !== c.outChannels || c.resample !== 'none';
+    return needsShortcutConv(c.inChannels, c.outChannels, c.resample);
   }
 
   /** Widths of the two procedures. */

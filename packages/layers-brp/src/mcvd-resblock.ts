@@ -36,6 +36,7 @@ import {
   silu,
   type BlockContext,
   type Resample,
+  needsShortcutConv,
 } from './common';
 import { firDownsample, firUpsample } from './fir';
 import { spadeFlops, spadeNorm, spadeSpecs, type SpadeConfig } from './spade';
@@ -96,7 +97,7 @@ export class McvdResBlock {
   /** True when the shortcut is the 1x1 conv (widths differ or the block resamples). */
   get hasShortcutConv(): boolean {
     const c = this.config;
-    return c.inChannels !== c.outChannels || c.resample !== 'none';
+    return needsShortcutConv(c.inChannels, c.outChannels, c.resample);
   }
 
   paramSpecs(): ParamSpec[] {
