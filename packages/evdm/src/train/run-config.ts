@@ -3,16 +3,22 @@ import type { ScheduleConfigInput } from '@evdm/diffusion';
 import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
 import { resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from '../models/config';
 import { SyntheticClipSource } from '../data/synthetic';
-import type { ClipSource } from '../data/source';
+import { clipSourceFromIterable, type ClipSource } from '../data/source';
+import { createClipLoader, openDataset } from '@evdm/datasets';
 import { resolveTrainConfig, type TrainConfig } from './config';
 import type { SamplerConfig } from '../sample/predict';
 
-/** Where training batches come from. Only `synthetic` needs no download; dataset loaders plug in here. */
-export interface DataConfig {
-  source: 'synthetic';
-  seed?: number;
-  squareSize?: number;
-}
+/**
+ * Where training batches come from: `synthetic` (bouncing squares) or a dataset of
+ * `@evdm/datasets` (`smmnist` needs no download; `kth`, `bair`, `ucf101` take the `path` of the
+ * converted HDF5 data). Dataset streams are seeded but not position-resumable: a resumed run
+ * continues with a fresh seeded stream (the trainer says so).
+ */
+export type DataConfig =
+  | { source: 'synthetic'; seed?: number; squareSize?: number }
+  | { source: 'smmnist' | 'kth' | 'bair' | 'ucf101'; path?: string; seed?: number; flip?: boolean; prefetch?: number };
+
+const DATA_SOURCES = ['synthetic', 'smmnist', 'kth', 'bair', 'ucf101'];
 
 /**
  * A training run file: `{ "network": {...}, "data": {...}, "train": {...}, "schedule"?: {...}, "preview"?: {...} }`.
@@ -60,8 +66,11 @@ export function resolveRunConfig(json: unknown, where = 'config'): RunConfig {
   const network = networkFromJson(o.network, `${where} network`);
   const data = (o.data ?? { source: 'synthetic' }) as DataConfig;
   if (!data || typeof data !== 'object') fail(where, '"data" must be an object');
-  if (data.source !== 'synthetic') {
-    fail(where, `data.source "${String(data.source)}" is not available in this build (have: "synthetic"; dataset loaders come with @evdm/datasets)`);
+  if (!DATA_SOURCES.includes(data.source)) {
+    fail(where, `data.source "${String(data.source)}" is unknown (have: ${DATA_SOURCES.map((d) => `"${d}"`).join(', ')})`);
+  }
+  if (data.source !== 'synthetic' && data.source !== 'smmnist' && !data.path) {
+    fail(where, `data.source "${data.source}" needs "path": the converted HDF5 data (see the @evdm/datasets README, "evdm-convert")`);
   }
   let train: TrainConfig;
   try {
@@ -90,6 +99,7 @@ export function readRunConfig(path: string): RunConfig {
 
 /** The clip source a data config describes, shaped for the network; `seedOffset` gives independent streams. */
 export function makeClipSource(data: DataConfig, net: NetworkConfig, batchSize: number, seedOffset = 0): ClipSource {
+  if (data.source !== 'synthetic') return datasetClipSource(data, net, batchSize, seedOffset);
   return new SyntheticClipSource({
     batchSize,
     imageSize: net.imageSize,
@@ -100,4 +110,37 @@ export function makeClipSource(data: DataConfig, net: NetworkConfig, batchSize: 
     seed: (data.seed ?? 0) + seedOffset,
     squareSize: data.squareSize,
   });
+}
+
+/** Training clips from `@evdm/datasets`, opened lazily and checked against the network's layout. */
+function datasetClipSource(
+  data: Exclude<DataConfig, { source: 'synthetic' }>,
+  net: NetworkConfig,
+  batchSize: number,
+  seedOffset: number,
+): ClipSource {
+  async function* batches() {
+    const dataset = await openDataset({ name: data.source, path: data.path } as Parameters<typeof openDataset>[0]);
+    if (dataset.channels !== net.imageChannels || dataset.height !== net.imageSize) {
+      throw new Error(
+        `data.source "${data.source}" has ${dataset.channels}-channel ${dataset.height}x${dataset.width} frames, the network expects ${net.imageChannels}-channel ${net.imageSize}x${net.imageSize}`,
+      );
+    }
+    const loader = createClipLoader({
+      dataset,
+      split: 'train',
+      past: net.pastFrames,
+      current: net.currentFrames,
+      future: net.futureFrames,
+      batchSize,
+      shuffle: true,
+      seed: (data.seed ?? 0) + seedOffset,
+      flip: data.flip,
+      prefetch: data.prefetch,
+    });
+    for await (const b of loader) {
+      yield { past: b.past ?? undefined, current: b.current, future: b.future ?? undefined };
+    }
+  }
+  return clipSourceFromIterable(batches);
 }
