@@ -54,7 +54,9 @@ describe('evdm train / sample (built CLI)', () => {
       writeFileSync(cfg, JSON.stringify({ ...tiny, train: { stepz: 3 } }));
       expect(run('train', '--config', cfg).stderr).toMatch(/config file .*bad.json: invalid train config: unknown field\(s\) stepz/);
       writeFileSync(cfg, JSON.stringify({ ...tiny, data: { source: 'kth' } }));
-      expect(run('train', '--config', cfg).stderr).toMatch(/data.source "kth" is not available/);
+      expect(run('train', '--config', cfg).stderr).toMatch(/config file .*bad.json: data.source "kth" needs "path"/);
+      writeFileSync(cfg, JSON.stringify({ ...tiny, data: { source: 'imagenet' } }));
+      expect(run('train', '--config', cfg).stderr).toMatch(/data.source "imagenet" is unknown/);
       writeFileSync(cfg, '{ nope');
       expect(run('train', '--config', cfg).stderr).toMatch(/is not valid JSON/);
       expect(run('train').stderr).toMatch(/train needs --config FILE.json/);

@@ -1,0 +1,49 @@
+// Forward + backward of every preset network at batch 1 on the active backend (default: the same
+// choice as `evdm`), with the tensor count checked before/after. Large presets take minutes on a
+// CPU; wasm's 4 GB heap cannot hold the biggest ones, which is reported as such.
+//   node packages/evdm/bench/presets-step.mjs [--models mcvd,evdm,evdm-l] [--datasets smmnist,kth,bair-c2,ucf101] [--json]
+import * as tf from '@tensorflow/tfjs-core';
+import { ParamStore, Rng } from '@evdm/core';
+import { DenoisingUNet, initBackend, modelConfig } from 'evdm';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const models = arg('--models', 'mcvd,evdm,evdm-l').split(',');
+const datasets = arg('--datasets', 'smmnist,kth,bair-c2,ucf101').split(',');
+const json = process.argv.includes('--json');
+const runtime = await initBackend();
+const rows = [];
+for (const dataset of datasets) {
+  for (const model of models) {
+    const net = new DenoisingUNet(modelConfig(model, dataset));
+    const cfg = net.config;
+    const row = { model, dataset, backend: runtime.name, params: net.paramCount() };
+    let params;
+    try {
+      params = new ParamStore(net.paramSpecs(), new Rng(0));
+      const rng = new Rng(1);
+      const s = cfg.imageSize;
+      const cx = cfg.currentFrames * cfg.imageChannels;
+      const cc = (cfg.pastFrames + cfg.futureFrames) * cfg.imageChannels;
+      const xt = tf.tensor4d(rng.normalArray(s * s * cx), [1, s, s, cx]);
+      const cond = tf.tensor4d(rng.normalArray(s * s * cc), [1, s, s, cc]);
+      const before = tf.memory().numTensors;
+      const t0 = performance.now();
+      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(xt, net.apply(params.read, xt, [500], cond, { training: true, seed: 1 })))), params.trainableVariables());
+      await value.data();
+      row.fwd_bwd_ms = Math.round(performance.now() - t0);
+      tf.dispose([value, ...Object.values(grads)]);
+      row.leaked_tensors = tf.memory().numTensors - before;
+      tf.dispose([xt, cond]);
+    } catch (e) {
+      row.error = String(e.message ?? e).split('\n')[0];
+    } finally {
+      params?.dispose();
+    }
+    rows.push(row);
+    if (!json) console.log(`${dataset.padEnd(8)} ${model.padEnd(7)} params ${(row.params / 1e6).toFixed(1).padStart(6)}M  ${row.error ? 'FAILED: ' + row.error : `${row.fwd_bwd_ms} ms, leaked ${row.leaked_tensors}`}`);
+  }
+}
+if (json) console.log(JSON.stringify(rows, null, 2));
