@@ -1,37 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DenoisingUNet } from '../models/unet';
-import { modelConfig, type DatasetName, type ModelName } from '../models/presets';
-import type { NetworkConfigInput } from '../models/config';
 import { profileNetwork } from '../profile/profiler';
-
-/**
- * Reads a network config file: either a full config (`{ "arch": "evdm", "baseChannels": 96, ... }`)
- * or a preset with overrides (`{ "preset": { "model": "evdm-l", "dataset": "kth" }, "attention": {...} }`).
- */
-export function readNetworkConfigFile(path: string): NetworkConfigInput {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`cannot read config file ${path}: ${(e as Error).message}`);
-  }
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`config file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error(`config file ${path} must hold a JSON object`);
-  const { preset, ...rest } = json as { preset?: { model: ModelName; dataset: DatasetName } };
-  if (preset) {
-    if (typeof preset !== 'object' || !preset.model || !preset.dataset) {
-      throw new Error(`config file ${path}: "preset" needs "model" (mcvd, evdm, evdm-l) and "dataset" (smmnist, kth, bair, bair-c2, ucf101)`);
-    }
-    return modelConfig(preset.model, preset.dataset, rest as Partial<NetworkConfigInput>);
-  }
-  return rest as unknown as NetworkConfigInput;
-}
+import { networkFromJson, readJsonConfigFile } from '../train/run-config';
 
 export function registerProfile(program: Command): void {
   program
@@ -43,7 +13,8 @@ export function registerProfile(program: Command): void {
     .action((opts: { config: string; batch: string; json?: boolean }) => {
       const batch = Number(opts.batch);
       if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a positive integer, got "${opts.batch}"`);
-      const net = new DenoisingUNet(readNetworkConfigFile(opts.config));
+      // the same file format as a run config's "network" section: a full config or a preset + overrides
+      const net = new DenoisingUNet(networkFromJson(readJsonConfigFile(opts.config), `config file ${opts.config}`));
       const prof = profileNetwork(net, batch);
       if (opts.json) {
         process.stdout.write(

@@ -81,20 +81,23 @@ export function resolveRunConfig(json: unknown, where = 'config'): RunConfig {
   return { network, data, train, schedule: (o.schedule ?? {}) as ScheduleConfigInput, preview: (o.preview ?? {}) as Partial<SamplerConfig> };
 }
 
-export function readRunConfig(path: string): RunConfig {
+/** Reads and parses a JSON config file; errors name the file. */
+export function readJsonConfigFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new Error(`cannot read config file ${path}: ${(e as Error).message}`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new Error(`config file ${path} is not valid JSON: ${(e as Error).message}`);
   }
-  return resolveRunConfig(json, `config file ${path}`);
+}
+
+export function readRunConfig(path: string): RunConfig {
+  return resolveRunConfig(readJsonConfigFile(path), `config file ${path}`);
 }
 
 /** The clip source a data config describes, shaped for the network; `seedOffset` gives independent streams. */
