@@ -2,9 +2,8 @@
 // choice as `evdm`), with the tensor count checked before/after. Large presets take minutes on a
 // CPU; wasm's 4 GB heap cannot hold the biggest ones, which is reported as such.
 //   node packages/evdm/bench/presets-step.mjs [--models mcvd,evdm,evdm-l] [--datasets smmnist,kth,bair-c2,ucf101] [--json]
-import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore, Rng } from '@evdm/core';
-import { DenoisingUNet, initBackend, modelConfig } from 'evdm';
+import { DenoisingUNet, initBackend, measureTrainingPass, modelConfig } from 'evdm';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -18,25 +17,13 @@ const rows = [];
 for (const dataset of datasets) {
   for (const model of models) {
     const net = new DenoisingUNet(modelConfig(model, dataset));
-    const cfg = net.config;
     const row = { model, dataset, backend: runtime.name, params: net.paramCount() };
     let params;
     try {
       params = new ParamStore(net.paramSpecs(), new Rng(0));
-      const rng = new Rng(1);
-      const s = cfg.imageSize;
-      const cx = cfg.currentFrames * cfg.imageChannels;
-      const cc = (cfg.pastFrames + cfg.futureFrames) * cfg.imageChannels;
-      const xt = tf.tensor4d(rng.normalArray(s * s * cx), [1, s, s, cx]);
-      const cond = tf.tensor4d(rng.normalArray(s * s * cc), [1, s, s, cc]);
-      const before = tf.memory().numTensors;
-      const t0 = performance.now();
-      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(xt, net.apply(params.read, xt, [500], cond, { training: true, seed: 1 })))), params.trainableVariables());
-      await value.data();
-      row.fwd_bwd_ms = Math.round(performance.now() - t0);
-      tf.dispose([value, ...Object.values(grads)]);
-      row.leaked_tensors = tf.memory().numTensors - before;
-      tf.dispose([xt, cond]);
+      const pass = await measureTrainingPass(net, params, { seed: 1 });
+      row.fwd_bwd_ms = Math.round(pass.milliseconds);
+      row.leaked_tensors = pass.leakedTensors;
     } catch (e) {
       row.error = String(e.message ?? e).split('\n')[0];
     } finally {

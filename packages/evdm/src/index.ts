@@ -6,6 +6,8 @@ export { DATASET_PRESETS, TABLE8_VARIANTS, modelConfig } from './models/presets'
 export type { DatasetName, ModelName, DatasetPreset } from './models/presets';
 export { timestepEmbedding } from './models/timestep-embedding';
 export { profileNetwork } from './profile/profiler';
+export { measureTrainingPass } from './profile/training-pass';
+export type { TrainingPassResult } from './profile/training-pass';
 export type { NetworkProfile, LevelProfile } from './profile/profiler';
 export { reproduceTable, reproduceTable1, reproduceTable2, reproduceTable8, formatRows } from './profile/reproduce';
 export type { ReproductionRow, ReproduceOptions } from './profile/reproduce';

@@ -10,6 +10,7 @@ import { DenoisingUNet } from '../models/unet';
 import { modelConfig } from '../models/presets';
 import { formatRows, reproduceTable2 } from '../profile/reproduce';
 import { initBackend } from '../runtime/backend';
+import { measureTrainingPass } from '../profile/training-pass';
 
 /** Four 16x16 test patterns in [-1, 1]: the "dataset" of the sampling demo. */
 function patterns(): tf.Tensor4D {
@@ -71,21 +72,8 @@ export function registerMain(program: Command): void {
       console.log(`\n[3/3] One forward + backward pass of EVDM-L (SM-MNIST preset, batch 1) on ${runtime.name}:`);
       const net = new DenoisingUNet(modelConfig('evdm-l', 'smmnist'));
       const params = new ParamStore(net.paramSpecs(), new Rng(seed));
-      const rng = new Rng(seed + 1);
-      const xt = tf.tensor4d(rng.normalArray(64 * 64 * 5), [1, 64, 64, 5]);
-      const cond = tf.tensor4d(rng.normalArray(64 * 64 * 5), [1, 64, 64, 5]);
-      const eps = tf.tensor4d(rng.normalArray(64 * 64 * 5), [1, 64, 64, 5]);
-      const before = tf.memory().numTensors;
-      const t0 = Date.now();
-      const { value, grads } = tf.variableGrads(
-        () => tf.mean(tf.square(tf.sub(eps, net.apply(params.read, xt, [500], cond, { training: true, seed })))) as tf.Scalar,
-        params.trainableVariables(),
-      );
-      const loss = (await value.data())[0];
-      const ms = Date.now() - t0;
-      tf.dispose([value, ...Object.values(grads)]);
-      console.log(`  params ${net.paramCount().toLocaleString('en-US')}, eps-MSE ${loss.toFixed(4)} (untrained, output conv zero-initialised as MCVD: ~1), ${Object.keys(grads).length} gradients, ${ms} ms, tensors leaked: ${tf.memory().numTensors - before}`);
-      tf.dispose([xt, cond, eps]);
+      const pass = await measureTrainingPass(net, params, { seed: seed + 1 });
+      console.log(`  params ${net.paramCount().toLocaleString('en-US')}, eps-MSE ${pass.loss.toFixed(4)} (untrained, output conv zero-initialised as MCVD: ~1), ${pass.gradients} gradients, ${Math.round(pass.milliseconds)} ms, tensors leaked: ${pass.leakedTensors}`);
       params.dispose();
       console.log(`\nmain job done in ${((Date.now() - started) / 1000).toFixed(1)} s (outputs in ${opts.out})`);
     });
