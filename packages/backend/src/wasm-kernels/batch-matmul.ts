@@ -3,7 +3,7 @@
 // products) it runs a naive loop at 0.5-2 GFLOP/s. Here transposed operands are materialised
 // with the Transpose kernel, and each batch entry runs the stock kernel on zero-copy aliases.
 import { BatchMatMul, broadcast_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { alias, dropAlias, release, requireFloat32, reshape, runWasm, sizeOf, transpose, type WasmBackendLike } from './wasm-calls';
+import { alias, dropAlias, heapF32Index, release, requireFloat32, reshape, runWasm, sizeOf, transpose, type WasmBackendLike } from './wasm-calls';
 
 /** Below this many multiply-adds per matrix, the per-call setup of XNNPACK is not worth it. */
 const MIN_MACS_PER_MATRIX = 4096;
@@ -53,12 +53,12 @@ export function batchedUntransposed(
     return runWasm(backend, kernelName, { a, b, ...extra }, fullAttrs, stock);
   }
   const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
-  const outBase = backend.getMemoryOffset(out.dataId) >> 2;
+  const outBase = heapF32Index(backend, out);
   for (let i = 0; i < batch; i++) {
     const ai = alias(backend, a, (aBatch === 1 ? 0 : i) * m * k, [1, m, k]);
     const bi = alias(backend, b, (bBatch === 1 ? 0 : i) * k * n, [1, k, n]);
     const ri = runWasm(backend, kernelName, { a: ai, b: bi, ...extra }, fullAttrs, stock);
-    const src = backend.getMemoryOffset(ri.dataId) >> 2;
+    const src = heapF32Index(backend, ri);
     backend.wasm.HEAPF32.copyWithin(outBase + i * m * n, src, src + m * n);
     release(backend, ri);
     dropAlias(backend, ai);

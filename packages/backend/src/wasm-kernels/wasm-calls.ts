@@ -84,6 +84,15 @@ export function requireFloat32(kernelName: string, infos: Record<string, TensorI
 }
 
 /**
+ * Index of a float32 tensor's first element in `HEAPF32`. Byte offsets pass 2^31 once the wasm heap
+ * grows beyond 2 GB (KTH-size training does): a signed `offset >> 2` would then go negative and
+ * `copyWithin` would count from the end of the heap, corrupting it.
+ */
+export function heapF32Index(backend: WasmBackendLike, info: TensorInfo): number {
+  return backend.getMemoryOffset(info.dataId) / 4;
+}
+
+/**
  * A tensor that aliases `shape` elements of `base` starting at element `offset`, without a copy.
  * Release it with dropAlias (never disposeData: that would free() the middle of base's block).
  */
