@@ -51,7 +51,7 @@ describe('registration', () => {
   it('is idempotent and restorable', () => {
     const names = registerWasmTrainingKernels();
     expect(names.sort()).toEqual(
-      ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', '_FusedMatMul'].sort(),
+      ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Slice', 'SplitV', 'Unpack', '_FusedMatMul'].sort(),
     );
     expect(registerWasmTrainingKernels().sort()).toEqual(names.sort());
     expect(wasmTrainingKernelsActive()).toBe(true);
@@ -337,5 +337,77 @@ describe('no leaks', () => {
     expect(wasm.wasm.HEAPU8.length).toBe(heap);
     expect(wasm.numDataIds()).toBe(ids);
     tf.dispose([x, f, d]);
+  });
+});
+
+describe('Slice kernel (any rank), wasm vs cpu', () => {
+  const cases: Array<{ shape: number[]; begin: number[]; size: number[] }> = [
+    { shape: [4, 6, 2, 5, 3], begin: [0, 0, 1, 0, 0], size: [4, 6, 1, 5, 3] }, // FIR's interleave slice
+    { shape: [3, 5, 4, 7, 2], begin: [1, 2, 0, 3, 1], size: [2, 3, 4, 4, 1] }, // every axis cut, run of 1
+    { shape: [2, 3, 4, 5, 6, 7], begin: [0, 1, 1, 0, 2, 0], size: [2, 2, 3, 5, 4, 7] }, // rank 6
+    { shape: [5, 9, 11, 40], begin: [1, 2, 3, 4], size: [3, -1, 5, 33] }, // size -1, long runs
+    { shape: [7, 64], begin: [2, 10], size: [4, 40] },
+    { shape: [2, 3, 4, 5, 6], begin: [1, 0, 0, 0, 0], size: [1, 3, 4, 5, 6] }, // contiguous: stock path
+  ];
+  for (const c of cases) {
+    it(`x[${c.shape}] begin [${c.begin}] size [${c.size}] (float32 and int32, exact)`, async () => {
+      for (const dtype of ['float32', 'int32'] as const) {
+        const n = c.shape.reduce((a, b) => a * b, 1);
+        const values = Array.from({ length: n }, (_, i) => (dtype === 'int32' ? i : i * 0.5 - 3));
+        const results: number[][] = [];
+        for (const backend of ['cpu', 'wasm']) {
+          await tf.setBackend(backend);
+          const x = tf.tensor(values, c.shape, dtype);
+          const y = tf.slice(x, c.begin, c.size);
+          results.push(Array.from(y.dataSync()));
+          tf.dispose([x, y]);
+        }
+        expect(results[1]).toEqual(results[0]);
+      }
+    });
+  }
+  it('zero-size slices and gradients', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones([2, 3, 4, 5, 6]);
+    const empty = tf.slice(x, [0, 0, 0, 0, 0], [2, 0, 4, 5, 6]);
+    expect(empty.shape).toEqual([2, 0, 4, 5, 6]);
+    tf.dispose([x, empty]);
+    const err = await wasmVsCpu(
+      [{ shape: [3, 4, 2, 5, 3], seed: 31 }],
+      gradsOf((x) => tf.mul(tf.slice(x, [1, 0, 1, 2, 0], [2, 4, 1, 3, 3]), tf.slice(x, [0, 0, 0, 0, 0], [2, 4, 1, 3, 3]))),
+    );
+    expect(err).toBeLessThan(TOL);
+  });
+  it('leaks nothing', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones([2, 3, 4, 5, 6]);
+    const n = leakedTensors(() => tf.slice(x, [0, 1, 0, 1, 0], [2, 2, 4, 3, 6]).dispose());
+    x.dispose();
+    expect(n).toBe(0);
+  });
+});
+
+describe('Unpack and SplitV kernels, wasm vs cpu', () => {
+  it('unstack along every axis of a rank-5 tensor, with gradients (the FIR path)', async () => {
+    for (let axis = 0; axis < 5; axis++) {
+      const err = await wasmVsCpu([{ shape: [2, 3, 2, 4, 3], seed: 40 + axis }], (x) => tf.unstack(x, axis));
+      expect(err).toBe(0);
+    }
+    const err = await wasmVsCpu(
+      [{ shape: [3, 4, 2, 5, 2], seed: 46 }],
+      gradsOf((x) => { const [a, b] = tf.unstack(x, 2); return tf.mul(a, tf.sin(b)); }),
+    );
+    expect(err).toBeLessThan(TOL);
+  });
+  it('split into unequal and equal pieces along inner and outer axes, with gradients (the concat path)', async () => {
+    for (const [shape, sizes, axis] of [[[2, 5, 4, 12], [3, 3, 6], 3], [[3, 7, 4, 5, 2], [2, -1, 4], 1], [[4, 6], 2, 0]] as const) {
+      const err = await wasmVsCpu([{ shape: [...shape], seed: 50 }], (x) => tf.split(x, sizes as number | number[], axis));
+      expect(err).toBe(0);
+    }
+    const err = await wasmVsCpu(
+      [{ shape: [2, 5, 3, 8], seed: 51 }, { shape: [2, 5, 3, 4], seed: 52 }],
+      gradsOf((a, b) => tf.square(tf.concat([a, b, a], 3))),
+    );
+    expect(err).toBeLessThan(TOL);
   });
 });

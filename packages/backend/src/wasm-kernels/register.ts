@@ -6,6 +6,7 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
 import { fusedMatMulConfig } from './fused-matmul';
+import { sliceConfig, splitVConfig, unpackConfig } from './slice';
 
 /** Stock configs we replaced (undefined = kernel did not exist), so they can be restored. */
 const replaced = new Map<string, KernelConfig | undefined>();
@@ -40,20 +41,24 @@ function install(config: KernelConfig): void {
 /**
  * Registers the wasm kernels that training needs: the missing Conv2DBackpropFilter and depthwise
  * backprops, and XNNPACK-backed replacements for the naive Conv2DBackpropInput and the batched or
- * transposed BatchMatMul / _FusedMatMul. Idempotent; returns the kernel names it manages. Loads tfjs-backend-wasm if needed.
+ * transposed BatchMatMul / _FusedMatMul, and Slice / Unpack / SplitV that stay fast at rank 5+. Idempotent; returns the kernel names it manages. Loads tfjs-backend-wasm if needed.
  */
 export function registerWasmTrainingKernels(): string[] {
   loadWasmBackendModule();
   const stockMatMul = stockKernel('BatchMatMul');
   const stockFusedMatMul = stockKernel('_FusedMatMul');
+  const stockSlice = stockKernel('Slice');
   const configs = [
     conv2dBackpropFilterConfig(),
     conv2dBackpropInputConfig(),
     depthwiseBackpropInputConfig(),
     depthwiseBackpropFilterConfig(),
+    unpackConfig(),
+    splitVConfig(),
   ];
   if (!ours.has(stockMatMul.kernelFunc)) configs.push(batchMatMulConfig(stockMatMul));
   if (!ours.has(stockFusedMatMul.kernelFunc)) configs.push(fusedMatMulConfig(stockFusedMatMul));
+  if (!ours.has(stockSlice.kernelFunc)) configs.push(sliceConfig(stockSlice));
   for (const config of configs) install(config);
   return [...replaced.keys()];
 }
