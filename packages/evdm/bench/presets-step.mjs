@@ -1,7 +1,10 @@
 // Forward + backward of every preset network at batch 1 on the active backend (default: the same
-// choice as `evdm`), with the tensor count checked before/after. Large presets take minutes on a
-// CPU; wasm's 4 GB heap cannot hold the biggest ones, which is reported as such.
+// choice as `evdm`), with the tensor count checked before/after. Each network runs in its own Node
+// process: a fresh wasm heap per network, and a network too big for wasm's 4 GB heap (which aborts
+// the wasm module) is reported without taking the following rows down. Large presets take minutes.
 //   node packages/evdm/bench/presets-step.mjs [--models mcvd,evdm,evdm-l] [--datasets smmnist,kth,bair-c2,ucf101] [--json]
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ParamStore, Rng } from '@evdm/core';
 import { DenoisingUNet, initBackend, measureTrainingPass, modelConfig } from 'evdm';
 
@@ -9,28 +12,55 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : dflt;
 };
-const models = arg('--models', 'mcvd,evdm,evdm-l').split(',');
-const datasets = arg('--datasets', 'smmnist,kth,bair-c2,ucf101').split(',');
-const json = process.argv.includes('--json');
-const runtime = await initBackend();
-const rows = [];
-for (const dataset of datasets) {
-  for (const model of models) {
-    const net = new DenoisingUNet(modelConfig(model, dataset));
-    const row = { model, dataset, backend: runtime.name, params: net.paramCount() };
-    let params;
-    try {
-      params = new ParamStore(net.paramSpecs(), new Rng(0));
-      const pass = await measureTrainingPass(net, params, { seed: 1 });
-      row.fwd_bwd_ms = Math.round(pass.milliseconds);
-      row.leaked_tensors = pass.leakedTensors;
-    } catch (e) {
-      row.error = String(e.message ?? e).split('\n')[0];
-    } finally {
-      params?.dispose();
-    }
-    rows.push(row);
-    if (!json) console.log(`${dataset.padEnd(8)} ${model.padEnd(7)} params ${(row.params / 1e6).toFixed(1).padStart(6)}M  ${row.error ? 'FAILED: ' + row.error : `${row.fwd_bwd_ms} ms, leaked ${row.leaked_tensors}`}`);
-  }
+
+/** Child mode: one network, one JSON line on stdout. */
+async function runOne(model, dataset) {
+  const runtime = await initBackend({ log: () => {} });
+  const net = new DenoisingUNet(modelConfig(model, dataset));
+  const row = { model, dataset, backend: runtime.name, params: net.paramCount() };
+  const params = new ParamStore(net.paramSpecs(), new Rng(0));
+  const pass = await measureTrainingPass(net, params, { seed: 1 });
+  row.fwd_bwd_ms = Math.round(pass.milliseconds);
+  row.leaked_tensors = pass.leakedTensors;
+  params.dispose();
+  process.stdout.write(JSON.stringify(row) + '\n');
 }
-if (json) console.log(JSON.stringify(rows, null, 2));
+
+const one = arg('--one', null);
+if (one) {
+  const [model, dataset] = one.split(':');
+  await runOne(model, dataset);
+} else {
+  const models = arg('--models', 'mcvd,evdm,evdm-l').split(',');
+  const datasets = arg('--datasets', 'smmnist,kth,bair-c2,ucf101').split(',');
+  const json = process.argv.includes('--json');
+  const runtime = await initBackend({ log: json ? () => {} : undefined });
+  const rows = [];
+  for (const dataset of datasets) {
+    for (const model of models) {
+      const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--one', `${model}:${dataset}`], {
+        encoding: 'utf8',
+        env: { ...process.env, EVDM_BACKEND: runtime.name },
+        maxBuffer: 1 << 26,
+      });
+      const line = child.stdout.trim().split('\n').pop() ?? '';
+      let row;
+      try {
+        row = JSON.parse(line);
+      } catch {
+        const err = (child.stderr || '').split('\n').filter((l) => /Error|Aborted|XNN status|out of memory/i.test(l));
+        const outOfMemory = err.some((l) => /XNN status .* 6|Aborted|out of memory|Cannot enlarge/i.test(l));
+        row = {
+          model,
+          dataset,
+          backend: runtime.name,
+          params: new DenoisingUNet(modelConfig(model, dataset)).paramCount(),
+          error: outOfMemory ? `does not fit the ${runtime.name} heap (${err[0] ?? 'aborted'})` : (err[0] ?? `exit code ${child.status}`),
+        };
+      }
+      rows.push(row);
+      if (!json) console.log(`${dataset.padEnd(8)} ${model.padEnd(7)} params ${(row.params / 1e6).toFixed(1).padStart(6)}M  ${row.error ? 'FAILED: ' + row.error : `${row.fwd_bwd_ms} ms, leaked ${row.leaked_tensors}`}`);
+    }
+  }
+  if (json) console.log(JSON.stringify(rows, null, 2));
+}
