@@ -7,6 +7,8 @@ export type { DatasetName, ModelName, DatasetPreset } from './models/presets';
 export { timestepEmbedding } from './models/timestep-embedding';
 export { profileNetwork } from './profile/profiler';
 export { measureTrainingPass } from './profile/training-pass';
+export { measureExecutedFlops } from './profile/executed-flops';
+export type { ExecutedFlops } from './profile/executed-flops';
 export type { TrainingPassResult } from './profile/training-pass';
 export type { NetworkProfile, LevelProfile } from './profile/profiler';
 export { reproduceTable, reproduceTable1, reproduceTable2, reproduceTable8, formatRows } from './profile/reproduce';

@@ -58,6 +58,20 @@ describe('evdm CLI (built)', () => {
     expect(run('profile', '--config', join(dir, 'missing.json')).stderr).toMatch(/cannot read config file .*missing\.json/);
   });
 
+  it('profile --measured cross-checks the analytic count with the kernels that run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evdm-cli-'));
+    const cfg = join(dir, 'small.json');
+    writeFileSync(cfg, JSON.stringify({ preset: { model: 'evdm-l', dataset: 'smmnist' }, imageSize: 16, channelMult: [1, 2], attnResolutions: [8], baseChannels: 16, headChannels: 16 }));
+    const r = run('profile', '--config', cfg, '--batch', '4', '--json', '--measured');
+    expect(r.status, r.stderr).toBe(0);
+    const m = JSON.parse(r.stdout).measured;
+    expect(m.conv_gflops).toBeGreaterThan(0);
+    expect(m.matmul_gflops).toBeGreaterThan(0);
+    // only the per-block time projections differ (fvcore leaves them out): a few percent at this size
+    expect(m.diff_pct).toBeGreaterThan(0);
+    expect(m.diff_pct).toBeLessThan(5);
+  });
+
   it('metrics --json compares PNG videos', () => {
     const dir = mkdtempSync(join(tmpdir(), 'evdm-metrics-'));
     for (const name of ['real', 'fake']) mkdirSync(join(dir, name));
