@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // the prefetch worker is its own script, loaded by path at run time
+  entry: ['src/index.ts', 'src/loader-worker.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -1,10 +1,12 @@
-// Batches of past/current/future tensors from a dataset, shuffled with a seed, with cooperative
-// prefetch: up to `prefetch` host batches are prepared ahead (between the consumer's awaits).
-import { Rng } from '@evdm/core';
+// Batches of past/current/future tensors from a dataset, shuffled with a seed, with background
+// prefetch: up to `prefetch` host batches are prepared ahead in a worker thread (datasets opened
+// with openDataset), else between the consumer's awaits on the main thread.
 import type * as tf from '@tensorflow/tfjs-core';
+import { hostBatchStream, type BatchStreamSpec } from './batch-stream';
 import { DatasetError } from './errors';
 import { clipsToTensor } from './tensors';
 import type { Clip, Split, VideoDataset } from './types';
+import { loaderWorkerPath, workerBatches } from './worker-prefetch';
 
 /** Options for {@link createClipLoader}. */
 export interface ClipLoaderOptions {
@@ -24,6 +26,12 @@ export interface ClipLoaderOptions {
   flip?: boolean;
   /** Host batches prepared ahead (default 2; 0 disables). */
   prefetch?: number;
+  /**
+   * Where prefetched batches are prepared: 'worker' (a worker thread that opens the dataset itself;
+   * needs a dataset from openDataset), 'main' (between the consumer's awaits), or 'auto' (default:
+   * worker when possible).
+   */
+  prefetchIn?: 'auto' | 'worker' | 'main';
   /** Passes over the split (default 1; Infinity for endless training). */
   epochs?: number;
   /** Drop a last incomplete batch (default false). */
@@ -63,29 +71,41 @@ export function createClipLoader(options: ClipLoaderOptions): AsyncIterable<Clip
   const window = past + current + future;
   const n = ds.length(split);
   if (n === 0) throw new DatasetError(`${ds.name} ${split}`, 'split has no clips');
+  const toBatch = (clips: Clip[]): ClipBatch => ({
+    past: past > 0 ? clipsToTensor(clips, 0, past) : null,
+    current: clipsToTensor(clips, past, current),
+    future: future > 0 ? clipsToTensor(clips, past + current, future) : null,
+    clips,
+  });
+
+  const prefetchIn = options.prefetchIn ?? 'auto';
+  if (!['auto', 'worker', 'main'].includes(prefetchIn)) {
+    throw new DatasetError('createClipLoader prefetchIn', `must be "auto", "worker" or "main", got ${JSON.stringify(prefetchIn)}`);
+  }
+  const spec: BatchStreamSpec = { split, window, batchSize, shuffle, seed: options.seed ?? 0, flip, epochs, dropLast: options.dropLast ?? false };
+  const script = prefetch > 0 && prefetchIn !== 'main' && ds.openOptions ? loaderWorkerPath() : null;
+  if (prefetchIn === 'worker' && prefetch > 0 && !script) {
+    throw new DatasetError(
+      'createClipLoader prefetchIn',
+      ds.openOptions ? 'the built worker script (dist/loader-worker.js) was not found' : `"worker" needs a dataset opened with openDataset (${ds.name} was not)`,
+    );
+  }
 
   return {
     [Symbol.asyncIterator]() {
-      const rng = new Rng(BigInt(options.seed ?? 0), 7n);
-      // Test clips use their per-index generator (deterministic test set); training draws from the loader's.
-      const clipOpts = () => (split === 'train' ? { frames: window, rng, flip } : { frames: window, seed: options.seed ?? 0 });
-      async function* hostBatches(): AsyncGenerator<Clip[]> {
-        for (let e = 0; e < epochs; e++) {
-          const order = Array.from({ length: n }, (_, i) => i);
-          if (shuffle) rng.shuffle(order);
-          for (let s = 0; s < n; s += batchSize) {
-            const idx = order.slice(s, s + batchSize);
-            if (idx.length < batchSize && options.dropLast) break;
-            const clips: Clip[] = [];
-            for (const i of idx) {
-              clips.push(await ds.clip(i, split, clipOpts()));
-              await new Promise<void>((r) => setImmediate(r)); // yield so prefetching never starves the consumer
-            }
-            yield clips;
-          }
-        }
+      if (script && ds.openOptions) {
+        const batches = workerBatches(script, ds.openOptions, spec, prefetch);
+        return {
+          async next(): Promise<IteratorResult<ClipBatch>> {
+            const r = await batches.next();
+            return r.done ? { done: true, value: undefined } : { done: false, value: toBatch(r.value) };
+          },
+          async return(): Promise<IteratorResult<ClipBatch>> {
+            return batches.return().then(() => ({ done: true, value: undefined }));
+          },
+        };
       }
-      const source = hostBatches();
+      const source = hostBatchStream(ds, spec, prefetch > 0);
       const queue: Promise<IteratorResult<Clip[]>>[] = [];
       const fill = () => {
         while (queue.length < Math.max(1, prefetch + 1)) queue.push(source.next());
@@ -97,16 +117,7 @@ export function createClipLoader(options: ClipLoaderOptions): AsyncIterable<Clip
           const r = await queue.shift()!;
           if (prefetch > 0) fill();
           if (r.done) return { done: true, value: undefined };
-          const clips = r.value;
-          return {
-            done: false,
-            value: {
-              past: past > 0 ? clipsToTensor(clips, 0, past) : null,
-              current: clipsToTensor(clips, past, current),
-              future: future > 0 ? clipsToTensor(clips, past + current, future) : null,
-              clips,
-            },
-          };
+          return { done: false, value: toBatch(r.value) };
         },
         async return(): Promise<IteratorResult<ClipBatch>> {
           await source.return(undefined);

@@ -26,11 +26,12 @@ export async function openDataset(options: OpenDatasetOptions): Promise<VideoDat
   if (typeof name !== 'string' || !DATASET_NAMES.includes(name as DatasetName)) {
     throw new DatasetError('dataset name', `unknown dataset ${JSON.stringify(name)}; expected one of ${DATASET_NAMES.join(', ')}`);
   }
-  if (options.name === 'smmnist') return openSmmnist(options);
+  const remember = (ds: VideoDataset): VideoDataset => Object.assign(ds, { openOptions: structuredClone(options) });
+  if (options.name === 'smmnist') return remember(openSmmnist(options));
   if (typeof options.path !== 'string' || options.path.length === 0) {
     throw new DatasetError(`${options.name} path`, 'missing: pass the path of the converted HDF5 data (see evdm convert)');
   }
-  if (options.name === 'kth') return openKth(options);
-  if (options.name === 'bair') return openBair(options);
-  return openUcf101(options);
+  if (options.name === 'kth') return remember(await openKth(options));
+  if (options.name === 'bair') return remember(await openBair(options));
+  return remember(await openUcf101(options));
 }

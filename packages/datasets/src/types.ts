@@ -51,4 +51,9 @@ export interface VideoDataset {
   clip(index: number, split: Split, options?: ClipOptions): Promise<Clip>;
   /** Releases open files. */
   close(): void;
+  /**
+   * How `openDataset` opened it (plain data). Set by openDataset; lets the loader's prefetch worker
+   * open its own copy.
+   */
+  readonly openOptions?: import('./open-dataset').OpenDatasetOptions;
 }
