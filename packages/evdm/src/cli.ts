@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerBench } from './commands/bench';
 import { registerMain } from './commands/main';
 import { registerMetrics } from './commands/metrics';
 import { registerProfile } from './commands/profile';
@@ -22,6 +23,7 @@ registerProfile(program);
 registerMetrics(program);
 registerTrain(program);
 registerSample(program);
+registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -72,6 +72,18 @@ describe('evdm CLI (built)', () => {
     expect(m.diff_pct).toBeLessThan(5);
   });
 
+  it('bench step --json prints the fixed timing record; bad flags are named', () => {
+    const r = run('bench', 'step', '--model', 'evdm-l-smmnist', '--backend', 'wasm', '--batch', '1', '--runs', '2', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j).sort()).toEqual(['backend', 'batch', 'median_ms', 'model', 'runs']);
+    expect(j).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1 });
+    expect(j.runs).toHaveLength(2);
+    expect(j.median_ms).toBeCloseTo((j.runs[0] + j.runs[1]) / 2, 0);
+    expect(run('bench', 'step', '--model', 'resnet-kth').stderr).toMatch(/--model must be one of mcvd-kth, evdm-kth, evdm-l-kth/);
+    expect(run('bench', 'step', '--backend', 'tpu').stderr).toMatch(/--backend must be one of cpu, wasm, native/);
+  });
+
   it('metrics --json compares PNG videos', () => {
     const dir = mkdtempSync(join(tmpdir(), 'evdm-metrics-'));
     for (const name of ['real', 'fake']) mkdirSync(join(dir, name));

@@ -1,0 +1,75 @@
+import { DenoisingUNet } from '../models/unet';
+import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
+import { SyntheticClipSource } from '../data/synthetic';
+import { Trainer } from '../train/trainer';
+
+export interface StepTiming {
+  model: string;
+  backend: string;
+  batch: number;
+  /** Median of the timed steps, milliseconds. */
+  median_ms: number;
+  /** Every timed step, milliseconds (the warm-up step excluded). */
+  runs: number[];
+}
+
+const MODELS: ModelName[] = ['mcvd', 'evdm', 'evdm-l'];
+
+/** `mcvd-kth` → { model: 'mcvd', dataset: 'kth' }; a bare model name takes `defaultDataset`. */
+export function parseBenchModel(name: string, defaultDataset: DatasetName = 'kth'): { model: ModelName; dataset: DatasetName } {
+  for (const m of [...MODELS].sort((a, b) => b.length - a.length)) {
+    if (name === m) return { model: m, dataset: defaultDataset };
+    if (name.startsWith(`${m}-`)) {
+      const d = name.slice(m.length + 1);
+      if (d in DATASET_PRESETS) return { model: m, dataset: d as DatasetName };
+      throw new Error(`--model ${name}: unknown dataset "${d}" (have ${Object.keys(DATASET_PRESETS).join(', ')})`);
+    }
+  }
+  throw new Error(`--model must be one of ${MODELS.map((m) => `${m}-kth`).join(', ')} (or another dataset suffix), got "${name}"`);
+}
+
+/**
+ * Times full training steps (forward + backward + Adam with clipping + EMA) of a preset network on
+ * synthetic clips of the preset's layout, on whatever backend is active: one warm-up step (kernel
+ * set-up, XNNPACK packing), then `runs` timed steps. Returns the median and every run.
+ */
+export async function timeTrainingSteps(opts: {
+  model: ModelName;
+  dataset: DatasetName;
+  batch: number;
+  runs: number;
+  backend: string;
+  onRun?: (i: number, ms: number) => void;
+}): Promise<StepTiming> {
+  const { model, dataset, batch, runs } = opts;
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${runs}`);
+  const network = modelConfig(model, dataset);
+  const cfg = new DenoisingUNet(network).config;
+  const data = new SyntheticClipSource({
+    batchSize: batch,
+    imageSize: cfg.imageSize,
+    channels: cfg.imageChannels,
+    past: cfg.pastFrames,
+    current: cfg.currentFrames,
+    future: cfg.futureFrames,
+    seed: 1,
+  });
+  const trainer = new Trainer({ network, data, train: { steps: runs + 1, batchSize: batch, warmup: 0, checkpointEvery: 0 } });
+  try {
+    await trainer.trainStep();
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await trainer.trainStep();
+      times.push(performance.now() - t0);
+      opts.onRun?.(i + 1, times[i]);
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    return { model: `${model}-${dataset}`, backend: opts.backend, batch, median_ms: median, runs: times };
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { initBackend } from '../runtime/backend';
+import { parseBenchModel, timeTrainingSteps } from '../bench/training-step';
+
+const BACKENDS = ['cpu', 'wasm', 'native'] as const;
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks (timings, not tests)');
+  bench
+    .command('step')
+    .description('time one training step (forward + backward + Adam) of a preset network on a backend')
+    .option('--model <name>', 'mcvd-kth | evdm-kth | evdm-l-kth (any preset dataset suffix: -smmnist, -bair, -ucf101)', 'mcvd-kth')
+    .option('--backend <name>', 'cpu | wasm | native (wasm host + @evdm/backend-native oneDNN kernels)', 'wasm')
+    .option('--batch <n>', 'batch size', '8')
+    .option('--runs <n>', 'timed steps after one warm-up step', '5')
+    .option('--json', 'print {"model", "backend", "batch", "median_ms", "runs"} (runs = every timed step in ms)')
+    .action(async (opts: { model: string; backend: string; batch: string; runs: string; json?: boolean }) => {
+      const { model, dataset } = parseBenchModel(opts.model);
+      if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got "${opts.backend}"`);
+      const batch = Number(opts.batch);
+      if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a positive integer, got "${opts.batch}"`);
+      const runs = Number(opts.runs);
+      if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got "${opts.runs}"`);
+      const native = opts.backend === 'native';
+      const runtime = await initBackend({ backend: native ? 'wasm' : (opts.backend as 'cpu' | 'wasm'), native, log: opts.json ? () => {} : undefined });
+      if (native && !runtime.native.active) throw new Error(`--backend native: ${runtime.native.reason}`);
+      const log = (line: string) => {
+        if (!opts.json) console.log(line);
+      };
+      log(`timing ${model}-${dataset}, batch ${batch}, on ${opts.backend}: 1 warm-up step + ${runs} timed steps`);
+      const result = await timeTrainingSteps({
+        model,
+        dataset,
+        batch,
+        runs,
+        backend: opts.backend,
+        onRun: (i, ms) => log(`  step ${i}/${runs}: ${ms.toFixed(0)} ms`),
+      });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ ...result, median_ms: Math.round(result.median_ms * 10) / 10, runs: result.runs.map((r) => Math.round(r * 10) / 10) }) + '\n');
+        return;
+      }
+      log(`median ${result.median_ms.toFixed(0)} ms per step (${((batch * 1000) / result.median_ms).toFixed(2)} samples/s)`);
+    });
+}
