@@ -70,3 +70,26 @@ describe('evdm train / sample (built CLI)', () => {
     }
   });
 });
+
+describe('evdm main (tiny budget)', () => {
+  it('trains, predicts, scores against copy-last-frame and writes GIF, PNG and summary.json', () => {
+    const out = mkdtempSync(join(tmpdir(), 'evdm-main-'));
+    const r = spawnSync(process.execPath, [cli, 'main', '--out', out, '--minutes', '0.05', '--clips', '2', '--trajectories', '2', '--steps', '4'], {
+      encoding: 'utf8',
+      env: { ...process.env, EVDM_LOG: 'quiet' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/copy last frame\s+PSNR/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.steps).toBeGreaterThanOrEqual(1);
+    expect(summary.trajectories).toBe(2);
+    for (const k of ['evdm_l', 'copy_last_frame']) {
+      expect(summary[k].psnr).toBeGreaterThan(0);
+      expect(summary[k].ssim).toBeLessThanOrEqual(1);
+    }
+    expect(typeof summary.beats_copy_last_frame).toBe('boolean');
+    expect(existsSync(join(out, 'prediction.gif'))).toBe(true);
+    expect(existsSync(join(out, 'prediction.png'))).toBe(true);
+    expect(existsSync(join(summary.run, 'checkpoints'))).toBe(true);
+  });
+});

@@ -16,7 +16,14 @@ import type { SamplerConfig } from '../sample/predict';
  */
 export type DataConfig =
   | { source: 'synthetic'; seed?: number; squareSize?: number }
-  | { source: 'smmnist' | 'kth' | 'bair' | 'ucf101'; path?: string; seed?: number; flip?: boolean; prefetch?: number };
+  | { source: 'smmnist' | 'kth' | 'bair' | 'ucf101'; path?: string; seed?: number; flip?: boolean; prefetch?: number; smmnist?: SmmnistDataOptions };
+
+/** SM-MNIST generator geometry (defaults are MCVD's: 64 px canvas, 2 digits of 32 px). */
+export interface SmmnistDataOptions {
+  imageSize?: number;
+  digitSize?: number;
+  numDigits?: number;
+}
 
 const DATA_SOURCES = ['synthetic', 'smmnist', 'kth', 'bair', 'ucf101'];
 
@@ -123,7 +130,9 @@ function datasetClipSource(
   seedOffset: number,
 ): ClipSource {
   async function* batches() {
-    const dataset = await openDataset({ name: data.source, path: data.path } as Parameters<typeof openDataset>[0]);
+    if (data.smmnist !== undefined && data.source !== 'smmnist') throw new Error(`data.smmnist only applies to data.source "smmnist", not "${data.source}"`);
+    const opened = data.source === 'smmnist' ? { name: 'smmnist' as const, ...(data.smmnist ?? {}) } : { name: data.source, path: data.path };
+    const dataset = await openDataset(opened as Parameters<typeof openDataset>[0]);
     if (dataset.channels !== net.imageChannels || dataset.height !== net.imageSize) {
       throw new Error(
         `data.source "${data.source}" has ${dataset.channels}-channel ${dataset.height}x${dataset.width} frames, the network expects ${net.imageChannels}-channel ${net.imageSize}x${net.imageSize}`,
