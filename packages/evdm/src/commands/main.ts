@@ -64,8 +64,8 @@ export function registerMain(program: Command): void {
     .command('main')
     .description('the embedded default job (no downloads): train a small EVDM-L on SM-MNIST for a bounded time, then predict test frames and compare with copy-last-frame')
     .option('--out <dir>', 'output directory', 'out/main')
-    .option('--minutes <m>', 'training time budget in minutes', '12')
-    .option('--clips <n>', 'test clips to predict', '64')
+    .option('--minutes <m>', 'training time budget in minutes', '15')
+    .option('--clips <n>', 'test clips to predict', '32')
     .option('--trajectories <n>', 'samples per test clip (best of N, as the paper)', '4')
     .option('--steps <n>', 'DDPM sampling steps of the evaluation', String(EVAL_SAMPLER.steps))
     .option('--seed <n>', 'seed', '0')
@@ -94,7 +94,7 @@ export function registerMain(program: Command): void {
       console.log(`\n[2/3] Training a small EVDM-L on SM-MNIST (32 px, 1 digit, 2 -> 1 frames) for ${minutes} min; run config ${configPath}:`);
       await runTrain({ config: configPath, out: runDir, maxMinutes: String(minutes) }, (l) => console.log(l));
 
-      console.log(`\n[3/3] Predicting ${clips} test clips (${sampler.sampler?.toUpperCase()} ${sampler.steps} steps, best of ${N}, EMA weights):`);
+      console.log(`\n[3/3] Predicting ${clips} test clips (${sampler.sampler?.toUpperCase()} ${sampler.steps} steps, best of ${N}):`);
       const trainer = await Trainer.resume(join(runDir, 'checkpoints'), { data: clipSourceFromIterable(() => []) });
       const cfg = trainer.net.config;
       const ds = await openDataset({ name: 'smmnist', ...MAIN_JOB.data.smmnist });
@@ -107,19 +107,19 @@ export function registerMain(program: Command): void {
       const baseline = copyLastFrame(past, cfg.currentFrames);
       const base = scorePrediction(real, baseline, 1);
       const t0 = Date.now();
-      const predicted = await trainer.withEmaWeights(() =>
-        sampleVideo({
-          mode: 'predict',
-          denoiser: networkDenoiser(trainer.net, trainer.store.read),
-          schedule: trainer.schedule,
-          layout: cfg,
-          past,
-          horizon: cfg.currentFrames,
-          trajectories: N,
-          seed: seed + 1,
-          sampler,
-        }),
-      );
+      // The live weights, not the EMA: after a few hundred steps at this learning rate the 0.99 EMA
+      // still lags (measured at step 572: PSNR 12.9 with EMA vs 15.3 without, best of 1).
+      const predicted = sampleVideo({
+        mode: 'predict',
+        denoiser: networkDenoiser(trainer.net, trainer.store.read),
+        schedule: trainer.schedule,
+        layout: cfg,
+        past,
+        horizon: cfg.currentFrames,
+        trajectories: N,
+        seed: seed + 1,
+        sampler,
+      });
       const ours = scorePrediction(real, predicted, N);
       const ssimOf = (r: typeof ours) => r.ssim ?? { mean: NaN, ci95: NaN };
       const row = (name: string, s: typeof ours) => `${name.padEnd(24)} PSNR ${s.psnr.mean.toFixed(2).padStart(6)} ± ${s.psnr.ci95.toFixed(2)}   SSIM ${ssimOf(s).mean.toFixed(4)} ± ${ssimOf(s).ci95.toFixed(4)}`;
