@@ -64,7 +64,7 @@ export function registerMain(program: Command): void {
     .command('main')
     .description('the embedded default job (no downloads): train a small EVDM-L on SM-MNIST for a bounded time, then predict test frames and compare with copy-last-frame')
     .option('--out <dir>', 'output directory', 'out/main')
-    .option('--minutes <m>', 'training time budget in minutes', '15')
+    .option('--minutes <m>', 'training time budget in minutes', '30')
     .option('--clips <n>', 'test clips to predict', '32')
     .option('--trajectories <n>', 'samples per test clip (best of N, as the paper)', '4')
     .option('--steps <n>', 'DDPM sampling steps of the evaluation', String(EVAL_SAMPLER.steps))

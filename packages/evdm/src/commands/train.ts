@@ -102,8 +102,8 @@ export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) 
   // previews use their own fixed clips so the training stream (and resume) is untouched
   const previewSource = makeClipSource(run.data, run.network, Math.min(4, run.train.batchSize), 1_000_003);
   const previewClip = await previewSource.next();
-  const monitor = new TrainMonitor({ outDir, totalSteps: run.train.steps, startStep: trainer.step, logEvery: run.train.logEvery });
   const deadline = Date.now() + maxMinutes * 60_000;
+  const monitor = new TrainMonitor({ outDir, totalSteps: run.train.steps, startStep: trainer.step, logEvery: run.train.logEvery, deadline });
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) process.exit(130);

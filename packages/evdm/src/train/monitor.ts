@@ -18,6 +18,8 @@ export interface TrainMonitorOptions {
   tty?: boolean;
   /** Where plain lines go (default stderr). */
   write?: (line: string) => void;
+  /** Wall-clock end of a time-budgeted run (epoch ms): the ETA is the earlier of steps and budget. */
+  deadline?: number;
 }
 
 interface LogLine {
@@ -36,7 +38,8 @@ interface LogLine {
  * the lines up to the resumed step, so the file and the plot describe one continuous run.
  */
 export class TrainMonitor {
-  private readonly o: Required<Omit<TrainMonitorOptions, 'write'>> & { write: (line: string) => void };
+  private readonly o: Required<Omit<TrainMonitorOptions, 'write' | 'deadline'>> & { write: (line: string) => void };
+  private readonly deadline: number;
   private readonly jsonl: string;
   private readonly points: Array<{ step: number; loss: number }> = [];
   private readonly bar: cliProgress.SingleBar | null;
@@ -58,6 +61,7 @@ export class TrainMonitor {
       write: opts.write ?? ((l) => process.stderr.write(l + '\n')),
     };
     this.lastStep = this.o.startStep;
+    this.deadline = opts.deadline ?? Infinity;
     mkdirSync(this.o.outDir, { recursive: true });
     this.jsonl = join(this.o.outDir, 'train.jsonl');
     const kept: string[] = [];
@@ -78,11 +82,17 @@ export class TrainMonitor {
     writeFileSync(this.jsonl, kept.map((l) => l + '\n').join(''));
     this.bar = this.o.tty
       ? new cliProgress.SingleBar(
-          { format: 'train |{bar}| {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 },
+          {
+            format: Number.isFinite(this.deadline)
+              ? 'train |{bar}| step {value} | loss {loss} | {rate} steps/s | time budget: {left} left'
+              : 'train |{bar}| {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}',
+            hideCursor: true,
+            etaBuffer: 50,
+          },
           cliProgress.Presets.shades_classic,
         )
       : null;
-    this.bar?.start(this.o.totalSteps, this.o.startStep, { loss: '-', rate: '-' });
+    this.bar?.start(this.o.totalSteps, this.o.startStep, { loss: '-', rate: '-', left: '-' });
   }
 
   /** Every step: accumulates the loss; every `logEvery` steps writes the log line, bar and plot. */
@@ -108,10 +118,12 @@ export class TrainMonitor {
     this.lastStep = r.step;
     this.lossSum = 0;
     this.lossCount = 0;
-    if (this.bar) this.bar.update(r.step, { loss: loss.toPrecision(4), rate: rate.toFixed(2) });
+    const left = Math.max(0, (this.deadline - now) / 1000);
+    if (this.bar) this.bar.update(r.step, { loss: loss.toPrecision(4), rate: rate.toFixed(2), left: formatSeconds(left) });
     else {
-      const eta = rate > 0 ? (this.o.totalSteps - r.step) / rate : Infinity;
-      this.o.write(`step ${r.step}/${this.o.totalSteps}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ETA ${formatSeconds(eta)}`);
+      const eta = Math.min(rate > 0 ? (this.o.totalSteps - r.step) / rate : Infinity, left);
+      const total = Number.isFinite(this.deadline) ? '' : `/${this.o.totalSteps}`;
+      this.o.write(`step ${r.step}${total}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ETA ${formatSeconds(eta)}`);
     }
     if (r.step % this.o.plotEvery === 0 || r.step === this.o.totalSteps) this.plot();
   }
