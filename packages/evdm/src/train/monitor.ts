@@ -122,8 +122,7 @@ export class TrainMonitor {
     if (this.bar) this.bar.update(r.step, { loss: loss.toPrecision(4), rate: rate.toFixed(2), left: formatSeconds(left) });
     else {
       const eta = Math.min(rate > 0 ? (this.o.totalSteps - r.step) / rate : Infinity, left);
-      const total = Number.isFinite(this.deadline) ? '' : `/${this.o.totalSteps}`;
-      this.o.write(`step ${r.step}${total}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ETA ${formatSeconds(eta)}`);
+      this.o.write(`step ${r.step}/${this.o.totalSteps}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ETA ${formatSeconds(eta)}`);
     }
     if (r.step % this.o.plotEvery === 0 || r.step === this.o.totalSteps) this.plot();
   }
