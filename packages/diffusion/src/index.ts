@@ -1,5 +1,5 @@
 export { NoiseSchedule, resolveScheduleConfig, DEFAULT_LINEAR, DEFAULT_COSINE } from './schedule';
-export type { ScheduleConfig, ScheduleConfigInput, LinearScheduleConfig, CosineScheduleConfig } from './schedule';
+export type { ScheduleConfig, ScheduleConfigInput, LinearScheduleConfig, CosineScheduleConfig, Prediction } from './schedule';
 export { mcvdLabel, fromMcvdLabel, withMcvdLabels, samplingPlan } from './timesteps';
 export type { Denoiser, McvdDenoiser, StepSpacing, PlanStep, PlanOptions } from './timesteps';
 export { x0Coefficients, ddpmCoefficients, ddimCoefficients } from './step-coefficients';

@@ -31,7 +31,7 @@ export interface MaskedLossOptions {
   /** Use the past mask for the future frames too (needs equal probabilities). Default false. */
   syncMask?: boolean;
   /**
-   * `'mean'`: mean of (ε − ε̂)² over every element (Eq. 7). `'mcvd-sum'`: per-sample sum of ½(ε − ε̂)²,
+   * `'mean'`: mean of (ε − ε̂)² over every element (Eq. 7; (v − v̂)² when `schedule.prediction` is 'v'). `'mcvd-sum'`: per-sample sum of ½(ε − ε̂)²,
    * averaged over the batch (MCVD's dsm loss). mcvd-sum = ½·(H·W·C)·mean. Default `'mean'`.
    */
   reduction?: 'mean' | 'mcvd-sum';
@@ -119,11 +119,16 @@ export function maskedConditioningLoss(opts: MaskedLossOptions): MaskedLossResul
       if (past) parts.push(tf.mul(past, tf.tensor(maskPast, [B, 1, 1, 1], 'float32')));
       if (future) parts.push(tf.mul(future, tf.tensor(maskFuture, [B, 1, 1, 1], 'float32')));
       const cond = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : tf.concat(parts, 3);
-      const eps = denoiser(xt, t, cond);
-      if (!(eps instanceof tf.Tensor) || eps.shape.some((d, i) => d !== current.shape[i]) || eps.rank !== 4) {
-        fail(`denoiser returned shape [${(eps as tf.Tensor | undefined)?.shape}], expected [${current.shape}]`);
+      const out = denoiser(xt, t, cond);
+      if (!(out instanceof tf.Tensor) || out.shape.some((d, i) => d !== current.shape[i]) || out.rank !== 4) {
+        fail(`denoiser returned shape [${(out as tf.Tensor | undefined)?.shape}], expected [${current.shape}]`);
       }
-      const sq = tf.square(tf.sub(noise, eps));
+      // the schedule's parameterisation: ε, or v = √ᾱ_t·ε − √(1−ᾱ_t)·x0
+      const target =
+        schedule.prediction === 'eps'
+          ? noise
+          : tf.sub(tf.mul(perSample(schedule.sqrtAlphasCumprod, t, 4), noise), tf.mul(perSample(schedule.sqrtOneMinusAlphasCumprod, t, 4), current));
+      const sq = tf.square(tf.sub(target, out));
       if (reduction === 'mean') return tf.mean(sq) as tf.Scalar;
       return tf.mul(tf.mean(tf.sum(sq, [1, 2, 3])), 0.5) as tf.Scalar;
     });

@@ -82,11 +82,13 @@ export function prepareSampler(fn: string, opts: SamplerOptions): PreparedSample
 
 /** Calls the denoiser and checks that it answered with a tensor of the sample's shape. */
 export function callDenoiser(fn: string, opts: SamplerOptions, x: tf.Tensor4D, t: number): tf.Tensor4D {
-  const eps = opts.denoiser(x, new Array<number>(x.shape[0]).fill(t), opts.cond);
-  if (!(eps instanceof tf.Tensor) || eps.shape.length !== 4 || eps.shape.some((d, i) => d !== x.shape[i])) {
-    fail(fn, `denoiser returned shape [${(eps as tf.Tensor | undefined)?.shape}] at t = ${t}, expected [${x.shape}]`);
+  const out = opts.denoiser(x, new Array<number>(x.shape[0]).fill(t), opts.cond);
+  if (!(out instanceof tf.Tensor) || out.shape.length !== 4 || out.shape.some((d, i) => d !== x.shape[i])) {
+    fail(fn, `denoiser returned shape [${(out as tf.Tensor | undefined)?.shape}] at t = ${t}, expected [${x.shape}]`);
   }
-  return eps;
+  if (opts.schedule.prediction === 'eps') return out;
+  // v-parameterised network: ε = √ᾱ_t·v + √(1−ᾱ_t)·x_t
+  return tf.tidy(() => tf.add(tf.mul(out, opts.schedule.sqrtAlphasCumprod[t]), tf.mul(x, opts.schedule.sqrtOneMinusAlphasCumprod[t]))) as tf.Tensor4D;
 }
 
 /** x_T: the caller's tensor (not owned) or a seeded N(0, I) draw (owned). */

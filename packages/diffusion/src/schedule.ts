@@ -4,6 +4,13 @@
  * file's convention). MCVD's reversed labels are handled in `timesteps.ts`.
  */
 
+/**
+ * What the network predicts: `'eps'` the noise ε (the paper, MCVD, Ho et al.), or `'v'` the velocity
+ * v = √ᾱ_t·ε − √(1−ᾱ_t)·x0 (Salimans & Ho 2022), whose x̂0 = √ᾱ_t·x_t − √(1−ᾱ_t)·v̂ stays accurate at
+ * high noise where ε-errors are amplified by 1/√ᾱ_t. The loss targets it and the samplers convert it.
+ */
+export type Prediction = 'eps' | 'v';
+
 /** Linear betas from `betaStart` to `betaEnd` (numpy `linspace`, endpoints included). */
 export interface LinearScheduleConfig {
   kind: 'linear';
@@ -11,6 +18,8 @@ export interface LinearScheduleConfig {
   T: number;
   betaStart: number;
   betaEnd: number;
+  /** Network parameterisation (default `'eps'`). */
+  prediction: Prediction;
 }
 
 /**
@@ -23,6 +32,8 @@ export interface CosineScheduleConfig {
   s: number;
   /** Upper clip of every beta (0.999). */
   maxBeta: number;
+  /** Network parameterisation (default `'eps'`). */
+  prediction: Prediction;
 }
 
 /** JSON-serialisable description of a schedule. */
@@ -34,8 +45,8 @@ export type ScheduleConfigInput =
   | ({ kind: 'cosine' } & Partial<Omit<CosineScheduleConfig, 'kind'>>);
 
 /** MCVD / EVDM defaults: linear 1e-4..0.02 over T = 1000 steps. */
-export const DEFAULT_LINEAR: LinearScheduleConfig = { kind: 'linear', T: 1000, betaStart: 1e-4, betaEnd: 0.02 };
-export const DEFAULT_COSINE: CosineScheduleConfig = { kind: 'cosine', T: 1000, s: 0.008, maxBeta: 0.999 };
+export const DEFAULT_LINEAR: LinearScheduleConfig = { kind: 'linear', T: 1000, betaStart: 1e-4, betaEnd: 0.02, prediction: 'eps' };
+export const DEFAULT_COSINE: CosineScheduleConfig = { kind: 'cosine', T: 1000, s: 0.008, maxBeta: 0.999, prediction: 'eps' };
 
 function fail(msg: string): never {
   throw new Error(`NoiseSchedule: ${msg}`);
@@ -53,24 +64,26 @@ export function resolveScheduleConfig(input: unknown = {}): ScheduleConfig {
   }
   const c = input as Record<string, unknown>;
   const kind = c.kind ?? 'linear';
-  const allowed = kind === 'linear' ? ['kind', 'T', 'betaStart', 'betaEnd'] : ['kind', 'T', 's', 'maxBeta'];
+  const allowed = kind === 'linear' ? ['kind', 'T', 'betaStart', 'betaEnd', 'prediction'] : ['kind', 'T', 's', 'maxBeta', 'prediction'];
   if (kind !== 'linear' && kind !== 'cosine') fail(`kind must be 'linear' or 'cosine', got ${JSON.stringify(kind)}`);
   for (const k of Object.keys(c)) if (!allowed.includes(k)) fail(`unknown field "${k}" for a ${kind} schedule`);
   const T = checkNumber('T', c.T ?? 1000);
   if (!Number.isInteger(T) || T < 2) fail(`T must be an integer >= 2, got ${T}`);
+  const prediction = c.prediction ?? 'eps';
+  if (prediction !== 'eps' && prediction !== 'v') fail(`prediction must be 'eps' or 'v', got ${JSON.stringify(prediction)}`);
   if (kind === 'linear') {
     const betaStart = checkNumber('betaStart', c.betaStart ?? DEFAULT_LINEAR.betaStart);
     const betaEnd = checkNumber('betaEnd', c.betaEnd ?? DEFAULT_LINEAR.betaEnd);
     for (const [n, b] of [['betaStart', betaStart], ['betaEnd', betaEnd]] as const) {
       if (!(b > 0 && b < 1)) fail(`${n} must lie in (0, 1), got ${b}`);
     }
-    return { kind, T, betaStart, betaEnd };
+    return { kind, T, betaStart, betaEnd, prediction };
   }
   const s = checkNumber('s', c.s ?? DEFAULT_COSINE.s);
   const maxBeta = checkNumber('maxBeta', c.maxBeta ?? DEFAULT_COSINE.maxBeta);
   if (!(s >= 0)) fail(`s must be >= 0, got ${s}`);
   if (!(maxBeta > 0 && maxBeta < 1)) fail(`maxBeta must lie in (0, 1), got ${maxBeta}`);
-  return { kind, T, s, maxBeta };
+  return { kind, T, s, maxBeta, prediction };
 }
 
 /** numpy.linspace(start, stop, n): start + i·step, last element set to stop exactly. */
@@ -104,6 +117,8 @@ export class NoiseSchedule {
   readonly config: ScheduleConfig;
   /** Number of diffusion steps. */
   readonly T: number;
+  /** What the network predicts (ε or v); see `Prediction`. */
+  readonly prediction: Prediction;
   readonly betas: Float64Array;
   /** 1 − β_t. */
   readonly alphas: Float64Array;
@@ -132,6 +147,7 @@ export class NoiseSchedule {
     const c = resolveScheduleConfig(config);
     this.config = c;
     this.T = c.T;
+    this.prediction = c.prediction;
     const betas = c.kind === 'linear' ? linspace(c.betaStart, c.betaEnd, c.T) : cosineBetas(c.T, c.s, c.maxBeta);
     betas.forEach((b, i) => {
       if (!(b > 0 && b < 1)) fail(`beta[${i}] = ${b} is outside (0, 1)`);

@@ -106,6 +106,22 @@ describe('maskedConditioningLoss (Eq. 7)', () => {
     tf.dispose([cur, res.loss, zero.loss]);
   });
 
+  it("prediction 'v': the exact v = √ᾱ·ε − √(1−ᾱ)·x0 gives zero loss; the exact ε does not", () => {
+    const vs = new NoiseSchedule({ prediction: 'v' });
+    const cur = stackFrames(current);
+    const coef = (table: Float64Array, t: number[]) => tf.tensor(t.map((v) => table[v]), [B, 1, 1, 1]);
+    // from x_t and the known x0: ε = (x_t − √ᾱ·x0)/√(1−ᾱ), then v
+    const epsOf = (xt: tf.Tensor4D, t: number[]) => tf.div(tf.sub(xt, tf.mul(coef(vs.sqrtAlphasCumprod, t), cur)), coef(vs.sqrtOneMinusAlphasCumprod, t));
+    const exactV: Denoiser = (xt, t) =>
+      tf.sub(tf.mul(coef(vs.sqrtAlphasCumprod, t), epsOf(xt, t)), tf.mul(coef(vs.sqrtOneMinusAlphasCumprod, t), cur)) as tf.Tensor4D;
+    const exactEps: Denoiser = (xt, t) => epsOf(xt, t) as tf.Tensor4D;
+    const v = maskedConditioningLoss({ schedule: vs, denoiser: exactV, past, current, rng: new Rng(3) });
+    const e = maskedConditioningLoss({ schedule: vs, denoiser: exactEps, past, current, rng: new Rng(3) });
+    expect(v.loss.dataSync()[0]).toBeLessThan(1e-6);
+    expect(e.loss.dataSync()[0]).toBeGreaterThan(1e-2);
+    tf.dispose([cur, v.loss, e.loss]);
+  });
+
   it("'mcvd-sum' = ½·(H·W·C_current)·'mean' for the same draws; seeded runs repeat exactly", () => {
     const den: Denoiser = (xt) => tf.mul(xt, 0.3) as tf.Tensor4D;
     const a = maskedConditioningLoss({ schedule: sched, denoiser: den, past, current, future, rng: new Rng(9), reduction: 'mean' });

@@ -88,6 +88,31 @@ describe('closed-form denoisers', () => {
     });
   }
 
+  /** The same exact ε, expressed as v = √ᾱ·ε̂ − √(1−ᾱ)·x̂0 for a v-parameterised schedule. */
+  const asVelocity = (s: NoiseSchedule, eps: Denoiser): Denoiser => (x, t, cond) =>
+    tf.tidy(() => {
+      const a = s.sqrtAlphasCumprod[t[0]];
+      const b = s.sqrtOneMinusAlphasCumprod[t[0]];
+      const e = eps(x, t, cond);
+      const x0 = tf.div(tf.sub(x, tf.mul(e, b)), a);
+      return tf.sub(tf.mul(e, a), tf.mul(x0, b)) as tf.Tensor4D;
+    });
+
+  for (const [name, sample, extra] of configs) {
+    it(`${name}, prediction 'v': the v-form of the same denoiser gives the same samples`, () => {
+      for (const kind of ['linear', 'cosine'] as const) {
+        const epsSched = new NoiseSchedule({ kind });
+        const vSched = new NoiseSchedule({ kind, prediction: 'v' });
+        const c = tf.tidy(() => tf.sub(tf.mul(tf.randomUniform(shape, 0, 1, 'float32', 3), 1.8), 0.9)) as tf.Tensor4D;
+        const a = sample({ schedule: epsSched, denoiser: pointMassDenoiser(epsSched, c), shape, seed: 42, ...extra });
+        const b = sample({ schedule: vSched, denoiser: asVelocity(vSched, pointMassDenoiser(vSched, c)), shape, seed: 42, ...extra });
+        expect(maxAbsDiff(b.dataSync(), c.dataSync()), kind).toBeLessThan(2e-5);
+        expect(maxAbsDiff(b.dataSync(), a.dataSync()), kind).toBeLessThan(2e-5);
+        tf.dispose([c, a, b]);
+      }
+    });
+  }
+
   /** Mean and variance of the sampler's output when ε̂ is linear in x (exact recursion of the update). */
   function predictedMoments(sched: NoiseSchedule, mu: number, s: number, kind: 'ddpm' | 'ddim', opts: PlanOptions, eta = 0) {
     const plan = samplingPlan(sched, opts);

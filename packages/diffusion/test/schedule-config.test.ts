@@ -4,10 +4,12 @@ import { NoiseSchedule, resolveScheduleConfig } from '../src/schedule';
 describe('NoiseSchedule config', () => {
   it('defaults to the MCVD/EVDM linear schedule 1e-4..0.02, T = 1000', () => {
     const s = new NoiseSchedule();
-    expect(s.toJSON()).toEqual({ kind: 'linear', T: 1000, betaStart: 1e-4, betaEnd: 0.02 });
+    expect(s.toJSON()).toEqual({ kind: 'linear', T: 1000, betaStart: 1e-4, betaEnd: 0.02, prediction: 'eps' });
     expect(s.betas[0]).toBe(1e-4);
     expect(s.betas[999]).toBe(0.02);
-    expect(NoiseSchedule.cosine().toJSON()).toEqual({ kind: 'cosine', T: 1000, s: 0.008, maxBeta: 0.999 });
+    expect(NoiseSchedule.cosine().toJSON()).toEqual({ kind: 'cosine', T: 1000, s: 0.008, maxBeta: 0.999, prediction: 'eps' });
+    expect(new NoiseSchedule({ kind: 'cosine', prediction: 'v' }).prediction).toBe('v');
+    expect(() => new NoiseSchedule({ prediction: 'x0' } as never)).toThrow(/prediction must be 'eps' or 'v', got "x0"/);
   });
 
   it('round-trips through JSON (object and string) to identical arrays', () => {
