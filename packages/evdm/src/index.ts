@@ -45,3 +45,12 @@ export { resolveRunConfig, readRunConfig, networkFromJson, makeClipSource } from
 export type { RunConfig, DataConfig } from './train/run-config';
 export { scorePrediction, copyLastFrame } from './sample/score';
 export { writePreviewGrid } from './sample/preview';
+export { evaluate } from './eval/evaluate';
+export type { EvalMode, EvalModel, EvaluateOptions, EvaluationResult, FvdSetup } from './eval/evaluate';
+export { openTestClips, SYNTHETIC_TEST_SEED } from './eval/test-clips';
+export type { TestClips, TestBatch, TestClipLayout } from './eval/test-clips';
+export { runEval, checkpointEvalModel, formatEvalRows } from './commands/eval';
+export type { EvalFlags } from './commands/eval';
+export { loadCheckpointModel, resolveCheckpointDir, runConfigOfCheckpoint } from './sample/load';
+export type { LoadedModel } from './sample/load';
+export { perSampleMetrics } from './sample/score';
