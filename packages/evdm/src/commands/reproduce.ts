@@ -96,7 +96,7 @@ export function registerReproduce(program: Command): void {
     .argument('<table>', `structure tables ${STRUCTURE_TABLES.join(', ')}; evaluation tables ${EVAL_TABLES.join(', ')}`)
     .option('--msm <mode>', 'structure tables: attention of MSM networks: gate (Eq. 14, default) or favor (FAVOR+ in every block, closest to the published GFLOPs)', 'gate')
     .option('--json', 'print a JSON array of rows (keys in the README)')
-    .option('--smoke', 'evaluation tables: the whole path at tiny scale with no external data (tiny networks trained 3 steps, SM-MNIST or HDF5 fixtures, random-I3D FVD)')
+    .option('--smoke', 'evaluation tables: the whole path at tiny scale with no external data (tiny networks trained 2 steps, SM-MNIST or HDF5 fixtures, random-I3D FVD)')
     .option('--out <dir>', 'evaluation tables: output directory (default out/reproduce-<table>)')
     .option('--data-path <dir>', "the table's dataset (converted HDF5), or NAME=DIR for Table 7 (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--checkpoints <dir>', 'checkpoints as DIR/<dataset>-<model> (Table 7: DIR/<dataset>-interp-<model>), model = mcvd | evdm | evdm-l')
@@ -151,7 +151,7 @@ export function registerReproduce(program: Command): void {
         return;
       }
       const notes = [...new Set((opts.smoke ? paperProtocols(table as EvalTable) : paperProtocols(table as EvalTable)).map((p) => p.note))];
-      console.log(`${table}: ours vs the paper${opts.smoke ? ' [SMOKE: tiny networks trained 3 steps on tiny data; these numbers only show the path works]' : ''}`);
+      console.log(`${table}: ours vs the paper${opts.smoke ? ' [SMOKE: tiny networks trained 2 steps on tiny data; these numbers only show the path works]' : ''}`);
       for (const n of notes) console.log(`  protocol: ${n}${opts.smoke ? ' (smoke: 2 clips, <= 2 trajectories, 2-4 steps, 16 px)' : ''}`);
       console.log(formatEvalRows(rows));
       const fvdNote = rows.find((r) => r.status === 'ok')?.fvd_note;
