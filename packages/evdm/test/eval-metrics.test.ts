@@ -72,6 +72,13 @@ describe('evaluate (oracle models)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('synthetic test clips hold the moving squares (a copy-last-frame baseline is finite)', async () => {
+    const r = await evaluate({ model: oracle((_, x) => tf.clone(x)), data: { source: 'synthetic' }, mode: 'predict', horizon: 2, clips: 2, trajectories: 1, batch: 2, seed: 0 });
+    expect(r.dataset).toBe('synthetic');
+    expect(r.psnr!.mean).toBe(Infinity);
+    expect(Number.isFinite(r.copyLastFrame!.psnr.mean)).toBe(true);
+  });
+
   it('refuses a mode the model cannot do and a wrong sample shape, naming the problem', async () => {
     await expect(evaluate({ model: oracle((_, r) => tf.clone(r)), data, mode: 'interpolate', clips: 1, trajectories: 1, batch: 1, seed: 0 })).rejects.toThrow(/interpolate needs a model trained with past and future frames \(this one has 2 past, 0 future/);
     const before = tf.memory().numTensors;

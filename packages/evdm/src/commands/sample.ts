@@ -71,7 +71,7 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
       current: mode === 'predict' ? horizon : cfg.currentFrames,
       future: mode === 'interpolate' ? cfg.futureFrames : 0,
       seed: int('data-seed', f.dataSeed, 0),
-      squareSize: data?.source === 'synthetic' ? data.squareSize : undefined,
+      ...(data?.source === 'synthetic' && data.squareSize !== undefined ? { squareSize: data.squareSize } : {}),
     });
     clip = (await source.next()) as typeof clip;
   } else {

@@ -60,7 +60,8 @@ export async function openTestClips(data: DataConfig, layout: TestClipLayout, cl
       async *batches(batch: number) {
         const src = new SyntheticClipSource({
           batchSize: batch, imageSize: layout.imageSize, channels: layout.imageChannels,
-          past: 0, current: window, future: 0, seed: SYNTHETIC_TEST_SEED, squareSize: data.squareSize,
+          past: 0, current: window, future: 0, seed: SYNTHETIC_TEST_SEED,
+          ...(data.squareSize !== undefined ? { squareSize: data.squareSize } : {}),
         });
         for (let first = 0; first < total; first += batch) {
           const c = await src.next();
