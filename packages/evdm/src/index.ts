@@ -54,3 +54,6 @@ export type { EvalFlags } from './commands/eval';
 export { loadCheckpointModel, resolveCheckpointDir, runConfigOfCheckpoint } from './sample/load';
 export type { LoadedModel } from './sample/load';
 export { perSampleMetrics } from './sample/score';
+export { reproduceEvalTable, reproduceTimingTable, paperProtocols, smokeProtocol, EVAL_TABLES, formatEvalReproduction, formatTimingReproduction, writeSmokeDataset } from './eval/reproduce-eval';
+export type { EvalTable, EvalProtocol, EvalReproductionRow, TimingReproductionRow, ReproduceEvalOptions } from './eval/reproduce-eval';
+export { TABLE3, TABLE4, TABLE5, TABLE6, TABLE7, TABLE9, MCVD_TRAIN_STEPS } from './profile/paper-numbers';

@@ -22,7 +22,7 @@ function oracle(pick: (n: number, real: tf.Tensor5D) => tf.Tensor5D): EvalModel 
         const per = Array.from({ length: trajectories }, (_, n) => pick(n, real));
         // interleave: sample b·N + n = trajectory n of clip b
         const stacked = tf.stack(per, 1); // [B, N, T, H, W, C]
-        const s = stacked.shape;
+        const s = stacked.shape as number[];
         return tf.reshape(stacked, [B * trajectories, s[2], s[3], s[4], s[5]]) as tf.Tensor5D;
       }),
   };

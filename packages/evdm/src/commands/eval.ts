@@ -98,7 +98,8 @@ export async function runEval(f: EvalFlags, log: (line: string) => void = (l) =>
   if (!(eta >= 0)) throw new Error(`--eta must be a number >= 0, got "${f.eta}"`);
   const N = int('trajectories', f.trajectories, 1, 1);
   const steps = int('steps', f.steps, 1, 100);
-  const batch = int('batch', f.batch, 1, 8);
+  // sampling batches hold batch × N samples: by default about 8
+  const batch = int('batch', f.batch, 1, Math.max(1, Math.floor(8 / N)));
   const seed = int('seed', f.seed, 0, 0);
   const clips = f.clips === undefined ? undefined : int('clips', f.clips, 1);
   const horizon = f.horizon === undefined ? undefined : int('horizon', f.horizon, 1);
@@ -198,7 +199,7 @@ export function registerEval(program: Command): void {
     .option('--steps <n>', 'denoiser steps per block (1000 = full DDPM; MCVD: 100)', '100')
     .option('--eta <x>', 'DDIM eta', '0')
     .option('--no-ema', 'use the live weights instead of the EMA weights')
-    .option('--batch <n>', 'test clips per sampling batch (each sampled N times)', '8')
+    .option('--batch <n>', 'test clips per sampling batch, each sampled N times (default max(1, 8 / N))')
     .option('--seed <n>', 'sampling seed', '0')
     .option('--i3d <dir>', 'converted I3D weights: compute FVD (skipped otherwise)')
     .option('--out <dir>', 'output directory', 'out/eval')

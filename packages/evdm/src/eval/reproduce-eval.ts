@@ -277,7 +277,8 @@ export async function reproduceEvalTable(table: EvalTable, o: ReproduceEvalOptio
           mkdirSync(cfgDir, { recursive: true });
           const cfgPath = join(cfgDir, `${checkpointName(p, r.model)}.json`);
           writeFileSync(cfgPath, JSON.stringify(paperTrainConfig(r.model, p, dataPath), null, 2) + '\n');
-          const todo = `evdm train --config ${cfgPath} --out runs/${checkpointName(p, r.model)}   # then: --checkpoints runs`;
+          const dataTodo = missingData ? ` (first convert the data: evdm-convert ${p.dataset} ..., set data.path in that file, and pass --data-path ${p.dataset}=DIR here)` : '';
+          const todo = `evdm train --config ${cfgPath} --out runs/${checkpointName(p, r.model)}   # then: --checkpoints runs${dataTodo}`;
           rows.push({ ...base, ...empty, status: 'missing-checkpoint', todo });
           continue;
         }
@@ -306,7 +307,7 @@ export async function reproduceEvalTable(table: EvalTable, o: ReproduceEvalOptio
             trajectories: String(o.trajectories ?? p.trajectories),
             sampler: 'ddpm',
             steps: String(r.steps),
-            batch: String(o.batch ?? (o.smoke ? 2 : 8)),
+            batch: o.batch !== undefined ? String(o.batch) : o.smoke ? '2' : undefined,
             seed: String(o.seed ?? 0),
             ema: !o.smoke,
             i3d: o.smoke ? undefined : o.i3d,
