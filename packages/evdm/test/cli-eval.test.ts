@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useCpu } from '../../../test-utils/tf';
 import { runEval, type EvalFlags } from '../src/commands/eval';
+import { I3D, saveI3D } from '@evdm/metrics';
 
 const cli = join(__dirname, '..', 'dist', 'cli.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
@@ -21,6 +22,9 @@ let runDir = '';
 beforeAll(async () => {
   await useCpu();
   dir = mkdtempSync(join(tmpdir(), 'evdm-cli-eval-'));
+  const i3d = I3D.random({ width: 1 / 8, numClasses: 16, logitsPool: [1, 1, 1] }, 3);
+  await saveI3D(i3d, join(dir, 'i3d'));
+  i3d.dispose();
   writeFileSync(join(dir, 'run.json'), JSON.stringify(tiny));
   runDir = join(dir, 'run');
   const t = run('train', '--config', join(dir, 'run.json'), '--out', runDir, '--backend', 'wasm');
@@ -46,11 +50,13 @@ describe('evdm eval (built CLI)', () => {
     // same seed, same numbers
     const b = JSON.parse(run(...args, '--out', join(dir, 'e2')).stdout);
     expect([b.psnr, b.ssim]).toEqual([r.psnr, r.ssim]);
-    // the human table
-    const h = run('eval', '--checkpoint', runDir, '--clips', '2', '--batch', '2', '--steps', '2', '--no-ema', '--backend', 'wasm', '--out', join(dir, 'e4'));
+    // the human table, with --i3d (a saved random tiny I3D stands in for the converted weights: loads through loadI3D)
+    const h = run('eval', '--checkpoint', runDir, '--clips', '2', '--batch', '2', '--steps', '2', '--no-ema', '--backend', 'wasm', '--out', join(dir, 'e4'), '--i3d', join(dir, 'i3d'));
     expect(h.status, h.stderr).toBe(0);
     expect(h.stdout).toMatch(/Method\s+FVD\s+PSNR\s+SSIM/);
-    expect(h.stdout).toMatch(/EVDM-L \(ours\)\s+skipped\s+-?[\d.]+ ± [\d.]+\s+-?[\d.]+ ± [\d.]+/);
+    expect(h.stdout).toMatch(/EVDM-L \(ours\)\s+-?\d+\.\d\d\s+-?[\d.]+ ± [\d.]+\s+-?[\d.]+ ± [\d.]+/);
+    expect(h.stdout).toMatch(/FVD: I3D from --i3d/);
+    expect(Number.isFinite(JSON.parse(readFileSync(join(dir, 'e4', 'eval.json'), 'utf8')).fvd)).toBe(true);
     expect(h.stdout).toMatch(/copy last frame/);
   });
 
