@@ -125,8 +125,13 @@ export async function runEval(f: EvalFlags, log: (line: string) => void = (l) =>
     const out = f.out ?? 'out/eval';
     mkdirSync(out, { recursive: true });
     log(`evdm eval: ${label} (step ${model.meta.step}) from ${dir}, ${mode} on ${data.source}${'path' in data && data.path ? ` (${data.path})` : ''}, best of ${N}, ${samplerName.toUpperCase()} ${steps} steps, ${ema ? 'EMA' : 'live'} weights`);
+    // a line per roll-out block too: one batch of a paper-scale protocol can take long on a CPU
+    let batchNo = 1;
+    const onBlock = (k: number, n: number) => {
+      if (n > 1 && k < n) log(`evdm eval: batch ${batchNo}: roll-out block ${k}/${n} done`);
+    };
     const result = await evaluate({
-      model: checkpointEvalModel(model, sampler),
+      model: checkpointEvalModel(model, sampler, onBlock),
       data,
       mode,
       horizon,
@@ -137,6 +142,7 @@ export async function runEval(f: EvalFlags, log: (line: string) => void = (l) =>
       fvd,
       out,
       onBatch: (p) => {
+        batchNo = p.batch + 1;
         const eta = p.clipsDone < p.clips ? `, ETA ${((p.seconds / p.clipsDone) * (p.clips - p.clipsDone)).toFixed(0)} s` : '';
         log(`evdm eval: batch ${p.batch}/${p.batches} (${p.clipsDone}/${p.clips} clips, ${p.seconds.toFixed(1)} s${eta})`);
       },
@@ -198,6 +204,7 @@ export function registerEval(program: Command): void {
     .option('--sampler <name>', 'ddpm | ddim', 'ddpm')
     .option('--steps <n>', 'denoiser steps per block (1000 = full DDPM; MCVD: 100)', '100')
     .option('--eta <x>', 'DDIM eta', '0')
+    .option('--ema', 'use the EMA weights (default)')
     .option('--no-ema', 'use the live weights instead of the EMA weights')
     .option('--batch <n>', 'test clips per sampling batch, each sampled N times (default max(1, 8 / N))')
     .option('--seed <n>', 'sampling seed', '0')
