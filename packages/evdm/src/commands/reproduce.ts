@@ -129,13 +129,14 @@ export function registerReproduce(program: Command): void {
       const opts = toOptions(table as EvalTable, f);
       if (table === 'table9') {
         const rows = await reproduceTimingTable(opts);
+        if (rows.every((r) => r.train_step_ms === null)) throw new Error(`table9: every model failed: ${rows[0].note}`);
         if (f.json) {
           process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
           return;
         }
         console.log(`table9: training step and sampling step time of MCVD / EVDM / EVDM-L${opts.smoke ? ' [smoke: tiny networks]' : ''}: ours measured vs the paper's A40 numbers`);
         console.log(formatTimingReproduction(rows));
-        console.log(rows[0].note);
+        for (const n of new Set(rows.map((r) => `${r.train_step_ms === null ? `${r.model}: ` : ''}${r.note}`))) console.log(n);
         console.log("paper GPU h / paper ms: the paper's two groups of rows (it does not name their datasets)");
         return;
       }

@@ -143,11 +143,12 @@ export interface TimingReproductionRow {
   backend: string;
   params: number;
   train_batch: number;
-  train_step_ms: number;
-  sample_step_ms: number;
+  /** null when the step failed on this backend (see note). */
+  train_step_ms: number | null;
+  sample_step_ms: number | null;
   paper_batch: number;
   extrapolated_train_steps: number;
-  extrapolated_train_hours: number;
+  extrapolated_train_hours: number | null;
   paper_gpu_hours: number[];
   paper_latency_ms: number[];
   smoke: boolean;
@@ -346,28 +347,42 @@ export async function reproduceTimingTable(o: ReproduceEvalOptions = {}): Promis
   const backend = currentRuntime()?.name ?? tf.getBackend();
   const fake: EvalProtocol = { ...paperProtocols('table3')[0], preset: dataset, dataset, past: DATASET_PRESETS[dataset].pastFrames, current: DATASET_PRESETS[dataset].currentFrames };
   const rows: TimingReproductionRow[] = [];
-  for (const model of ['mcvd', 'evdm', 'evdm-l'] as const) {
+  // smallest first: a backend failure (wasm heap) of a big network can leave the backend unusable
+  for (const model of ['evdm-l', 'evdm', 'mcvd'] as const) {
     const overrides = o.smoke ? (({ arch: _a, ...rest }) => rest)(smokeNetwork(model, fake)) : undefined;
     log(`table9: ${model} ${dataset}${o.smoke ? ' (tiny smoke network)' : ''}: ${runs} timed training step(s) at batch ${batch}, then sampling steps at batch 1`);
-    const t = await timeTrainingSteps({ model, dataset, batch, runs, backend, overrides });
     const net = new DenoisingUNet(modelConfig(model, dataset, overrides));
     const cfg = net.config;
-    const store = new ParamStore(net.paramSpecs(), 0);
     const times: number[] = [];
+    let t: Awaited<ReturnType<typeof timeTrainingSteps>>;
     try {
-      const x = tf.randomNormal([1, cfg.imageSize, cfg.imageSize, cfg.currentFrames * cfg.imageChannels]) as tf.Tensor4D;
-      const condCh = (cfg.pastFrames + cfg.futureFrames) * cfg.imageChannels;
-      const cond = condCh > 0 ? (tf.randomNormal([1, cfg.imageSize, cfg.imageSize, condCh]) as tf.Tensor4D) : null;
-      for (let i = 0; i <= runs; i++) {
-        const t0 = performance.now();
-        const y = net.apply(store.read, x, [500], cond, { training: false });
-        await y.data();
-        y.dispose();
-        if (i > 0) times.push(performance.now() - t0); // the first call is the warm-up
+      t = await timeTrainingSteps({ model, dataset, batch, runs, backend, overrides });
+      const store = new ParamStore(net.paramSpecs(), 0);
+      try {
+        const x = tf.randomNormal([1, cfg.imageSize, cfg.imageSize, cfg.currentFrames * cfg.imageChannels]) as tf.Tensor4D;
+        const condCh = (cfg.pastFrames + cfg.futureFrames) * cfg.imageChannels;
+        const cond = condCh > 0 ? (tf.randomNormal([1, cfg.imageSize, cfg.imageSize, condCh]) as tf.Tensor4D) : null;
+        for (let i = 0; i <= runs; i++) {
+          const t0 = performance.now();
+          const y = net.apply(store.read, x, [500], cond, { training: false });
+          await y.data();
+          y.dispose();
+          if (i > 0) times.push(performance.now() - t0); // the first call is the warm-up
+        }
+        tf.dispose([x, ...(cond ? [cond] : [])]);
+      } finally {
+        store.dispose();
       }
-      tf.dispose([x, ...(cond ? [cond] : [])]);
-    } finally {
-      store.dispose();
+    } catch (e) {
+      const msg = (e as Error).message;
+      log(`table9: ${model} ${dataset} failed on ${backend}: ${msg}`);
+      rows.push({
+        table: 'table9', dataset, model, backend, params: net.paramCount(), train_batch: batch, train_step_ms: null, sample_step_ms: null,
+        paper_batch: DATASET_PRESETS[dataset].paperBatch, extrapolated_train_steps: MCVD_TRAIN_STEPS[dataset], extrapolated_train_hours: null,
+        paper_gpu_hours: TABLE9[model].map((r) => r.gpuHours), paper_latency_ms: TABLE9[model].map((r) => r.latencyMs), smoke: Boolean(o.smoke),
+        note: `failed on the ${backend} backend: ${msg} (try another --backend, a smaller --batch, or --dataset smmnist)`,
+      });
+      continue;
     }
     times.sort((a, b) => a - b);
     const sampleMs = times[times.length >> 1];
@@ -382,7 +397,8 @@ export async function reproduceTimingTable(o: ReproduceEvalOptions = {}): Promis
       note: `measured on the ${backend} backend of this machine (not A40 GPU-hours); hours = step ms x ${paperBatch}/${batch} (linear in batch) x ${steps} steps (MCVD's ${dataset} checkpoint)${o.smoke ? '; smoke: tiny network, not the paper\'s' : ''}`,
     });
   }
-  return rows;
+  const order: ModelName[] = ['mcvd', 'evdm', 'evdm-l'];
+  return rows.sort((a, b) => order.indexOf(a.model) - order.indexOf(b.model));
 }
 
 const cell = (v: number | string | null | undefined, d: number) => (v === null || v === undefined ? '-' : typeof v === 'number' ? v.toFixed(d) : v);
@@ -404,8 +420,9 @@ export function formatEvalReproduction(rows: EvalReproductionRow[]): string {
 export function formatTimingReproduction(rows: TimingReproductionRow[]): string {
   const header = ['dataset', 'model', 'backend', 'params (M)', 'train ms/step', 'batch', 'extrapolated h', 'paper GPU h', 'sample ms/step', 'paper ms'];
   const body = rows.map((r) => [
-    r.dataset, r.model, r.backend, (r.params / 1e6).toFixed(3), r.train_step_ms.toFixed(1), String(r.train_batch), r.extrapolated_train_hours.toFixed(1),
-    r.paper_gpu_hours.join(' / '), r.sample_step_ms.toFixed(1), r.paper_latency_ms.join(' / '),
+    r.dataset, r.model, r.backend, (r.params / 1e6).toFixed(3), r.train_step_ms === null ? 'failed' : r.train_step_ms.toFixed(1), String(r.train_batch),
+    r.extrapolated_train_hours === null ? '-' : r.extrapolated_train_hours.toFixed(1), r.paper_gpu_hours.join(' / '),
+    r.sample_step_ms === null ? 'failed' : r.sample_step_ms.toFixed(1), r.paper_latency_ms.join(' / '),
   ]);
   const w = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (c: string[]) => c.map((x, i) => (i < 3 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('  ');
