@@ -36,6 +36,8 @@ export type { SyntheticClipOptions } from './data/synthetic';
 export { sampleVideo, DEFAULT_SAMPLER } from './sample/predict';
 export type { SamplerConfig, FrameLayout, VideoSampleOptions } from './sample/predict';
 export { networkDenoiser } from './sample/network-denoiser';
+export { samplingProgress } from './sample/progress';
+export type { SamplingProgress } from './sample/progress';
 export { toUint8Frames, tileFrames } from './sample/frames';
 export { writePng, writeComparisonGrid, writeComparisonGif } from './sample/write';
 export type { ComparisonInput } from './sample/write';

@@ -10,6 +10,7 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return maxAbsDiffArrays(a.dataSync(), b.dataSync());
 }
 import { sampleVideo, type FrameLayout } from '../src/sample/predict';
+import { samplingProgress } from '../src/sample/progress';
 
 const schedule = new NoiseSchedule({});
 const S = 4;
@@ -101,6 +102,31 @@ describe('sampleVideo', () => {
     };
     expect(run(1)).toEqual(run(1));
     expect(run(1)).not.toEqual(run(2));
+  });
+
+  it('reports every denoising step over all roll-out blocks; the plain progress log prints every 10%', () => {
+    const L: FrameLayout = { pastFrames: 1, currentFrames: 1, futureFrames: 0, imageSize: S, imageChannels: 1 };
+    const seen: Array<[number, number]> = [];
+    const lines: string[] = [];
+    const progress = samplingProgress('sampling', (l) => lines.push(l), false);
+    const x = sampleVideo({
+      mode: 'generate',
+      denoiser: (xt) => tf.mul(xt, 0.5) as tf.Tensor4D,
+      schedule,
+      layout: L,
+      horizon: 3,
+      sampler: { steps: 20 },
+      onStep: (done, total) => {
+        seen.push([done, total]);
+        progress.onStep(done, total);
+      },
+    });
+    progress.stop();
+    x.dispose();
+    expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => [i + 1, 60]));
+    expect(lines.length).toBe(10);
+    expect(lines[9]).toMatch(/^sampling: 60\/60 steps \(\d+s\)$/);
+    expect(lines[0]).toMatch(/^sampling: 6\/60 steps \(\d+s, ETA \d+s\)$/);
   });
 
   it('rejects bad inputs with clear messages', () => {

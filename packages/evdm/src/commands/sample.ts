@@ -10,6 +10,7 @@ import { openTestClips } from '../eval/test-clips';
 import { SyntheticClipSource } from '../data/synthetic';
 import { networkDenoiser } from '../sample/network-denoiser';
 import { sampleVideo } from '../sample/predict';
+import { samplingProgress } from '../sample/progress';
 import { writeComparisonGif, writeComparisonGrid } from '../sample/write';
 import { copyLastFrame, scorePrediction } from '../sample/score';
 
@@ -89,6 +90,7 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
   const past = clip.past as tf.Tensor5D | undefined;
   const real = clip.current as tf.Tensor5D;
   const t0 = Date.now();
+  const progress = samplingProgress(`sampling ${mode}`, log);
   const predicted = sampleVideo({
     mode: mode as 'predict',
     denoiser: networkDenoiser(net, store.read),
@@ -101,8 +103,9 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
     batch: clips,
     seed,
     sampler: { sampler: f.sampler, steps, eta },
-    onBlock: (k, n) => log(`block ${k}/${n} (${((Date.now() - t0) / 1000).toFixed(1)} s)`),
+    onStep: progress.onStep,
   });
+  progress.stop();
   mkdirSync(f.out, { recursive: true });
   const showReal = mode !== 'generate';
   writeComparisonGrid(join(f.out, 'grid.png'), { context: mode === 'generate' ? undefined : past, real: showReal ? real : undefined, predicted, trajectories: N });

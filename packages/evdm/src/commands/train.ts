@@ -25,6 +25,7 @@ interface TrainFlags {
   logEvery?: string;
   backend?: string;
   maxMinutes?: string;
+  rematerialize?: boolean;
 }
 
 function intFlag(name: string, v: string | undefined, min: number): number | undefined {
@@ -55,6 +56,7 @@ function trainOverrides(f: TrainFlags): Partial<TrainConfig> {
   set('checkpointEvery', intFlag('checkpoint-every', f.checkpointEvery, 0));
   set('sampleEvery', intFlag('sample-every', f.sampleEvery, 0));
   set('logEvery', intFlag('log-every', f.logEvery, 1));
+  set('rematerialize', f.rematerialize);
   return o;
 }
 
@@ -147,6 +149,7 @@ export function registerTrain(program: Command): void {
     .option('--sample-every <n>', 'preview grid interval in steps (0 = never)')
     .option('--log-every <n>', 'log interval in steps')
     .option('--max-minutes <x>', 'wall-time budget: stop with a checkpoint after this many minutes (resume later)')
+    .option('--rematerialize', 'gradient checkpointing: recompute block activations in the backward pass (less memory, ~1/3 more compute; sets train.rematerialize)')
     .option('--backend <name>', 'tfjs backend (default: EVDM_BACKEND or auto)')
     .action(async (f: TrainFlags) => {
       await runTrain(f);

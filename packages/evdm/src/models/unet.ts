@@ -11,6 +11,7 @@ import {
 import { BottleneckResidualPathway, McvdResBlock, spadeFlops, spadeNorm, spadeSpecs } from '@evdm/layers-brp';
 import { SpatialSelfAttention } from '@evdm/attention-mixed';
 import { condChannels, inputChannels, outputChannels, resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from './config';
+import { rematerialized } from './rematerialize';
 import { timestepEmbedding } from './timestep-embedding';
 
 /** Where a module's cost is reported (Table 1 rows): residual blocks, attention, or neither. */
@@ -40,11 +41,17 @@ export interface UNetContext {
   seed?: number;
   /** Optimiser step (FAVOR+ 'every-n' redraw policy). */
   step?: number;
+  /**
+   * Gradient checkpointing: blocks and attention layers keep only their inputs for the backward
+   * pass and recompute the rest (~1/3 more compute, a fraction of the activation memory). Use it
+   * when a network does not fit memory (e.g. the BAIR / UCF-101 presets in wasm's 4 GB heap).
+   */
+  rematerialize?: boolean;
 }
 
 type BlockStep =
-  | { kind: 'block'; block: ResidualBlock; pop: boolean; push: boolean; index: number }
-  | { kind: 'attention'; attn: SpatialSelfAttention; push: boolean; index: number };
+  | { kind: 'block'; block: ResidualBlock; pop: boolean; push: boolean; index: number; paramNames: string[] }
+  | { kind: 'attention'; attn: SpatialSelfAttention; push: boolean; index: number; paramNames: string[] };
 
 /**
  * The denoising U-Net of MCVD (SPEC §3) with either MCVD residual blocks or EVDM's Bottleneck
@@ -78,7 +85,7 @@ export class DenoisingUNet {
       const block = this.makeBlock(name, cin, cout, resample);
       const r = res;
       this.modules.push({ name, group: 'block', level, resolution: r, specs: block.paramSpecs(), flops: (b) => block.flops(b, r, r) });
-      this.steps.push({ kind: 'block', block, pop, push, index: index++ });
+      this.steps.push({ kind: 'block', block, pop, push, index: index++, paramNames: block.paramSpecs().map((p) => p.name) });
     };
     const addAttention = (name: string, c: number, level: number, push: boolean) => {
       const attn = new SpatialSelfAttention({
@@ -91,7 +98,7 @@ export class DenoisingUNet {
       });
       const r = res;
       this.modules.push({ name, group: 'attention', level, resolution: r, specs: attn.paramSpecs(), flops: (b) => attn.flops(b, r, r) });
-      this.steps.push({ kind: 'attention', attn, push, index: index++ });
+      this.steps.push({ kind: 'attention', attn, push, index: index++, paramNames: attn.paramSpecs().map((p) => p.name) });
     };
 
     for (let i = 0; i < levels; i++) {
@@ -236,9 +243,15 @@ export class DenoisingUNet {
       for (const step of this.steps) {
         if (step.kind === 'block') {
           const x = step.pop ? (tf.concat([h, skips.pop()!], 3) as tf.Tensor4D) : h;
-          h = step.block.apply(read, x, { temb, cond: cfg.spade ? condT : undefined, training: ctx.training, seed: seed * 1000 + step.index });
+          const block = step.block;
+          const run = (r: ParamReader, [xi, ti, ci]: tf.Tensor[]) =>
+            block.apply(r, xi as tf.Tensor4D, { temb: ti as tf.Tensor2D, cond: ci as tf.Tensor4D | undefined, training: ctx.training, seed: seed * 1000 + step.index });
+          const ins = cfg.spade ? [x, temb, condT!] : [x, temb];
+          h = (ctx.rematerialize ? rematerialized(run, read, step.paramNames, ins) : run(read, ins)) as tf.Tensor4D;
         } else {
-          h = step.attn.apply(read, h, { training: ctx.training, step: ctx.step, seed: seed * 1000 + step.index });
+          const attn = step.attn;
+          const run = (r: ParamReader, [xi]: tf.Tensor[]) => attn.apply(r, xi as tf.Tensor4D, { training: ctx.training, step: ctx.step, seed: seed * 1000 + step.index });
+          h = (ctx.rematerialize ? rematerialized(run, read, step.paramNames, [h]) : run(read, [h])) as tf.Tensor4D;
         }
         if (step.push) skips.push(h);
       }

@@ -43,6 +43,8 @@ export interface VideoSampleOptions {
   sampler?: Partial<SamplerConfig>;
   /** After each block: k = 1..blocks. */
   onBlock?: (k: number, blocks: number) => void;
+  /** After each denoising step: `done` of `total` steps over all blocks (total = blocks × steps). */
+  onStep?: (done: number, total: number) => void;
 }
 
 function fail(msg: string): never {
@@ -144,6 +146,7 @@ export function sampleVideo(o: VideoSampleOptions): tf.Tensor5D {
           steps: sc.steps,
           spacing: sc.spacing,
           seed: rng.seed31(),
+          onStep: o.onStep ? (i: number) => o.onStep!(k * sc.steps + i, blocks * sc.steps) : undefined,
         };
         const x = sc.sampler === 'ddim' ? ddimSample({ ...common, eta: sc.eta }) : ddpmSample(common);
         block = unstackFrames(x, K);

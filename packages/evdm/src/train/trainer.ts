@@ -150,7 +150,7 @@ export class Trainer {
       const { value, grads } = tf.variableGrads(() => {
         const { loss } = maskedConditioningLoss({
           schedule: this.schedule,
-          denoiser: (xt, t, cond) => this.net.apply(this.store.read, xt, t, cond ?? null, { training: true, seed, step }),
+          denoiser: (xt, t, cond) => this.net.apply(this.store.read, xt, t, cond ?? null, { training: true, seed, step, rematerialize: this.config.rematerialize }),
           past: clip.past,
           current: clip.current,
           future: clip.future,
