@@ -35,7 +35,9 @@ describe('evaluation protocols', () => {
       for (const p of paperProtocols(t)) {
         for (const model of ['mcvd', 'evdm', 'evdm-l'] as const) {
           const cfg = resolveRunConfig(paperTrainConfig(model, p, '/data/x'), `${t} ${model}`);
-          const net = new DenoisingUNet(cfg.network).config;
+          const net = cfg.network;
+          // the presets build (zoo tests); the interpolation variants change the frames: build those once
+          if (p.task === 'interp' && t === 'table7') expect(() => new DenoisingUNet(net)).not.toThrow();
           expect([net.pastFrames, net.currentFrames, net.futureFrames], `${t} ${p.dataset} ${model}`).toEqual([p.past, p.current, p.future]);
           expect(net.imageSize).toBe(64);
         }
