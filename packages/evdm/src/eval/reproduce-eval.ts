@@ -10,7 +10,7 @@ import { DATASET_PRESETS, modelConfig, type DatasetName, type ModelName } from '
 import type { NetworkConfigInput } from '../models/config';
 import { timeTrainingSteps } from '../bench/training-step';
 import { currentRuntime, initBackend } from '../runtime/backend';
-import { loadCheckpointModel, resolveCheckpointDir } from '../sample/load';
+import { checkpointNetworkConfig, resolveCheckpointDir } from '../sample/load';
 import { runEval, jsonNum, FVD_SKIPPED_NOTE } from '../commands/eval';
 import { runTrain } from '../commands/train';
 import type { EvalMode, FvdSetup } from './evaluate';
@@ -289,9 +289,7 @@ export async function reproduceEvalTable(table: EvalTable, o: ReproduceEvalOptio
         }
         // the checkpoint must have the protocol's frame layout
         const dir = resolveCheckpointDir(ckpt, `checkpoint of ${r.model}`);
-        const m = loadCheckpointModel(dir, { ema: false });
-        const c = m.net.config;
-        m.dispose();
+        const c = checkpointNetworkConfig(dir);
         const pastNeeded = p.mode === 'generate' ? c.pastFrames : p.past;
         if (c.pastFrames !== pastNeeded || (p.mode !== 'generate' && c.currentFrames !== p.current) || c.futureFrames !== p.future) {
           throw new Error(`${dir}: its ${r.model} network takes ${c.pastFrames} past / ${c.currentFrames} current / ${c.futureFrames} future frames; ${table} (${p.dataset}) needs ${p.past} / ${p.current} / ${p.future}`);

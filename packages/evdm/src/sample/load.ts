@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore } from '@evdm/core';
 import { NoiseSchedule, type ScheduleConfigInput } from '@evdm/diffusion';
 import { DenoisingUNet } from '../models/unet';
-import type { NetworkConfig } from '../models/config';
+import { resolveNetworkConfig, type NetworkConfig } from '../models/config';
 import { latestCheckpoint, readCheckpoint, type CheckpointMeta } from '../train/checkpoint';
 import { resolveRunConfig, type RunConfig } from '../train/run-config';
 
@@ -43,7 +43,8 @@ export function loadCheckpointModel(dir: string, { ema = true }: { ema?: boolean
   try {
     if (!st.network) throw new Error(`checkpoint ${dir} has no network config`);
     const net = new DenoisingUNet(st.network);
-    const store = new ParamStore(net.paramSpecs(), 0);
+    // every parameter is overwritten by the strict load below: skip the random initialisation
+    const store = new ParamStore(net.paramSpecs().map((sp) => ({ ...sp, init: { kind: 'zeros' as const } })), 0);
     try {
       store.load(groups.params);
       if (ema) {
@@ -59,4 +60,17 @@ export function loadCheckpointModel(dir: string, { ema = true }: { ema?: boolean
   } finally {
     for (const g of Object.values(groups)) tf.dispose(Object.values(g));
   }
+}
+
+/** The network config recorded in a checkpoint's meta.json (no weights are read). */
+export function checkpointNetworkConfig(dir: string): NetworkConfig {
+  const path = join(dir, 'meta.json');
+  let meta: { state?: { network?: NetworkConfig } };
+  try {
+    meta = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read checkpoint metadata ${path}: ${(e as Error).message}`);
+  }
+  if (!meta.state?.network) throw new Error(`checkpoint ${dir} has no network config`);
+  return resolveNetworkConfig(meta.state.network);
 }
