@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench';
+import { registerEval } from './commands/eval';
 import { registerMain } from './commands/main';
 import { registerMetrics } from './commands/metrics';
 import { registerProfile } from './commands/profile';
@@ -23,6 +24,7 @@ registerProfile(program);
 registerMetrics(program);
 registerTrain(program);
 registerSample(program);
+registerEval(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

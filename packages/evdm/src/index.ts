@@ -47,3 +47,15 @@ export { resolveRunConfig, readRunConfig, networkFromJson, makeClipSource } from
 export type { RunConfig, DataConfig } from './train/run-config';
 export { scorePrediction, copyLastFrame } from './sample/score';
 export { writePreviewGrid } from './sample/preview';
+export { evaluate } from './eval/evaluate';
+export type { EvalMode, EvalModel, EvaluateOptions, EvaluationResult, FvdSetup } from './eval/evaluate';
+export { openTestClips, SYNTHETIC_TEST_SEED } from './eval/test-clips';
+export type { TestClips, TestBatch, TestClipLayout } from './eval/test-clips';
+export { runEval, checkpointEvalModel, formatEvalRows } from './commands/eval';
+export type { EvalFlags } from './commands/eval';
+export { loadCheckpointModel, resolveCheckpointDir, runConfigOfCheckpoint } from './sample/load';
+export type { LoadedModel } from './sample/load';
+export { perSampleMetrics } from './sample/score';
+export { reproduceEvalTable, reproduceTimingTable, paperProtocols, smokeProtocol, EVAL_TABLES, formatEvalReproduction, formatTimingReproduction, writeSmokeDataset } from './eval/reproduce-eval';
+export type { EvalTable, EvalProtocol, EvalReproductionRow, TimingReproductionRow, ReproduceEvalOptions } from './eval/reproduce-eval';
+export { TABLE3, TABLE4, TABLE5, TABLE6, TABLE7, TABLE9, MCVD_TRAIN_STEPS } from './profile/paper-numbers';

@@ -2,6 +2,7 @@ import { DenoisingUNet } from '../models/unet';
 import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
 import { SyntheticClipSource } from '../data/synthetic';
 import { Trainer } from '../train/trainer';
+import type { NetworkConfigInput } from '../models/config';
 
 export interface StepTiming {
   model: string;
@@ -40,11 +41,13 @@ export async function timeTrainingSteps(opts: {
   runs: number;
   backend: string;
   onRun?: (i: number, ms: number) => void;
+  /** Overrides of the preset network (e.g. a tiny one for smoke runs). */
+  overrides?: Partial<NetworkConfigInput>;
 }): Promise<StepTiming> {
   const { model, dataset, batch, runs } = opts;
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${runs}`);
-  const network = modelConfig(model, dataset);
+  const network = modelConfig(model, dataset, opts.overrides);
   const cfg = new DenoisingUNet(network).config;
   const data = new SyntheticClipSource({
     batchSize: batch,

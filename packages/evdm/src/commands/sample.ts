@@ -1,14 +1,12 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
-import { ParamStore } from '@evdm/core';
-import { NoiseSchedule, type ScheduleConfigInput } from '@evdm/diffusion';
 import { parseBackendChoice } from '@evdm/backend';
 import { initBackend } from '../runtime/backend';
-import { DenoisingUNet } from '../models/unet';
-import type { NetworkConfig } from '../models/config';
-import { latestCheckpoint, readCheckpoint } from '../train/checkpoint';
+import { loadCheckpointModel, resolveCheckpointDir, runConfigOfCheckpoint } from '../sample/load';
+import { resolveDataFlags, type DataFlags } from '../eval/data-options';
+import { openTestClips } from '../eval/test-clips';
 import { SyntheticClipSource } from '../data/synthetic';
 import { networkDenoiser } from '../sample/network-denoiser';
 import { sampleVideo } from '../sample/predict';
@@ -16,7 +14,7 @@ import { samplingProgress } from '../sample/progress';
 import { writeComparisonGif, writeComparisonGrid } from '../sample/write';
 import { copyLastFrame, scorePrediction } from '../sample/score';
 
-interface SampleFlags {
+interface SampleFlags extends DataFlags {
   checkpoint: string;
   out: string;
   mode: string;
@@ -38,14 +36,7 @@ function int(name: string, v: string, min: number): number {
   return n;
 }
 
-/** A checkpoint directory from a checkpoint dir, a checkpoints root, or a run directory. */
-export function resolveCheckpointDir(p: string): string {
-  if (!existsSync(p)) throw new Error(`--checkpoint ${p} does not exist`);
-  if (existsSync(join(p, 'meta.json'))) return p;
-  const found = latestCheckpoint(p) ?? latestCheckpoint(join(p, 'checkpoints'));
-  if (!found) throw new Error(`--checkpoint ${p}: no checkpoint there (expected meta.json, latest.json or checkpoints/latest.json)`);
-  return found;
-}
+export { resolveCheckpointDir } from '../sample/load';
 
 export async function runSample(f: SampleFlags, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Record<string, unknown>> {
   const mode = f.mode;
@@ -58,35 +49,44 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
   const steps = int('steps', f.steps, 1);
   const seed = int('seed', f.seed, 0);
   const dir = resolveCheckpointDir(f.checkpoint);
+  const recorded = runConfigOfCheckpoint(dir);
+  const data = resolveDataFlags(f, recorded?.config.data ?? null);
   await initBackend({ backend: f.backend === undefined ? undefined : parseBackendChoice(f.backend, '--backend'), log });
-  const { meta, groups } = readCheckpoint(dir);
-  const st = meta.state as { network?: NetworkConfig; schedule?: ScheduleConfigInput };
-  if (!st.network) throw new Error(`checkpoint ${dir} has no network config`);
-  const net = new DenoisingUNet(st.network);
+  const loaded = loadCheckpointModel(dir, { ema: f.ema });
+  const { net, store, schedule, meta } = loaded;
   const cfg = net.config;
-  const store = new ParamStore(net.paramSpecs(), 0);
-  try {
-    store.load(groups.params);
-    if (f.ema) {
-      if (!groups.ema) throw new Error(`checkpoint ${dir} has no EMA weights (use --no-ema)`);
-      store.load(groups.ema, { strict: false });
-    }
-  } finally {
-    for (const g of Object.values(groups)) tf.dispose(Object.values(g));
-  }
-  const schedule = new NoiseSchedule(st.schedule ?? {});
   const horizon = f.horizon === undefined ? cfg.currentFrames : int('horizon', f.horizon, 1);
-  // held-out synthetic clips (a different stream from any training seed)
-  const source = new SyntheticClipSource({
-    batchSize: clips,
-    imageSize: cfg.imageSize,
-    channels: cfg.imageChannels,
-    past: cfg.pastFrames,
-    current: mode === 'predict' ? horizon : cfg.currentFrames,
+  const layout = {
+    past: mode === 'generate' ? 0 : cfg.pastFrames,
+    current: mode === 'predict' || mode === 'generate' ? horizon : cfg.currentFrames,
     future: mode === 'interpolate' ? cfg.futureFrames : 0,
-    seed: int('data-seed', f.dataSeed, 0),
-  });
-  const clip = await source.next();
+  };
+  let clip: { past?: tf.Tensor5D; current: tf.Tensor5D; future?: tf.Tensor5D };
+  if (!data || data.source === 'synthetic') {
+    // held-out synthetic clips (a different stream from any training seed)
+    const source = new SyntheticClipSource({
+      batchSize: clips,
+      imageSize: cfg.imageSize,
+      channels: cfg.imageChannels,
+      past: cfg.pastFrames,
+      current: mode === 'predict' ? horizon : cfg.currentFrames,
+      future: mode === 'interpolate' ? cfg.futureFrames : 0,
+      seed: int('data-seed', f.dataSeed, 0),
+      ...(data?.source === 'synthetic' && data.squareSize !== undefined ? { squareSize: data.squareSize } : {}),
+    });
+    clip = (await source.next()) as typeof clip;
+  } else {
+    // the first clips of the dataset's test split
+    const test = await openTestClips(data, { ...layout, imageSize: cfg.imageSize, imageChannels: cfg.imageChannels }, clips);
+    try {
+      const first = await test.batches(clips).next();
+      if (first.done) throw new Error(`${data.source} test split gave no clips`);
+      clip = first.value;
+    } finally {
+      test.close();
+    }
+    log(`evdm sample: ${clips} clips from the ${data.source} test split`);
+  }
   const past = clip.past as tf.Tensor5D | undefined;
   const real = clip.current as tf.Tensor5D;
   const t0 = Date.now();
@@ -110,7 +110,7 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
   const showReal = mode !== 'generate';
   writeComparisonGrid(join(f.out, 'grid.png'), { context: mode === 'generate' ? undefined : past, real: showReal ? real : undefined, predicted, trajectories: N });
   writeComparisonGif(join(f.out, 'sample.gif'), { context: mode === 'generate' ? undefined : past, real: showReal ? real : undefined, predicted, trajectories: N });
-  const result: Record<string, unknown> = { checkpoint: dir, step: meta.step, mode, horizon: predicted.shape[1], trajectories: N, clips, sampler: f.sampler, steps, seconds: (Date.now() - t0) / 1000 };
+  const result: Record<string, unknown> = { checkpoint: dir, step: meta.step, dataset: data?.source ?? 'synthetic', mode, horizon: predicted.shape[1], trajectories: N, clips, sampler: f.sampler, steps, seconds: (Date.now() - t0) / 1000 };
   if (showReal) {
     const model = scorePrediction(real, predicted, N);
     result.model = { psnr: model.psnr.mean, ssim: model.ssim?.mean };
@@ -123,7 +123,7 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
   }
   writeFileSync(join(f.out, 'sample.json'), JSON.stringify(result, null, 2) + '\n');
   tf.dispose([predicted, real, ...(past ? [past] : []), ...(clip.future ? [clip.future] : [])]);
-  store.dispose();
+  loaded.dispose();
   return result;
 }
 
@@ -136,12 +136,15 @@ export function registerSample(program: Command): void {
     .option('--mode <mode>', 'predict | interpolate | generate', 'predict')
     .option('--horizon <n>', 'frames to predict (autoregressive roll-out beyond one block); default currentFrames')
     .option('--trajectories <n>', 'samples per input clip (best-of-N scores)', '1')
-    .option('--clips <n>', 'input clips (held-out synthetic clips)', '4')
+    .option('--clips <n>', "input clips (the first of the test split of the checkpoint's data, or held-out synthetic clips)", '4')
+    .option('--data <file>', "data config JSON (a run config or its \"data\" section); default: the checkpoint's run config")
+    .option('--dataset <name>', 'synthetic | smmnist | kth | bair | ucf101 (overrides the recorded data)')
+    .option('--data-path <dir>', 'converted HDF5 data of kth, bair, ucf101')
     .option('--sampler <name>', 'ddpm | ddim', 'ddpm')
     .option('--steps <n>', 'denoiser steps per block (1000 = full DDPM)', '100')
     .option('--eta <x>', 'DDIM eta (0 = deterministic)', '0')
     .option('--seed <n>', 'sampling seed', '0')
-    .option('--data-seed <n>', 'seed of the input clips', '987654')
+    .option('--data-seed <n>', 'seed of the synthetic input clips', '987654')
     .option('--no-ema', 'use the live weights instead of the EMA weights')
     .option('--backend <name>', 'tfjs backend (default: EVDM_BACKEND or auto)')
     .action(async (f: SampleFlags) => {

@@ -35,3 +35,75 @@ export const TABLE8: Array<{ row: string; paramsM: number; gflops: number }> = [
   { row: 'EVDM+SO+Split', paramsM: 22.2, gflops: 147.32 },
   { row: 'EVDM-L', paramsM: 20.4, gflops: 133.99 },
 ];
+
+/** A published fidelity row of Tables 3-7 (only the metrics that table reports). */
+export interface PaperFidelity {
+  /** The paper's row label. */
+  method: string;
+  fvd?: number;
+  psnr?: number;
+  ssim?: number;
+}
+
+/** Table 3 (BAIR 64x64, predict 15 frames from 1, k = 5 frames per block, best of 100). */
+export const TABLE3: Record<'mcvd' | 'evdm' | 'evdm-l', PaperFidelity> = {
+  mcvd: { method: 'MCVD concat pf-mask', fvd: 89.5, psnr: 16.9, ssim: 0.78 },
+  'evdm-l': { method: 'EVDM-L (Ours)', fvd: 64.4, psnr: 18.7, ssim: 0.822 },
+  evdm: { method: 'EVDM (Ours)', fvd: 59.0, psnr: 18.8, ssim: 0.83 },
+};
+
+/** Table 4 (KTH 64x64, predict 30 frames from 10; MCVD = concat model, 100 DDPM steps unless noted). */
+export const TABLE4: Array<{ model: 'mcvd' | 'evdm' | 'evdm-l'; steps: number } & PaperFidelity> = [
+  { model: 'mcvd', steps: 100, method: 'MCVD', fvd: 323, psnr: 27.5, ssim: 0.835 },
+  { model: 'evdm-l', steps: 100, method: 'EVDM-L 100 steps (Ours)', fvd: 298, psnr: 26.8, ssim: 0.816 },
+  { model: 'evdm', steps: 100, method: 'EVDM 100 steps (Ours)', fvd: 290, psnr: 27.2, ssim: 0.833 },
+  { model: 'evdm', steps: 1000, method: 'EVDM 1000 steps (Ours)', fvd: 206, psnr: 28.1, ssim: 0.828 },
+];
+
+/** Table 5 (UCF-101, unconditional generation of 16 frames, FVD; MCVD = spatin p-mask). */
+export const TABLE5: Record<'mcvd' | 'evdm' | 'evdm-l', PaperFidelity> = {
+  mcvd: { method: 'MCVD (spatin p-mask)', fvd: 1143.0 },
+  'evdm-l': { method: 'EVDM-L (Ours)', fvd: 1118.4 },
+  evdm: { method: 'EVDM (Ours)', fvd: 1103.6 },
+};
+
+/** Table 6 (BAIR, unconditional generation of 16 frames, FVD; MCVD = concat p-mask, the preset's model). */
+export const TABLE6: Record<'mcvd' | 'evdm' | 'evdm-l', PaperFidelity> = {
+  mcvd: { method: 'MCVD concat p-mask', fvd: 228.5 },
+  'evdm-l': { method: 'EVDM-L (Ours)', fvd: 231.7 },
+  evdm: { method: 'EVDM (Ours)', fvd: 219.9 },
+};
+
+/** Table 7 (interpolation: p + f given frames, k interpolated; best of 10 on SM-MNIST/KTH, of 100 on BAIR). */
+export const TABLE7: Record<'smmnist' | 'kth' | 'bair', { pf: number; k: number; trajectories: number; rows: Record<'mcvd' | 'evdm' | 'evdm-l', PaperFidelity> }> = {
+  smmnist: {
+    pf: 10, k: 5, trajectories: 10,
+    rows: { mcvd: { method: 'MCVD', psnr: 27.693, ssim: 0.941 }, 'evdm-l': { method: 'EVDM-L (Ours)', psnr: 26.536, ssim: 0.933 }, evdm: { method: 'EVDM (Ours)', psnr: 28.131, ssim: 0.948 } },
+  },
+  kth: {
+    pf: 10, k: 5, trajectories: 10,
+    rows: { mcvd: { method: 'MCVD', psnr: 35.611, ssim: 0.963 }, 'evdm-l': { method: 'EVDM-L (Ours)', psnr: 36.642, ssim: 0.962 }, evdm: { method: 'EVDM (Ours)', psnr: 36.616, ssim: 0.966 } },
+  },
+  bair: {
+    pf: 4, k: 5, trajectories: 100,
+    rows: { mcvd: { method: 'MCVD', psnr: 25.162, ssim: 0.932 }, 'evdm-l': { method: 'EVDM-L (Ours)', psnr: 24.668, ssim: 0.926 }, evdm: { method: 'EVDM (Ours)', psnr: 25.567, ssim: 0.936 } },
+  },
+};
+
+/**
+ * Table 9: training GPU hours and sampling latency (ms) on a Tesla A40, two groups of rows. The
+ * paper does not say which dataset (or setting) each group is, so both are kept as published.
+ */
+export const TABLE9: Record<'mcvd' | 'evdm' | 'evdm-l', Array<{ gpuHours: number; latencyMs: number }>> = {
+  mcvd: [{ gpuHours: 75.2, latencyMs: 16.5 }, { gpuHours: 181.2, latencyMs: 26.4 }],
+  evdm: [{ gpuHours: 38.7, latencyMs: 10.9 }, { gpuHours: 115.7, latencyMs: 19.3 }],
+  'evdm-l': [{ gpuHours: 25.4, latencyMs: 6.1 }, { gpuHours: 73.1, latencyMs: 7.5 }],
+};
+
+/** MCVD's training steps of the checkpoints its sampling scripts use (MCVD-SPEC §7), for Table 9's extrapolation. */
+export const MCVD_TRAIN_STEPS: Record<'smmnist' | 'kth' | 'bair' | 'ucf101', number> = {
+  smmnist: 700_000,
+  kth: 400_000,
+  bair: 750_000,
+  ucf101: 1_050_000,
+};

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ScheduleConfigInput } from '@evdm/diffusion';
 import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
 import { resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from '../models/config';
 import { SyntheticClipSource } from '../data/synthetic';
 import { clipSourceFromIterable, type ClipSource } from '../data/source';
-import { createClipLoader, openDataset } from '@evdm/datasets';
+import { createClipLoader, openDataset, type VideoDataset } from '@evdm/datasets';
 import { resolveTrainConfig, type TrainConfig } from './config';
 import type { SamplerConfig } from '../sample/predict';
 
@@ -16,7 +17,19 @@ import type { SamplerConfig } from '../sample/predict';
  */
 export type DataConfig =
   | { source: 'synthetic'; seed?: number; squareSize?: number }
-  | { source: 'smmnist' | 'kth' | 'bair' | 'ucf101'; path?: string; seed?: number; flip?: boolean; prefetch?: number; smmnist?: SmmnistDataOptions };
+  | {
+      source: 'smmnist' | 'kth' | 'bair' | 'ucf101';
+      path?: string;
+      seed?: number;
+      flip?: boolean;
+      prefetch?: number;
+      smmnist?: SmmnistDataOptions;
+      /**
+       * Frame side the network sees: the dataset's frames (64 px) are average-pooled by the integer
+       * factor 64 / imageSize (e.g. 16 for tiny smoke runs). Default: the dataset's own size.
+       */
+      imageSize?: number;
+    };
 
 /** SM-MNIST generator geometry (defaults are MCVD's: 64 px canvas, 2 digits of 32 px). */
 export interface SmmnistDataOptions {
@@ -79,6 +92,10 @@ export function resolveRunConfig(json: unknown, where = 'config'): RunConfig {
   if (data.source !== 'synthetic' && data.source !== 'smmnist' && !data.path) {
     fail(where, `data.source "${data.source}" needs "path": the converted HDF5 data (see the @evdm/datasets README, "evdm-convert")`);
   }
+  const size = (data as { imageSize?: unknown }).imageSize;
+  if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size < 1)) {
+    fail(where, `data.imageSize must be a positive integer (a divisor of the dataset's 64 px frames), got ${JSON.stringify(size)}`);
+  }
   let train: TrainConfig;
   try {
     train = resolveTrainConfig((o.train ?? {}) as Partial<TrainConfig>);
@@ -122,6 +139,13 @@ export function makeClipSource(data: DataConfig, net: NetworkConfig, batchSize: 
   });
 }
 
+/** Opens the `@evdm/datasets` dataset a (non-synthetic) data config names. */
+export async function openDataConfig(data: Exclude<DataConfig, { source: 'synthetic' }>): Promise<VideoDataset> {
+  if (data.smmnist !== undefined && data.source !== 'smmnist') throw new Error(`data.smmnist only applies to data.source "smmnist", not "${data.source}"`);
+  const opened = data.source === 'smmnist' ? { name: 'smmnist' as const, ...(data.smmnist ?? {}) } : { name: data.source, path: data.path };
+  return openDataset(opened as Parameters<typeof openDataset>[0]);
+}
+
 /** Training clips from `@evdm/datasets`, opened lazily and checked against the network's layout. */
 function datasetClipSource(
   data: Exclude<DataConfig, { source: 'synthetic' }>,
@@ -130,12 +154,11 @@ function datasetClipSource(
   seedOffset: number,
 ): ClipSource {
   async function* batches() {
-    if (data.smmnist !== undefined && data.source !== 'smmnist') throw new Error(`data.smmnist only applies to data.source "smmnist", not "${data.source}"`);
-    const opened = data.source === 'smmnist' ? { name: 'smmnist' as const, ...(data.smmnist ?? {}) } : { name: data.source, path: data.path };
-    const dataset = await openDataset(opened as Parameters<typeof openDataset>[0]);
-    if (dataset.channels !== net.imageChannels || dataset.height !== net.imageSize) {
+    const dataset = await openDataConfig(data);
+    const factor = poolFactor(data, dataset.height, dataset.width);
+    if (dataset.channels !== net.imageChannels || dataset.height / factor !== net.imageSize) {
       throw new Error(
-        `data.source "${data.source}" has ${dataset.channels}-channel ${dataset.height}x${dataset.width} frames, the network expects ${net.imageChannels}-channel ${net.imageSize}x${net.imageSize}`,
+        `data.source "${data.source}" has ${dataset.channels}-channel ${dataset.height / factor}x${dataset.width / factor} frames${factor > 1 ? ` (after pooling by ${factor})` : ''}, the network expects ${net.imageChannels}-channel ${net.imageSize}x${net.imageSize}`,
       );
     }
     const loader = createClipLoader({
@@ -151,8 +174,31 @@ function datasetClipSource(
       prefetch: data.prefetch,
     });
     for await (const b of loader) {
-      yield { past: b.past ?? undefined, current: b.current, future: b.future ?? undefined };
+      const pool = (x: tf.Tensor4D | null) => (x === null ? undefined : poolFrames(x, factor));
+      yield { past: pool(b.past), current: pool(b.current)!, future: pool(b.future) };
     }
   }
   return clipSourceFromIterable(batches);
+}
+
+/**
+ * The average-pooling factor of `data.imageSize` for a dataset of `height`x`width` frames (1 when
+ * not set); an error names the value when it does not divide the frames.
+ */
+export function poolFactor(data: DataConfig, height: number, width: number): number {
+  const size = (data as { imageSize?: number }).imageSize;
+  if (size === undefined || size === height) return 1;
+  const f = height / size;
+  if (!Number.isInteger(f) || width % f !== 0) {
+    throw new Error(`data.imageSize ${size} does not divide the ${data.source} frames (${height}x${width}): use ${height} / k, e.g. ${height / 2}, ${height / 4}`);
+  }
+  return f;
+}
+
+/** Average-pools stacked frames [B, H, W, frames·C] by `factor` (disposes the input when it pools). */
+export function poolFrames(x: tf.Tensor4D, factor: number): tf.Tensor4D {
+  if (factor === 1) return x;
+  const y = tf.avgPool(x, factor, factor, 'valid');
+  x.dispose();
+  return y;
 }
