@@ -72,6 +72,11 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, Guard<MatMul>));
   exports.Set("groupNormForward", Napi::Function::New(env, Guard<GroupNormForward>));
   exports.Set("groupNormBackward", Napi::Function::New(env, Guard<GroupNormBackward>));
+  exports.Set("copy", Napi::Function::New(env, Guard<StridedCopy>));
+  exports.Set("fill", Napi::Function::New(env, Guard<Fill>));
+  exports.Set("binary", Napi::Function::New(env, Guard<Binary>));
+  exports.Set("unary", Napi::Function::New(env, Guard<Unary>));
+  exports.Set("sum", Napi::Function::New(env, Guard<StridedSum>));
   return exports;
 }
 

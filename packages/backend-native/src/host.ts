@@ -40,8 +40,11 @@ export function hostFor(name: HostName, backend: unknown): Host {
     alloc: (shape) => b.makeTensorInfo(shape, 'float32', new Float32Array(util.sizeFromShape(shape))),
     view: (info) => {
       const values = b.data.get(info.dataId)?.values;
-      if (!(values instanceof Float32Array)) throw new Error('@evdm/backend-native: expected float32 values on the cpu backend');
-      return values;
+      if (values instanceof Float32Array) return values;
+      // tfjs-backend-cpu's Cast bool/int32 -> float32 shares the input's Uint8Array/Int32Array
+      // (no encoding loss), so a float32 tensor can hold other typed arrays: read a float copy.
+      if (ArrayBuffer.isView(values) && !(values instanceof DataView)) return Float32Array.from(values as unknown as ArrayLike<number>);
+      throw new Error(`@evdm/backend-native: tensor of shape [${info.shape}] has no numeric values on the cpu backend`);
     },
   };
 }

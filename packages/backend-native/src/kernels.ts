@@ -14,6 +14,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { nativeAddon } from './addon';
+import { CPU_KERNELS } from './cpu-kernels';
 import { hostFor, nativeEligible, type Host, type HostName } from './host';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
@@ -21,7 +22,7 @@ type Func = (args: Args) => TensorInfo | TensorInfo[];
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5 };
 
-/** Names of the kernels replaced or added by registerNativeKernels. */
+/** Names of the kernels replaced or added by registerNativeKernels on both hosts (the cpu host also gets the CPU_KERNELS). */
 export const NATIVE_KERNEL_NAMES = [
   'Conv2D',
   'Conv2DBackpropInput',
@@ -215,6 +216,9 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     cfg('_FusedMatMul', matMulLike(host, stock('_FusedMatMul'), '_FusedMatMul')),
     cfg('EvdmGroupNorm', groupNormForward(host)),
     cfg('EvdmGroupNormGrad', groupNormBackward(host)),
+    ...(host === 'cpu'
+      ? CPU_KERNELS.filter(([name]) => stock(name) !== null).map(([name, make]) => cfg(name, make(stock(name) as never) as unknown as Func))
+      : []),
   ];
 }
 
