@@ -185,9 +185,9 @@ Napi::Value Binary(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-enum UnOp { SQRT = 0, SQUARE = 1, RELU = 2, NEG = 3, EXP = 4, SIGMOID = 5, RSQRT = 6, ABS = 7 };
+enum UnOp { SQRT = 0, SQUARE = 1, RELU = 2, NEG = 3, EXP = 4, SIGMOID = 5, RSQRT = 6, ABS = 7, FLOOR = 8, STEP = 9 };
 
-// unary(op, x, out)
+// unary(op, x, out[, alpha]) (alpha: Step's value for x <= 0)
 Napi::Value Unary(const Napi::CallbackInfo &info) {
   int op = info[0].As<Napi::Number>().Int32Value();
   F32 x = f32Arg(info, 1, "x");
@@ -229,6 +229,15 @@ Napi::Value Unary(const Napi::CallbackInfo &info) {
 #pragma omp simd
       for (int64_t i = 0; i < n; i++) z[i] = std::fabs(a[i]);
       break;
+    case FLOOR:
+#pragma omp simd
+      for (int64_t i = 0; i < n; i++) z[i] = std::floor(a[i]);
+      break;
+    case STEP: {
+      const float alpha = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().FloatValue() : 0.f;
+      for (int64_t i = 0; i < n; i++) z[i] = a[i] != a[i] ? a[i] : (a[i] > 0.f ? 1.f : alpha);
+      break;
+    }
     default: throw Napi::Error::New(info.Env(), "evdm native unary: unknown op");
   }
   return info.Env().Undefined();

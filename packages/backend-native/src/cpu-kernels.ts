@@ -152,7 +152,7 @@ function binary(name: string, fallback: Func): Func {
   };
 }
 
-const UNARY: Record<string, number> = { Sqrt: 0, Square: 1, Relu: 2, Neg: 3, Exp: 4, Sigmoid: 5, Rsqrt: 6, Abs: 7 };
+const UNARY: Record<string, number> = { Sqrt: 0, Square: 1, Relu: 2, Neg: 3, Exp: 4, Sigmoid: 5, Rsqrt: 6, Abs: 7, Floor: 8, Step: 9 };
 
 function unary(name: string, fallback: Func): Func {
   const op = UNARY[name];
@@ -161,7 +161,7 @@ function unary(name: string, fallback: Func): Func {
     if (!f32(x)) return fallback(args);
     const h = hostFor('cpu', args.backend);
     const out = h.alloc([...x.shape]);
-    if (util.sizeFromShape(x.shape) > 0) nativeAddon().unary(op, h.view(x), h.view(out));
+    if (util.sizeFromShape(x.shape) > 0) nativeAddon().unary(op, h.view(x), h.view(out), (args.attrs?.alpha as number | undefined) ?? 0);
     return out;
   };
 }
@@ -182,6 +182,23 @@ function sum(fallback: Func): Func {
   };
 }
 
+function pack(fallback: Func): Func {
+  return (args) => {
+    const list = (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as TensorInfo[];
+    if (list.length === 0 || !list.every(f32) || list.some((t) => !util.arraysEqual(t.shape, list[0].shape))) return fallback(args);
+    const axis = util.parseAxisParam(args.attrs!.axis as number, [...list[0].shape, 1])[0];
+    const outShape = [...list[0].shape.slice(0, axis), list.length, ...list[0].shape.slice(axis)];
+    const h = hostFor('cpu', args.backend);
+    const out = h.alloc(outShape);
+    if (util.sizeFromShape(outShape) === 0) return out;
+    const ov = h.view(out);
+    const os = stridesOf(outShape);
+    const dstStrides = os.filter((_, k) => k !== axis);
+    list.forEach((t, i) => nativeAddon().copy(h.view(t), 0, stridesOf(t.shape), ov, i * os[axis], dstStrides, t.shape));
+    return out;
+  };
+}
+
 /** [kernelName, make(fallback)] for every cpu-host kernel. */
 export const CPU_KERNELS: [string, (fallback: Func) => Func][] = [
   ['Slice', slice],
@@ -190,6 +207,7 @@ export const CPU_KERNELS: [string, (fallback: Func) => Func][] = [
   ['Transpose', transpose],
   ['PadV2', padV2],
   ['Concat', concat],
+  ['Pack', pack],
   ['Sum', sum],
   ...Object.keys(BINARY).map((n): [string, (f: Func) => Func] => [n, (f) => binary(n, f)]),
   ...Object.keys(UNARY).map((n): [string, (f: Func) => Func] => [n, (f) => unary(n, f)]),

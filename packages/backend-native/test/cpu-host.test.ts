@@ -23,6 +23,7 @@ describe.skipIf(!available)('cpu host: native Slice / SplitV / Unpack / Transpos
     expect(await nativeVsReference('cpu', [[2, 3, 4, 5]], (x) => tf.pad(x, [[0, 1], [2, 0], [1, 1], [0, 3]], 0.5))).toBe(0);
     expect(await nativeVsReference('cpu', [[2, 3, 4], [2, 5, 4], [2, 1, 4]], (a, b, c) => tf.concat([a, b, c], 1))).toBe(0);
     expect(await nativeVsReference('cpu', [[2, 3, 4], [2, 3, 2]], (a, b) => tf.concat([a, b], -1))).toBe(0);
+    for (const axis of [0, 1, 2, 3]) expect(await nativeVsReference('cpu', [[2, 3, 4], [2, 3, 4]], (a, b) => tf.stack([a, b], axis))).toBe(0);
   });
   it('broadcasting binary ops and their gradients', async () => {
     const shapes: [number[], number[]][] = [[[2, 3, 4, 5], [2, 3, 4, 5]], [[2, 3, 4, 5], [5]], [[2, 1, 1, 5], [2, 3, 4, 5]], [[3, 1], [1, 4]], [[2, 3, 4, 5], []], [[], [4]]];
@@ -34,11 +35,15 @@ describe.skipIf(!available)('cpu host: native Slice / SplitV / Unpack / Transpos
     }
   });
   it('unary ops and Sum over every axis combination', async () => {
-    const un = [tf.sqrt, tf.square, tf.relu, tf.neg, tf.exp, tf.sigmoid, tf.rsqrt, tf.abs] as ((x: tf.Tensor) => tf.Tensor)[];
+    const un = [tf.sqrt, tf.square, tf.relu, tf.neg, tf.exp, tf.sigmoid, tf.rsqrt, tf.abs, tf.floor, (x: tf.Tensor) => tf.step(tf.sub(x, 1), 0.25)] as ((x: tf.Tensor) => tf.Tensor)[];
     for (const f of un) expect(await nativeVsReference('cpu', [[3, 7, 5]], (x) => f(tf.abs(x)))).toBeLessThan(1e-6);
     for (const axis of [undefined, 0, 1, 2, 3, [0, 1, 2], [1, 3], [0, 3]] as (number | number[] | undefined)[]) {
       for (const keep of [false, true]) expect(await nativeVsReference('cpu', [[4, 5, 6, 7]], (x) => tf.sum(x, axis, keep))).toBeLessThan(TOL);
     }
+  });
+  it('a float32 tensor that shares a bool/int32 array (cpu Cast) is read correctly', async () => {
+    expect(await nativeVsReference('cpu', [[3, 4]], (x) => tf.mul(tf.cast(tf.greater(x, 0), 'float32'), x))).toBe(0);
+    expect(await nativeVsReference('cpu', [[3, 4]], (x) => tf.add(tf.cast(tf.cast(tf.mul(x, 3), 'int32'), 'float32'), 0.5))).toBe(0);
   });
   it('int32 and empty tensors run the stock kernels', async () => {
     expect(await nativeVsReference('cpu', [[3, 4]], (x) => tf.cast(tf.add(tf.cast(x, 'int32'), tf.scalar(2, 'int32')), 'float32'))).toBe(0);
