@@ -14,6 +14,12 @@ dnnl::stream &cpuStream() {
   return s;
 }
 
+static int g_maxThreads = 1;
+int maxThreads() { return g_maxThreads; }
+int threadsFor(double flops) { return flops >= 5e7 ? g_maxThreads : 1; }
+ThreadScope::ThreadScope(int n) { omp_set_num_threads(n); }
+ThreadScope::~ThreadScope() { omp_set_num_threads(g_maxThreads); }
+
 bool appendActivation(dnnl::post_ops &po, int act, float alpha) {
   switch (act) {
     case ACT_LINEAR: return true;
@@ -29,6 +35,7 @@ bool appendActivation(dnnl::post_ops &po, int act, float alpha) {
 static Napi::Value Init(const Napi::CallbackInfo &info) {
   int threads = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
   if (threads > 0) omp_set_num_threads(threads);
+  g_maxThreads = omp_get_max_threads();
   cpuEngine();
   cpuStream();
   return Napi::Number::New(info.Env(), omp_get_max_threads());

@@ -9,6 +9,18 @@
 namespace evdm {
 
 dnnl::engine &cpuEngine();
+
+// Thread count chosen at init (EVDM_NATIVE_THREADS / available parallelism).
+int maxThreads();
+// Threads for an op of `flops` work: 1 below a threshold, where waking and joining a second thread
+// costs more than it saves (and stalls badly when the machine's cores are busy with other work).
+int threadsFor(double flops);
+
+// Sets the OpenMP thread count for one call and restores the default on scope exit.
+struct ThreadScope {
+  explicit ThreadScope(int n);
+  ~ThreadScope();
+};
 dnnl::stream &cpuStream();
 
 // A float32 tensor passed from JS as a Float32Array view (on wasm: a view of the wasm heap).

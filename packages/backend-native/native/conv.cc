@@ -19,6 +19,7 @@ struct ConvEntry {
   dnnl::memory wInternal;
   dnnl::reorder wReorder;
   dnnl::memory scratch;
+  int threads = 1;
 };
 
 static std::unordered_map<std::string, std::unique_ptr<ConvEntry>> cache;
@@ -116,6 +117,8 @@ Napi::Value Conv(const Napi::CallbackInfo &info) {
   keyp.push_back(hasBias);
   if (p[17] == ACT_LEAKYRELU) keyp.push_back(int64_t(double(alpha) * 1e9));
   std::string key = keyOf(kind == 0 ? "f" : kind == 1 ? "d" : "w", keyp);
+  // oneDNN (OpenMP runtime) partitions work for the thread count current at creation: keep it per primitive.
+  ThreadScope scope(threadsFor(2.0 * double(N) * double(OH) * double(OW) * double(OC) * double(KH) * double(KW) * double(C)));
   auto it = cache.find(key);
   ConvEntry *e;
   if (it == cache.end()) {

@@ -23,8 +23,10 @@ static GnShape gnShape(const Napi::CallbackInfo &info, size_t i) {
   return s;
 }
 
+static int gnThreads(const GnShape &s) { return threadsFor(10.0 * double(s.B) * double(s.S) * double(s.C)); }
+
 static int64_t chunksPerBatch(const GnShape &s) {
-  int64_t threads = omp_get_max_threads();
+  int64_t threads = gnThreads(s);
   int64_t want = std::max<int64_t>(1, (2 * threads + s.B - 1) / s.B);
   int64_t maxByRows = std::max<int64_t>(1, s.S / 16);
   return std::min(want, maxByRows);
@@ -34,7 +36,7 @@ static int64_t chunksPerBatch(const GnShape &s) {
 static void gnStats(const GnShape &s, const float *x, float eps, std::vector<double> &mean, std::vector<double> &rstd) {
   const int64_t P = chunksPerBatch(s), C = s.C;
   std::vector<double> part(size_t(s.B * P * 2 * C), 0.0);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
     const int64_t b = t / P, k = t % P;
     const int64_t s0 = s.S * k / P, s1 = s.S * (k + 1) / P;
@@ -121,7 +123,7 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
   std::vector<float> A, Bc;
   gnCoefficients(s, mean, rstd, o.gamma, o.beta, o.scale, o.shift, A, Bc);
   const int64_t P = chunksPerBatch(s), C = s.C;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
     const int64_t b = t / P, k = t % P;
     const int64_t s0 = s.S * k / P, s1 = s.S * (k + 1) / P;
@@ -168,7 +170,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   const bool silu = s.silu;
   // du = dy * act'(u); pass 1 accumulates per (b, c): sum du and sum du * x.
   std::vector<double> part(size_t(s.B * P * 2 * C), 0.0);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
     const int64_t b = t / P, k = t % P;
     const int64_t s0 = s.S * k / P, s1 = s.S * (k + 1) / P;
@@ -225,7 +227,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   }
   if (dgamma) for (int64_t c = 0; c < C; c++) dgamma[c] = float(dgAcc[size_t(c)]);
   if (dbeta) for (int64_t c = 0; c < C; c++) dbeta[c] = float(dbAcc[size_t(c)]);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
     const int64_t b = t / P, k = t % P;
     const int64_t s0 = s.S * k / P, s1 = s.S * (k + 1) / P;

@@ -67,6 +67,7 @@ Napi::Value MatMul(const Napi::CallbackInfo &info) {
   keyp.push_back(hasBias);
   if (p[7] == ACT_LEAKYRELU) keyp.push_back(int64_t(double(alpha) * 1e9));
   std::string key = keyOf("m", keyp);
+  ThreadScope scope(threadsFor(2.0 * double(std::max(BA, BB)) * double(M) * double(N) * double(K)));
   auto it = cache.find(key);
   MatMulEntry *e;
   if (it == cache.end()) {

@@ -60,6 +60,9 @@ export function loadNative(): NativeStatus {
   }
   try {
     const threads = threadCount();
+    // libgomp reads this when the addon loads it: idle workers sleep instead of spinning, so they do
+    // not take CPU from the JS thread (and from other processes) between kernels.
+    if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
     const mod = createRequire(import.meta.url)(path) as NativeAddon;
     const actual = mod.init(threads);
     addon = mod;
