@@ -45,3 +45,5 @@ export { resolveRunConfig, readRunConfig, networkFromJson, makeClipSource } from
 export type { RunConfig, DataConfig } from './train/run-config';
 export { scorePrediction, copyLastFrame } from './sample/score';
 export { writePreviewGrid } from './sample/preview';
+/** The embedded default job's run config (network, data, train) used by `evdm main`. */
+export { MAIN_JOB } from './commands/main';
