@@ -59,3 +59,5 @@ export { perSampleMetrics } from './sample/score';
 export { reproduceEvalTable, reproduceTimingTable, paperProtocols, smokeProtocol, EVAL_TABLES, formatEvalReproduction, formatTimingReproduction, writeSmokeDataset } from './eval/reproduce-eval';
 export type { EvalTable, EvalProtocol, EvalReproductionRow, TimingReproductionRow, ReproduceEvalOptions } from './eval/reproduce-eval';
 export { TABLE3, TABLE4, TABLE5, TABLE6, TABLE7, TABLE9, MCVD_TRAIN_STEPS } from './profile/paper-numbers';
+/** The embedded default job's run config (network, data, train) used by `evdm main`. */
+export { MAIN_JOB } from './commands/main';

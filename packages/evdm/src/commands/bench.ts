@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { initBackend } from '../runtime/backend';
 import { parseBenchModel, timeTrainingSteps } from '../bench/training-step';
 
-const BACKENDS = ['cpu', 'wasm', 'native'] as const;
+const BACKENDS = ['cpu', 'wasm', 'native', 'native-cpu'] as const;
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks (timings, not tests)');
@@ -10,7 +10,7 @@ export function registerBench(program: Command): void {
     .command('step')
     .description('time one training step (forward + backward + Adam) of a preset network on a backend')
     .option('--model <name>', 'mcvd-kth | evdm-kth | evdm-l-kth (any preset dataset suffix: -smmnist, -bair, -ucf101)', 'mcvd-kth')
-    .option('--backend <name>', 'cpu | wasm | native (wasm host + @evdm/backend-native oneDNN kernels)', 'wasm')
+    .option('--backend <name>', 'cpu | wasm | native (wasm host + @evdm/backend-native oneDNN kernels) | native-cpu (cpu host + the same kernels; no 4 GB heap limit)', 'wasm')
     .option('--batch <n>', 'batch size', '8')
     .option('--runs <n>', 'timed steps after one warm-up step', '5')
     .option('--json', 'print {"model", "backend", "batch", "median_ms", "runs"} (runs = every timed step in ms)')
@@ -21,9 +21,10 @@ export function registerBench(program: Command): void {
       if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a positive integer, got "${opts.batch}"`);
       const runs = Number(opts.runs);
       if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got "${opts.runs}"`);
-      const native = opts.backend === 'native';
-      const runtime = await initBackend({ backend: native ? 'wasm' : (opts.backend as 'cpu' | 'wasm'), native, log: opts.json ? () => {} : undefined });
-      if (native && !runtime.native.active) throw new Error(`--backend native: ${runtime.native.reason}`);
+      const native = opts.backend.startsWith('native');
+      const host = opts.backend === 'native' ? 'wasm' : opts.backend === 'native-cpu' ? 'cpu' : (opts.backend as 'cpu' | 'wasm');
+      const runtime = await initBackend({ backend: host, native, log: opts.json ? () => {} : undefined });
+      if (native && !runtime.native.active) throw new Error(`--backend ${opts.backend}: ${runtime.native.reason}`);
       const log = (line: string) => {
         if (!opts.json) console.log(line);
       };

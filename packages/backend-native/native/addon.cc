@@ -1,0 +1,93 @@
+// N-API entry points of the evdm oneDNN addon.
+#include "common.h"
+#include <omp.h>
+
+namespace evdm {
+
+dnnl::engine &cpuEngine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+dnnl::stream &cpuStream() {
+  static dnnl::stream s(cpuEngine());
+  return s;
+}
+
+static int g_maxThreads = 1;
+int maxThreads() { return g_maxThreads; }
+int threadsFor(double flops) { return flops >= 5e7 ? g_maxThreads : 1; }
+ThreadScope::ThreadScope(int n) { omp_set_num_threads(n); }
+ThreadScope::~ThreadScope() { omp_set_num_threads(g_maxThreads); }
+
+bool appendActivation(dnnl::post_ops &po, int act, float alpha) {
+  switch (act) {
+    case ACT_LINEAR: return true;
+    case ACT_RELU: po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); return true;
+    case ACT_RELU6: po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f); return true;
+    case ACT_ELU: po.append_eltwise(1.f, dnnl::algorithm::eltwise_elu, 1.f, 0.f); return true;
+    case ACT_SIGMOID: po.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f); return true;
+    case ACT_LEAKYRELU: po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, alpha, 0.f); return true;
+    default: return false;
+  }
+}
+
+static Napi::Value Init(const Napi::CallbackInfo &info) {
+  int threads = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  if (threads > 0) omp_set_num_threads(threads);
+  g_maxThreads = omp_get_max_threads();
+  cpuEngine();
+  cpuStream();
+  return Napi::Number::New(info.Env(), omp_get_max_threads());
+}
+
+static Napi::Value Version(const Napi::CallbackInfo &info) {
+  const dnnl_version_t *v = dnnl_version();
+  return Napi::String::New(info.Env(), std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+}
+
+static Napi::Value CacheSize(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), double(convCacheSize() + matmulCacheSize()));
+}
+
+static Napi::Value ClearCache(const Napi::CallbackInfo &info) {
+  clearConvCache();
+  clearMatMulCache();
+  return info.Env().Undefined();
+}
+
+// Wraps an entry point so oneDNN and std errors become JS errors with a clear prefix.
+template <Napi::Value (*F)(const Napi::CallbackInfo &)>
+static Napi::Value Guard(const Napi::CallbackInfo &info) {
+  try {
+    return F(info);
+  } catch (const Napi::Error &) {
+    throw;
+  } catch (const dnnl::error &e) {
+    throw Napi::Error::New(info.Env(), std::string("evdm native (oneDNN): ") + e.what());
+  } catch (const std::exception &e) {
+    throw Napi::Error::New(info.Env(), std::string("evdm native: ") + e.what());
+  }
+}
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, Guard<Init>));
+  exports.Set("version", Napi::Function::New(env, Version));
+  exports.Set("cacheSize", Napi::Function::New(env, CacheSize));
+  exports.Set("clearCache", Napi::Function::New(env, ClearCache));
+  exports.Set("conv", Napi::Function::New(env, Guard<Conv>));
+  exports.Set("matmul", Napi::Function::New(env, Guard<MatMul>));
+  exports.Set("groupNormForward", Napi::Function::New(env, Guard<GroupNormForward>));
+  exports.Set("groupNormBackward", Napi::Function::New(env, Guard<GroupNormBackward>));
+  exports.Set("copy", Napi::Function::New(env, Guard<StridedCopy>));
+  exports.Set("fill", Napi::Function::New(env, Guard<Fill>));
+  exports.Set("binary", Napi::Function::New(env, Guard<Binary>));
+  exports.Set("unary", Napi::Function::New(env, Guard<Unary>));
+  exports.Set("sum", Napi::Function::New(env, Guard<StridedSum>));
+  return exports;
+}
+
+}  // namespace evdm
+
+static Napi::Object InitAll(Napi::Env env, Napi::Object exports) { return evdm::InitModule(env, exports); }
+NODE_API_MODULE(evdm_native, InitAll)

@@ -1,0 +1,86 @@
+// Shared state and helpers of the evdm oneDNN addon.
+#pragma once
+#include <napi.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace evdm {
+
+dnnl::engine &cpuEngine();
+
+// Thread count chosen at init (EVDM_NATIVE_THREADS / available parallelism).
+int maxThreads();
+// Threads for an op of `flops` work: 1 below a threshold, where waking and joining a second thread
+// costs more than it saves (and stalls badly when the machine's cores are busy with other work).
+int threadsFor(double flops);
+
+// Sets the OpenMP thread count for one call and restores the default on scope exit.
+struct ThreadScope {
+  explicit ThreadScope(int n);
+  ~ThreadScope();
+};
+dnnl::stream &cpuStream();
+
+// A float32 tensor passed from JS as a Float32Array view (on wasm: a view of the wasm heap).
+struct F32 {
+  float *data = nullptr;
+  size_t size = 0;
+};
+
+inline F32 f32Arg(const Napi::CallbackInfo &info, size_t i, const char *what) {
+  if (i >= info.Length() || !info[i].IsTypedArray()) {
+    throw Napi::TypeError::New(info.Env(), std::string("evdm native: argument '") + what + "' must be a Float32Array");
+  }
+  auto ta = info[i].As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(info.Env(), std::string("evdm native: argument '") + what + "' must be a Float32Array");
+  }
+  auto fa = ta.As<Napi::Float32Array>();
+  return F32{fa.Data(), fa.ElementLength()};
+}
+
+inline bool isNullish(const Napi::CallbackInfo &info, size_t i) {
+  return i >= info.Length() || info[i].IsNull() || info[i].IsUndefined();
+}
+
+inline std::vector<int64_t> intsArg(const Napi::CallbackInfo &info, size_t i, const char *what) {
+  if (i >= info.Length() || !info[i].IsArray()) {
+    throw Napi::TypeError::New(info.Env(), std::string("evdm native: argument '") + what + "' must be an array of integers");
+  }
+  auto arr = info[i].As<Napi::Array>();
+  std::vector<int64_t> out(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); k++) out[k] = arr.Get(k).As<Napi::Number>().Int64Value();
+  return out;
+}
+
+inline std::string keyOf(const char *kind, const std::vector<int64_t> &p) {
+  std::string k(kind);
+  for (auto v : p) {
+    k += ',';
+    k += std::to_string(v);
+  }
+  return k;
+}
+
+// tfjs activation codes shared with src/kernels.ts.
+enum Act { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_ELU = 3, ACT_SIGMOID = 4, ACT_LEAKYRELU = 5 };
+// Adds the eltwise post-op for `act` (alpha = leakyrelu alpha); false if unsupported.
+bool appendActivation(dnnl::post_ops &po, int act, float alpha);
+
+Napi::Value Conv(const Napi::CallbackInfo &info);
+Napi::Value MatMul(const Napi::CallbackInfo &info);
+Napi::Value GroupNormForward(const Napi::CallbackInfo &info);
+Napi::Value GroupNormBackward(const Napi::CallbackInfo &info);
+Napi::Value StridedCopy(const Napi::CallbackInfo &info);
+Napi::Value Fill(const Napi::CallbackInfo &info);
+Napi::Value Binary(const Napi::CallbackInfo &info);
+Napi::Value Unary(const Napi::CallbackInfo &info);
+Napi::Value StridedSum(const Napi::CallbackInfo &info);
+void clearConvCache();
+void clearMatMulCache();
+size_t convCacheSize();
+size_t matmulCacheSize();
+
+}  // namespace evdm
