@@ -43,6 +43,8 @@ export async function timeTrainingSteps(opts: {
   onRun?: (i: number, ms: number) => void;
   /** Overrides of the preset network (e.g. a tiny one for smoke runs). */
   overrides?: Partial<NetworkConfigInput>;
+  /** Gradient checkpointing (train.rematerialize): lets batch-8 KTH steps fit the wasm heap. */
+  rematerialize?: boolean;
 }): Promise<StepTiming> {
   const { model, dataset, batch, runs } = opts;
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
@@ -58,7 +60,7 @@ export async function timeTrainingSteps(opts: {
     future: cfg.futureFrames,
     seed: 1,
   });
-  const trainer = new Trainer({ network, data, train: { steps: runs + 1, batchSize: batch, warmup: 0, checkpointEvery: 0 } });
+  const trainer = new Trainer({ network, data, train: { steps: runs + 1, batchSize: batch, warmup: 0, checkpointEvery: 0, rematerialize: opts.rematerialize ?? false } });
   try {
     await trainer.trainStep();
     const times: number[] = [];

@@ -13,8 +13,9 @@ export function registerBench(program: Command): void {
     .option('--backend <name>', 'cpu | wasm | native (wasm host + @evdm/backend-native oneDNN kernels) | native-cpu (cpu host + the same kernels; no 4 GB heap limit)', 'wasm')
     .option('--batch <n>', 'batch size', '8')
     .option('--runs <n>', 'timed steps after one warm-up step', '5')
+    .option('--rematerialize', 'gradient checkpointing: recompute block activations in the backward pass (what fits batch-8 KTH steps in the wasm heap)')
     .option('--json', 'print {"model", "backend", "batch", "median_ms", "runs"} (runs = every timed step in ms)')
-    .action(async (opts: { model: string; backend: string; batch: string; runs: string; json?: boolean }) => {
+    .action(async (opts: { model: string; backend: string; batch: string; runs: string; json?: boolean; rematerialize?: boolean }) => {
       const { model, dataset } = parseBenchModel(opts.model);
       if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got "${opts.backend}"`);
       const batch = Number(opts.batch);
@@ -28,13 +29,14 @@ export function registerBench(program: Command): void {
       const log = (line: string) => {
         if (!opts.json) console.log(line);
       };
-      log(`timing ${model}-${dataset}, batch ${batch}, on ${opts.backend}: 1 warm-up step + ${runs} timed steps`);
+      log(`timing ${model}-${dataset}, batch ${batch}, on ${opts.backend}${opts.rematerialize ? ' with gradient checkpointing' : ''}: 1 warm-up step + ${runs} timed steps`);
       const result = await timeTrainingSteps({
         model,
         dataset,
         batch,
         runs,
         backend: opts.backend,
+        rematerialize: opts.rematerialize,
         onRun: (i, ms) => log(`  step ${i}/${runs}: ${ms.toFixed(0)} ms`),
       });
       if (opts.json) {
