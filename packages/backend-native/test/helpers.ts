@@ -1,11 +1,14 @@
 // Shared helpers of the native-kernel tests: availability gate, seeded data, backend runs.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { Rng } from '@evdm/core';
 import { registerWasmTrainingKernels } from '@evdm/backend';
 import { it } from 'vitest';
-import '../../../test-utils/tf';
+// seeded data and gradients as in @evdm/backend's wasm-kernel tests; relative L2 error as in every test
+import { relL2 as relErr } from '../../../test-utils/tf';
+import { gradsOf, randomData } from '../../backend/test/compare';
 import { loadNative, registerNativeKernels, unregisterNativeKernels } from '../src/index';
+
+export { gradsOf, randomData, relErr };
 
 export const status = loadNative();
 export const available = status.ok;
@@ -27,11 +30,6 @@ export function requireAddon(): void {
   }
 }
 
-export function randomData(shape: number[], seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return Float32Array.from({ length: n }, () => rng.normal());
-}
 
 export type Host = 'cpu' | 'wasm';
 export const HOSTS: Host[] = ['cpu', 'wasm'];
@@ -56,28 +54,6 @@ export async function runOn(backend: Host, native: boolean, shapes: number[][], 
   } finally {
     unregisterNativeKernels();
   }
-}
-
-/** Gradients of sum(f(xs) * r) for a fixed random r: exercises every backward kernel of f. */
-export function gradsOf(f: (...xs: tf.Tensor[]) => tf.Tensor, rSeed = 99): (...xs: tf.Tensor[]) => tf.Tensor[] {
-  return (...xs) => {
-    const shape = tf.tidy(() => f(...xs).shape);
-    const r = tf.tensor(randomData(shape, rSeed), shape);
-    const g = tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), r)))(xs);
-    r.dispose();
-    return g;
-  };
-}
-
-export function relErr(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
 }
 
 /** Worst relative error of the native run on `host` against the pure-TF.js cpu reference. */
