@@ -74,6 +74,13 @@ static void gnStats(const GnShape &s, const float *x, float eps, std::vector<dou
 
 static inline float sigmoidf(float u) { return 1.f / (1.f + std::exp(-u)); }
 
+// dL/du from dL/dy for y = act(u): SiLU' = σ(u)(1 + u(1 − σ(u))), identity otherwise.
+static inline float activationGrad(float g, float u, bool silu) {
+  if (!silu) return g;
+  const float sg = sigmoidf(u);
+  return g * sg * (1.f + u * (1.f - sg));
+}
+
 // Per-(b, c) affine coefficients: u = x * A + Bc.
 static void gnCoefficients(const GnShape &s, const std::vector<double> &mean, const std::vector<double> &rstd, const float *gamma,
                            const float *beta, const float *scale, const float *shift, std::vector<float> &A, std::vector<float> &Bc) {
@@ -180,12 +187,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
       const float *xr = x.data + (b * s.S + r) * C, *gr = dy.data + (b * s.S + r) * C;
 #pragma omp simd
       for (int64_t c = 0; c < C; c++) {
-        float du = gr[c];
-        if (silu) {
-          float u = xr[c] * a[c] + bc[c];
-          float sg = 1.f / (1.f + std::exp(-u));
-          du *= sg * (1.f + u * (1.f - sg));
-        }
+        const float du = activationGrad(gr[c], xr[c] * a[c] + bc[c], silu);
         sdu[c] += du;
         sdux[c] += double(du) * xr[c];
       }
@@ -238,12 +240,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
       float *dr = dx.data + (b * s.S + r) * C;
 #pragma omp simd
       for (int64_t c = 0; c < C; c++) {
-        float du = gr[c];
-        if (silu) {
-          float u = xr[c] * a[c] + bc[c];
-          float sg = 1.f / (1.f + std::exp(-u));
-          du *= sg * (1.f + u * (1.f - sg));
-        }
+        const float du = activationGrad(gr[c], xr[c] * a[c] + bc[c], silu);
         dr[c] = du * pc[c] + xr[c] * qc[c] + rc[c];
       }
     }
