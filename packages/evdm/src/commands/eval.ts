@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { intFlag } from './flags';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseBackendChoice } from '@evdm/backend';
@@ -31,16 +32,6 @@ export interface EvalFlags extends DataFlags {
 
 export const FVD_SKIPPED_NOTE =
   'FVD skipped: pass --i3d DIR with the pretrained I3D converted by packages/metrics/tools/convert_i3d_torchscript.py (see the @evdm/metrics README, "I3D weights")';
-
-function int(name: string, v: string | undefined, min: number, dflt?: number): number {
-  if (v === undefined) {
-    if (dflt === undefined) throw new Error(`--${name} is required`);
-    return dflt;
-  }
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
-  return n;
-}
 
 /** An `EvalModel` that samples with the network of a loaded checkpoint. */
 export function checkpointEvalModel(m: LoadedModel, sampler: { sampler: 'ddpm' | 'ddim'; steps: number; eta: number }, onBlock?: (k: number, n: number) => void): EvalModel {
@@ -96,13 +87,13 @@ export async function runEval(f: EvalFlags, log: (line: string) => void = (l) =>
   if (samplerName !== 'ddpm' && samplerName !== 'ddim') throw new Error(`--sampler must be ddpm or ddim, got "${f.sampler}"`);
   const eta = f.eta === undefined ? 0 : Number(f.eta);
   if (!(eta >= 0)) throw new Error(`--eta must be a number >= 0, got "${f.eta}"`);
-  const N = int('trajectories', f.trajectories, 1, 1);
-  const steps = int('steps', f.steps, 1, 100);
+  const N = intFlag('trajectories', f.trajectories, 1, 1);
+  const steps = intFlag('steps', f.steps, 1, 100);
   // sampling batches hold batch × N samples: by default about 8
-  const batch = int('batch', f.batch, 1, Math.max(1, Math.floor(8 / N)));
-  const seed = int('seed', f.seed, 0, 0);
-  const clips = f.clips === undefined ? undefined : int('clips', f.clips, 1);
-  const horizon = f.horizon === undefined ? undefined : int('horizon', f.horizon, 1);
+  const batch = intFlag('batch', f.batch, 1, Math.max(1, Math.floor(8 / N)));
+  const seed = intFlag('seed', f.seed, 0, 0);
+  const clips = intFlag('clips', f.clips, 1);
+  const horizon = intFlag('horizon', f.horizon, 1);
   const ema = f.ema ?? true;
   const dir = resolveCheckpointDir(f.checkpoint);
   const recorded = runConfigOfCheckpoint(dir);

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { intFlag } from './flags';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
@@ -30,12 +31,6 @@ interface SampleFlags extends DataFlags {
   backend?: string;
 }
 
-function int(name: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
-  return n;
-}
-
 export { resolveCheckpointDir } from '../sample/load';
 
 export async function runSample(f: SampleFlags, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Record<string, unknown>> {
@@ -44,10 +39,10 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
   if (f.sampler !== 'ddpm' && f.sampler !== 'ddim') throw new Error(`--sampler must be ddpm or ddim, got "${f.sampler}"`);
   const eta = Number(f.eta);
   if (!(eta >= 0)) throw new Error(`--eta must be a number >= 0, got "${f.eta}"`);
-  const N = int('trajectories', f.trajectories, 1);
-  const clips = int('clips', f.clips, 1);
-  const steps = int('steps', f.steps, 1);
-  const seed = int('seed', f.seed, 0);
+  const N = intFlag('trajectories', f.trajectories, 1);
+  const clips = intFlag('clips', f.clips, 1);
+  const steps = intFlag('steps', f.steps, 1);
+  const seed = intFlag('seed', f.seed, 0);
   const dir = resolveCheckpointDir(f.checkpoint);
   const recorded = runConfigOfCheckpoint(dir);
   const data = resolveDataFlags(f, recorded?.config.data ?? null);
@@ -55,7 +50,7 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
   const loaded = loadCheckpointModel(dir, { ema: f.ema });
   const { net, store, schedule, meta } = loaded;
   const cfg = net.config;
-  const horizon = f.horizon === undefined ? cfg.currentFrames : int('horizon', f.horizon, 1);
+  const horizon = f.horizon === undefined ? cfg.currentFrames : intFlag('horizon', f.horizon, 1);
   const layout = {
     past: mode === 'generate' ? 0 : cfg.pastFrames,
     current: mode === 'predict' || mode === 'generate' ? horizon : cfg.currentFrames,
@@ -71,7 +66,7 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
       past: cfg.pastFrames,
       current: mode === 'predict' ? horizon : cfg.currentFrames,
       future: mode === 'interpolate' ? cfg.futureFrames : 0,
-      seed: int('data-seed', f.dataSeed, 0),
+      seed: intFlag('data-seed', f.dataSeed, 0),
       ...(data?.source === 'synthetic' && data.squareSize !== undefined ? { squareSize: data.squareSize } : {}),
     });
     clip = (await source.next()) as typeof clip;

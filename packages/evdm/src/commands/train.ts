@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { intFlag } from './flags';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
@@ -26,13 +27,6 @@ interface TrainFlags {
   backend?: string;
   maxMinutes?: string;
   rematerialize?: boolean;
-}
-
-function intFlag(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
-  return n;
 }
 
 function numFlag(name: string, v: string | undefined): number | undefined {
