@@ -60,12 +60,12 @@ if (one) {
   const models = arg('--models', 'mcvd,evdm,evdm-l').split(',');
   const datasets = arg('--datasets', 'smmnist,kth,bair-c2,ucf101').split(',');
   const json = process.argv.includes('--json');
+  const remat = arg('--remat', 'auto');
+  if (!['auto', 'on', 'off'].includes(remat)) throw new Error(`--remat must be auto, on or off, got "${remat}"`);
   const runtime = await initBackend({ log: json ? () => {} : undefined });
   const rows = [];
   for (const dataset of datasets) {
     for (const model of models) {
-      const remat = arg('--remat', 'auto');
-      if (!['auto', 'on', 'off'].includes(remat)) throw new Error(`--remat must be auto, on or off, got "${remat}"`);
       let row = runChild(model, dataset, runtime.name, remat === 'on');
       if (row.error && row.outOfMemory && remat === 'auto') row = runChild(model, dataset, runtime.name, true);
       delete row.outOfMemory;
