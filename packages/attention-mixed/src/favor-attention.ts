@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { stopGradient } from './stop-gradient';
 import { checkQkv } from './validate';
 
 /** Which max FAVOR+ subtracts inside `exp`; see {@link FavorOptions.stabilize}. */
@@ -76,6 +75,23 @@ function stabilizerOf(s: FavorOptions['stabilize']): FavorStabilizer {
 }
 
 /**
+ * `exponent − max(source, axes)` with no gradient through the max. The max is taken inside the
+ * custom op's forward pass, which the tape does not record: a plain `stopGradient(tf.max(...))`
+ * would still run Max's backward (an Equal mask and products over the whole `[N, L, m]` map) only
+ * to multiply it by zero.
+ */
+function subtractStoppedMax(exponent: tf.Tensor, source: tf.Tensor, axes: number[]): tf.Tensor {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [e, src] = args as tf.Tensor[];
+    return {
+      value: tf.sub(e, tf.max(src, axes, true)),
+      gradFunc: (dy: tf.Tensor) => [tf.clone(dy), tf.zerosLike(src)],
+    };
+  });
+  return op(exponent, source);
+}
+
+/**
  * `phi(x) = (exp(W x' − |x'|²/2 − c) + epsilon) / sqrt(m)`, where the gradient-stopped constant
  * `c` is 0 (`'none'`) or a max of `W x'` (`'performer'`) or of the whole exponent (`'exponent'`),
  * taken per row for queries and per batch·head slice for keys.
@@ -98,7 +114,7 @@ export function featureMap(
     let exponent = tf.sub(proj, halfNorm);
     if (stabilizer !== 'none') {
       const axes = role === 'query' ? [2] : [1, 2];
-      exponent = tf.sub(exponent, stopGradient(tf.max(stabilizer === 'performer' ? proj : exponent, axes, true)));
+      exponent = subtractStoppedMax(exponent, stabilizer === 'performer' ? proj : exponent, axes);
     }
     let phi = tf.exp(exponent);
     if (epsilon > 0) phi = tf.add(phi, epsilon);

@@ -148,6 +148,15 @@ describe('FAVOR+ gradients', () => {
     tf.dispose([...gPlain, ...gStab, r]);
   });
 
+  it("the backward pass does not differentiate the stabiliser's max (no Max-gradient mask)", async () => {
+    for (const stabilize of ['performer', 'exponent'] as const) {
+      const prof = await tf.profile(() => tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(favorAttention(a as tf.Tensor3D, b as tf.Tensor3D, v, w, { stabilize })))([q, k])));
+      const names = prof.kernels.map((kr) => kr.name);
+      expect(names).toContain('Max'); // the forward max runs ...
+      expect(names).not.toContain('Equal'); // ... but Max's gradient (equal(x, max) · dy) does not
+    }
+  });
+
   it('does not leak tensors (forward and backward)', () => {
     expect(leakedTensors(() => favorAttention(q, k, v, w).dispose())).toBe(0);
     expect(leakedTensors(() => tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(favorAttention(a as tf.Tensor3D, k, v, w)))([q])))).toBe(0);
