@@ -69,11 +69,28 @@ export function firDownsample(x: tf.Tensor4D): tf.Tensor4D {
   if (h % 2 !== 0 || w % 2 !== 0) {
     throw new Error(`firDownsample: height and width must be even, got ${h}x${w}`);
   }
-  return tf.tidy(() => down1d(down1d(x, 1), 2));
+  return firDown2d(x);
 }
 
 /** FIR up-sampling by 2 in H and W (NHWC). Not equal to bilinear resize at the borders (SPEC §4.4). */
 export function firUpsample(x: tf.Tensor4D): tf.Tensor4D {
   checkNhwc('firUpsample', x);
-  return tf.tidy(() => up1d(up1d(x, 1), 2));
+  return firUp2d(x);
 }
+
+// Both filters are linear with adjoint identities down1dᵀ = up1d / 2 and up1dᵀ = 2·down1d (write
+// out which outputs each input feeds), so each one's gradient is the other filter. As custom ops the
+// tape records one node per call instead of every pad / slice / stack inside, whose own gradients
+// (pads of slices, unstacks) would otherwise dominate the backward pass.
+const downTwice = (x: tf.Tensor4D) => tf.tidy(() => down1d(down1d(x, 1), 2));
+const upTwice = (x: tf.Tensor4D) => tf.tidy(() => up1d(up1d(x, 1), 2));
+
+const firDown2d = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: downTwice(args[0] as tf.Tensor4D),
+  gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.mul(upTwice(dy as tf.Tensor4D), 0.25)),
+})) as (x: tf.Tensor4D) => tf.Tensor4D;
+
+const firUp2d = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: upTwice(args[0] as tf.Tensor4D),
+  gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.mul(downTwice(dy as tf.Tensor4D), 4)),
+})) as (x: tf.Tensor4D) => tf.Tensor4D;

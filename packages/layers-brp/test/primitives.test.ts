@@ -127,11 +127,27 @@ describe('FIR [1,3,3,1] resampling (MCVD-SPEC §4.4)', () => {
     expect(ones[2 * 8 + 2]).toBeCloseTo(1, 7); // interior
   });
 
+  it("down x2's gradient equals tfjs' own depthwise-conv gradient; up x2's satisfies <U x, r> = <x, U^T r>", () => {
+    const k = [1, 3, 3, 1];
+    const kernel = tf.tile(tf.reshape(tf.tensor(k.flatMap((a) => k.map((bb) => (a * bb) / 64))), [4, 4, 1, 1]), [1, 1, 3, 1]) as tf.Tensor4D;
+    const rDown = tf.randomNormal([2, 3, 4, 3], 0, 1, 'float32', 13);
+    const ours = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(firDownsample(a as tf.Tensor4D), rDown)))(x);
+    const ref = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(tf.pad(a as tf.Tensor4D, [[0, 0], [1, 1], [1, 1], [0, 0]]), kernel, 2, 'valid'), rDown)))(x);
+    expect(maxAbsDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-6);
+    const rUp = tf.randomNormal([2, 12, 16, 3], 0, 1, 'float32', 14);
+    const gUp = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(firUpsample(a as tf.Tensor4D), rUp)))(x);
+    const lhs = tf.sum(tf.mul(firUpsample(x), rUp)).dataSync()[0]!;
+    const rhs = tf.sum(tf.mul(x, gUp)).dataSync()[0]!;
+    expect(Math.abs(lhs - rhs) / Math.abs(lhs)).toBeLessThan(1e-5);
+    tf.dispose([kernel, rDown, ours, ref, rUp, gUp]);
+  });
+
   it('gradients match finite differences; no leaks; odd sizes rejected', () => {
     const xs = tf.randomNormal([1, 4, 4, 2], 0, 1, 'float32', 12) as tf.Tensor4D;
     expect(gradCheck((a) => firDownsample(a as tf.Tensor4D), [xs])).toBeLessThan(1e-2);
     expect(gradCheck((a) => firUpsample(a as tf.Tensor4D), [xs])).toBeLessThan(1e-2);
     expect(leakedTensors(() => tf.dispose([firDownsample(xs), firUpsample(xs)]))).toBe(0);
+    expect(leakedTensors(() => tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(firUpsample(firDownsample(a as tf.Tensor4D))))([xs])))).toBe(0);
     expect(() => firDownsample(tf.zeros([1, 5, 4, 1]) as tf.Tensor4D)).toThrow(/even, got 5x4/);
   });
 });
