@@ -84,6 +84,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Guard<Binary>));
   exports.Set("unary", Napi::Function::New(env, Guard<Unary>));
   exports.Set("sum", Napi::Function::New(env, Guard<StridedSum>));
+  exports.Set("softmax", Napi::Function::New(env, Guard<Softmax>));
   return exports;
 }
 

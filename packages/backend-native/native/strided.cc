@@ -215,11 +215,11 @@ Napi::Value Unary(const Napi::CallbackInfo &info) {
       break;
     case EXP:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = std::exp(a[i]);
+      for (int64_t i = 0; i < n; i++) z[i] = expVec(a[i]);
       break;
     case SIGMOID:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = 1.f / (1.f + std::exp(-a[i]));
+      for (int64_t i = 0; i < n; i++) z[i] = 1.f / (1.f + expVec(-a[i]));
       break;
     case RSQRT:
 #pragma omp simd
@@ -276,6 +276,35 @@ Napi::Value StridedSum(const Napi::CallbackInfo &info) {
       for (int64_t i = 0; i < len; i++) z[i * st[1]] += a[i];
     }
   });
+  return info.Env().Undefined();
+}
+
+// softmax(x, out, cols): softmax over contiguous rows of `cols` elements (tfjs' Softmax is always
+// over the last axis). Max-subtracted, accumulated in double so long rows keep their precision.
+Napi::Value Softmax(const Napi::CallbackInfo &info) {
+  F32 x = f32Arg(info, 0, "x");
+  F32 o = f32Arg(info, 1, "out");
+  const int64_t cols = info[2].As<Napi::Number>().Int64Value();
+  if (x.size != o.size) throw Napi::Error::New(info.Env(), "evdm native softmax: size mismatch");
+  if (cols <= 0 || int64_t(x.size) % cols != 0) throw Napi::Error::New(info.Env(), "evdm native softmax: row length does not divide the size");
+  const int64_t rows = int64_t(x.size) / cols;
+  // ~10 flops per element (exp); large attention maps split their rows over the threads
+#pragma omp parallel for num_threads(threadsFor(10.0 * double(x.size))) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *a = x.data + r * cols;
+    float *z = o.data + r * cols;
+    float m = a[0];
+    for (int64_t i = 1; i < cols; i++) m = a[i] > m ? a[i] : m;
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < cols; i++) {
+      z[i] = expVec(a[i] - m);
+      s += z[i];
+    }
+    const float inv = float(1.0 / s);
+#pragma omp simd
+    for (int64_t i = 0; i < cols; i++) z[i] *= inv;
+  }
   return info.Env().Undefined();
 }
 

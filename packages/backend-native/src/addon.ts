@@ -18,6 +18,7 @@ export interface NativeAddon {
   binary(op: number, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array, shape: number[]): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha?: number): void;
   sum(x: Float32Array, shape: number[], outStrides: number[], out: Float32Array): void;
+  softmax(x: Float32Array, out: Float32Array, cols: number): void;
   groupNormForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, scale: Float32Array | null, shift: Float32Array | null, y: Float32Array, params: number[], eps: number): void;
   groupNormBackward(
     dy: Float32Array, x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, scale: Float32Array | null, shift: Float32Array | null,

@@ -1,6 +1,6 @@
 // Native memory-bound kernels for the cpu host only (tfjs-backend-cpu runs them as per-element JS
 // index arithmetic, which dominates a training step there; wasm already has C++ versions):
-// Slice, SplitV, Unpack, Transpose, PadV2, Concat, broadcasting binary ops, unary ops, Sum.
+// Slice, SplitV, Unpack, Transpose, PadV2, Concat, broadcasting binary ops, unary ops, Sum, Softmax.
 // Non-float32 tensors run the replaced kernel.
 import { backend_util, slice_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeAddon } from './addon';
@@ -182,6 +182,20 @@ function sum(fallback: Func): Func {
   };
 }
 
+function softmax(fallback: Func): Func {
+  return (args) => {
+    const { logits } = args.inputs as Record<string, TensorInfo>;
+    if (!f32(logits) || logits.shape.length === 0) return fallback(args);
+    const dim = util.parseAxisParam(args.attrs!.dim as number, logits.shape)[0];
+    if (dim !== logits.shape.length - 1) return fallback(args);
+    const h = hostFor('cpu', args.backend);
+    const out = h.alloc([...logits.shape]);
+    const cols = logits.shape[dim];
+    if (util.sizeFromShape(logits.shape) > 0) nativeAddon().softmax(h.view(logits), h.view(out), cols);
+    return out;
+  };
+}
+
 function pack(fallback: Func): Func {
   return (args) => {
     const list = (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as TensorInfo[];
@@ -209,6 +223,7 @@ export const CPU_KERNELS: [string, (fallback: Func) => Func][] = [
   ['Concat', concat],
   ['Pack', pack],
   ['Sum', sum],
+  ['Softmax', softmax],
   ...Object.keys(BINARY).map((n): [string, (f: Func) => Func] => [n, (f) => binary(n, f)]),
   ...Object.keys(UNARY).map((n): [string, (f: Func) => Func] => [n, (f) => unary(n, f)]),
 ];

@@ -5,7 +5,7 @@ import { available, gradsOf, nativeVsReference, requireAddon, runOn, TOL } from 
 requireAddon();
 
 // The memory-bound kernels registered on the cpu host only, against stock tfjs-backend-cpu.
-describe.skipIf(!available)('cpu host: native Slice / SplitV / Unpack / Transpose / PadV2 / Concat / binary / unary / Sum', () => {
+describe.skipIf(!available)('cpu host: native Slice / SplitV / Unpack / Transpose / PadV2 / Concat / binary / unary / Sum / Softmax', () => {
   it('Slice (rank 2-6, odd offsets), SplitV, Unpack', async () => {
     expect(await nativeVsReference('cpu', [[5, 7]], (x) => tf.slice(x, [1, 2], [3, 4]))).toBe(0);
     expect(await nativeVsReference('cpu', [[2, 3, 5, 7, 4]], (x) => tf.slice(x, [1, 0, 2, 3, 1], [1, 3, 2, -1, 2]))).toBe(0);
@@ -40,6 +40,14 @@ describe.skipIf(!available)('cpu host: native Slice / SplitV / Unpack / Transpos
     for (const axis of [undefined, 0, 1, 2, 3, [0, 1, 2], [1, 3], [0, 3]] as (number | number[] | undefined)[]) {
       for (const keep of [false, true]) expect(await nativeVsReference('cpu', [[4, 5, 6, 7]], (x) => tf.sum(x, axis, keep))).toBeLessThan(TOL);
     }
+  });
+  it('Softmax (last axis; long rows; large logits) and its gradient', async () => {
+    for (const shape of [[4, 7], [2, 3, 1], [3, 2, 257], [1, 1030]]) {
+      expect(await nativeVsReference('cpu', [shape], (x) => tf.softmax(tf.mul(x, 30)))).toBeLessThan(1e-6);
+      expect(await nativeVsReference('cpu', [shape, shape], gradsOf((x, r) => tf.mul(tf.softmax(x), r)))).toBeLessThan(TOL);
+    }
+    // an attention-sized map runs the multi-threaded path
+    expect(await nativeVsReference('cpu', [[8, 512, 512]], (x) => tf.softmax(x))).toBeLessThan(1e-6);
   });
   it('a float32 tensor that shares a bool/int32 array (cpu Cast) is read correctly', async () => {
     expect(await nativeVsReference('cpu', [[3, 4]], (x) => tf.mul(tf.cast(tf.greater(x, 0), 'float32'), x))).toBe(0);
