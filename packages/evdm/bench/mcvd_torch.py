@@ -3,7 +3,7 @@
 
 Written from the spec only (NCHW, torch conventions). Times forward + backward + global-norm gradient
 clipping (1.0) + Adam + EMA (0.999), the same work as `evdm bench step`. Prints one JSON line:
-{"model", "backend", "batch", "params", "threads", "median_ms", "runs"}.
+{"model", "backend", "batch", "params", "threads", "blas", "median_ms", "runs"}.
 
   python3 mcvd_torch.py [--batch 8] [--runs 3] [--threads N]  (default threads: EVDM_NATIVE_THREADS or all cores)
 """
@@ -12,11 +12,37 @@ import json
 import math
 import os
 import statistics
+import sys
 import time
 
-import torch
+
+def _threads_arg():
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return os.environ.get("EVDM_NATIVE_THREADS") or str(os.cpu_count())
+
+
+# OpenBLAS (torch's matmul / bmm on Debian) reads its thread count when it loads, before main() runs
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads_arg())
+
+import torch  # noqa: E402
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+def blas_library():
+    """The BLAS torch loaded (Debian's torch takes whatever libblas.so.3 the alternatives point at:
+    the generic reference BLAS runs attention's bmm ~20x slower than OpenBLAS)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.lower() and ".so" in line}
+    except OSError:
+        return "unknown"
+    names = sorted(os.path.basename(os.path.dirname(p)) + "/" + os.path.basename(p) for p in libs)
+    return ", ".join(names) or "none loaded"
 
 
 def groups_for(ch):
@@ -204,7 +230,7 @@ def main():
         step()
         runs.append((time.perf_counter() - t0) * 1000)
     print(json.dumps({"model": "mcvd-kth", "backend": f"pytorch {torch.__version__} cpu", "batch": b, "params": params,
-                      "threads": a.threads, "median_ms": round(statistics.median(runs), 1), "runs": [round(r, 1) for r in runs]}))
+                      "threads": a.threads, "blas": blas_library(), "median_ms": round(statistics.median(runs), 1), "runs": [round(r, 1) for r in runs]}))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 // Times one training step (forward + backward + Adam with clipping + EMA) of MCVD-KTH and EVDM-L-KTH
 // at batch 8 on: pure TF.js cpu, pure wasm, the native oneDNN kernels on the wasm host and on the
-// cpu host, and (when python3 has torch) the same MCVD-KTH network in PyTorch (bench/mcvd_torch.py).
+// cpu host, and (when python3 has torch) the same MCVD-KTH network in PyTorch (bench/mcvd_torch.py) at
+// all cores (`torch`) and one thread (`torch1`). Debian's python3-torch uses whatever libblas.so.3 is
+// installed: with only the generic reference BLAS its attention bmm runs ~20x slower, so install
+// libopenblas0-pthread for a fair baseline (the table notes which BLAS torch loaded).
 // Every cell is its own child process (`evdm bench step ... --json`), run one after another, so the
 // ratios come from one session on one machine. Then the main job's training throughput (steps/s of
 // `evdm train` on the MAIN_JOB config) with and without native kernels, and on pure cpu.
 // A benchmark, not a test: nothing is asserted. Timings on a shared machine are noisy: medians.
 //
 //   node packages/evdm/bench/training-step-backends.mjs [--runs 3] [--batch 8] [--timeout 1200]
-//        [--cpu-timeout 300] [--models mcvd-kth,evdm-l-kth] [--backends cpu,wasm,native,native-cpu,torch] [--main-steps 30] [--json]
+//        [--cpu-timeout 300] [--models mcvd-kth,evdm-l-kth] [--backends cpu,wasm,native,native-cpu,torch,torch1] [--main-steps 30] [--json]
 // --timeout caps each child (seconds), --cpu-timeout the pure-cpu step cells; a cell that does not
 // finish reports "> T/2 s" (the child runs a warm-up step and a timed step, both the same work, so
 // one step took more than about half the cap). The pure-cpu main-job row trains 2 steps.
@@ -28,7 +31,7 @@ const batch = Number(arg('--batch', '8'));
 const timeoutS = Number(arg('--timeout', '1500'));
 const cpuTimeoutS = Number(arg('--cpu-timeout', '300'));
 const models = arg('--models', 'mcvd-kth,evdm-l-kth').split(',');
-const backends = arg('--backends', 'cpu,wasm,native,native-cpu,torch').split(',');
+const backends = arg('--backends', 'cpu,wasm,native,native-cpu,torch,torch1').split(',');
 const mainSteps = Number(arg('--main-steps', '30'));
 const json = process.argv.includes('--json');
 // progress and table: stdout, or stderr with --json (stdout then carries one JSON line)
@@ -64,11 +67,12 @@ function benchCell(model, backend) {
   const started = Date.now();
   const runsHere = backend === 'cpu' ? 1 : runs;
   let r;
-  if (backend === 'torch') {
+  if (backend === 'torch' || backend === 'torch1') {
     const py = python();
     if (!py) return { model, backend, skipped: 'python3 has no torch (apt-get install python3-torch)' };
     if (model !== 'mcvd-kth') return { model, backend, skipped: 'PyTorch reference only for MCVD-KTH' };
-    r = spawnSync(py.py, [join(here, 'mcvd_torch.py'), '--batch', String(batch), '--runs', String(runsHere)], { encoding: 'utf8', timeout: timeoutS * 1000 });
+    const threads = backend === 'torch1' ? ['--threads', '1'] : [];
+    r = spawnSync(py.py, [join(here, 'mcvd_torch.py'), '--batch', String(batch), '--runs', String(runsHere), ...threads], { encoding: 'utf8', timeout: timeoutS * 1000 });
   } else {
     r = spawnSync(process.execPath, [cli, 'bench', 'step', '--model', model, '--backend', backend, '--batch', String(batch), '--runs', String(runsHere), '--json'], {
       encoding: 'utf8',
@@ -79,7 +83,7 @@ function benchCell(model, backend) {
   }
   const out = lastJson(r.stdout);
   const wall = Math.round((Date.now() - started) / 1000);
-  if (r.status === 0 && out?.median_ms) return { model, backend, median_ms: out.median_ms, runs: out.runs, params: out.params, threads: out.threads, wall_s: wall };
+  if (r.status === 0 && out?.median_ms) return { model, backend, median_ms: out.median_ms, runs: out.runs, params: out.params, threads: out.threads, blas: out.blas, wall_s: wall };
   return { model, backend, ...errorOf(r, backend === 'cpu' ? cpuTimeoutS : timeoutS), wall_s: wall };
 }
 
@@ -143,7 +147,7 @@ if (mainSteps > 0) {
 const cell = (m, b) => cells.find((c) => c.model === m && c.backend === b);
 const fmt = (c) => (c == null ? '' : c.median_ms ? `${(c.median_ms / 1000).toFixed(2)} s` : (c.error ?? c.skipped));
 say('');
-say(`| network (batch ${batch}) | ${backends.map((b) => (b === 'torch' ? 'PyTorch' : b === 'native' ? 'native (wasm host)' : b === 'native-cpu' ? 'native (cpu host)' : `pure ${b}`)).join(' | ')} |`);
+say(`| network (batch ${batch}) | ${backends.map((b) => (b === 'torch' ? 'PyTorch' : b === 'torch1' ? 'PyTorch 1 thread' : b === 'native' ? 'native (wasm host)' : b === 'native-cpu' ? 'native (cpu host)' : `pure ${b}`)).join(' | ')} |`);
 say(`|---|${backends.map(() => '---').join('|')}|`);
 for (const m of models) say(`| ${m} | ${backends.map((b) => fmt(cell(m, b))).join(' | ')} |`);
 const best = (m) => ['native', 'native-cpu'].map((b) => cell(m, b)).filter((c) => c?.median_ms).sort((a, b) => a.median_ms - b.median_ms)[0];
@@ -152,13 +156,18 @@ const mc = best('mcvd-kth');
 const el = best('evdm-l-kth');
 const torch = cell('mcvd-kth', 'torch');
 if (mc && torch?.median_ms) ratios.mcvd_native_over_torch = mc.median_ms / torch.median_ms;
+const torch1 = cell('mcvd-kth', 'torch1');
+if (mc && torch1?.median_ms) ratios.mcvd_native_over_torch_1_thread = mc.median_ms / torch1.median_ms;
 if (mc && el) ratios.mcvd_over_evdml_native = mc.median_ms / el.median_ms;
 const mainNative = mainRows.filter((r) => r.label.includes('+ native') && r.steps_per_s).sort((a, b) => b.steps_per_s - a.steps_per_s)[0];
 const mainCpu = mainRows.find((r) => r.label.startsWith('pure tfjs cpu'));
 if (mainNative && mainCpu?.steps_per_s) ratios.main_native_over_pure_cpu = mainNative.steps_per_s / mainCpu.steps_per_s;
 say('');
 if (mc) say(`native = faster host: MCVD-KTH on ${mc.backend}, EVDM-L-KTH on ${el?.backend ?? '-'}`);
+if (torch?.blas) say(`PyTorch ${torch.threads} thread(s), BLAS: ${torch.blas}`);
+if (torch?.blas && !/openblas|mkl|blis/i.test(torch.blas)) say('  warning: PyTorch runs on the generic reference BLAS (slow matmul / bmm); apt-get install libopenblas0-pthread for a fair baseline');
 if (ratios.mcvd_native_over_torch) say(`MCVD-KTH native / PyTorch: ${ratios.mcvd_native_over_torch.toFixed(2)}x the time (target <= 1.5x)`);
+if (ratios.mcvd_native_over_torch_1_thread) say(`MCVD-KTH native / PyTorch 1 thread: ${ratios.mcvd_native_over_torch_1_thread.toFixed(2)}x the time`);
 if (ratios.mcvd_over_evdml_native) say(`EVDM-L-KTH speed-up over MCVD-KTH on native: ${ratios.mcvd_over_evdml_native.toFixed(2)}x (target >= 6x)`);
 for (const r of mainRows) say(`main job training: ${r.label}: ${r.steps_per_s ? `${r.steps_per_s.toFixed(3)} steps/s` : r.error}`);
 if (ratios.main_native_over_pure_cpu) say(`main job, best native / pure tfjs cpu: ${ratios.main_native_over_pure_cpu.toFixed(1)}x steps/s (target >= 20x)`);

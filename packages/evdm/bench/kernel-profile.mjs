@@ -1,0 +1,67 @@
+// Where does a training step's time go? Runs one warm-up step of a preset network, then profiles one
+// step with tf.profile and prints wall time per kernel name (count, total ms, share), plus the time
+// spent outside kernels (tape bookkeeping, disposal, JS glue). Nested kernels (a kernel that calls
+// others) are counted at every level, so shares can add past 100 %: read it as a ranking.
+//
+//   node packages/evdm/bench/kernel-profile.mjs [--model evdm-l-kth] [--backend native-cpu] [--batch 8]
+//        [--top 30] [--remat] [--json]
+import { performance } from 'node:perf_hooks';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, parseBenchModel, modelConfig, DenoisingUNet, SyntheticClipSource, Trainer } from '../dist/index.js';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const { model, dataset } = parseBenchModel(arg('--model', 'evdm-l-kth'));
+const backendArg = arg('--backend', 'native-cpu');
+const batch = Number(arg('--batch', '8'));
+const top = Number(arg('--top', '30'));
+const json = process.argv.includes('--json');
+const nativeHost = backendArg.startsWith('native');
+const host = backendArg === 'native' ? 'wasm' : backendArg === 'native-cpu' ? 'cpu' : backendArg;
+await initBackend({ backend: host, native: nativeHost });
+// the profiler would otherwise read every output back to check for NaN
+tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+
+const network = modelConfig(model, dataset);
+const cfg = new DenoisingUNet(network).config;
+const data = new SyntheticClipSource({ batchSize: batch, imageSize: cfg.imageSize, channels: cfg.imageChannels, past: cfg.pastFrames, current: cfg.currentFrames, future: cfg.futureFrames, seed: 1 });
+const trainer = new Trainer({ network, data, train: { steps: 3, batchSize: batch, warmup: 0, checkpointEvery: 0, rematerialize: process.argv.includes('--remat') } });
+await trainer.trainStep();
+const t0 = performance.now();
+const profile = await tf.profile(() => trainer.trainStep());
+const wall = performance.now() - t0;
+trainer.dispose();
+
+const byName = new Map();
+let kernelMs = 0;
+for (const k of profile.kernels) {
+  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : k.kernelTimeMs?.kernelMs ?? 0;
+  const e = byName.get(k.name) ?? { name: k.name, count: 0, ms: 0 };
+  e.count++;
+  e.ms += ms;
+  byName.set(k.name, e);
+  kernelMs += ms;
+}
+const rows = [...byName.values()].sort((a, b) => b.ms - a.ms);
+// --shapes K: the K most expensive (kernel, input shapes) pairs
+const shapesTop = Number(arg('--shapes', '0'));
+const byShape = new Map();
+for (const k of profile.kernels) {
+  const key = `${k.name} ${k.inputShapes.map((s) => (s ? `[${s}]` : '-')).join(' ')}`;
+  const e = byShape.get(key) ?? { key, count: 0, ms: 0 };
+  e.count++;
+  e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : k.kernelTimeMs?.kernelMs ?? 0;
+  byShape.set(key, e);
+}
+const shapeRows = [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, shapesTop);
+if (json) {
+  process.stdout.write(JSON.stringify({ model: `${model}-${dataset}`, backend: backendArg, batch, wall_ms: wall, kernel_ms: kernelMs, kernels: rows }) + '\n');
+} else {
+  console.log(`${model}-${dataset} batch ${batch} on ${backendArg}: profiled step ${(wall / 1000).toFixed(2)} s, kernels ${(kernelMs / 1000).toFixed(2)} s (${profile.kernels.length} calls), outside kernels ~${((wall - kernelMs) / 1000).toFixed(2)} s`);
+  console.log('kernel                          calls   total s   share');
+  for (const r of rows.slice(0, top)) console.log(`${r.name.padEnd(30)} ${String(r.count).padStart(6)} ${(r.ms / 1000).toFixed(3).padStart(9)} ${((100 * r.ms) / wall).toFixed(1).padStart(6)} %`);
+  if (shapeRows.length) console.log('\nmost expensive kernel + input shapes (calls, total s)');
+  for (const r of shapeRows) console.log(`${String(r.count).padStart(5)} ${(r.ms / 1000).toFixed(3).padStart(7)}  ${r.key}`);
+}
