@@ -85,6 +85,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Guard<Unary>));
   exports.Set("sum", Napi::Function::New(env, Guard<StridedSum>));
   exports.Set("softmax", Napi::Function::New(env, Guard<Softmax>));
+  exports.Set("adam", Napi::Function::New(env, Guard<Adam>));
   return exports;
 }
 

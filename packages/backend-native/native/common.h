@@ -104,6 +104,7 @@ Napi::Value Binary(const Napi::CallbackInfo &info);
 Napi::Value Unary(const Napi::CallbackInfo &info);
 Napi::Value StridedSum(const Napi::CallbackInfo &info);
 Napi::Value Softmax(const Napi::CallbackInfo &info);
+Napi::Value Adam(const Napi::CallbackInfo &info);
 void clearConvCache();
 void clearMatMulCache();
 size_t convCacheSize();

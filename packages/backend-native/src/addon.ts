@@ -19,6 +19,10 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array, alpha?: number): void;
   sum(x: Float32Array, shape: number[], outStrides: number[], out: Float32Array): void;
   softmax(x: Float32Array, out: Float32Array, cols: number): void;
+  adam(
+    param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, paramOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+    beta1: number, beta2: number, lrOverBc1: number, bc2: number, eps: number, clip: number,
+  ): void;
   groupNormForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, scale: Float32Array | null, shift: Float32Array | null, y: Float32Array, params: number[], eps: number): void;
   groupNormBackward(
     dy: Float32Array, x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, scale: Float32Array | null, shift: Float32Array | null,

@@ -32,6 +32,7 @@ export const NATIVE_KERNEL_NAMES = [
   '_FusedMatMul',
   'EvdmGroupNorm',
   'EvdmGroupNormGrad',
+  'EvdmAdam',
 ] as const;
 
 interface ConvAttrs {
@@ -205,6 +206,39 @@ function groupNormBackward(host: HostName): Func {
   };
 }
 
+/** Attributes of `EvdmAdam` (see the AdamConfig of evdm): lrOverBc1 = lr / (1 − β1^t), bc2 = 1 − β2^t. */
+export interface AdamAttrs {
+  beta1: number;
+  beta2: number;
+  lrOverBc1: number;
+  bc2: number;
+  eps: number;
+  /** Gradient scale from global-norm clipping (1 = none). */
+  clip: number;
+}
+
+/**
+ * `EvdmAdam`: inputs {param, grad, m, v}, outputs [param', m', v'] of one Adam step in one pass over
+ * memory (the composed update reads and writes every parameter-sized tensor ~14 times).
+ */
+function adamUpdate(host: HostName): Func {
+  return (args) => {
+    const { param, grad, m, v } = args.inputs as Record<string, TensorInfo>;
+    const a = args.attrs as unknown as AdamAttrs;
+    for (const [name, t] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
+      if (!t || t.dtype !== 'float32' || !util.arraysEqual(t.shape, param.shape)) {
+        throw new Error(`@evdm/backend-native: EvdmAdam needs float32 param, grad, m, v of one shape; ${name} is ${t ? `${t.dtype} [${t.shape}]` : 'missing'} (param [${param?.shape}])`);
+      }
+    }
+    const h = hostFor(host, args.backend);
+    const outs = [h.alloc([...param.shape]), h.alloc([...param.shape]), h.alloc([...param.shape])];
+    if (util.sizeFromShape(param.shape) > 0) {
+      nativeAddon().adam(h.view(param), h.view(grad), h.view(m), h.view(v), h.view(outs[0]), h.view(outs[1]), h.view(outs[2]), a.beta1, a.beta2, a.lrOverBc1, a.bc2, a.eps, a.clip);
+    }
+    return outs;
+  };
+}
+
 function configsFor(host: HostName, stock: (name: string) => Func | null): KernelConfig[] {
   const cfg = (kernelName: string, f: Func): KernelConfig => ({ kernelName, backendName: host, kernelFunc: f as unknown as KernelFunc });
   return [
@@ -216,15 +250,25 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     cfg('_FusedMatMul', matMulLike(host, stock('_FusedMatMul'), '_FusedMatMul')),
     cfg('EvdmGroupNorm', groupNormForward(host)),
     cfg('EvdmGroupNormGrad', groupNormBackward(host)),
+    cfg('EvdmAdam', adamUpdate(host)),
     ...(host === 'cpu'
       ? CPU_KERNELS.filter(([name]) => stock(name) !== null).map(([name, make]) => cfg(name, make(stock(name) as never) as unknown as Func))
       : []),
   ];
 }
 
-/** Per backend: the configs we replaced (undefined = the kernel did not exist) and ours. */
-const replaced = new Map<HostName, Map<string, KernelConfig | undefined>>();
-const ours = new Set<unknown>();
+/**
+ * Per backend: the configs we replaced (undefined = the kernel did not exist) and ours. Kept on
+ * globalThis so the ESM and CJS builds of this package (both can load in one process, e.g. evdm
+ * requires it while user code imports it) share one registry and either can unregister.
+ */
+interface RegistryState {
+  replaced: Map<HostName, Map<string, KernelConfig | undefined>>;
+  ours: Set<unknown>;
+}
+const STATE_KEY = Symbol.for('@evdm/backend-native/kernel-registry');
+const registry = ((globalThis as Record<symbol, RegistryState | undefined>)[STATE_KEY] ??= { replaced: new Map(), ours: new Set() });
+const { replaced, ours } = registry;
 
 /**
  * Registers the native kernels on `backend` ('wasm' or 'cpu'), replacing whatever is registered

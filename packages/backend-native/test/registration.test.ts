@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '@evdm/backend';
 import { describe, expect, it } from 'vitest';
 import { loadNative, nativeKernelsActive, NATIVE_KERNEL_NAMES, registerNativeKernels, threadCount, unregisterNativeKernels } from '../src/index';
-import { available, randomData, requireAddon } from './helpers';
+import { available, randomData, requireAddon, runOn } from './helpers';
 
 requireAddon();
 
@@ -72,5 +72,14 @@ describe.skipIf(!available)('registration', () => {
     expect(() => nativeAddon().conv(0, new Float32Array(3), new Float32Array(1), null, new Float32Array(4), [1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0])).toThrow(/sizes do not match/);
     expect(() => nativeAddon().matmul(new Float32Array(4), new Float32Array(4), null, new Float32Array(1e3), [1, 1, 2, 2, 2, 0, 0, 0])).toThrow(/sizes do not match/);
     expect(() => nativeAddon().groupNormForward(new Float32Array(6), null, null, null, null, new Float32Array(6), [1, 6, 1, 2, 0], 1e-5)).toThrow(/bad shape/);
+    const f = (n: number) => new Float32Array(n);
+    expect(() => nativeAddon().adam(f(4), f(4), f(3), f(4), f(4), f(4), f(4), 0.9, 0.999, 1e-3, 1, 1e-8, 1)).toThrow(/differ in size/);
+  });
+  it('EvdmAdam through the kernel registry: clear error on mismatched moments', async () => {
+    await runOn('cpu', true, [[3, 2]], (p) => {
+      const run = (m: tf.Tensor) => tf.engine().runKernel('EvdmAdam', { param: p, grad: p, m, v: p }, { beta1: 0.9, beta2: 0.999, lrOverBc1: 1e-3, bc2: 1, eps: 1e-8, clip: 1 } as unknown as tf.NamedAttrMap);
+      expect(() => run(tf.zeros([2, 3]))).toThrow(/EvdmAdam needs float32 param, grad, m, v of one shape; m is float32 \[2,3\]/);
+      return p.clone();
+    });
   });
 });

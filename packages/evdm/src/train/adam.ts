@@ -52,8 +52,19 @@ export class Adam {
     const clip = gradClip > 0 && Number.isFinite(gradClip) && norm > gradClip ? gradClip / (norm + 1e-6) : 1;
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;
+    // @evdm/backend-native registers `EvdmAdam`: the same update in one pass over memory
+    const fused = tf.getKernel('EvdmAdam', tf.getBackend()) != null;
     tf.tidy(() => {
       grads.forEach((g0, i) => {
+        if (fused && g0.dtype === 'float32') {
+          const inputs = { param: this.params[i], grad: g0, m: this.m[i], v: this.v[i] } as unknown as tf.NamedTensorMap;
+          const attrs = { beta1, beta2, lrOverBc1: lr / bc1, bc2, eps, clip } as unknown as tf.NamedAttrMap;
+          const [p, m, v] = tf.engine().runKernel('EvdmAdam', inputs, attrs) as tf.Tensor[];
+          this.m[i].assign(m);
+          this.v[i].assign(v);
+          this.params[i].assign(p);
+          return;
+        }
         const g = clip === 1 ? g0 : tf.mul(g0, clip);
         const m = tf.add(tf.mul(this.m[i], beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(this.v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
