@@ -91,6 +91,13 @@ Napi::Value StridedCopy(const Napi::CallbackInfo &info) {
   auto shape = intsArg(info, 6, "shape");
   for (auto v : shape) if (v == 0) return info.Env().Undefined();
   Nd d = makeNd(info, shape, {ss, ds});
+  // A short innermost dim (e.g. the 2 of a channel shuffle [.., C/2, 2]) would make every row a
+  // 2-element loop: run the longer next-to-last dim innermost instead.
+  if (d.n >= 2 && d.shape[d.n - 1] < 8 && d.shape[d.n - 2] > d.shape[d.n - 1]) {
+    const int a = d.n - 2, b = d.n - 1;
+    std::swap(d.shape[a], d.shape[b]);
+    for (int o = 0; o < d.nops; o++) std::swap(d.st[o][a], d.st[o][b]);
+  }
   d.base[0] = so;
   d.base[1] = dof;
   checkRange(info, d, 0, src.size);
