@@ -45,6 +45,22 @@ for (const k of profile.kernels) {
   kernelMs += ms;
 }
 const rows = [...byName.values()].sort((a, b) => b.ms - a.ms);
+// Compute-bound kernels (convs and matmuls) vs the rest, which is memory-bound: their time, and for
+// the memory-bound ones the float32 bytes they read and write (inputs + outputs; the floor of an
+// op-by-op execution of this graph at the machine's memory bandwidth). Custom-op scopes are skipped
+// (their inner kernels are counted).
+const COMPUTE = /^(Conv2D|Conv2DBackpropInput|Conv2DBackpropFilter|FusedConv2D|BatchMatMul|_FusedMatMul|DepthwiseConv2dNative.*)$/;
+const size = (shape) => (shape ?? []).reduce((p, v) => p * v, 1);
+const split = { compute_ms: 0, memory_ms: 0, memory_bytes: 0 };
+for (const k of profile.kernels) {
+  if (k.name === 'unnamed scope' || k.name === 'Reshape' || k.name === 'Identity') continue;
+  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : k.kernelTimeMs?.kernelMs ?? 0;
+  if (COMPUTE.test(k.name)) split.compute_ms += ms;
+  else {
+    split.memory_ms += ms;
+    split.memory_bytes += 4 * (k.inputShapes.reduce((a, s) => a + (s ? size(s) : 0), 0) + k.outputShapes.reduce((a, s) => a + size(s), 0));
+  }
+}
 // --shapes K: the K most expensive (kernel, input shapes) pairs
 const shapesTop = Number(arg('--shapes', '0'));
 const byShape = new Map();
@@ -57,9 +73,10 @@ for (const k of profile.kernels) {
 }
 const shapeRows = [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, shapesTop);
 if (json) {
-  process.stdout.write(JSON.stringify({ model: `${model}-${dataset}`, backend: backendArg, batch, wall_ms: wall, kernel_ms: kernelMs, kernels: rows }) + '\n');
+  process.stdout.write(JSON.stringify({ model: `${model}-${dataset}`, backend: backendArg, batch, wall_ms: wall, kernel_ms: kernelMs, ...split, kernels: rows }) + '\n');
 } else {
   console.log(`${model}-${dataset} batch ${batch} on ${backendArg}: profiled step ${(wall / 1000).toFixed(2)} s, kernels ${(kernelMs / 1000).toFixed(2)} s (${profile.kernels.length} calls), outside kernels ~${((wall - kernelMs) / 1000).toFixed(2)} s`);
+  console.log(`convs + matmuls ${(split.compute_ms / 1000).toFixed(2)} s; memory-bound kernels ${(split.memory_ms / 1000).toFixed(2)} s moving ${(split.memory_bytes / 1e9).toFixed(1)} GB (${(split.memory_bytes / 1e6 / Math.max(split.memory_ms, 1e-9)).toFixed(1)} GB/s)`);
   console.log('kernel                          calls   total s   share');
   for (const r of rows.slice(0, top)) console.log(`${r.name.padEnd(30)} ${String(r.count).padStart(6)} ${(r.ms / 1000).toFixed(3).padStart(9)} ${((100 * r.ms) / wall).toFixed(1).padStart(6)} %`);
   if (shapeRows.length) console.log('\nmost expensive kernel + input shapes (calls, total s)');
