@@ -9,16 +9,19 @@
 
 namespace evdm {
 
+enum GnAct { GN_NONE = 0, GN_SILU = 1, GN_RELU = 2 };
+
 struct GnShape {
   int64_t B, S, C, G, cg;
-  bool silu;
+  int act;
 };
 
 static GnShape gnShape(const Napi::CallbackInfo &info, size_t i) {
   auto p = intsArg(info, i, "params");
   if (p.size() != 5) throw Napi::Error::New(info.Env(), "evdm native groupNorm: expected 5 parameters");
-  GnShape s{p[0], p[1], p[2], p[3], 0, p[4] != 0};
+  GnShape s{p[0], p[1], p[2], p[3], 0, int(p[4])};
   if (s.B < 1 || s.S < 1 || s.C < 1 || s.G < 1 || s.C % s.G != 0) throw Napi::Error::New(info.Env(), "evdm native groupNorm: bad shape");
+  if (s.act < GN_NONE || s.act > GN_RELU) throw Napi::Error::New(info.Env(), "evdm native groupNorm: unknown activation code");
   s.cg = s.C / s.G;
   return s;
 }
@@ -74,33 +77,50 @@ static void gnStats(const GnShape &s, const float *x, float eps, std::vector<dou
 
 static inline float sigmoidf(float u) { return 1.f / (1.f + expVec(-u)); }
 
-// dL/du from dL/dy for y = act(u): SiLU' = σ(u)(1 + u(1 − σ(u))), identity otherwise. SILU is a
+// y = act(u) and dL/du from dL/dy: SiLU' = σ(u)(1 + u(1 − σ(u))), ReLU' = [u > 0]. ACT is a
 // template argument so the per-element loops have no branch and vectorise.
-template <bool SILU>
+template <int ACT>
+static inline float activation(float u) {
+  if (ACT == GN_SILU) return u / (1.f + expVec(-u));
+  if (ACT == GN_RELU) return u > 0.f ? u : 0.f;
+  return u;
+}
+
+template <int ACT>
 static inline float activationGrad(float g, float u) {
-  if (!SILU) return g;
-  const float sg = sigmoidf(u);
-  return g * sg * (1.f + u * (1.f - sg));
+  if (ACT == GN_SILU) {
+    const float sg = sigmoidf(u);
+    return g * sg * (1.f + u * (1.f - sg));
+  }
+  if (ACT == GN_RELU) return u > 0.f ? g : 0.f;
+  return g;
+}
+
+// One row of the forward pass: y = act(x·A + B).
+template <int ACT>
+static inline void normalizeRow(const float *xr, const float *a, const float *bc, float *yr, int64_t C) {
+#pragma omp simd
+  for (int64_t c = 0; c < C; c++) yr[c] = activation<ACT>(xr[c] * a[c] + bc[c]);
 }
 
 // One row of backward pass 1: per-channel sums of du and du·x.
-template <bool SILU>
+template <int ACT>
 static inline void accumulateGrad(const float *gr, const float *xr, const float *a, const float *bc, double *sdu, double *sdux, int64_t C) {
 #pragma omp simd
   for (int64_t c = 0; c < C; c++) {
-    const float du = activationGrad<SILU>(gr[c], xr[c] * a[c] + bc[c]);
+    const float du = activationGrad<ACT>(gr[c], xr[c] * a[c] + bc[c]);
     sdu[c] += du;
     sdux[c] += double(du) * xr[c];
   }
 }
 
 // One row of backward pass 2: dx = du·P + x·Q + R.
-template <bool SILU>
+template <int ACT>
 static inline void inputGrad(const float *gr, const float *xr, const float *a, const float *bc, const float *pc, const float *qc,
                              const float *rc, float *dr, int64_t C) {
 #pragma omp simd
   for (int64_t c = 0; c < C; c++) {
-    const float du = activationGrad<SILU>(gr[c], xr[c] * a[c] + bc[c]);
+    const float du = activationGrad<ACT>(gr[c], xr[c] * a[c] + bc[c]);
     dr[c] = du * pc[c] + xr[c] * qc[c] + rc[c];
   }
 }
@@ -140,7 +160,7 @@ static GnOptional gnOptional(const Napi::CallbackInfo &info, size_t first, const
   return o;
 }
 
-// groupNormForward(x, gamma, beta, scale, shift, y, [B, S, C, G, silu], eps)
+// groupNormForward(x, gamma, beta, scale, shift, y, [B, S, C, G, act (0 none, 1 SiLU, 2 ReLU)], eps)
 Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
   F32 x = f32Arg(info, 0, "x");
   GnShape s = gnShape(info, 6);
@@ -162,22 +182,15 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
     for (int64_t r = s0; r < s1; r++) {
       const float *xr = x.data + (b * s.S + r) * C;
       float *yr = y.data + (b * s.S + r) * C;
-      if (s.silu) {
-#pragma omp simd
-        for (int64_t c = 0; c < C; c++) {
-          float u = xr[c] * a[c] + bc[c];
-          yr[c] = u / (1.f + expVec(-u));
-        }
-      } else {
-#pragma omp simd
-        for (int64_t c = 0; c < C; c++) yr[c] = xr[c] * a[c] + bc[c];
-      }
+      if (s.act == GN_SILU) normalizeRow<GN_SILU>(xr, a, bc, yr, C);
+      else if (s.act == GN_RELU) normalizeRow<GN_RELU>(xr, a, bc, yr, C);
+      else normalizeRow<GN_NONE>(xr, a, bc, yr, C);
     }
   }
   return info.Env().Undefined();
 }
 
-// groupNormBackward(dy, x, gamma, beta, scale, shift, dx, dgamma, dbeta, dscale, dshift, [B, S, C, G, silu], eps)
+// groupNormBackward(dy, x, gamma, beta, scale, shift, dx, dgamma, dbeta, dscale, dshift, [B, S, C, G, act (0 none, 1 SiLU, 2 ReLU)], eps)
 // Gradient outputs may be null when the input was absent.
 Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   auto env = info.Env();
@@ -198,7 +211,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   std::vector<float> A, Bc;
   gnCoefficients(s, mean, rstd, o.gamma, o.beta, o.scale, o.shift, A, Bc);
   const int64_t P = chunksPerBatch(s), C = s.C;
-  const bool silu = s.silu;
+  const int act = s.act;
   // du = dy * act'(u); pass 1 accumulates per (b, c): sum du and sum du * x.
   std::vector<double> part(size_t(s.B * P * 2 * C), 0.0);
 #pragma omp parallel for schedule(static) num_threads(gnThreads(s))
@@ -209,8 +222,9 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
     double *sdu = &part[size_t(t * 2 * C)], *sdux = sdu + C;
     for (int64_t r = s0; r < s1; r++) {
       const float *xr = x.data + (b * s.S + r) * C, *gr = dy.data + (b * s.S + r) * C;
-      if (silu) accumulateGrad<true>(gr, xr, a, bc, sdu, sdux, C);
-      else accumulateGrad<false>(gr, xr, a, bc, sdu, sdux, C);
+      if (act == GN_SILU) accumulateGrad<GN_SILU>(gr, xr, a, bc, sdu, sdux, C);
+      else if (act == GN_RELU) accumulateGrad<GN_RELU>(gr, xr, a, bc, sdu, sdux, C);
+      else accumulateGrad<GN_NONE>(gr, xr, a, bc, sdu, sdux, C);
     }
   }
   // Per (b, c) and (b, g) coefficients of dx = du * Pc + x * Qg + Rg.
@@ -258,8 +272,9 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
     for (int64_t r = s0; r < s1; r++) {
       const float *xr = x.data + (b * s.S + r) * C, *gr = dy.data + (b * s.S + r) * C;
       float *dr = dx.data + (b * s.S + r) * C;
-      if (silu) inputGrad<true>(gr, xr, a, bc, pc, qc, rc, dr, C);
-      else inputGrad<false>(gr, xr, a, bc, pc, qc, rc, dr, C);
+      if (act == GN_SILU) inputGrad<GN_SILU>(gr, xr, a, bc, pc, qc, rc, dr, C);
+      else if (act == GN_RELU) inputGrad<GN_RELU>(gr, xr, a, bc, pc, qc, rc, dr, C);
+      else inputGrad<GN_NONE>(gr, xr, a, bc, pc, qc, rc, dr, C);
     }
   }
   return env.Undefined();

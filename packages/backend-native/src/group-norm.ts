@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { groupNormComposed, type GroupNormArgs } from '@evdm/core';
 
 const OPTIONAL = ['gamma', 'beta', 'scale', 'shift'] as const;
+/** Activation codes of the EvdmGroupNorm kernels (native/group_norm.cc). */
+const GN_ACTIVATIONS = { none: 0, silu: 1, relu: 2 } as const;
 
 /** Whether the active backend has the native GroupNorm kernels. */
 export function nativeGroupNormAvailable(): boolean {
@@ -21,7 +23,7 @@ export function fusedGroupNorm(args: GroupNormArgs): tf.Tensor {
   const present = OPTIONAL.filter((k) => args[k] !== undefined);
   const tensors = [args.x, ...present.map((k) => args[k] as tf.Tensor)];
   if (!nativeGroupNormAvailable() || tensors.some((t) => t.dtype !== 'float32') || args.x.size === 0) return groupNormComposed(args);
-  const attrs = { groups: args.groups, eps: args.eps, silu: args.activation === 'silu' };
+  const attrs = { groups: args.groups, eps: args.eps, activation: GN_ACTIVATIONS[args.activation ?? 'none'] };
   const named = (list: tf.Tensor[]) => {
     const m: Record<string, tf.Tensor> = { x: list[0] };
     present.forEach((k, i) => (m[k] = list[i + 1]));

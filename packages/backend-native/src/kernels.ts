@@ -166,14 +166,15 @@ function matMulLike(host: HostName, fallback: Func | null, kind: string): Func {
 interface GnAttrs {
   groups: number;
   eps: number;
-  silu: boolean;
+  /** 0 none, 1 SiLU, 2 ReLU */
+  activation: number;
 }
 
 const OPTIONAL = ['gamma', 'beta', 'scale', 'shift'] as const;
 
 function gnParams(x: TensorInfo, attrs: GnAttrs): number[] {
   const s = x.shape;
-  return [s[0], s.slice(1, -1).reduce((p, v) => p * v, 1), s[s.length - 1], attrs.groups, attrs.silu ? 1 : 0];
+  return [s[0], s.slice(1, -1).reduce((p, v) => p * v, 1), s[s.length - 1], attrs.groups, attrs.activation];
 }
 
 function groupNormForward(host: HostName): Func {

@@ -14,6 +14,7 @@ interface GnCase {
   scale?: boolean;
   shift?: boolean;
   silu?: boolean;
+  relu?: boolean;
 }
 const cases: GnCase[] = [
   { shape: [2, 5, 7, 12], groups: 3, scale: true, shift: true, silu: true }, // MCVD adaptive norm
@@ -25,9 +26,11 @@ const cases: GnCase[] = [
   { shape: [2, 3, 4, 5, 8], groups: 4, scale: true, shift: true, silu: true }, // 5-D: joint stats over frames
   { shape: [1, 33, 17, 96], groups: 24, beta: true, shift: true }, // B=1: spatial split over threads
   { shape: [8, 16, 16, 64], groups: 16, scale: true, shift: true, silu: true },
+  { shape: [2, 6, 5, 8], groups: 2, scale: true, shift: true, relu: true }, // BRP input norm + ReLU
+  { shape: [2, 3, 4, 5, 8], groups: 4, gamma: true, beta: true, relu: true },
 ];
 const label = (c: GnCase) =>
-  `[${c.shape}] g=${c.groups} ${['gamma', 'beta', 'scale', 'shift', 'silu'].filter((k) => c[k as keyof GnCase]).join('+') || 'plain'}`;
+  `[${c.shape}] g=${c.groups} ${['gamma', 'beta', 'scale', 'shift', 'silu', 'relu'].filter((k) => c[k as keyof GnCase]).join('+') || 'plain'}`;
 
 function shapesOf(c: GnCase): number[][] {
   const C = c.shape[c.shape.length - 1];
@@ -44,7 +47,7 @@ function shapesOf(c: GnCase): number[][] {
 function gnFn(c: GnCase, impl: (a: GroupNormArgs) => tf.Tensor) {
   return (...ts: tf.Tensor[]) => {
     let i = 1;
-    const args: GroupNormArgs = { x: tf.add(tf.mul(ts[0], 2.5), 0.7), groups: c.groups, eps: 1e-6, activation: c.silu ? 'silu' : 'none' };
+    const args: GroupNormArgs = { x: tf.add(tf.mul(ts[0], 2.5), 0.7), groups: c.groups, eps: 1e-6, activation: c.silu ? 'silu' : c.relu ? 'relu' : 'none' };
     if (c.gamma) args.gamma = ts[i++] as tf.Tensor1D;
     if (c.beta) args.beta = ts[i++] as tf.Tensor1D;
     if (c.scale) args.scale = tf.mul(ts[i++], 0.3) as tf.Tensor2D;

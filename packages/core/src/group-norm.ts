@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * `y = act(((GN(x) · gamma + beta) · (1 + scale)) + shift)`.
  * - MCVD adaptive norm: non-affine GN, `scale`/`shift` from the time embedding, activation 'silu'.
  * - Attention / output head: affine GN (`gamma`, `beta`), no modulation.
- * - BRP (paper Eq. 8-9): non-affine GN, `(1 + e1)`, `+ e2`, no activation.
+ * - BRP (paper Eq. 8-9): non-affine GN, `(1 + e1)`, `+ e2`; ReLU (or SiLU) on the block input's norm.
  */
 export interface GroupNormArgs {
   /** NHWC `[B, H, W, C]`, or `[B, T, H, W, C]` for joint statistics over frames (torch 5-D semantics). */
@@ -18,7 +18,8 @@ export interface GroupNormArgs {
   scale?: tf.Tensor2D;
   /** `[B, C]`: added after the scale. */
   shift?: tf.Tensor2D;
-  activation?: 'none' | 'silu';
+  /** Applied last: `'silu'` (MCVD's adaptive norm) or `'relu'` (the BRP's default). Default 'none'. */
+  activation?: 'none' | 'silu' | 'relu';
 }
 
 export type GroupNormImplementation = (args: GroupNormArgs) => tf.Tensor;
@@ -59,6 +60,10 @@ export function validateGroupNorm(args: GroupNormArgs): void {
     throw new Error(`groupNorm: groups (${groups}) must be a positive integer dividing the ${c} channels`);
   }
   if (!(eps > 0)) throw new Error(`groupNorm: eps must be > 0, got ${eps}`);
+  const act = args.activation ?? 'none';
+  if (act !== 'none' && act !== 'silu' && act !== 'relu') {
+    throw new Error(`groupNorm: activation must be 'none', 'silu' or 'relu', got ${JSON.stringify(act)}`);
+  }
   for (const [key, t] of [['gamma', args.gamma], ['beta', args.beta]] as const) {
     if (t && (t.rank !== 1 || t.shape[0] !== c)) {
       throw new Error(`groupNorm: ${key} must have shape [${c}], got [${t.shape}]`);
@@ -88,6 +93,7 @@ export function groupNormComposed(args: GroupNormArgs): tf.Tensor {
     if (args.scale) y = tf.mul(y, tf.reshape(tf.add(args.scale, 1), bcast));
     if (args.shift) y = tf.add(y, tf.reshape(args.shift, bcast));
     if (args.activation === 'silu') y = tf.mul(y, tf.sigmoid(y));
+    else if (args.activation === 'relu') y = tf.relu(y);
     return y;
   });
 }

@@ -52,6 +52,10 @@ describe('groupNorm modulation, activation, gradients', () => {
     const expected = tf.mul(pre, tf.sigmoid(pre));
     const y = groupNorm({ x, groups: 4, eps: 1e-5, scale, shift, activation: 'silu' });
     expect(maxAbsDiff(y.dataSync(), expected.dataSync())).toBeLessThan(1e-6);
+    const yRelu = groupNorm({ x, groups: 4, eps: 1e-5, scale, shift, activation: 'relu' });
+    expect(maxAbsDiff(yRelu.dataSync(), Float32Array.from(pre.dataSync(), (v) => Math.max(v, 0)))).toBeLessThan(1e-6);
+    expect(() => groupNorm({ x, groups: 4, eps: 1e-5, activation: 'gelu' as 'relu' })).toThrow(/activation must be 'none', 'silu' or 'relu', got "gelu"/);
+    yRelu.dispose();
     // normalised groups have zero mean and unit (biased) variance
     const g = tf.reshape(base, [2, 9, 4, 2]);
     const { mean, variance } = tf.moments(g, [1, 3]);

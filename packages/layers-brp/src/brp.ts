@@ -223,10 +223,6 @@ export class BottleneckResidualPathway {
     return [tf.concat([e1, e1], 1), tf.concat([e2, e2], 1)];
   }
 
-  private act(x: tf.Tensor4D): tf.Tensor4D {
-    return this.config.activation === 'relu' ? tf.relu(x) : silu(x);
-  }
-
   private procedure(
     read: ParamReader,
     index: 0 | 1,
@@ -238,7 +234,8 @@ export class BottleneckResidualPathway {
     const pre = `${c.name}/proc${index}`;
     const owner = `BottleneckResidualPathway(${c.name})`;
     const [e1, e2] = this.enhancement(read, `${pre}/norm_in/enhance`, ctx.temb, plan.cin);
-    let y = this.act(groupNorm({ x, groups: mcvdGroupCount(plan.cin), eps: BRP_EPS, scale: e1, shift: e2 }) as tf.Tensor4D);
+    // the activation runs inside the (possibly fused native) GroupNorm op
+    let y = groupNorm({ x, groups: mcvdGroupCount(plan.cin), eps: BRP_EPS, scale: e1, shift: e2, activation: c.activation }) as tf.Tensor4D;
     let input = x;
     if (index === 0 && c.resample !== 'none') {
       const fir = c.resample === 'up' ? firUpsample : firDownsample;
