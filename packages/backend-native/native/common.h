@@ -89,6 +89,9 @@ inline float expVec(float x) {
   return e * scale * 2.f;
 }
 
+// σ(x) on expVec, for the same vectorised loops (Sigmoid, SiLU and its gradient).
+inline float sigmoidVec(float x) { return 1.f / (1.f + expVec(-x)); }
+
 // tfjs activation codes shared with src/kernels.ts.
 enum Act { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_ELU = 3, ACT_SIGMOID = 4, ACT_LEAKYRELU = 5 };
 // Adds the eltwise post-op for `act` (alpha = leakyrelu alpha); false if unsupported.

@@ -75,13 +75,11 @@ static void gnStats(const GnShape &s, const float *x, float eps, std::vector<dou
   }
 }
 
-static inline float sigmoidf(float u) { return 1.f / (1.f + expVec(-u)); }
-
 // y = act(u) and dL/du from dL/dy: SiLU' = σ(u)(1 + u(1 − σ(u))), ReLU' = [u > 0]. ACT is a
 // template argument so the per-element loops have no branch and vectorise.
 template <int ACT>
 static inline float activation(float u) {
-  if (ACT == GN_SILU) return u / (1.f + expVec(-u));
+  if (ACT == GN_SILU) return u * sigmoidVec(u);
   if (ACT == GN_RELU) return u > 0.f ? u : 0.f;
   return u;
 }
@@ -89,7 +87,7 @@ static inline float activation(float u) {
 template <int ACT>
 static inline float activationGrad(float g, float u) {
   if (ACT == GN_SILU) {
-    const float sg = sigmoidf(u);
+    const float sg = sigmoidVec(u);
     return g * sg * (1.f + u * (1.f - sg));
   }
   if (ACT == GN_RELU) return u > 0.f ? g : 0.f;

@@ -80,6 +80,17 @@ static void checkRange(const Napi::CallbackInfo &info, const Nd &d, int o, size_
   if (lo < 0 || hi >= int64_t(size)) throw Napi::Error::New(info.Env(), "evdm native: strided access out of the tensor's bounds");
 }
 
+// Row-major element strides of `shape`; `total` gets the element count.
+static std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape, int64_t &total) {
+  std::vector<int64_t> st(shape.size());
+  total = 1;
+  for (int k = int(shape.size()) - 1; k >= 0; k--) {
+    st[size_t(k)] = total;
+    total *= shape[size_t(k)];
+  }
+  return st;
+}
+
 // copy(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape)
 Napi::Value StridedCopy(const Napi::CallbackInfo &info) {
   F32 src = f32Arg(info, 0, "src");
@@ -168,12 +179,8 @@ Napi::Value Binary(const Napi::CallbackInfo &info) {
   auto bs = intsArg(info, 4, "bStrides");
   F32 o = f32Arg(info, 5, "out");
   auto shape = intsArg(info, 6, "shape");
-  std::vector<int64_t> os(shape.size());
-  int64_t acc = 1;
-  for (int k = int(shape.size()) - 1; k >= 0; k--) {
-    os[size_t(k)] = acc;
-    acc *= shape[size_t(k)];
-  }
+  int64_t acc = 0;
+  const std::vector<int64_t> os = contiguousStrides(shape, acc);
   if (acc == 0) return info.Env().Undefined();
   if (size_t(acc) != o.size) throw Napi::Error::New(info.Env(), "evdm native binary: output size mismatch");
   Nd d = makeNd(info, shape, {as, bs, os});
@@ -226,7 +233,7 @@ Napi::Value Unary(const Napi::CallbackInfo &info) {
       break;
     case SIGMOID:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = 1.f / (1.f + expVec(-a[i]));
+      for (int64_t i = 0; i < n; i++) z[i] = sigmoidVec(a[i]);
       break;
     case RSQRT:
 #pragma omp simd
@@ -257,12 +264,8 @@ Napi::Value StridedSum(const Napi::CallbackInfo &info) {
   auto shape = intsArg(info, 1, "shape");
   auto ost = intsArg(info, 2, "outStrides");
   F32 o = f32Arg(info, 3, "out");
-  std::vector<int64_t> xs(shape.size());
-  int64_t acc = 1;
-  for (int k = int(shape.size()) - 1; k >= 0; k--) {
-    xs[size_t(k)] = acc;
-    acc *= shape[size_t(k)];
-  }
+  int64_t acc = 0;
+  const std::vector<int64_t> xs = contiguousStrides(shape, acc);
   std::fill(o.data, o.data + o.size, 0.f);
   if (acc == 0) return info.Env().Undefined();
   if (size_t(acc) != x.size) throw Napi::Error::New(info.Env(), "evdm native sum: input size mismatch");
