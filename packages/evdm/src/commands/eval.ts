@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { intFlag } from './flags';
+import { addSamplerOptions, intFlag } from './flags';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseBackendChoice } from '@evdm/backend';
@@ -9,7 +9,7 @@ import { loadCheckpointModel, resolveCheckpointDir, runConfigOfCheckpoint, type 
 import { networkDenoiser } from '../sample/network-denoiser';
 import { sampleVideo } from '../sample/predict';
 import { evaluate, type EvalMode, type EvalModel, type EvaluationResult, type FvdSetup } from '../eval/evaluate';
-import { modelLabel, resolveDataFlags, type DataFlags } from '../eval/data-options';
+import { addDataOptions, modelLabel, resolveDataFlags, type DataFlags } from '../eval/data-options';
 import type { DataConfig } from '../train/run-config';
 
 export interface EvalFlags extends DataFlags {
@@ -181,20 +181,15 @@ export async function runEval(f: EvalFlags, log: (line: string) => void = (l) =>
 }
 
 export function registerEval(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description("evaluate a checkpoint on a dataset's test split as the paper does (best-of-N PSNR/SSIM, FVD with --i3d); writes eval.json, grid.png, sample.gif")
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory, checkpoints root, or run directory of evdm train')
-    .option('--data <file>', "data config JSON (a run config or its \"data\" section); default: the checkpoint's run config")
-    .option('--dataset <name>', 'synthetic | smmnist | kth | bair | ucf101 (overrides the recorded data)')
-    .option('--data-path <dir>', 'converted HDF5 data of kth, bair, ucf101')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory, checkpoints root, or run directory of evdm train');
+  addSamplerOptions(addDataOptions(cmd))
     .option('--mode <mode>', 'predict | interpolate | generate', 'predict')
     .option('--horizon <n>', 'frames to predict/generate (autoregressive roll-out, e.g. KTH 30); default currentFrames')
     .option('--clips <n>', "test clips (default: the test set size, 256 for MCVD's test sets)")
     .option('--trajectories <n>', 'samples per test clip, best of N (the paper: 10 or 100)', '1')
-    .option('--sampler <name>', 'ddpm | ddim', 'ddpm')
-    .option('--steps <n>', 'denoiser steps per block (1000 = full DDPM; MCVD: 100)', '100')
-    .option('--eta <x>', 'DDIM eta', '0')
     .option('--ema', 'use the EMA weights (default)')
     .option('--no-ema', 'use the live weights instead of the EMA weights')
     .option('--batch <n>', 'test clips per sampling batch, each sampled N times (default max(1, 8 / N))')

@@ -1,3 +1,13 @@
+import type { Command } from 'commander';
+
+/** Adds `--sampler`, `--steps`, `--eta` (the sampler of evdm eval and sample) to a command. */
+export function addSamplerOptions(cmd: Command): Command {
+  return cmd
+    .option('--sampler <name>', 'ddpm | ddim', 'ddpm')
+    .option('--steps <n>', 'denoiser steps per block (1000 = full DDPM; MCVD: 100)', '100')
+    .option('--eta <x>', 'DDIM eta (0 = deterministic)', '0');
+}
+
 /**
  * A CLI flag parsed as an integer >= `min`; the error names the flag and the value given.
  * Without a value: `dflt` when one is given, else undefined (the flag was not set).

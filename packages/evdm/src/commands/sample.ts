@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { intFlag } from './flags';
+import { addSamplerOptions, intFlag } from './flags';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { parseBackendChoice } from '@evdm/backend';
 import { initBackend } from '../runtime/backend';
 import { loadCheckpointModel, resolveCheckpointDir, runConfigOfCheckpoint } from '../sample/load';
-import { resolveDataFlags, type DataFlags } from '../eval/data-options';
+import { addDataOptions, resolveDataFlags, type DataFlags } from '../eval/data-options';
 import { openTestClips } from '../eval/test-clips';
 import { SyntheticClipSource } from '../data/synthetic';
 import { networkDenoiser } from '../sample/network-denoiser';
@@ -123,21 +123,16 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
 }
 
 export function registerSample(program: Command): void {
-  program
+  const cmd = program
     .command('sample')
     .description('sample videos from a checkpoint (prediction roll-out, interpolation, generation); writes grid.png, sample.gif, sample.json')
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory, checkpoints root, or run directory of evdm train')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory, checkpoints root, or run directory of evdm train');
+  addSamplerOptions(addDataOptions(cmd))
     .option('--out <dir>', 'output directory', 'out/sample')
     .option('--mode <mode>', 'predict | interpolate | generate', 'predict')
     .option('--horizon <n>', 'frames to predict (autoregressive roll-out beyond one block); default currentFrames')
     .option('--trajectories <n>', 'samples per input clip (best-of-N scores)', '1')
     .option('--clips <n>', "input clips (the first of the test split of the checkpoint's data, or held-out synthetic clips)", '4')
-    .option('--data <file>', "data config JSON (a run config or its \"data\" section); default: the checkpoint's run config")
-    .option('--dataset <name>', 'synthetic | smmnist | kth | bair | ucf101 (overrides the recorded data)')
-    .option('--data-path <dir>', 'converted HDF5 data of kth, bair, ucf101')
-    .option('--sampler <name>', 'ddpm | ddim', 'ddpm')
-    .option('--steps <n>', 'denoiser steps per block (1000 = full DDPM)', '100')
-    .option('--eta <x>', 'DDIM eta (0 = deterministic)', '0')
     .option('--seed <n>', 'sampling seed', '0')
     .option('--data-seed <n>', 'seed of the synthetic input clips', '987654')
     .option('--no-ema', 'use the live weights instead of the EMA weights')

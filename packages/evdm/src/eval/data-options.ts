@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import type { NetworkConfig } from '../models/config';
 import { readJsonConfigFile, resolveRunConfig, type DataConfig } from '../train/run-config';
 
@@ -9,6 +10,14 @@ export interface DataFlags {
 }
 
 const SOURCES = ['synthetic', 'smmnist', 'kth', 'bair', 'ucf101'];
+
+/** Adds `--data`, `--dataset`, `--data-path` (read by {@link resolveDataFlags}) to a command. */
+export function addDataOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <file>', "data config JSON (a run config or its \"data\" section); default: the checkpoint's run config")
+    .option('--dataset <name>', `${SOURCES.join(' | ')} (overrides the recorded data)`)
+    .option('--data-path <dir>', 'converted HDF5 data of kth, bair, ucf101');
+}
 
 /**
  * The data an evaluation reads: `--data FILE.json` (a run config or a bare data section), else
