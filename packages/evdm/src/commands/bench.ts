@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { initBackend } from '../runtime/backend';
 import { parseBenchModel, timeTrainingSteps } from '../bench/training-step';
+import { intFlag } from './flags';
 
 const BACKENDS = ['cpu', 'wasm', 'native', 'native-cpu'] as const;
 
@@ -18,10 +19,8 @@ export function registerBench(program: Command): void {
     .action(async (opts: { model: string; backend: string; batch: string; runs: string; json?: boolean; rematerialize?: boolean }) => {
       const { model, dataset } = parseBenchModel(opts.model);
       if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got "${opts.backend}"`);
-      const batch = Number(opts.batch);
-      if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a positive integer, got "${opts.batch}"`);
-      const runs = Number(opts.runs);
-      if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got "${opts.runs}"`);
+      const batch = intFlag('batch', opts.batch, 1);
+      const runs = intFlag('runs', opts.runs, 1);
       const native = opts.backend.startsWith('native');
       const host = opts.backend === 'native' ? 'wasm' : opts.backend === 'native-cpu' ? 'cpu' : (opts.backend as 'cpu' | 'wasm');
       const runtime = await initBackend({ backend: host, native, log: opts.json ? () => {} : undefined });

@@ -10,6 +10,7 @@ import { clipSourceFromIterable } from '../data/source';
 import { sampleVideo, type SamplerConfig } from '../sample/predict';
 import { networkDenoiser } from '../sample/network-denoiser';
 import { samplingProgress } from '../sample/progress';
+import { intFlag } from './flags';
 import { copyLastFrame, scorePrediction } from '../sample/score';
 import { writeComparisonGif, writeComparisonGrid } from '../sample/write';
 import { runTrain } from './train';
@@ -75,16 +76,13 @@ export function registerMain(program: Command): void {
     .option('--steps <n>', 'DDPM sampling steps of the evaluation', String(EVAL_SAMPLER.steps))
     .option('--seed <n>', 'seed', '0')
     .action(async (opts: { out: string; minutes: string; clips: string; trajectories: string; steps: string; seed: string }) => {
-      const seed = Number(opts.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got "${opts.seed}"`);
+      const seed = intFlag('seed', opts.seed, 0);
       const minutes = Number(opts.minutes);
       if (!(minutes > 0)) throw new Error(`--minutes must be a positive number, got "${opts.minutes}"`);
-      const clips = Number(opts.clips);
-      if (!Number.isInteger(clips) || clips < 1) throw new Error(`--clips must be a positive integer, got "${opts.clips}"`);
-      const N = Number(opts.trajectories);
-      if (!Number.isInteger(N) || N < 1) throw new Error(`--trajectories must be a positive integer, got "${opts.trajectories}"`);
-      const steps = Number(opts.steps);
-      if (!Number.isInteger(steps) || steps < 1 || steps > 1000) throw new Error(`--steps must be an integer in [1, 1000], got "${opts.steps}"`);
+      const clips = intFlag('clips', opts.clips, 1);
+      const N = intFlag('trajectories', opts.trajectories, 1);
+      const steps = intFlag('steps', opts.steps, 1);
+      if (steps > 1000) throw new Error(`--steps must be an integer in [1, 1000], got "${opts.steps}"`);
       const sampler = { ...EVAL_SAMPLER, steps };
       const started = Date.now();
       mkdirSync(opts.out, { recursive: true });

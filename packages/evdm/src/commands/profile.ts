@@ -5,6 +5,7 @@ import { measureExecutedFlops, type ExecutedFlops } from '../profile/executed-fl
 import { profileNetwork } from '../profile/profiler';
 import { initBackend } from '../runtime/backend';
 import { networkFromJson, readJsonConfigFile } from '../train/run-config';
+import { intFlag } from './flags';
 
 export function registerProfile(program: Command): void {
   program
@@ -15,8 +16,7 @@ export function registerProfile(program: Command): void {
     .option('--json', 'print JSON')
     .option('--measured', 'also run one forward pass at batch 1 under tf.profile and count the conv/matmul MACs that execute (scaled to --batch)')
     .action(async (opts: { config: string; batch: string; json?: boolean; measured?: boolean }) => {
-      const batch = Number(opts.batch);
-      if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a positive integer, got "${opts.batch}"`);
+      const batch = intFlag('batch', opts.batch, 1);
       // the same file format as a run config's "network" section: a full config or a preset + overrides
       const net = new DenoisingUNet(networkFromJson(readJsonConfigFile(opts.config), `config file ${opts.config}`));
       const prof = profileNetwork(net, batch);

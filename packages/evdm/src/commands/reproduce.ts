@@ -12,6 +12,7 @@ import {
   type ReproduceEvalOptions,
 } from '../eval/reproduce-eval';
 import type { ModelName } from '../models/presets';
+import { intFlag } from './flags';
 
 const STRUCTURE_TABLES = ['table1', 'table2', 'table8'];
 const DATASETS = ['smmnist', 'kth', 'bair', 'ucf101'] as const;
@@ -35,13 +36,6 @@ interface ReproduceFlags {
   backend?: string;
   dataset?: string;
   runs?: string;
-}
-
-function posInt(name: string, v: string | undefined, min = 1): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
-  return n;
 }
 
 function dataset(flag: string, v: string): (typeof DATASETS)[number] {
@@ -79,13 +73,13 @@ function toOptions(table: EvalTable, f: ReproduceFlags): ReproduceEvalOptions {
     checkpoint,
     only,
     i3d: f.i3d,
-    clips: posInt('clips', f.clips),
-    trajectories: posInt('trajectories', f.trajectories),
-    batch: posInt('batch', f.batch),
-    seed: posInt('seed', f.seed, 0),
+    clips: intFlag('clips', f.clips, 1),
+    trajectories: intFlag('trajectories', f.trajectories, 1),
+    batch: intFlag('batch', f.batch, 1),
+    seed: intFlag('seed', f.seed, 0),
     backend: f.backend,
     dataset: f.dataset === undefined ? undefined : dataset('--dataset', f.dataset),
-    runs: posInt('runs', f.runs),
+    runs: intFlag('runs', f.runs, 1),
   };
 }
 
