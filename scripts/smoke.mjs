@@ -8,8 +8,10 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 let passed = 0;
 let failed = 0;
-for (const pkg of readdirSync(join(root, 'packages')).sort()) {
-  const dir = join(root, 'packages', pkg, 'smoke');
+// Package smokes, then the repository-level ones in scripts/smoke (fixtures, bundling, packing).
+const dirs = readdirSync(join(root, 'packages')).sort().map((pkg) => [pkg, join(root, 'packages', pkg, 'smoke')]);
+dirs.push(['scripts', join(root, 'scripts', 'smoke')]);
+for (const [pkg, dir] of dirs) {
   if (!existsSync(dir)) continue;
   for (const file of readdirSync(dir).filter((f) => /\.(mjs|cjs)$/.test(f)).sort()) {
     const started = Date.now();
@@ -23,6 +25,7 @@ for (const pkg of readdirSync(join(root, 'packages')).sort()) {
     if (r.status === 0) {
       passed++;
       console.log(`smoke ok   ${pkg}/smoke/${file} (${ms} ms)`);
+      if (process.env.EVDM_SMOKE_VERBOSE) process.stdout.write(r.stdout ?? '');
     } else {
       failed++;
       console.log(`smoke FAIL ${pkg}/smoke/${file} (exit ${r.status ?? r.signal})`);

@@ -1,25 +1,40 @@
-// Loads the reference vectors in ../shared/golden and rebuilds their inputs with the xorshift32
-// generator the golden README specifies. Test-only; never shipped in a package.
+// Loads the reference vectors in <repo>/test-fixtures (copied from the project's shared reference
+// folder, see test-fixtures/README.md) and rebuilds their inputs with the xorshift32 generator the
+// golden README specifies. Test-only; never shipped in a package.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Directory of the shared reference material (`EVDM_SHARED_DIR` overrides `<repo>/../shared`). */
-export function sharedDir(): string {
+/** The repository's own copy of the golden values and reference numbers (always present). */
+export const fixturesDir = join(repoRoot, 'test-fixtures');
+
+/**
+ * Optional extra reference material (`EVDM_SHARED_DIR`, else `<repo>/../shared`), or null when there
+ * is none. No test needs it: everything the tests read lives in test-fixtures/.
+ */
+export function sharedDir(): string | null {
   const dir = process.env.EVDM_SHARED_DIR ?? join(repoRoot, '..', 'shared');
-  if (!existsSync(dir)) {
-    throw new Error(
-      `shared reference folder not found at ${dir}: clone the repo next to shared/ or set EVDM_SHARED_DIR`,
-    );
+  return existsSync(dir) ? dir : null;
+}
+
+function readFixture(sub: string, name: string): string {
+  const file = join(fixturesDir, sub, name);
+  if (!existsSync(file)) {
+    throw new Error(`test fixture ${sub}/${name} not found in ${fixturesDir} (see test-fixtures/README.md)`);
   }
-  return dir;
+  return readFileSync(file, 'utf8');
 }
 
 /** Parses a golden JSON file; the strings "Infinity"/"NaN" stay strings (use `num()`). */
 export function loadGolden<T = any>(name: string): T {
-  return JSON.parse(readFileSync(join(sharedDir(), 'golden', name), 'utf8')) as T;
+  return JSON.parse(readFixture('golden', name)) as T;
+}
+
+/** Parses a reference JSON file (e.g. `mcvd-numbers.json`, measured by running the MCVD PyTorch code). */
+export function loadReference<T = any>(name: string): T {
+  return JSON.parse(readFixture('reference', name)) as T;
 }
 
 /** Converts golden numbers, including the "Infinity"/"NaN" strings, to JS numbers. */

@@ -1,5 +1,5 @@
-// Prints the max absolute errors of this package against ../shared/golden/favor.json (float32).
-// Usage: node bench/golden-errors.mjs [--backend cpu|wasm]   (EVDM_SHARED_DIR overrides <repo>/../shared)
+// Prints the max absolute errors of this package against <repo>/test-fixtures/golden/favor.json (float32).
+// Usage: node bench/golden-errors.mjs [--backend cpu|wasm]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,8 +10,8 @@ import { favorAttention, softmaxAttention } from '@evdm/attention-mixed';
 const bi = process.argv.indexOf('--backend');
 await tf.setBackend(bi < 0 ? 'cpu' : process.argv[bi + 1]);
 console.log(`backend ${tf.getBackend()}`);
-const shared = process.env.EVDM_SHARED_DIR ?? join(new URL('../../../..', import.meta.url).pathname, 'shared');
-const gold = JSON.parse(readFileSync(join(shared, 'golden', 'favor.json'), 'utf8'));
+const fixtures = join(new URL('../../..', import.meta.url).pathname, 'test-fixtures');
+const gold = JSON.parse(readFileSync(join(fixtures, 'golden', 'favor.json'), 'utf8'));
 const flat = (a) => a.flat(Infinity);
 const maxAbs = (a, b) => Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i])));
 const W = tf.tensor2d(flat(gold.W), [gold.W.length, gold.W[0].length]);

@@ -1,13 +1,11 @@
 // The MCVD baseline must be MCVD: exact parameter counts per module and in total for every preset of
 // mcvd-numbers.json (measured by running the MCVD PyTorch code), GFLOPs within 0.1% of convention F.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { sharedDir } from '../../../test-utils/golden';
+import { loadReference } from '../../../test-utils/golden';
 import { DenoisingUNet } from '../src/models/unet';
 import { profileNetwork } from '../src/profile/profiler';
 
-const numbers = JSON.parse(readFileSync(join(sharedDir(), 'reference', 'mcvd-numbers.json'), 'utf8'));
+const numbers = loadReference('mcvd-numbers.json');
 
 function configOf(preset: any) {
   const c = preset.config;

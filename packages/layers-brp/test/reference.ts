@@ -1,7 +1,5 @@
-// Test helper: the MCVD per-module reference numbers (../shared/reference/mcvd-numbers.json).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { sharedDir } from '../../../test-utils/golden';
+// Test helper: the MCVD per-module reference numbers (test-fixtures/reference/mcvd-numbers.json).
+import { loadReference } from '../../../test-utils/golden';
 
 export interface ModuleRow {
   idx: number;
@@ -24,7 +22,7 @@ export interface Preset {
 }
 
 export function mcvdNumbers(): { presets: Record<string, Preset> } {
-  return JSON.parse(readFileSync(join(sharedDir(), 'reference', 'mcvd-numbers.json'), 'utf8'));
+  return loadReference('mcvd-numbers.json');
 }
 
 /** ResBlock rows with their resample mode and INPUT resolution. */

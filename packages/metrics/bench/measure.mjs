@@ -14,8 +14,8 @@ import {
 const backend = process.argv.includes('--wasm') ? 'wasm' : 'cpu';
 await tf.setBackend(backend);
 console.log(`backend ${backend}`);
-const shared = process.env.EVDM_SHARED_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared');
-const golden = (n) => JSON.parse(readFileSync(join(shared, 'golden', n), 'utf8'));
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test-fixtures');
+const golden = (n) => JSON.parse(readFileSync(join(fixtures, 'golden', n), 'utf8'));
 const flat = (a) => a.flat(Infinity);
 function u8Stream(seed, n) {
   let x = seed >>> 0;
