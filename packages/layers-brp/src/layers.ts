@@ -65,6 +65,12 @@ export class McvdResBlockLayer extends BlockLayer<McvdResBlock> {
   }
 }
 
+/** `model.save()` snake-cases string config values ('2C' -> '2c'); map them back on load. */
+function savedEnhancementWidth(v: BrpConfig['enhancementWidth']): BrpConfig['enhancementWidth'] {
+  const s = v as string | undefined;
+  return s === '2c' || s === 'c' ? (s.toUpperCase() as '2C' | 'C') : v;
+}
+
 /** tfjs-layers `Layer` of {@link BottleneckResidualPathway}; inputs `[x, temb]`. */
 export class BottleneckResidualPathwayLayer extends BlockLayer<BottleneckResidualPathway> {
   static className = 'EvdmBottleneckResidualPathway';
@@ -72,7 +78,7 @@ export class BottleneckResidualPathwayLayer extends BlockLayer<BottleneckResidua
 
   constructor(config: BrpConfig & LayerExtras) {
     super(config);
-    this.block = new BottleneckResidualPathway(config);
+    this.block = new BottleneckResidualPathway({ ...config, enhancementWidth: savedEnhancementWidth(config.enhancementWidth) });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
