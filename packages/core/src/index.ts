@@ -1,4 +1,5 @@
-export { Rng } from './rng';
+export { Rng, isRng } from './rng';
+export { hasBrand, brandedInstanceOf } from './brand';
 export type { RngState } from './rng';
 export {
   groupNorm,

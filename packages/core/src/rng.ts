@@ -9,10 +9,28 @@ export interface RngState {
   inc: string;
 }
 
+import { brandedInstanceOf, hasBrand } from './brand';
+
 const MASK64 = (1n << 64n) - 1n;
 const MULT = 6364136223846793005n;
 
+const RNG_BRAND: unique symbol = Symbol.for('@evdm/core/Rng');
+
+/** True for an `Rng` from any build (ESM/CJS) or installed copy of `@evdm/core`. */
+export function isRng(x: unknown): x is Rng {
+  return hasBrand(x, RNG_BRAND);
+}
+
 export class Rng {
+  /** `instanceof Rng` holds for an Rng of any build or copy of this package (see brand.ts). */
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return brandedInstanceOf(Rng, this, RNG_BRAND, x);
+  }
+
+  get [RNG_BRAND](): true {
+    return true;
+  }
+
   private s: bigint;
   private inc: bigint;
   private spareNormal: number | null = null;

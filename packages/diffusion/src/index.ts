@@ -1,4 +1,4 @@
-export { NoiseSchedule, resolveScheduleConfig, DEFAULT_LINEAR, DEFAULT_COSINE } from './schedule';
+export { NoiseSchedule, isNoiseSchedule, resolveScheduleConfig, DEFAULT_LINEAR, DEFAULT_COSINE } from './schedule';
 export type { ScheduleConfig, ScheduleConfigInput, LinearScheduleConfig, CosineScheduleConfig, Prediction } from './schedule';
 export { mcvdLabel, fromMcvdLabel, withMcvdLabels, samplingPlan } from './timesteps';
 export type { Denoiser, McvdDenoiser, StepSpacing, PlanStep, PlanOptions } from './timesteps';

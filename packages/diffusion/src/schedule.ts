@@ -3,6 +3,7 @@
  * 2021). Indexing is the standard DDPM one: t = 0..T-1, t = 0 is the least noisy step (the golden
  * file's convention). MCVD's reversed labels are handled in `timesteps.ts`.
  */
+import { brandedInstanceOf, hasBrand } from '@evdm/core';
 
 /**
  * What the network predicts: `'eps'` the noise ε (the paper, MCVD, Ho et al.), or `'v'` the velocity
@@ -113,7 +114,23 @@ function map(a: Float64Array, f: (v: number, i: number) => number): Float64Array
  * Formulas follow improved-diffusion (`alphasCumprodPrev[0] = 1`, posterior variance 0 at t = 0,
  * hence the clipped log variance).
  */
+const SCHEDULE_BRAND: unique symbol = Symbol.for('@evdm/diffusion/NoiseSchedule');
+
+/** True for a `NoiseSchedule` from any build (ESM/CJS) or installed copy of this package. */
+export function isNoiseSchedule(x: unknown): x is NoiseSchedule {
+  return hasBrand(x, SCHEDULE_BRAND);
+}
+
 export class NoiseSchedule {
+  /** `instanceof NoiseSchedule` holds across builds and copies of this package (see @evdm/core brand.ts). */
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return brandedInstanceOf(NoiseSchedule, this, SCHEDULE_BRAND, x);
+  }
+
+  get [SCHEDULE_BRAND](): true {
+    return true;
+  }
+
   readonly config: ScheduleConfig;
   /** Number of diffusion steps. */
   readonly T: number;

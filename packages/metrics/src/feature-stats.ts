@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { brandedInstanceOf, hasBrand } from '@evdm/core';
 
 /** JSON form of {@link FeatureStats} (`FeatureStats.fromJSON(stats.toJSON())` round-trips exactly). */
 export interface FeatureStatsJSON {
@@ -19,7 +20,23 @@ export type FeatureBatch = tf.Tensor | ArrayLike<number>[] | { data: ArrayLike<n
  * with the pairwise (Chan et al.) update of mean and co-moment, so memory is O(D²) however many
  * rows are added, and the result equals the two-pass estimate up to rounding.
  */
+const FEATURE_STATS_BRAND: unique symbol = Symbol.for('@evdm/metrics/FeatureStats');
+
+/** True for a `FeatureStats` from any build (ESM/CJS) or installed copy of this package. */
+export function isFeatureStats(x: unknown): x is FeatureStats {
+  return hasBrand(x, FEATURE_STATS_BRAND);
+}
+
 export class FeatureStats {
+  /** `instanceof FeatureStats` holds across builds and copies of this package (see @evdm/core brand.ts). */
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return brandedInstanceOf(FeatureStats, this, FEATURE_STATS_BRAND, x);
+  }
+
+  get [FEATURE_STATS_BRAND](): true {
+    return true;
+  }
+
   readonly dim: number;
   private n = 0;
   private readonly mu: Float64Array;

@@ -2,7 +2,7 @@
 export { psnrFromMse, framewiseMse, framewisePsnr, videoPsnr, videoLayout } from './psnr';
 export { framewiseSsim, ssim, gaussianTaps, mcvdLumaUint8 } from './ssim';
 export type { SsimOptions, SsimWindow, SsimConvention } from './ssim';
-export { FeatureStats } from './feature-stats';
+export { FeatureStats, isFeatureStats } from './feature-stats';
 export type { FeatureStatsJSON, FeatureBatch } from './feature-stats';
 export { frechetDistance, frechetDistanceFromFeatures, traceSqrtmProduct } from './frechet';
 export type { FrechetTerms, GaussianStats } from './frechet';
