@@ -1,5 +1,7 @@
-// Loads the compiled oneDNN addon (build/Release/evdm_native.node) once; never throws.
-import { existsSync } from 'node:fs';
+// Loads the oneDNN addon once, never throws: the source build (build/Release/evdm_native.node) if the
+// install compiled one, else the shipped prebuild (prebuilds/linux-x64), found by node-gyp-build.
+// When none loads, the reason says what actually happened (see loadFailureReason).
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,9 +38,66 @@ export type NativeStatus = { ok: true; version: string; threads: number } | { ok
 let status: NativeStatus | null = null;
 let addon: NativeAddon | null = null;
 
-/** Path of the compiled addon inside this package (src/ and dist/ are both one level down). */
+/** This package's directory (src/ and dist/ are both one level down). */
+function packageDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..');
+}
+
+/** Path of the source-built addon inside this package. */
 export function addonPath(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', 'build', 'Release', 'evdm_native.node');
+  return join(packageDir(), 'build', 'Release', 'evdm_native.node');
+}
+
+/** The addon node-gyp-build picks (source build first, then a matching prebuild), or null. */
+export function resolveAddon(dir = packageDir()): string | null {
+  try {
+    return (createRequire(import.meta.url)('node-gyp-build') as { path(d: string): string }).path(dir);
+  } catch {
+    return null;
+  }
+}
+
+const INSTALL_HINT =
+  'run `node node_modules/@evdm/backend-native/scripts/build-native.mjs` (needs libdnnl-dev and g++), or let the ' +
+  'install script run: pnpm 10 runs it only for packages in `pnpm.onlyBuiltDependencies` (or `pnpm approve-builds`), npm not with --ignore-scripts';
+
+/**
+ * Why no addon could be loaded, from what is on disk (`dir`: the package directory) and the load
+ * error if there was one: the install script never ran, it ran and found no headers / no compiler /
+ * a failed compile, or a binary exists but a shared library it links (oneDNN) is not installed.
+ */
+export function loadFailureReason(dir: string, found: string | null, error?: string): string {
+  if (error !== undefined) {
+    const lib = /(\S+\.so(?:\.\d+)*): cannot open shared object file/.exec(error)?.[1];
+    const which = found && found.includes(`${join('prebuilds', '')}`) ? 'the prebuilt addon' : 'the addon';
+    if (lib && /dnnl/.test(lib)) {
+      return `${which} needs the oneDNN shared library ${lib}, which is not installed: install libdnnl (Debian/Ubuntu: apt-get install libdnnl2, or libdnnl-dev)`;
+    }
+    if (lib) return `${which} needs the shared library ${lib}, which is not installed (${error.split('\n')[0]})`;
+    return `${which} (${found}) failed to load: ${error.split('\n')[0]}`;
+  }
+  let install: { outcome?: string; message?: string } | null = null;
+  try {
+    install = JSON.parse(readFileSync(join(dir, 'build', 'install-status.json'), 'utf8'));
+  } catch {
+    install = null;
+  }
+  const where = `${process.platform}-${process.arch}`;
+  if (!install) return `no prebuilt addon for ${where} and the install script did not run: ${INSTALL_HINT}`;
+  const what = install.message?.replace(/^@evdm\/backend-native: /, '') ?? install.outcome;
+  return `no prebuilt addon for ${where} and the source build did not produce one (${install.outcome}: ${what})`;
+}
+
+/** The prebuilt binary is compiled for x86-64-v3: on an older CPU it would die of SIGILL, so check first. */
+function cpuLacksPrebuildIsa(path: string): string | null {
+  if (!path.includes(join('prebuilds', '')) || process.platform !== 'linux') return null;
+  try {
+    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+    const missing = ['avx2', 'fma', 'bmi2'].filter((f) => !flags.includes(f));
+    return missing.length ? `the prebuilt addon needs a CPU with ${missing.join(', ')} (x86-64-v3); build from source: ${INSTALL_HINT}` : null;
+  } catch {
+    return null;
+  }
 }
 
 /** `EVDM_NATIVE_THREADS` if set (a positive integer), else the machine's available parallelism. */
@@ -52,15 +111,22 @@ export function threadCount(env: Record<string, string | undefined> = process.en
 
 /**
  * Loads the addon and sets its thread count. Returns `{ok:false, reason}` (never throws) when it is
- * disabled (`EVDM_NATIVE=0`), was not built (no libdnnl-dev / compiler at install time), or fails
- * to load.
+ * disabled (`EVDM_NATIVE=0`), there is no binary (no prebuild for this platform and no source build;
+ * the reason says whether the install script ran and what it found), or the binary fails to load
+ * (e.g. oneDNN's shared library is missing: the reason names it).
  */
 export function loadNative(): NativeStatus {
   if (process.env.EVDM_NATIVE === '0') return { ok: false, reason: 'disabled (EVDM_NATIVE=0)' };
   if (status) return status;
-  const path = addonPath();
-  if (!existsSync(path)) {
-    status = { ok: false, reason: 'addon not built (install libdnnl-dev and a C++ compiler, then reinstall @evdm/backend-native)' };
+  const dir = packageDir();
+  const path = resolveAddon(dir);
+  if (!path || !existsSync(path)) {
+    status = { ok: false, reason: loadFailureReason(dir, null) };
+    return status;
+  }
+  const isa = cpuLacksPrebuildIsa(path);
+  if (isa) {
+    status = { ok: false, reason: isa };
     return status;
   }
   try {
@@ -73,7 +139,7 @@ export function loadNative(): NativeStatus {
     addon = mod;
     status = { ok: true, version: mod.version(), threads: actual };
   } catch (e) {
-    status = { ok: false, reason: `addon failed to load: ${((e as Error).message ?? String(e)).split('\n')[0]}` };
+    status = { ok: false, reason: loadFailureReason(dir, path, (e as Error).message ?? String(e)) };
   }
   return status;
 }
