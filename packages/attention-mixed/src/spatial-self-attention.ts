@@ -17,7 +17,7 @@ export interface AttentionContext {
 }
 
 /**
- * MCVD's spatial multi-head self-attention block (`AttnBlockpp`, SPEC §4.5) with EVDM's mixed
+ * MCVD's spatial multi-head self-attention block (`AttnBlockpp`, docs/mcvd-reference.md §4.5) with EVDM's mixed
  * attention (paper §3.3, Eq. 11-14):
  * `h = GN(x)` (affine, eps 1e-6, MCVD groups) → per-pixel q/k/v projections → per-head attention
  * over the `L = H·W` tokens (exact softmax, or FAVOR+) → output projection → `(x + h) / √2`.

@@ -5,7 +5,7 @@ import { useCpu } from '../../../test-utils/tf';
 import { attentionFlops, fvcoreEinsumMacs, type AttentionFlopOptions } from '../src/flops';
 import { SpatialSelfAttention } from '../src/spatial-self-attention';
 
-// KTH (C0 = 96, d = 96): attention blocks per level (SPEC §3): L2 down 2 + up 1, L3 likewise,
+// KTH (C0 = 96, d = 96): attention blocks per level (docs/mcvd-reference.md §3): L2 down 2 + up 1, L3 likewise,
 // L4 down 2 + middle 1 + up 1.
 const KTH_LEVELS = [
   { level: 2, res: 32, channels: 192, blocks: 3 },
@@ -21,7 +21,7 @@ function levelGflops(mode: 'softmax' | 'favor' | 'gate', opts: AttentionFlopOpti
 }
 
 describe('analytic FLOPs (fvcore convention)', () => {
-  it('MCVD KTH attention per level equals MCVD-SPEC §12 / paper Table 1 (106.491 / 23.627 / 10.501)', () => {
+  it('MCVD KTH attention per level equals docs/mcvd-reference.md §12 / paper Table 1 (106.491 / 23.627 / 10.501)', () => {
     const g = levelGflops('softmax', { fvcoreRounding: true });
     expect(g.map((x) => x.toFixed(3))).toEqual(['106.491', '23.627', '10.501']);
     // without fvcore's 4-significant-digit einsum rounding the exact MACs are slightly lower

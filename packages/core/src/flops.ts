@@ -1,5 +1,5 @@
 /**
- * FLOP accounting in the convention of the paper's tables (fvcore, MCVD-SPEC §12):
+ * FLOP accounting in the convention of the paper's tables (fvcore, docs/mcvd-reference.md §12):
  * 1 multiply-accumulate = 1 FLOP, biases not counted, GroupNorm 5 per element with affine
  * parameters and 4 without, FIR resampling filters and per-block embedding Linears not counted.
  */

@@ -39,7 +39,7 @@ export function getGroupNormImplementation(): 'default' | 'custom' {
   return implementation ? 'custom' : 'default';
 }
 
-/** MCVD's group-count rule (SPEC §4.2): `min(C/4, 32)`, decremented until it divides C. */
+/** MCVD's group-count rule (docs/mcvd-reference.md §4.2): `min(C/4, 32)`, decremented until it divides C. */
 export function mcvdGroupCount(channels: number): number {
   if (!Number.isInteger(channels) || channels < 1) {
     throw new Error(`GroupNorm channel count must be a positive integer, got ${channels}`);

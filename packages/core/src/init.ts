@@ -1,7 +1,7 @@
 import type { Rng } from './rng';
 
 /**
- * Variance-scaling initialiser as MCVD's `default_init(scale)` (SPEC §5): mode fan_avg, uniform,
+ * Variance-scaling initialiser as MCVD's `default_init(scale)` (docs/mcvd-reference.md §5): mode fan_avg, uniform,
  * `limit = sqrt(3·scale / ((fanIn + fanOut) / 2))`; scale 0 becomes 1e-10 (effectively zero).
  * `fanIn = cin·k·k`, `fanOut = cout·k·k` for convs.
  */

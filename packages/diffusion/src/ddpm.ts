@@ -1,4 +1,4 @@
-/** DDPM ancestral sampling with MCVD's step subsampling (MCVD-SPEC §8). */
+/** DDPM ancestral sampling with MCVD's step subsampling (docs/mcvd-reference.md §8). */
 import * as tf from '@tensorflow/tfjs-core';
 import { ddpmCoefficients } from './step-coefficients';
 import { prepareSampler, predictX0, runSampler, type SamplerOptions } from './sampler-options';

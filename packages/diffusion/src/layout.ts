@@ -1,5 +1,5 @@
 /**
- * MCVD's conditioning layout (MCVD-SPEC §2): frames are stacked into the channel axis frame-major,
+ * MCVD's conditioning layout (docs/mcvd-reference.md §2): frames are stacked into the channel axis frame-major,
  * channel = frame·C + c, on NHWC tensors.
  */
 import * as tf from '@tensorflow/tfjs-core';

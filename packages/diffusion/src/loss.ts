@@ -1,5 +1,5 @@
 /**
- * The masked conditioning loss L_unify (paper Eq. 7; MCVD-SPEC §2 and §6): past and future frames are
+ * The masked conditioning loss L_unify (paper Eq. 7; docs/mcvd-reference.md §2 and §6): past and future frames are
  * zeroed per sample with probability 0.5 each, only the current frames are noised, and the denoiser
  * predicts that noise from [x_t | m_p·p, m_f·f].
  */

@@ -22,7 +22,7 @@ export interface SamplerOptions extends PlanOptions {
   xT?: tf.Tensor4D;
   /**
    * `'mcvd'` reproduces MCVD's `sampling.denoise`: after the loop x ← x − √(1−ᾱ_last)·ε̂(x, label S−1),
-   * i.e. standard t = T − S (a quirk when S < T, see MCVD-SPEC §8). Default `'none'`.
+   * i.e. standard t = T − S (a quirk when S < T, see docs/mcvd-reference.md §8). Default `'none'`.
    */
   finalDenoise?: 'none' | 'mcvd';
   /** Progress callback after every denoiser step: k = 1..total, t = the step just taken. */

@@ -15,7 +15,7 @@ export function x0Coefficients(alphaBar: number): X0Coefficients {
 }
 
 /**
- * DDPM ancestral step (MCVD-SPEC §8): x_prev = coefX0·x̂0 + coefXt·x_t + sigma·z with
+ * DDPM ancestral step (docs/mcvd-reference.md §8): x_prev = coefX0·x̂0 + coefXt·x_t + sigma·z with
  * coefX0 = √ᾱ_prev·β/(1−ᾱ), coefXt = √(1−β)·(1−ᾱ_prev)/(1−ᾱ), sigma = √((1−ᾱ_prev)/(1−ᾱ)·β).
  * With steps = T these are the schedule's posteriorMeanCoef1/2 and √posteriorVariance.
  */

@@ -7,7 +7,7 @@
  * | MCVD label `i` (its time embedding sees this integer) | i = 0 | i = T−1 | `alphasCumprod[T−1−i]` |
  *
  * MCVD builds `betas = linspace(0.02, 1e-4, T)` (descending) and `alphas[i] = Π_{j≥i}(1−betas[j])`,
- * so its `alphas[i]` is the standard ᾱ at t = T−1−i (MCVD-SPEC §6). The mapping is its own inverse.
+ * so its `alphas[i]` is the standard ᾱ at t = T−1−i (docs/mcvd-reference.md §6). The mapping is its own inverse.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { NoiseSchedule } from './schedule';
@@ -74,7 +74,7 @@ export interface PlanOptions {
   finalAlphaBar?: 'one' | 'alphas-cumprod-0';
 }
 
-/** The subsampled step sequence with re-derived ᾱ_prev and β (MCVD-SPEC §8). */
+/** The subsampled step sequence with re-derived ᾱ_prev and β (docs/mcvd-reference.md §8). */
 export function samplingPlan(schedule: NoiseSchedule, opts: PlanOptions = {}): PlanStep[] {
   const T = schedule.T;
   const steps = opts.steps ?? T;

@@ -5,7 +5,7 @@ import { useCpu } from '../../../test-utils/tf';
 
 beforeAll(useCpu);
 
-describe('frame stacking (MCVD-SPEC §2)', () => {
+describe('frame stacking (docs/mcvd-reference.md §2)', () => {
   it('puts frame f, channel c at channel f*C + c', () => {
     const [B, T, H, W, C] = [2, 3, 2, 2, 2];
     const vals = new Float32Array(B * T * H * W * C).map((_, i) => i);

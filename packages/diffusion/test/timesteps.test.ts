@@ -17,7 +17,7 @@ describe('MCVD label convention', () => {
   });
 
   it("MCVD's own alphas (descending betas, product from the clean end) equal alphasCumprod at the mapped t", () => {
-    // MCVD-SPEC §6: betas = linspace(0.02, 0.0001, 1000); alphas[i] = prod_{j >= i} (1 - betas[j]).
+    // docs/mcvd-reference.md §6: betas = linspace(0.02, 0.0001, 1000); alphas[i] = prod_{j >= i} (1 - betas[j]).
     const T = 1000;
     const betas = Array.from({ length: T }, (_, i) => 0.02 + (i * (0.0001 - 0.02)) / (T - 1));
     const alphas = new Array<number>(T);
@@ -56,7 +56,7 @@ describe('samplingPlan', () => {
     expect(plan[99].t).toBe(9);
     expect(plan[99].alphaBarPrev).toBe(1);
     plan.forEach((p, k) => {
-      // MCVD-SPEC §8: ā_prev,k = ā_{k+1}, β_k = 1 − ā_k/ā_prev,k
+      // docs/mcvd-reference.md §8: ā_prev,k = ā_{k+1}, β_k = 1 − ā_k/ā_prev,k
       expect(p.alphaBar).toBe(sched.alphasCumprod[p.t]);
       if (k < 99) expect(p.alphaBarPrev).toBe(sched.alphasCumprod[plan[k + 1].t]);
       expect(p.beta).toBeCloseTo(1 - p.alphaBar / p.alphaBarPrev, 15);

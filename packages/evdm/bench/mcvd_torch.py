@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""MCVD-KTH denoiser (MCVD-SPEC.md, sections 3-7) in PyTorch, for timing one training step on CPU.
+"""MCVD-KTH denoiser (docs/mcvd-reference.md §3-7) in PyTorch, for timing one training step on CPU.
 
 Written from the spec only (NCHW, torch conventions). Times forward + backward + global-norm gradient
 clipping (1.0) + Adam + EMA (0.999), the same work as `evdm bench step`. Prints one JSON line:

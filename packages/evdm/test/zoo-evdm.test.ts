@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { reproduceTable1, reproduceTable2, reproduceTable8 } from '../src/profile/reproduce';
 
-// Rows whose published counts no faithful reading reproduces (EVDM-RECONSTRUCTION §5.2); their
+// Rows whose published counts no faithful reading reproduces (docs/evdm-reconstruction.md §5.2); their
 // numbers are still printed by `evdm reproduce table8` and discussed in the README.
 const KNOWN_UNREPRODUCED = new Set(['EVDM+SO', 'EVDM+SO+Split']);
 

@@ -7,7 +7,7 @@ import { BottleneckResidualPathway, McvdResBlock, channelShuffle, channelSplitPl
 import { BottleneckResidualPathwayLayer, McvdResBlockLayer } from '@evdm/layers-brp/layers';
 
 await tf.setBackend('cpu');
-// MCVD closed form (SPEC §4.3) for KTH 96 → 192: Dense_0 + Conv_0 + Dense_1 + Conv_1 + Conv_2
+// MCVD closed form (docs/mcvd-reference.md §4.3) for KTH 96 → 192: Dense_0 + Conv_0 + Dense_1 + Conv_1 + Conv_2
 const res = new McvdResBlock({ name: 'r', inChannels: 96, outChannels: 192, tembChannels: 384 });
 if (res.paramCount() !== 738432) throw new Error(`McvdResBlock params ${res.paramCount()}`);
 const split = channelSplitPlan(768, 384);

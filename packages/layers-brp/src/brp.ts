@@ -1,15 +1,15 @@
 /**
  * Bottleneck Residual Pathway (paper §3.2, Eq. 8-10; §3.4 SO and Split), structured as in
- * EVDM-RECONSTRUCTION §2, which was fitted to the paper's Tables 1, 2 and 8. The paper's text and
+ * docs/evdm-reconstruction.md §2, which was fitted to the paper's Tables 1, 2 and 8. The paper's text and
  * its tables disagree in places; where they do, the tables decide (each choice is marked below).
  *
- * Block = P(C_in → C_o) then P(C_o → C_o) (RECONSTRUCTION §2: "two stacked procedures each ending at
+ * Block = P(C_in → C_o) then P(C_o → C_o) (docs/evdm-reconstruction.md §2: "two stacked procedures each ending at
  * C_o"; the literal Eq. 10 widths C_o/(2δ) give 21.75M / 319.53 GFLOPs for KTH instead of
  * Table 8's 28.1M / 381.49), plus MCVD's shortcut, output `(x + h)/√2`.
  *
  * Procedure P(c → C_o), b = C_o/δ (Eq. 9, "K1 ∈ R^{1×1×C×C_o/δ}"):
  *   1. Y = GN(X)·(1+e1) + e2, [e1,e2] = Linear(T → 2c)(SiLU(temb))          (Eq. 8; MCVD's AdaGN)
- *      first procedure only: act, then FIR-resample Y and the block input X (as MCVD, SPEC §4.3)
+ *      first procedure only: act, then FIR-resample Y and the block input X (as MCVD, docs/mcvd-reference.md §4.3)
  *   2. Y_b = bottleneck 1x1 conv (c → b) of act(Y)                              (Eq. 9, act = ReLU)
  *   3. Y_b = GN(Y_b)·(1+e1') + e2', [e1',e2'] = Linear(T → 2b)  with BRP-eh      (Eq. 9)
  *      Y_b = affine GN(Y_b) (γ, β: 2b params, 5N FLOPs) without BRP-eh     (Table 8 rows 2-3)
@@ -19,10 +19,10 @@
  * the direct-link channels are concatenated, then the result is channel-shuffled with 2 groups
  * (ShuffleNet v2 style) so the next split never picks a fixed subset of the same channels.
  * With SO the shortcut 1x1 conv becomes a grouped 1x1 conv (N_g groups) + channel shuffle; an
- * identity shortcut stays identity (RECONSTRUCTION §2, fits EVDM-L's Table 1 deltas).
+ * identity shortcut stays identity (docs/evdm-reconstruction.md §2, fits EVDM-L's Table 1 deltas).
  *
  * G_emb (the "embedding of timestep and past frames") is the U-Net's time MLP output `temb`; past
- * frames enter through the input concat only (RECONSTRUCTION §1: any past-frame encoder would have
+ * frames enter through the input concat only (docs/evdm-reconstruction.md §1: any past-frame encoder would have
  * to be parameter-free to fit the counts). Enhancement width: 'C' = Linear(T → c) (literally
  * W_l ∈ R^{E×C}), whose two halves e1, e2 (c/2 each) are tiled twice over the c channels; fits
  * SMMNIST/BAIR EVDM-L in Table 2. '2C' = Linear(T → 2c) fits KTH and UCF.
@@ -294,7 +294,7 @@ export class BottleneckResidualPathway {
   }
 
   /**
-   * Forward FLOPs (fvcore convention, RECONSTRUCTION header): conv MACs without bias, GroupNorm 4N
+   * Forward FLOPs (fvcore convention, docs/mcvd-reference.md §12): conv MACs without bias, GroupNorm 4N
    * (non-affine, eh) or 5N (affine), FIR and the enhancement Linears 0. `height`/`width` = INPUT size.
    */
   flops(batch: number, height: number, width: number): FlopEntry[] {

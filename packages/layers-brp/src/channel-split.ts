@@ -1,6 +1,6 @@
 /**
  * The three-path channel split of paper §3.4 / Fig. 2, with the case rules of
- * EVDM-RECONSTRUCTION §2 ("Split"). The paper's sentence for `cin >= cout` names the halves the
+ * docs/evdm-reconstruction.md §2 ("Split"). The paper's sentence for `cin >= cout` names the halves the
  * other way round ("the former C_out/2 goes to the bottleneck"); that reading cannot produce
  * `cout` channels when `cin > cout` and does not fit Table 8, so the tables decide:
  * - `cin < cout` ('expand'): all `cin` channels go to the bottleneck, the 3x3 and 1x1 paths give

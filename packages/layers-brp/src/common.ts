@@ -59,7 +59,7 @@ export function seededDropout(owner: string, x: tf.Tensor4D, rate: number, ctx: 
 }
 
 /** Output spatial size of a block given its input size. */
-/** MCVD's shortcut rule (SPEC §4.3): a 1x1 conv when the widths differ or the block resamples. */
+/** MCVD's shortcut rule (docs/mcvd-reference.md §4.3): a 1x1 conv when the widths differ or the block resamples. */
 export function needsShortcutConv(inChannels: number, outChannels: number, resample: Resample): boolean {
   return inChannels !== outChannels || resample !== 'none';
 }

@@ -1,8 +1,8 @@
 /**
- * MCVD's FIR resampling with the kernel [1,3,3,1] (MCVD-SPEC §4.4), separable, zero borders.
+ * MCVD's FIR resampling with the kernel [1,3,3,1] (docs/mcvd-reference.md §4.4), separable, zero borders.
  * Written as slices and weighted sums of the two neighbours instead of a depthwise 4x4 conv:
  * every op used here has gradients on every tfjs backend (wasm lacks depthwise backprops), and the
- * code is the 1-D formula of the spec, line by line. FLOPs of these filters count 0 (SPEC §12).
+ * code is the 1-D formula of the spec, line by line. FLOPs of these filters count 0 (docs/mcvd-reference.md §12).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -72,7 +72,7 @@ export function firDownsample(x: tf.Tensor4D): tf.Tensor4D {
   return firDown2d(x);
 }
 
-/** FIR up-sampling by 2 in H and W (NHWC). Not equal to bilinear resize at the borders (SPEC §4.4). */
+/** FIR up-sampling by 2 in H and W (NHWC). Not equal to bilinear resize at the borders (docs/mcvd-reference.md §4.4). */
 export function firUpsample(x: tf.Tensor4D): tf.Tensor4D {
   checkNhwc('firUpsample', x);
   return firUp2d(x);

@@ -1,8 +1,8 @@
 /**
- * The MCVD residual block (`ResnetBlockBigGANppGN` / `ResnetBlockBigGANppSPADE`, MCVD-SPEC §4.3):
+ * The MCVD residual block (`ResnetBlockBigGANppGN` / `ResnetBlockBigGANppSPADE`, docs/mcvd-reference.md §4.3):
  *
  *   h = SiLU(GN(x)·(1+s0) + b0)        [s0, b0] = Dense_0(SiLU(temb)), GN non-affine eps 1e-5
- *   if up/down: h = FIR(h), x = FIR(x)  FIR [1,3,3,1] on both branches (SPEC §4.4)
+ *   if up/down: h = FIR(h), x = FIR(x)  FIR [1,3,3,1] on both branches (docs/mcvd-reference.md §4.4)
  *   h = Conv3x3_0(h)
  *   h = SiLU(GN(h)·(1+s1) + b1)        [s1, b1] = Dense_1(SiLU(temb))
  *   h = Conv3x3_1(Dropout(h))          Conv_1 initialised at scale 1e-10 (≈ 0)
@@ -11,7 +11,7 @@
  *
  * The SPADE variant replaces each GN by `MySPADE(x, cond)` (eps 1e-6, spade.ts) before the time
  * modulation. Params: `Dense_0 (2T+2)·in`, `Conv_0 9·in·out+out`, `Dense_1 (2T+2)·out`,
- * `Conv_1 9·out²+out`, `Conv_2 in·out+out` (SPEC §4.3), plus SPADE per norm (SPEC §4.7).
+ * `Conv_1 9·out²+out`, `Conv_2 in·out+out` (docs/mcvd-reference.md §4.3), plus SPADE per norm (docs/mcvd-reference.md §4.7).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -42,7 +42,7 @@ import { firDownsample, firUpsample } from './fir';
 import { spadeFlops, spadeNorm, spadeSpecs, type SpadeConfig } from './spade';
 import { checkName, checkOneOf, checkPositiveInt, checkRate } from './validate';
 
-/** MCVD's GroupNorm epsilon inside ResBlocks (SPEC §4.2). */
+/** MCVD's GroupNorm epsilon inside ResBlocks (docs/mcvd-reference.md §4.2). */
 export const MCVD_RESBLOCK_EPS = 1e-5;
 
 export interface McvdResBlockConfig {
@@ -166,7 +166,7 @@ export class McvdResBlock {
   }
 
   /**
-   * Forward FLOPs in the fvcore convention (MCVD-SPEC §12): conv MACs without bias, GroupNorm 4N
+   * Forward FLOPs in the fvcore convention (docs/mcvd-reference.md §12): conv MACs without bias, GroupNorm 4N
    * (non-affine), SPADE resize 1N; the time Dense layers and the FIR filters count 0.
    * `height`/`width` are the INPUT size.
    */

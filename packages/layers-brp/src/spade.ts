@@ -1,5 +1,5 @@
 /**
- * MCVD's SPADE normalisation (`MySPADE`, MCVD-SPEC §4.7), used by the UCF-101 baseline:
+ * MCVD's SPADE normalisation (`MySPADE`, docs/mcvd-reference.md §4.7), used by the UCF-101 baseline:
  * `GN(x)·(1 + γ) + β` with `γ, β = Conv3x3(SiLU(Conv3x3(nearest_resize(cond))))`, GN non-affine,
  * eps 1e-6. Parameters per normalised width `ch`: `(9·cond·hidden + hidden) + 2·(9·hidden·ch + ch)`.
  */

@@ -9,7 +9,7 @@ import { mcvdNumbers, resblockRows } from './reference';
 
 const kth = mcvdNumbers().presets['kth_paper']!;
 
-/** RECONSTRUCTION §2 closed form (no Split): per procedure + shortcut. */
+/** docs/evdm-reconstruction.md §2 closed form (no Split): per procedure + shortcut. */
 function closedForm(cin: number, co: number, t: number, delta: number, eh: boolean, resample: boolean, groups = 1): number {
   const b = co / delta;
   const proc = (c: number) => (2 * t + 2) * c + (c + 1) * b + (eh ? (2 * t + 2) * b : 2 * b) + ((9 * b + 1) * co) / 2 + ((b + 1) * co) / 2;
@@ -32,7 +32,7 @@ function randomStore(specs: ParamSpec[], seed: number): ParamStore {
 }
 
 describe('BRP counts reproduce the paper tables through the reconstruction (KTH, 28 blocks, batch 64)', () => {
-  it('params follow the RECONSTRUCTION §2 closed form for every KTH block (δ 4/8, eh on/off, SO)', () => {
+  it('params follow the docs/evdm-reconstruction.md §2 closed form for every KTH block (δ 4/8, eh on/off, SO)', () => {
     for (const r of resblockRows(kth)) {
       for (const [delta, eh, g] of [[4, true, 1], [4, false, 1], [8, true, 4]] as const) {
         const blk = new BottleneckResidualPathway({
@@ -45,7 +45,7 @@ describe('BRP counts reproduce the paper tables through the reconstruction (KTH,
 
   it('EVDM (δ=4, eh): Table 1 conv params 1.66/4.07/6.99/11.4 M and GFLOPs 59.78/95.7/53.9/26.82', () => {
     const { params, gflops } = perLevel({ delta: 4 });
-    // RECONSTRUCTION §3 (4 decimals) and the paper's Table 1 (2 decimals)
+    // docs/evdm-reconstruction.md §3 (4 decimals) and the paper's Table 1 (2 decimals)
     [1.6551, 4.0718, 6.9949, 11.3994].forEach((v, i) => expect(Math.abs(params[i]! - v)).toBeLessThan(6e-5));
     [59.781, 95.699, 53.897, 26.821].forEach((v, i) => expect(Math.abs(gflops[i]! - v)).toBeLessThan(1.1e-3));
     [1.66, 4.07, 6.99, 11.4].forEach((v, i) => expect(Math.abs(params[i]! - v)).toBeLessThan(5.1e-3));

@@ -8,7 +8,7 @@ import { mcvdNumbers, resblockRows } from './reference';
 
 const numbers = mcvdNumbers();
 
-/** MCVD-SPEC §4.3 closed form (+ §4.7 SPADE per normalised width). */
+/** docs/mcvd-reference.md §4.3 closed form (+ §4.7 SPADE per normalised width). */
 function closedForm(cin: number, cout: number, t: number, resample: boolean, spade?: { cond: number; sd: number }): number {
   let n = (2 * t + 2) * cin + 9 * cin * cout + cout + (2 * t + 2) * cout + 9 * cout * cout + cout;
   if (cin !== cout || resample) n += cin * cout + cout;
@@ -26,7 +26,7 @@ describe('McvdResBlock parameter and FLOP counts vs the MCVD reference (all pres
   for (const [preset, p] of Object.entries(numbers.presets)) {
     const t = 4 * p.config.ngf;
     const spade = p.config.spade ? { condChannels: p.config.channels * p.config.num_frames_cond, hiddenChannels: p.config.spade_dim! } : undefined;
-    it(`${preset}: every ResBlock's params equal the module count and the SPEC closed form`, () => {
+    it(`${preset}: every ResBlock's params equal the module count and the closed form of docs/mcvd-reference.md §4.3`, () => {
       const rows = resblockRows(p);
       expect(rows.length).toBe(28);
       for (const r of rows) {
@@ -47,14 +47,14 @@ describe('McvdResBlock parameter and FLOP counts vs the MCVD reference (all pres
     });
   }
 
-  it('KTH: ResBlock FLOPs per stage level reproduce EVDM Table 1 "conv" (MCVD-SPEC §12 E, ResBlocks only)', () => {
+  it('KTH: ResBlock FLOPs per stage level reproduce EVDM Table 1 "conv" (docs/mcvd-reference.md §12 E, ResBlocks only)', () => {
     const p = numbers.presets['kth_paper']!;
     const levels = [0, 0, 0, 0];
     for (const r of resblockRows(p)) {
       const blk = new McvdResBlock({ name: 'b', inChannels: r.in_ch!, outChannels: r.out_ch!, tembChannels: 384, resample: r.resample });
       levels[r.level_stage!]! += sumFlops(blk.flops(64, r.inRes, r.inRes)) / 1e9;
     }
-    // MCVD-SPEC §12 Table 1 split, kth_paper conv L1..L4 (3 decimals; paper: 334.33/483.53/274.08/139.67)
+    // docs/mcvd-reference.md §12 Table 1 split, kth_paper conv L1..L4 (3 decimals; paper: 334.33/483.53/274.08/139.67)
     const spec = [334.328, 483.524, 274.073, 139.655];
     levels.forEach((v, i) => expect(Math.abs(v - spec[i]!)).toBeLessThan(6e-4));
   });

@@ -73,7 +73,7 @@ describe('grouped 1x1 conv + channel shuffle vs golden (torch, exact dyadic inpu
   });
 });
 
-// Independent host-side evaluation of the 1-D formulas of MCVD-SPEC §4.4, applied along H then W.
+// Independent host-side evaluation of the 1-D formulas of docs/mcvd-reference.md §4.4, applied along H then W.
 function fir1d(v: number[], mode: 'down' | 'up'): number[] {
   const at = (i: number) => (i >= 0 && i < v.length ? v[i]! : 0);
   if (mode === 'down') return Array.from({ length: v.length / 2 }, (_, i) => (at(2 * i - 1) + 3 * at(2 * i) + 3 * at(2 * i + 1) + at(2 * i + 2)) / 8);
@@ -99,7 +99,7 @@ function firHost(data: Float32Array, [b, h, w, c]: number[], mode: 'down' | 'up'
   return { out, shape: [b, ho, wo, c] };
 }
 
-describe('FIR [1,3,3,1] resampling (MCVD-SPEC §4.4)', () => {
+describe('FIR [1,3,3,1] resampling (docs/mcvd-reference.md §4.4)', () => {
   beforeAll(useCpu);
   const x = tf.randomNormal([2, 6, 8, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
 
@@ -152,7 +152,7 @@ describe('FIR [1,3,3,1] resampling (MCVD-SPEC §4.4)', () => {
   });
 });
 
-describe('channelSplitPlan (paper Fig. 2, RECONSTRUCTION §2)', () => {
+describe('channelSplitPlan (paper Fig. 2, docs/evdm-reconstruction.md §2)', () => {
   it('expand case (cin < cout): all channels to the bottleneck, paths (cout-cin)/2, direct cin', () => {
     expect(channelSplitPlan(96, 192)).toEqual({ case: 'expand', direct: 96, bottleneckIn: 96, pathOut: 48 });
   });

@@ -1,5 +1,5 @@
 /**
- * Best-of-N statistics as in MCVD's evaluation (SPEC §10, `runners/ncsn_runner.py`): every test
+ * Best-of-N statistics as in MCVD's evaluation (docs/mcvd-reference.md §10, `runners/ncsn_runner.py`): every test
  * clip is sampled N times; per clip the best sample counts (min MSE, max PSNR, max SSIM), then
  * the per-clip values are summarised by mean, std and a 95% confidence half-width.
  */

@@ -85,7 +85,7 @@ function repeatEach(x: tf.Tensor5D, n: number): tf.Tensor5D {
 }
 
 /**
- * Evaluates a model on the test split of `data` as the paper does (MCVD-SPEC §10): every test clip
+ * Evaluates a model on the test split of `data` as the paper does (docs/mcvd-reference.md §10): every test clip
  * is sampled `trajectories` times; PSNR (from the frame-averaged MSE) and SSIM (frame mean) per
  * sample, the best of N per clip, then mean / std / 95% CI over clips. FVD (when an I3D is given)
  * compares real videos (one per clip) with all N samples per clip, conditioning frames prepended to

@@ -44,7 +44,7 @@ export interface EvalProtocol {
 
 const byModel = (t: Record<ModelName, PaperFidelity>, steps = 100) => MODELS.map((model) => ({ model, steps, paper: t[model] }));
 
-/** The paper's protocols (§4.4 and the table captions; MCVD-SPEC §8/§10 where the paper is silent). */
+/** The paper's protocols (§4.4 and the table captions; docs/mcvd-reference.md §8/§10 where the paper is silent). */
 export function paperProtocols(table: EvalTable): EvalProtocol[] {
   switch (table) {
     case 'table3':
@@ -91,7 +91,7 @@ export function smokeNetwork(model: ModelName, p: EvalProtocol): NetworkConfigIn
   });
 }
 
-/** The run config that trains a protocol's model at the paper's scale (MCVD-SPEC §1, §7). */
+/** The run config that trains a protocol's model at the paper's scale (docs/mcvd-reference.md §1, §7). */
 export function paperTrainConfig(model: ModelName, p: EvalProtocol, dataPath?: string): Record<string, unknown> {
   const lr = p.dataset === 'smmnist' || p.dataset === 'kth' ? 2e-4 : 1e-4;
   const warmup = p.dataset === 'smmnist' ? 1000 : 5000;

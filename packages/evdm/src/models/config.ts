@@ -1,6 +1,6 @@
 /**
  * Typed network configuration for the MCVD baseline and the EVDM family, validated at the edge.
- * Defaults are the paper's (EVDM §4.3) and MCVD's (MCVD-SPEC §1): ch_mult [1,2,3,4], 2 res blocks
+ * Defaults are the paper's (EVDM §4.3) and MCVD's (docs/mcvd-reference.md §1): ch_mult [1,2,3,4], 2 res blocks
  * per level, attention at 32/16/8 px, head width = C0, dropout 0.1, 64x64 frames.
  */
 export type AttentionMode = 'softmax' | 'favor' | 'gate';
@@ -14,7 +14,7 @@ export interface BrpOptions {
   channelSplit: boolean;
   /** Shortcut optimisation: grouped 1x1 shortcut with this many groups + channel shuffle (§3.4); 1 = off. */
   shortcutGroups: number;
-  /** Width of the enhancement Linear: T→2C, or T→C (EVDM-RECONSTRUCTION §4, Table 2). */
+  /** Width of the enhancement Linear: T→2C, or T→C (docs/evdm-reconstruction.md §4, Table 2). */
   enhancementWidth: '2C' | 'C';
   /** Activation before the bottleneck conv: 'relu' as Eq. 9 writes it, or MCVD's 'silu'. */
   activation: 'relu' | 'silu';
@@ -146,7 +146,7 @@ export function resolveNetworkConfig(input: NetworkConfigInput): NetworkConfig {
   return cfg;
 }
 
-/** Input channels of the first conv: `[x_t, past, future]` stacked frame-major (MCVD-SPEC §2). */
+/** Input channels of the first conv: `[x_t, past, future]` stacked frame-major (docs/mcvd-reference.md §2). */
 export function inputChannels(cfg: NetworkConfig): number {
   const frames = cfg.spade ? cfg.currentFrames : cfg.currentFrames + cfg.pastFrames + cfg.futureFrames;
   return frames * cfg.imageChannels;

@@ -1,10 +1,10 @@
 import type { NetworkConfigInput } from './config';
 
 /**
- * Dataset presets of the paper (§4.3, Table 2) and MCVD-SPEC §1: base width C0, image channels and
+ * Dataset presets of the paper (§4.3, Table 2) and docs/mcvd-reference.md §1: base width C0, image channels and
  * frames. `bair` follows the paper's text (1 past frame); `bair-c2` has 2 past frames, which is what
- * the GFLOPs of Tables 2/3 count (MCVD-SPEC §12). UCF-101's baseline is MCVD's SPADE ("spatin")
- * model; its GFLOPs in the paper are at batch 32 (SPEC §12).
+ * the GFLOPs of Tables 2/3 count (docs/mcvd-reference.md §12). UCF-101's baseline is MCVD's SPADE ("spatin")
+ * model; its GFLOPs in the paper are at batch 32 (docs/mcvd-reference.md §12).
  */
 export interface DatasetPreset {
   baseChannels: number;
@@ -29,7 +29,7 @@ export type ModelName = 'mcvd' | 'evdm' | 'evdm-l';
 /**
  * Table 8 ablation rows (KTH), as network switches on top of the dataset preset. The two rows with
  * SO but not EVDM-L's δ (EVDM+SO, EVDM+SO+Split) use the shortcut optimisation that reproduces
- * EVDM-L; their published counts do not follow from it (EVDM-RECONSTRUCTION §5.2).
+ * EVDM-L; their published counts do not follow from it (docs/evdm-reconstruction.md §5.2).
  */
 export const TABLE8_VARIANTS: Record<string, Omit<NetworkConfigInput, 'baseChannels' | 'imageChannels' | 'pastFrames' | 'currentFrames'>> = {
   baseline: { arch: 'mcvd' },
@@ -46,7 +46,7 @@ export const TABLE8_VARIANTS: Record<string, Omit<NetworkConfigInput, 'baseChann
 /**
  * A named network of the paper: `mcvd`, `evdm` (BRP + BRP-eh + MSM, δ=4) or `evdm-l`
  * (+ shortcut optimisation + channel split, δ=8) on a dataset preset. Per-dataset details that the
- * paper's tables require (EVDM-RECONSTRUCTION §3-5) are applied here and listed in the README.
+ * paper's tables require (docs/evdm-reconstruction.md §3-5) are applied here and listed in the README.
  */
 export function modelConfig(model: ModelName, dataset: DatasetName, overrides: Partial<NetworkConfigInput> = {}): NetworkConfigInput {
   const ds = DATASET_PRESETS[dataset];
@@ -64,7 +64,7 @@ export function modelConfig(model: ModelName, dataset: DatasetName, overrides: P
       cfg = { ...base, arch: 'mcvd', ...(dataset === 'ucf101' ? { spade: { hiddenChannels: 192 } } : {}) };
       break;
     case 'evdm':
-      // SM-MNIST's EVDM row counts plain attention (RECONSTRUCTION §5.3).
+      // SM-MNIST's EVDM row counts plain attention (docs/evdm-reconstruction.md §5.3).
       cfg = { ...base, arch: 'evdm', brp: { delta: 4 }, attention: { mode: dataset === 'smmnist' ? 'softmax' : 'gate' } };
       break;
     case 'evdm-l':
@@ -75,7 +75,7 @@ export function modelConfig(model: ModelName, dataset: DatasetName, overrides: P
           delta: 8,
           channelSplit: true,
           shortcutGroups: 4,
-          // SM-MNIST and BAIR EVDM-L params need the half-width enhancement Linear (RECONSTRUCTION §4).
+          // SM-MNIST and BAIR EVDM-L params need the half-width enhancement Linear (docs/evdm-reconstruction.md §4).
           enhancementWidth: dataset === 'smmnist' || dataset.startsWith('bair') ? 'C' : '2C',
         },
         attention: { mode: 'gate' },

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Sinusoidal timestep embedding as MCVD (SPEC §4.1): width `dim`, `half = dim/2`,
+ * Sinusoidal timestep embedding as MCVD (docs/mcvd-reference.md §4.1): width `dim`, `half = dim/2`,
  * `freq_k = exp(-ln(10000)·k/(half-1))`, all sines first, then all cosines. `t` is fed as given
  * (MCVD feeds its integer label, 0 = noisiest).
  */

@@ -54,8 +54,8 @@ type BlockStep =
   | { kind: 'attention'; attn: SpatialSelfAttention; push: boolean; index: number; paramNames: string[] };
 
 /**
- * The denoising U-Net of MCVD (SPEC §3) with either MCVD residual blocks or EVDM's Bottleneck
- * Residual Pathways (EVDM-RECONSTRUCTION §1-2), and plain / FAVOR+ / gated attention.
+ * The denoising U-Net of MCVD (docs/mcvd-reference.md §3) with either MCVD residual blocks or EVDM's Bottleneck
+ * Residual Pathways (docs/evdm-reconstruction.md §1-2), and plain / FAVOR+ / gated attention.
  * `apply(read, xt, t, cond)` predicts ε for the current frames; NHWC, frames stacked in channels.
  */
 export class DenoisingUNet {
@@ -133,7 +133,7 @@ export class DenoisingUNet {
     }
     if (skips.length !== 0) throw new Error(`internal: ${skips.length} skip tensors left`);
     if (cfg.spade) {
-      // MCVD "spatin": the output norm is SPADE without time modulation and without affine GN (SPEC §4.7).
+      // MCVD "spatin": the output norm is SPADE without time modulation and without affine GN (docs/mcvd-reference.md §4.7).
       const spade = { condChannels: condChannels(cfg), hiddenChannels: cfg.spade.hiddenChannels };
       const r = cfg.imageSize;
       this.modules.push({

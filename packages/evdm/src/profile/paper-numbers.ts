@@ -100,7 +100,7 @@ export const TABLE9: Record<'mcvd' | 'evdm' | 'evdm-l', Array<{ gpuHours: number
   'evdm-l': [{ gpuHours: 25.4, latencyMs: 6.1 }, { gpuHours: 73.1, latencyMs: 7.5 }],
 };
 
-/** MCVD's training steps of the checkpoints its sampling scripts use (MCVD-SPEC §7), for Table 9's extrapolation. */
+/** MCVD's training steps of the checkpoints its sampling scripts use (docs/mcvd-reference.md §7), for Table 9's extrapolation. */
 export const MCVD_TRAIN_STEPS: Record<'smmnist' | 'kth' | 'bair' | 'ucf101', number> = {
   smmnist: 700_000,
   kth: 400_000,

@@ -26,7 +26,7 @@ export interface ReproduceOptions {
   /**
    * How networks with the mixed self-attention mechanism (MSM) run attention: 'gate' (Eq. 14,
    * the default) or 'favor' (FAVOR+ in every attention block, which fits the published GFLOPs
-   * more closely; EVDM-RECONSTRUCTION §2). Networks without MSM keep plain softmax.
+   * more closely; docs/evdm-reconstruction.md §2). Networks without MSM keep plain softmax.
    */
   msm?: 'gate' | 'favor';
 }
@@ -70,7 +70,7 @@ export function reproduceTable1(opts: ReproduceOptions = {}): ReproductionRow[] 
 
 /**
  * Table 2: every dataset and model. BAIR is counted with 2 past frames (what the paper's GFLOPs
- * count, MCVD-SPEC §12); UCF-101 at batch 32 with the SPADE baseline.
+ * count, docs/mcvd-reference.md §12); UCF-101 at batch 32 with the SPADE baseline.
  */
 export function reproduceTable2(opts: ReproduceOptions = {}): ReproductionRow[] {
   return TABLE2.map((p) => {

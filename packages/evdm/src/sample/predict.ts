@@ -76,7 +76,7 @@ function repeatEach(x: tf.Tensor5D, n: number): tf.Tensor5D {
 }
 
 /**
- * Samples videos with one conditional denoiser (MCVD-SPEC §8):
+ * Samples videos with one conditional denoiser (docs/mcvd-reference.md §8):
  * - `predict`: blocks of `currentFrames` until `horizon` frames exist; each block is conditioned on
  *   the last `pastFrames` frames of [past, generated so far] (fresh noise per block), surplus frames
  *   are cut. A model that also takes future frames gets them masked (zeros), as in training.

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Adam as MCVD trains (SPEC §7): β (0.9, 0.999), eps 1e-8, no weight decay, linear warm-up
+ * Adam as MCVD trains (docs/mcvd-reference.md §7): β (0.9, 0.999), eps 1e-8, no weight decay, linear warm-up
  * `lr·min(step/warmup, 1)` where step counts completed updates (so the first update uses lr 0),
  * gradient clipping by global L2 norm. Its whole state (moments and step) is plain tensors, so a
  * checkpoint restores it exactly.

@@ -1,5 +1,5 @@
 /**
- * Training hyper-parameters. Defaults follow MCVD-SPEC §6-7 (Adam lr 2e-4 with 5000 warm-up steps,
+ * Training hyper-parameters. Defaults follow docs/mcvd-reference.md §6-7 (Adam lr 2e-4 with 5000 warm-up steps,
  * global-norm clipping 1, EMA 0.999, batch 64, MCVD's per-sample-sum loss) and the masked conditioning
  * of the paper (past and future frames each dropped with probability 0.5).
  */
