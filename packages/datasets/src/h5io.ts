@@ -41,12 +41,44 @@ function installLzfPlugin(): void {
   }
 }
 
+/** The HDF5 library's own error-stack text of the last failure (its "minor" lines), for our messages. */
+let hdf5Diagnostics: string[] = [];
+
+/**
+ * The HDF5 C library prints its whole error stack (~20 lines of "HDF5-DIAG ... #003 ... minor: ...")
+ * to fd 2 on every failed call, before our clear error. Route h5wasm's writes to fd 2 into a buffer
+ * instead (EVDM_DEBUG keeps them on stderr); the last "minor" line is appended to our error.
+ */
+function captureHdf5Diagnostics(fs: { write: (...args: never[]) => number } | null | undefined): void {
+  if (!fs || typeof fs.write !== 'function' || process.env.EVDM_DEBUG) return;
+  const write = fs.write;
+  fs.write = function (this: unknown, ...args: never[]) {
+    const [stream, buffer, offset, length] = args as unknown as [{ fd?: number; nfd?: number } | null, Int8Array, number, number];
+    if (stream && (stream.fd === 2 || stream.nfd === 2) && ArrayBuffer.isView(buffer)) {
+      const text = Buffer.from(buffer.buffer, buffer.byteOffset + offset, length).toString('utf8');
+      if (/HDF5-DIAG/.test(text)) hdf5Diagnostics = [];
+      hdf5Diagnostics.push(...text.split('\n').filter((l) => /^\s*minor:/.test(l)).map((l) => l.replace(/^\s*minor:\s*/, '')));
+      if (hdf5Diagnostics.length > 50) hdf5Diagnostics.splice(0, hdf5Diagnostics.length - 50);
+      return length;
+    }
+    return write.apply(this, args);
+  } as typeof fs.write;
+}
+
+/** `: <HDF5's last reason>` for an error message, or '' (and clears it). */
+function hdf5Reason(): string {
+  const last = hdf5Diagnostics[hdf5Diagnostics.length - 1];
+  hdf5Diagnostics = [];
+  return last ? `: ${last}` : '';
+}
+
 /** Loads h5wasm (ESM-only, hence the dynamic import) and the lzf plugin. */
 export function loadH5(): Promise<H5Module> {
   if (!h5Promise) {
     h5Promise = (async () => {
       const mod = (await import('h5wasm/node')) as H5Module;
-      await mod.ready;
+      const wasm = (await mod.ready) as unknown as { FS?: { write: (...args: never[]) => number } };
+      captureHdf5Diagnostics(wasm?.FS ?? (mod as unknown as { FS?: { write: (...args: never[]) => number } }).FS);
       installLzfPlugin();
       return mod;
     })();
@@ -83,7 +115,7 @@ export async function openH5Read(path: string): Promise<H5File> {
     throw new DatasetError(path, `cannot open HDF5 file (truncated or corrupt?): ${(e as Error).message}`);
   }
   if (!f || (f as unknown as { file_id: bigint }).file_id < 0n) {
-    throw new DatasetError(path, 'cannot open HDF5 file (truncated or corrupt)');
+    throw new DatasetError(path, `cannot open HDF5 file (truncated or corrupt${hdf5Reason()})`);
   }
   return f;
 }
@@ -124,7 +156,7 @@ function readValue(ds: H5Dataset, file: string, name: string): unknown {
     const usesLzf = safeFilters(ds).includes(LZF_FILTER_ID);
     const why = v instanceof Error ? `: ${v.message}` : '';
     if (usesLzf && lzfProblem) throw new DatasetError(file, `cannot decode lzf dataset "${name}": ${lzfProblem}`);
-    throw new DatasetError(file, `cannot read dataset "${name}" (truncated or corrupt data${why})`);
+    throw new DatasetError(file, `cannot read dataset "${name}" (truncated or corrupt data${why || hdf5Reason()})`);
   }
   return v;
 }

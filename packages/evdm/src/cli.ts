@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench';
 import { registerEval } from './commands/eval';
+import { polishHelp } from './commands/help';
 import { registerMain } from './commands/main';
 import { registerMetrics } from './commands/metrics';
 import { registerProfile } from './commands/profile';
@@ -26,6 +27,7 @@ registerTrain(program);
 registerSample(program);
 registerEval(program);
 registerBench(program);
+polishHelp(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

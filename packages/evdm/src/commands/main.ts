@@ -14,6 +14,7 @@ import { intFlag } from './flags';
 import { copyLastFrame, scorePrediction } from '../sample/score';
 import { writeComparisonGif, writeComparisonGrid } from '../sample/write';
 import { runTrain } from './train';
+import { meanPlusMinus } from '../io/format';
 
 /**
  * The embedded default job's scale: a small EVDM-L (BRP with δ = 8, channel split, shortcut
@@ -128,7 +129,7 @@ export function registerMain(program: Command): void {
       progress.stop();
       const ours = scorePrediction(real, predicted, N);
       const ssimOf = (r: typeof ours) => r.ssim ?? { mean: NaN, ci95: NaN };
-      const row = (name: string, s: typeof ours) => `${name.padEnd(24)} PSNR ${s.psnr.mean.toFixed(2).padStart(6)} ± ${s.psnr.ci95.toFixed(2)}   SSIM ${ssimOf(s).mean.toFixed(4)} ± ${ssimOf(s).ci95.toFixed(4)}`;
+      const row = (name: string, s: typeof ours) => `${name.padEnd(24)} PSNR ${meanPlusMinus(s.psnr, 2, 6)}   SSIM ${meanPlusMinus(s.ssim, 4)}`;
       console.log(`  sampled in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       console.log(`  ${row(`EVDM-L (step ${trainer.step})`, ours)}`);
       console.log(`  ${row('copy last frame', base)}`);

@@ -7,6 +7,7 @@ import { parseBackendChoice } from '@evdm/backend';
 import { initBackend } from '../runtime/backend';
 import { Trainer } from '../train/trainer';
 import { TrainMonitor } from '../train/monitor';
+import { formatMinutes } from '../io/format';
 import { latestCheckpoint } from '../train/checkpoint';
 import { makeClipSource, readRunConfig, resolveRunConfig, type RunConfig } from '../train/run-config';
 import { writePreviewGrid } from '../sample/preview';
@@ -94,7 +95,7 @@ export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) 
     ? await Trainer.resume(ckptRoot, { data, train: run.train, checkpointDir: ckptRoot, warn: log })
     : new Trainer({ network: run.network, train: run.train, schedule: run.schedule, data, checkpointDir: ckptRoot });
   const params = trainer.store.count();
-  log(`evdm train: ${run.network.arch} C0=${run.network.baseChannels} ${run.network.imageSize}px, ${(params / 1e6).toFixed(3)}M params, batch ${run.train.batchSize}, steps ${trainer.step} -> ${run.train.steps}, out ${outDir}`);
+  log(`evdm train: ${run.network.arch} C0=${run.network.baseChannels} ${run.network.imageSize}px, ${(params / 1e6).toFixed(3)}M params, batch ${run.train.batchSize}, ${Number.isFinite(maxMinutes) ? `runs for ${formatMinutes(maxMinutes)} from step ${trainer.step} (at most ${run.train.steps} steps)` : `steps ${trainer.step} -> ${run.train.steps}`}, out ${outDir}`);
   // previews use their own fixed clips so the training stream (and resume) is untouched
   const previewSource = makeClipSource(run.data, run.network, Math.min(4, run.train.batchSize), 1_000_003);
   const previewClip = await previewSource.next();

@@ -1,14 +1,10 @@
 import cliProgress from 'cli-progress';
+import { formatDuration } from '../io/format';
 
 export interface SamplingProgress {
   /** Pass as `sampleVideo({ onStep })`. */
   onStep: (done: number, total: number) => void;
   stop: () => void;
-}
-
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
 /**
@@ -23,18 +19,19 @@ export function samplingProgress(label: string, log: (line: string) => void, tty
     onStep(done, total) {
       if (tty) {
         if (!bar) {
-          bar = new cliProgress.SingleBar({ format: `${label} |{bar}| {value}/{total} steps | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic);
-          bar.start(total, 0);
+          bar = new cliProgress.SingleBar({ format: `${label} |{bar}| {value}/{total} steps | ETA {eta}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+          bar.start(total, 0, { eta: '-' });
         }
-        bar.update(done);
+        const elapsed = (Date.now() - t0) / 1000;
+        bar.update(done, { eta: done > 0 ? formatDuration((elapsed / done) * (total - done)) : '-' });
         return;
       }
       const decile = Math.floor((10 * done) / total);
       if (decile > lastDecile || done === total) {
         lastDecile = decile;
         const elapsed = (Date.now() - t0) / 1000;
-        const eta = done < total ? `, ETA ${clock((elapsed / done) * (total - done))}` : '';
-        log(`${label}: ${done}/${total} steps (${clock(elapsed)}${eta})`);
+        const eta = done < total ? `, ETA ${formatDuration((elapsed / done) * (total - done))}` : '';
+        log(`${label}: ${done}/${total} steps (${formatDuration(elapsed)}${eta})`);
       }
     },
     stop() {

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { writeLossPlotSvg } from '../io/loss-plot';
+import { formatDuration } from '../io/format';
 import type { StepResult } from './trainer';
 
 export interface TrainMonitorOptions {
@@ -48,6 +49,7 @@ export class TrainMonitor {
   private lastStep: number;
   private lossSum = 0;
   private lossCount = 0;
+  private budgetSec = 0;
 
   constructor(opts: TrainMonitorOptions) {
     const logEvery = opts.logEvery ?? 10;
@@ -83,16 +85,18 @@ export class TrainMonitor {
     this.bar = this.o.tty
       ? new cliProgress.SingleBar(
           {
+            // a time-budgeted run fills the bar against the clock (value/total = elapsed/budget seconds)
             format: Number.isFinite(this.deadline)
-              ? 'train |{bar}| step {value} | loss {loss} | {rate} steps/s | time budget: {left} left'
-              : 'train |{bar}| {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta_formatted}',
+              ? 'train |{bar}| {elapsed} of {budget} | step {step} | loss {loss} | {rate} steps/s | {left} left'
+              : 'train |{bar}| {value}/{total} | loss {loss} | {rate} steps/s | ETA {eta}',
             hideCursor: true,
             etaBuffer: 50,
           },
           cliProgress.Presets.shades_classic,
         )
       : null;
-    this.bar?.start(this.o.totalSteps, this.o.startStep, { loss: '-', rate: '-', left: '-' });
+    this.budgetSec = Math.max(1, Math.round((this.deadline - this.t0) / 1000));
+    this.barStart();
   }
 
   /** Every step: accumulates the loss; every `logEvery` steps writes the log line, bar and plot. */
@@ -119,10 +123,17 @@ export class TrainMonitor {
     this.lossSum = 0;
     this.lossCount = 0;
     const left = Math.max(0, (this.deadline - now) / 1000);
-    if (this.bar) this.bar.update(r.step, { loss: loss.toPrecision(4), rate: rate.toFixed(2), left: formatSeconds(left) });
-    else {
-      const eta = Math.min(rate > 0 ? (this.o.totalSteps - r.step) / rate : Infinity, left);
-      this.o.write(`step ${r.step}/${this.o.totalSteps}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ETA ${formatSeconds(eta)}`);
+    const eta = Math.min(rate > 0 ? (this.o.totalSteps - r.step) / rate : Infinity, left);
+    if (this.bar) {
+      const payload = { loss: loss.toPrecision(4), rate: rate.toFixed(2), left: formatDuration(left), eta: formatDuration(eta), step: r.step };
+      if (Number.isFinite(this.deadline)) {
+        const elapsed = Math.min(this.budgetSec, Math.round((now - this.t0) / 1000));
+        this.bar.update(elapsed, { ...payload, elapsed: formatDuration(elapsed) });
+      } else this.bar.update(r.step, payload);
+    } else if (Number.isFinite(this.deadline)) {
+      this.o.write(`step ${r.step}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ${formatDuration((now - this.t0) / 1000)} of ${formatDuration(this.budgetSec)}, ${formatDuration(left)} left`);
+    } else {
+      this.o.write(`step ${r.step}/${this.o.totalSteps}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ETA ${formatDuration(eta)}`);
     }
     if (r.step % this.o.plotEvery === 0 || r.step === this.o.totalSteps) this.plot();
   }
@@ -138,20 +149,25 @@ export class TrainMonitor {
     this.plot();
   }
 
+  /** (Re)starts the bar: against the step count, or against the time budget when there is one. */
+  private barStart(): void {
+    if (!this.bar) return;
+    const payload = { loss: '-', rate: '-', left: '-', eta: '-', step: this.lastStep, budget: formatDuration(this.budgetSec) };
+    if (Number.isFinite(this.deadline)) {
+      const elapsed = Math.min(this.budgetSec, Math.round((Date.now() - this.t0) / 1000));
+      this.bar.start(this.budgetSec, elapsed, { ...payload, elapsed: formatDuration(elapsed) });
+    } else this.bar.start(this.o.totalSteps, this.o.startStep, payload);
+  }
+
   /** Plain message that does not break the bar. */
   message(text: string): void {
     if (this.bar) {
       this.bar.stop();
       this.o.write(text);
-      this.bar.start(this.o.totalSteps, this.lastStep, { loss: '-', rate: '-' });
+      this.barStart();
     } else this.o.write(text);
   }
 }
 
-export function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = Math.round(s % 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
-}
+/** Kept for callers of 0.x: same as {@link formatDuration}. */
+export const formatSeconds = formatDuration;
