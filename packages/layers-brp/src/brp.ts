@@ -29,32 +29,33 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  affineNorm,
+  affineNormSpecs,
+  checkDivides,
+  checkName,
+  checkOneOf,
+  checkPositiveInt,
+  checkRate,
+  conv,
   conv2dMacs,
+  convSpecs,
+  dense,
+  denseSpecs,
   groupNorm,
   groupNormFlops,
   mcvdGroupCount,
   paramCount,
+  silu,
+  type Block,
+  type BlockContext,
   type FlopEntry,
   type ParamReader,
   type ParamSpec,
 } from '@evdm/core';
 import { channelSplitPlan, type ChannelSplitPlan } from './channel-split';
-import {
-  checkInputs,
-  conv,
-  convSpecs,
-  denseSpecs,
-  RESAMPLE_MODES,
-  resampledSize,
-  seededDropout,
-  silu,
-  type BlockContext,
-  type Resample,
-  needsShortcutConv,
-} from './common';
+import { checkInputs, RESAMPLE_MODES, resampledSize, seededDropout, type Resample, needsShortcutConv } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { channelShuffle, groupedConv1x1 } from './grouped-conv';
-import { checkDivides, checkName, checkOneOf, checkPositiveInt, checkRate } from './validate';
 
 export const BRP_EPS = 1e-5;
 /** Shuffle groups after a Split concat (ShuffleNet v2 uses 2). */
@@ -142,7 +143,7 @@ export function resolveBrpConfig(cfg: BrpConfig): ResolvedBrpConfig {
   return c;
 }
 
-export class BottleneckResidualPathway {
+export class BottleneckResidualPathway implements Block<BlockContext> {
   readonly config: ResolvedBrpConfig;
 
   constructor(config: BrpConfig) {
@@ -186,10 +187,7 @@ export class BottleneckResidualPathway {
       specs.push(...this.enhancementSpecs(`${pre}/norm_in/enhance`, p.cin));
       specs.push(...convSpecs(`${pre}/bottleneck`, 1, p.bottleneckIn, p.bottleneck));
       if (c.temporalEnhancement) specs.push(...this.enhancementSpecs(`${pre}/norm_b/enhance`, p.bottleneck));
-      else {
-        specs.push({ name: `${pre}/norm_b/gamma`, shape: [p.bottleneck], init: { kind: 'ones' } });
-        specs.push({ name: `${pre}/norm_b/beta`, shape: [p.bottleneck], init: { kind: 'zeros' } });
-      }
+      else specs.push(...affineNormSpecs(`${pre}/norm_b`, p.bottleneck));
       specs.push(...convSpecs(`${pre}/path3x3`, 3, p.bottleneck, p.pathOut, lastScale));
       specs.push(...convSpecs(`${pre}/path1x1`, 1, p.bottleneck, p.pathOut, lastScale));
     });
@@ -214,7 +212,7 @@ export class BottleneckResidualPathway {
 
   /** `[e1, e2]` `[B, width]` each from the enhancement Linear (Eq. 8). */
   private enhancement(read: ParamReader, prefix: string, temb: tf.Tensor2D, width: number): [tf.Tensor2D, tf.Tensor2D] {
-    const e = tf.add(tf.matMul(silu(temb), read(`${prefix}/kernel`) as tf.Tensor2D), read(`${prefix}/bias`)) as tf.Tensor2D;
+    const e = dense(read, prefix, silu(temb));
     const b = temb.shape[0];
     if (this.config.enhancementWidth === '2C') return [tf.slice(e, [0, 0], [b, width]), tf.slice(e, [0, width], [b, width])];
     const half = width / 2;
@@ -259,13 +257,7 @@ export class BottleneckResidualPathway {
       const [s, sh] = this.enhancement(read, `${pre}/norm_b/enhance`, ctx.temb, plan.bottleneck);
       yb = groupNorm({ x: yb, groups, eps: BRP_EPS, scale: s, shift: sh }) as tf.Tensor4D;
     } else {
-      yb = groupNorm({
-        x: yb,
-        groups,
-        eps: BRP_EPS,
-        gamma: read(`${pre}/norm_b/gamma`) as tf.Tensor1D,
-        beta: read(`${pre}/norm_b/beta`) as tf.Tensor1D,
-      }) as tf.Tensor4D;
+      yb = groupNorm({ x: yb, groups, eps: BRP_EPS, ...affineNorm(read, `${pre}/norm_b`) }) as tf.Tensor4D;
     }
     const parts = [conv(read, `${pre}/path3x3`, yb), conv(read, `${pre}/path1x1`, yb)];
     if (direct) parts.push(direct);

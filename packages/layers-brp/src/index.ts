@@ -21,4 +21,5 @@ export type { GroupedConvMethod } from './grouped-conv';
 export { firDownsample, firUpsample } from './fir';
 export { channelSplitPlan } from './channel-split';
 export type { ChannelSplitPlan } from './channel-split';
-export type { BlockContext, Resample } from './common';
+export type { Resample } from './residual-block';
+export type { BlockContext } from '@evdm/core';

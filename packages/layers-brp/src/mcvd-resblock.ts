@@ -15,32 +15,36 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  checkName,
+  checkOneOf,
+  checkPositiveInt,
+  checkRate,
+  conv,
   conv2dMacs,
+  convSpecs,
+  denseSpecs,
   groupNorm,
   groupNormFlops,
   mcvdGroupCount,
   paramCount,
+  silu,
+  type Block,
+  type BlockContext,
   type FlopEntry,
   type ParamReader,
   type ParamSpec,
 } from '@evdm/core';
 import {
   checkInputs,
-  conv,
-  convSpecs,
-  denseSpecs,
   embeddingScaleShift,
   RESAMPLE_MODES,
   resampledSize,
   seededDropout,
-  silu,
-  type BlockContext,
   type Resample,
   needsShortcutConv,
-} from './common';
+} from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { spadeFlops, spadeNorm, spadeSpecs, type SpadeConfig } from './spade';
-import { checkName, checkOneOf, checkPositiveInt, checkRate } from './validate';
 
 /** MCVD's GroupNorm epsilon inside ResBlocks (SPEC §4.2). */
 export const MCVD_RESBLOCK_EPS = 1e-5;
@@ -83,7 +87,7 @@ export function resolveMcvdResBlockConfig(cfg: McvdResBlockConfig): ResolvedMcvd
   return out;
 }
 
-export class McvdResBlock {
+export class McvdResBlock implements Block<BlockContext> {
   readonly config: ResolvedMcvdResBlockConfig;
 
   constructor(config: McvdResBlockConfig) {
