@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ParamReader, ParamSpec } from '@evdm/core';
 import { ModuleLayer } from '@evdm/core/layers';
-import type { SpatialSelfAttentionConfig } from './config';
+import type { SpatialSelfAttentionConfig } from './attention-config';
 import { SpatialSelfAttention } from './spatial-self-attention';
 
 export interface SpatialSelfAttentionLayerArgs extends SpatialSelfAttentionConfig {
