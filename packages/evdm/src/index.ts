@@ -1,7 +1,9 @@
 export { DenoisingUNet } from './models/unet';
+export { registerResidualBlock, residualBlockArchs } from './models/residual-blocks';
+export type { ResidualBlockFactory, ResidualBlockSite } from './models/residual-blocks';
 export type { UNetModule, UNetContext, ModuleGroup } from './models/unet';
 export { resolveNetworkConfig, inputChannels, outputChannels, condChannels, DEFAULT_BRP } from './models/config';
-export type { NetworkConfig, NetworkConfigInput, BrpOptions, AttentionOptions, AttentionMode } from './models/config';
+export type { NetworkConfig, NetworkConfigInput, BrpOptions, AttentionOptions, AttentionMode, Arch } from './models/config';
 export { DATASET_PRESETS, TABLE8_VARIANTS, modelConfig } from './models/presets';
 export type { DatasetName, ModelName, DatasetPreset } from './models/presets';
 export { timestepEmbedding } from './models/timestep-embedding';
