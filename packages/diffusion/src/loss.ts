@@ -4,7 +4,7 @@
  * predicts that noise from [x_t | m_p·p, m_f·f].
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@evdm/core';
+import { failWith, Rng, type Fail } from '@evdm/core';
 import { stackFrames } from './layout';
 import { perSample } from './forward';
 import { NoiseSchedule } from './schedule';
@@ -47,9 +47,7 @@ export interface MaskedLossResult {
   maskFuture: number[];
 }
 
-function fail(msg: string): never {
-  throw new Error(`maskedConditioningLoss: ${msg}`);
-}
+const fail: Fail = failWith('maskedConditioningLoss');
 
 function asStacked(name: string, x: Frames | undefined): tf.Tensor4D | undefined {
   if (x === undefined) return undefined;

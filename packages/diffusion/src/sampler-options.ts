@@ -1,6 +1,6 @@
 /** Options and validation shared by the DDPM and DDIM samplers. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@evdm/core';
+import { fail, Rng } from '@evdm/core';
 import { NoiseSchedule } from './schedule';
 import type { Denoiser, PlanOptions, PlanStep } from './timesteps';
 import { samplingPlan } from './timesteps';
@@ -34,10 +34,6 @@ export interface PreparedSampler {
   shape: [number, number, number, number];
   rng: Rng;
   clipX0: boolean;
-}
-
-function fail(fn: string, msg: string): never {
-  throw new Error(`${fn}: ${msg}`);
 }
 
 export function prepareSampler(fn: string, opts: SamplerOptions): PreparedSampler {

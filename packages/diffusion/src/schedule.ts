@@ -3,6 +3,7 @@
  * 2021). Indexing is the standard DDPM one: t = 0..T-1, t = 0 is the least noisy step (the golden
  * file's convention). MCVD's reversed labels are handled in `timesteps.ts`.
  */
+import { failWith, type Fail } from '@evdm/core';
 
 /**
  * What the network predicts: `'eps'` the noise ε (the paper, MCVD, Ho et al.), or `'v'` the velocity
@@ -48,9 +49,7 @@ export type ScheduleConfigInput =
 export const DEFAULT_LINEAR: LinearScheduleConfig = { kind: 'linear', T: 1000, betaStart: 1e-4, betaEnd: 0.02, prediction: 'eps' };
 export const DEFAULT_COSINE: CosineScheduleConfig = { kind: 'cosine', T: 1000, s: 0.008, maxBeta: 0.999, prediction: 'eps' };
 
-function fail(msg: string): never {
-  throw new Error(`NoiseSchedule: ${msg}`);
-}
+const fail: Fail = failWith('NoiseSchedule');
 
 function checkNumber(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${name} must be a finite number, got ${String(v)}`);

@@ -3,6 +3,8 @@
  * global-norm clipping 1, EMA 0.999, batch 64, MCVD's per-sample-sum loss) and the masked conditioning
  * of the paper (past and future frames each dropped with probability 0.5).
  */
+import { failWith, type Fail } from '@evdm/core';
+
 export interface TrainConfig {
   /** Total optimiser updates of the run. */
   steps: number;
@@ -49,9 +51,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   rematerialize: false,
 };
 
-function fail(msg: string): never {
-  throw new Error(`invalid train config: ${msg}`);
-}
+const fail: Fail = failWith('invalid train config');
 
 /** Fills defaults and validates every field; unknown keys are an error (typos must not pass silently). */
 export function resolveTrainConfig(input: Partial<TrainConfig> = {}): TrainConfig {

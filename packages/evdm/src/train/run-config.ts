@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import { fail } from '@evdm/core';
 import type { ScheduleConfigInput } from '@evdm/diffusion';
 import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
 import { resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from '../models/config';
@@ -51,10 +52,6 @@ export interface RunConfig {
   schedule: ScheduleConfigInput;
   /** Sampler of the periodic preview grids (fast by default: DDIM, 20 steps). */
   preview: Partial<SamplerConfig>;
-}
-
-function fail(where: string, msg: string): never {
-  throw new Error(`${where}: ${msg}`);
 }
 
 /** Network section: full config or preset + overrides. */
