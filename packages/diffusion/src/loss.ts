@@ -8,7 +8,7 @@ import { failWith, Rng, type Fail } from '@evdm/core';
 import { stackFrames } from './layout';
 import { perSample } from './forward';
 import { NoiseSchedule } from './schedule';
-import type { Denoiser } from './timesteps';
+import type { Denoiser } from './samplers';
 
 /** Frames as [B, H, W, frames·C] (already stacked) or [B, frames, H, W, C] (stacked here). */
 export type Frames = tf.Tensor4D | tf.Tensor5D;

@@ -1,7 +1,7 @@
 /**
  * Noise schedules as plain float64 host math (paper §3.1, Eq. 1-2; Ho et al. 2020; Nichol & Dhariwal
  * 2021). Indexing is the standard DDPM one: t = 0..T-1, t = 0 is the least noisy step (the golden
- * file's convention). MCVD's reversed labels are handled in `timesteps.ts`.
+ * file's convention). MCVD's reversed labels are handled in `samplers.ts`.
  */
 import { failWith, type Fail } from '@evdm/core';
 
