@@ -20,7 +20,7 @@ describe('a new block variant is one file plus one registry entry (examples/time
   });
 
   it('an unknown arch names the registered ones', async () => {
-    const { resolveNetworkConfig } = await import('../src/models/config');
+    const { resolveNetworkConfig } = await import('../src/models/network-config');
     expect(() => resolveNetworkConfig({ arch: 'nope' as 'mcvd' })).toThrow(/arch must be "mcvd" or "evdm"/);
   });
 

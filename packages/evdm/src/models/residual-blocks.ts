@@ -6,7 +6,7 @@
  */
 import type { ResidualBlock } from '@evdm/core';
 import { BottleneckResidualPathway, McvdResBlock, type Resample } from '@evdm/layers-brp';
-import { condChannels, type NetworkConfig } from './config';
+import { condChannels, type NetworkConfig } from './network-config';
 
 /** Where a block sits in the U-Net: everything its factory gets besides the network config. */
 export interface ResidualBlockSite {

@@ -18,7 +18,7 @@ import {
 } from '@evdm/core';
 import { spadeFlops, spadeNorm, spadeSpecs } from '@evdm/layers-brp';
 import { SpatialSelfAttention } from '@evdm/attention-mixed';
-import { condChannels, inputChannels, outputChannels, resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from './config';
+import { condChannels, inputChannels, outputChannels, resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from './network-config';
 import { rematerialized } from './rematerialize';
 import { makeResidualBlock } from './residual-blocks';
 import { timestepEmbedding } from './timestep-embedding';

@@ -3,11 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fail } from '@evdm/core';
 import type { ScheduleConfigInput } from '@evdm/diffusion';
 import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
-import { resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from '../models/config';
+import { resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from '../models/network-config';
 import { SyntheticClipSource } from '../data/synthetic';
 import { clipSourceFromIterable, type ClipSource } from '../data/source';
 import { createClipLoader, openDataset, type VideoDataset } from '@evdm/datasets';
-import { resolveTrainConfig, type TrainConfig } from './config';
+import { resolveTrainConfig, type TrainConfig } from './train-config';
 import type { SamplerConfig } from '../sample/predict';
 
 /**
