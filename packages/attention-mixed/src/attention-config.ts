@@ -62,7 +62,10 @@ export type ResolvedAttentionConfig = Required<Omit<SpatialSelfAttentionConfig, 
   headDim: number;
 };
 
-/** Fills defaults and validates; every error names the block and the bad field. */
+/**
+ * Fills defaults and validates; every error names the block and the bad field.
+ * @deprecated as a public export: use `SpatialSelfAttention.resolve` (the config idiom: `resolve` / `toJSON` / `fromJSON`).
+ */
 export function resolveConfig(cfg: SpatialSelfAttentionConfig): ResolvedAttentionConfig {
   if (!cfg || typeof cfg !== 'object') throw new Error('SpatialSelfAttention: config object required');
   const who = `SpatialSelfAttention "${cfg.name}"`;

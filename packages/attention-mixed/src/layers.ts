@@ -50,7 +50,7 @@ export class SpatialSelfAttentionLayer extends ModuleLayer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), ...(this.block.toConfig() as unknown as tf.serialization.ConfigDict) };
+    return { ...super.getConfig(), ...(this.block.toJSON() as unknown as tf.serialization.ConfigDict) };
   }
 }
 tf.serialization.registerClass(SpatialSelfAttentionLayer);

@@ -7,8 +7,10 @@ import {
   groupNorm,
   mcvdGroupCount,
   paramCount,
+  parseConfigJson,
   Rng,
   type Block,
+  type Configurable,
   type FlopEntry,
   type ParamReader,
   type ParamSpec,
@@ -52,10 +54,26 @@ export class SpatialSelfAttention implements Block<AttentionContext> {
     this.groups = mcvdGroupCount(this.config.channels);
   }
 
-  /** The config with every default filled in (JSON-serialisable; round-trips through the constructor). */
+  /**
+   * Fills defaults and validates: the full config in constructor form (`features` as given, e.g.
+   * 'half-head'; `this.config` adds the derived heads, headDim and feature count).
+   */
+  static resolve(cfg: SpatialSelfAttentionConfig): Required<SpatialSelfAttentionConfig> {
+    return configJson(resolveConfig(cfg));
+  }
+
+  /** The config with every default filled in (JSON-serialisable; `fromJSON` of it builds the same block). */
+  toJSON(): Required<SpatialSelfAttentionConfig> {
+    return configJson(this.config);
+  }
+
+  static fromJSON(json: unknown): SpatialSelfAttention {
+    return new SpatialSelfAttention(parseConfigJson('SpatialSelfAttention', json) as SpatialSelfAttentionConfig);
+  }
+
+  /** @deprecated use `toJSON()` (the config idiom: `resolve` / `toJSON` / `fromJSON`). */
   toConfig(): Required<SpatialSelfAttentionConfig> {
-    const { heads: _h, headDim: _d, features: _f, featuresOption, ...rest } = this.config;
-    return { ...rest, features: featuresOption };
+    return this.toJSON();
   }
 
   get heads(): number {
@@ -217,6 +235,14 @@ export class SpatialSelfAttention implements Block<AttentionContext> {
     }
     return p as tf.Tensor2D;
   }
+}
+
+SpatialSelfAttention satisfies Configurable<SpatialSelfAttentionConfig, Required<SpatialSelfAttentionConfig>, SpatialSelfAttention>;
+
+/** The constructor form of a resolved config (drops the derived fields, restores `features` as given). */
+function configJson(c: ResolvedAttentionConfig): Required<SpatialSelfAttentionConfig> {
+  const { heads: _h, headDim: _d, features: _f, featuresOption, redraw, ...rest } = c;
+  return { ...rest, redraw: { ...redraw }, features: featuresOption };
 }
 
 /** 32-bit FNV-1a of a string (decorrelates the projections of differently named blocks). */

@@ -16,5 +16,7 @@ export type { Block, BlockContext, ResidualBlock } from './block';
 export { convSpecs, denseSpecs, affineNormSpecs, conv, dense, affineNorm, silu } from './builders';
 export { fail, failWith, checkPositiveInt, checkName, checkRate, checkOneOf, checkDivides } from './config-checks';
 export type { Fail } from './config-checks';
+export { parseConfigJson } from './config-idiom';
+export type { Configurable } from './config-idiom';
 export { conv2dMacs, groupNormFlops, sumFlops } from './flops';
 export type { FlopEntry, FlopKind } from './flops';

@@ -3,7 +3,7 @@
  * 2021). Indexing is the standard DDPM one: t = 0..T-1, t = 0 is the least noisy step (the golden
  * file's convention). MCVD's reversed labels are handled in `samplers.ts`.
  */
-import { failWith, type Fail } from '@evdm/core';
+import { failWith, type Configurable, type Fail } from '@evdm/core';
 
 /**
  * What the network predicts: `'eps'` the noise ε (the paper, MCVD, Ho et al.), or `'v'` the velocity
@@ -56,7 +56,10 @@ function checkNumber(name: string, v: unknown): number {
   return v;
 }
 
-/** Fills defaults and validates; throws a clear error naming the bad field. */
+/**
+ * Fills defaults and validates; throws a clear error naming the bad field.
+ * @deprecated use `NoiseSchedule.resolve` (the config idiom: `resolve` / `toJSON` / `fromJSON`).
+ */
 export function resolveScheduleConfig(input: unknown = {}): ScheduleConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     fail(`config must be an object, got ${input === null ? 'null' : typeof input}`);
@@ -184,6 +187,11 @@ export class NoiseSchedule {
     return new NoiseSchedule({ kind: 'cosine', T, s, maxBeta });
   }
 
+  /** Fills defaults and validates (the full config `toJSON` returns); errors name the bad field. */
+  static resolve(input: ScheduleConfigInput = {}): ScheduleConfig {
+    return resolveScheduleConfig(input);
+  }
+
   /** The full config (every field explicit), suitable for JSON. */
   toJSON(): ScheduleConfig {
     return { ...this.config };
@@ -205,3 +213,5 @@ export class NoiseSchedule {
     }
   }
 }
+
+NoiseSchedule satisfies Configurable<ScheduleConfigInput, ScheduleConfig, NoiseSchedule>;

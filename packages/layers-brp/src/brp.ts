@@ -45,8 +45,10 @@ import {
   groupNormFlops,
   mcvdGroupCount,
   paramCount,
+  parseConfigJson,
   silu,
   type Block,
+  type Configurable,
   type BlockContext,
   type FlopEntry,
   type ParamReader,
@@ -102,6 +104,7 @@ export interface BrpProcedurePlan {
   split?: ChannelSplitPlan;
 }
 
+/** @deprecated use `BottleneckResidualPathway.resolve` (the config idiom: `resolve` / `toJSON` / `fromJSON`). */
 export function resolveBrpConfig(cfg: BrpConfig): ResolvedBrpConfig {
   if (!cfg || typeof cfg !== 'object') throw new Error('BottleneckResidualPathway: config object required');
   const owner = `BottleneckResidualPathway(${String(cfg.name)})`;
@@ -148,6 +151,20 @@ export class BottleneckResidualPathway implements Block<BlockContext> {
 
   constructor(config: BrpConfig) {
     this.config = resolveBrpConfig(config);
+  }
+
+  /** Fills defaults and validates: the full config (`this.config`, `toJSON()`); errors name block, field and value. */
+  static resolve(config: BrpConfig): ResolvedBrpConfig {
+    return resolveBrpConfig(config);
+  }
+
+  /** The full config as plain JSON data; `fromJSON` of it builds the same block. */
+  toJSON(): ResolvedBrpConfig {
+    return { ...this.config };
+  }
+
+  static fromJSON(json: unknown): BottleneckResidualPathway {
+    return new BottleneckResidualPathway(parseConfigJson('BottleneckResidualPathway', json) as BrpConfig);
   }
 
   get name(): string {
@@ -312,3 +329,5 @@ export class BottleneckResidualPathway implements Block<BlockContext> {
     return out;
   }
 }
+
+BottleneckResidualPathway satisfies Configurable<BrpConfig, ResolvedBrpConfig, BottleneckResidualPathway>;

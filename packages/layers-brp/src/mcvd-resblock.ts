@@ -27,8 +27,10 @@ import {
   groupNormFlops,
   mcvdGroupCount,
   paramCount,
+  parseConfigJson,
   silu,
   type Block,
+  type Configurable,
   type BlockContext,
   type FlopEntry,
   type ParamReader,
@@ -66,6 +68,7 @@ export interface McvdResBlockConfig {
 
 export type ResolvedMcvdResBlockConfig = Required<Omit<McvdResBlockConfig, 'spade'>> & { spade?: SpadeConfig };
 
+/** @deprecated use `McvdResBlock.resolve` (the config idiom: `resolve` / `toJSON` / `fromJSON`). */
 export function resolveMcvdResBlockConfig(cfg: McvdResBlockConfig): ResolvedMcvdResBlockConfig {
   const owner = `McvdResBlock(${String(cfg?.name)})`;
   if (!cfg || typeof cfg !== 'object') throw new Error('McvdResBlock: config object required');
@@ -92,6 +95,21 @@ export class McvdResBlock implements Block<BlockContext> {
 
   constructor(config: McvdResBlockConfig) {
     this.config = resolveMcvdResBlockConfig(config);
+  }
+
+  /** Fills defaults and validates: the full config (`this.config`, `toJSON()`); errors name block, field and value. */
+  static resolve(config: McvdResBlockConfig): ResolvedMcvdResBlockConfig {
+    return resolveMcvdResBlockConfig(config);
+  }
+
+  /** The full config as plain JSON data; `fromJSON` of it builds the same block. */
+  toJSON(): ResolvedMcvdResBlockConfig {
+    const c = this.config;
+    return { ...c, ...(c.spade ? { spade: { ...c.spade } } : {}) };
+  }
+
+  static fromJSON(json: unknown): McvdResBlock {
+    return new McvdResBlock(parseConfigJson('McvdResBlock', json) as McvdResBlockConfig);
   }
 
   get name(): string {
@@ -187,3 +205,5 @@ export class McvdResBlock implements Block<BlockContext> {
     return out;
   }
 }
+
+McvdResBlock satisfies Configurable<McvdResBlockConfig, ResolvedMcvdResBlockConfig, McvdResBlock>;

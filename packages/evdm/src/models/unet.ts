@@ -10,7 +10,9 @@ import {
   groupNorm,
   groupNormFlops,
   mcvdGroupCount,
+  parseConfigJson,
   silu,
+  type Configurable,
   type FlopEntry,
   type ParamReader,
   type ParamSpec,
@@ -66,6 +68,20 @@ export class DenoisingUNet {
   readonly modules: UNetModule[] = [];
   private readonly steps: BlockStep[] = [];
   private readonly tembWidth: number;
+
+  /** Fills defaults and validates a network config (errors name the key and value): the full config of `toJSON()`. */
+  static resolve(input: NetworkConfigInput): NetworkConfig {
+    return resolveNetworkConfig(input);
+  }
+
+  static fromJSON(json: unknown): DenoisingUNet {
+    return new DenoisingUNet(parseConfigJson('DenoisingUNet', json) as NetworkConfigInput);
+  }
+
+  /** The full network config as plain JSON data; `fromJSON` of it builds the same network. */
+  toJSON(): NetworkConfig {
+    return structuredClone(this.config);
+  }
 
   constructor(input: NetworkConfigInput | NetworkConfig) {
     const cfg = resolveNetworkConfig(input as NetworkConfigInput);
@@ -263,3 +279,5 @@ function convModule(name: string, cin: number, cout: number, k: number, scale: n
     flops: (b) => [{ name, kind: 'conv', flops: conv2dMacs(b, res, res, cin, cout, k) }],
   };
 }
+
+DenoisingUNet satisfies Configurable<NetworkConfigInput, NetworkConfig, DenoisingUNet>;

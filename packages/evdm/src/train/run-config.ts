@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { fail } from '@evdm/core';
+import { fail, parseConfigJson, type Configurable } from '@evdm/core';
 import type { ScheduleConfigInput } from '@evdm/diffusion';
 import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
 import { resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from '../models/network-config';
@@ -116,6 +116,15 @@ export function readJsonConfigFile(path: string): unknown {
     throw new Error(`config file ${path} is not valid JSON: ${(e as Error).message}`);
   }
 }
+
+/**
+ * The config idiom for run files: `RunConfig.resolve(json, where?)` (validated; `network` in full),
+ * `RunConfig.fromJSON(json)`; a resolved run config is plain JSON data and round-trips unchanged.
+ */
+export const RunConfig: Configurable<unknown, RunConfig> & { resolve(json: unknown, where?: string): RunConfig } = {
+  resolve: (json: unknown, where?: string) => resolveRunConfig(json, where),
+  fromJSON: (json: unknown) => resolveRunConfig(parseConfigJson('RunConfig', json)),
+};
 
 export function readRunConfig(path: string): RunConfig {
   return resolveRunConfig(readJsonConfigFile(path), `config file ${path}`);

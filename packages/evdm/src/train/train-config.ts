@@ -3,7 +3,7 @@
  * global-norm clipping 1, EMA 0.999, batch 64, MCVD's per-sample-sum loss) and the masked conditioning
  * of the paper (past and future frames each dropped with probability 0.5).
  */
-import { failWith, type Fail } from '@evdm/core';
+import { failWith, parseConfigJson, type Configurable, type Fail } from '@evdm/core';
 
 export interface TrainConfig {
   /** Total optimiser updates of the run. */
@@ -86,3 +86,9 @@ export function resolveTrainConfig(input: Partial<TrainConfig> = {}): TrainConfi
   if (c.reduction !== 'mean' && c.reduction !== 'mcvd-sum') fail(`reduction must be "mean" or "mcvd-sum", got ${JSON.stringify(c.reduction)}`);
   return c;
 }
+
+/** The config idiom for train configs: `TrainConfig.resolve(partial)` (defaults + validation), `TrainConfig.fromJSON(json)`. */
+export const TrainConfig: Configurable<Partial<TrainConfig>, TrainConfig> = {
+  resolve: (input: Partial<TrainConfig> = {}) => resolveTrainConfig(input),
+  fromJSON: (json: unknown) => resolveTrainConfig(parseConfigJson('TrainConfig', json) as Partial<TrainConfig>),
+};
