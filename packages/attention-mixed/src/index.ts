@@ -1,6 +1,5 @@
 export { SpatialSelfAttention } from './spatial-self-attention';
 export type { AttentionContext } from './spatial-self-attention';
-export { resolveConfig } from './attention-config';
 export type { AttentionMode, RedrawPolicy, SpatialSelfAttentionConfig, ResolvedAttentionConfig } from './attention-config';
 export { favorGate, selectsFavor } from './attention-gate';
 export { softmaxAttention } from './softmax-attention';

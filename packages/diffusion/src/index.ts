@@ -1,4 +1,4 @@
-export { NoiseSchedule, resolveScheduleConfig, DEFAULT_LINEAR, DEFAULT_COSINE } from './schedule';
+export { NoiseSchedule, DEFAULT_LINEAR, DEFAULT_COSINE } from './schedule';
 export type { ScheduleConfig, ScheduleConfigInput, LinearScheduleConfig, CosineScheduleConfig, Prediction } from './schedule';
 export { mcvdLabel, fromMcvdLabel, withMcvdLabels, samplingPlan } from './samplers';
 export type { Denoiser, McvdDenoiser, StepSpacing, PlanStep, PlanOptions } from './samplers';
