@@ -28,34 +28,11 @@
  * SMMNIST/BAIR EVDM-L in Table 2. '2C' = Linear(T → 2c) fits KTH and UCF.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  affineNorm,
-  affineNormSpecs,
-  checkDivides,
-  checkName,
-  checkOneOf,
-  checkPositiveInt,
-  checkRate,
-  conv,
-  conv2dMacs,
-  convSpecs,
-  dense,
-  denseSpecs,
-  groupNorm,
-  groupNormFlops,
-  mcvdGroupCount,
-  paramCount,
-  parseConfigJson,
-  silu,
-  type Block,
-  type Configurable,
-  type BlockContext,
-  type FlopEntry,
-  type ParamReader,
-  type ParamSpec,
-} from '@evdm/core';
+import { affineNorm, affineNormSpecs, checkDivides, checkOneOf, checkPositiveInt, checkRate, conv, conv2dMacs } from '@evdm/core';
+import { convSpecs, dense, denseSpecs, groupNorm, groupNormFlops, mcvdGroupCount, silu } from '@evdm/core';
+import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 import { channelSplitPlan, type ChannelSplitPlan } from './channel-split';
-import { checkInputs, RESAMPLE_MODES, resampledSize, seededDropout, type Resample, needsShortcutConv } from './residual-block';
+import { checkInputs, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout, type Resample } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { channelShuffle, groupedConv1x1 } from './grouped-conv';
 
@@ -109,11 +86,7 @@ export function resolveBrpConfig(cfg: BrpConfig): ResolvedBrpConfig {
   if (!cfg || typeof cfg !== 'object') throw new Error('BottleneckResidualPathway: config object required');
   const owner = `BottleneckResidualPathway(${String(cfg.name)})`;
   const c: ResolvedBrpConfig = {
-    name: checkName(owner, cfg.name),
-    inChannels: checkPositiveInt(owner, 'inChannels', cfg.inChannels),
-    outChannels: checkPositiveInt(owner, 'outChannels', cfg.outChannels),
-    tembChannels: checkPositiveInt(owner, 'tembChannels', cfg.tembChannels),
-    resample: checkOneOf(owner, 'resample', cfg.resample ?? 'none', RESAMPLE_MODES),
+    ...resolveResidualBlockFields(owner, cfg),
     delta: checkPositiveInt(owner, 'delta', cfg.delta ?? 4),
     temporalEnhancement: cfg.temporalEnhancement ?? true,
     channelSplit: cfg.channelSplit ?? false,
@@ -146,35 +119,14 @@ export function resolveBrpConfig(cfg: BrpConfig): ResolvedBrpConfig {
   return c;
 }
 
-export class BottleneckResidualPathway implements Block<BlockContext> {
-  readonly config: ResolvedBrpConfig;
-
+export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConfig> {
   constructor(config: BrpConfig) {
-    this.config = resolveBrpConfig(config);
+    super(resolveBrpConfig(config));
   }
 
   /** Fills defaults and validates: the full config (`this.config`, `toJSON()`); errors name block, field and value. */
   static resolve(config: BrpConfig): ResolvedBrpConfig {
     return resolveBrpConfig(config);
-  }
-
-  /** The full config as plain JSON data; `fromJSON` of it builds the same block. */
-  toJSON(): ResolvedBrpConfig {
-    return { ...this.config };
-  }
-
-  static fromJSON(json: unknown): BottleneckResidualPathway {
-    return new BottleneckResidualPathway(parseConfigJson('BottleneckResidualPathway', json) as BrpConfig);
-  }
-
-  get name(): string {
-    return this.config.name;
-  }
-
-  /** MCVD's rule: 1x1 (or SO grouped) shortcut conv when widths differ or the block resamples. */
-  get hasShortcutConv(): boolean {
-    const c = this.config;
-    return needsShortcutConv(c.inChannels, c.outChannels, c.resample);
   }
 
   /** Widths of the two procedures. */
@@ -216,15 +168,6 @@ export class BottleneckResidualPathway implements Block<BlockContext> {
       );
     }
     return specs;
-  }
-
-  paramCount(): number {
-    return paramCount(this.paramSpecs());
-  }
-
-  outputShape(inputShape: readonly number[]): [number, number, number, number] {
-    const [h, w] = resampledSize(this.config.resample, inputShape[1], inputShape[2]);
-    return [inputShape[0], h, w, this.config.outChannels];
   }
 
   /** `[e1, e2]` `[B, width]` each from the enhancement Linear (Eq. 8). */

@@ -21,5 +21,6 @@ export type { GroupedConvMethod } from './grouped-conv';
 export { firDownsample, firUpsample } from './fir';
 export { channelSplitPlan } from './channel-split';
 export type { ChannelSplitPlan } from './channel-split';
-export type { Resample } from './residual-block';
+export { ResidualBlockBase } from './residual-block';
+export type { Resample, ResidualBlockConfig } from './residual-block';
 export type { BlockContext } from '@evdm/core';

@@ -14,37 +14,11 @@
  * `Conv_1 9·out²+out`, `Conv_2 in·out+out` (SPEC §4.3), plus SPADE per norm (SPEC §4.7).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  checkName,
-  checkOneOf,
-  checkPositiveInt,
-  checkRate,
-  conv,
-  conv2dMacs,
-  convSpecs,
-  denseSpecs,
-  groupNorm,
-  groupNormFlops,
-  mcvdGroupCount,
-  paramCount,
-  parseConfigJson,
-  silu,
-  type Block,
-  type Configurable,
-  type BlockContext,
-  type FlopEntry,
-  type ParamReader,
-  type ParamSpec,
-} from '@evdm/core';
-import {
-  checkInputs,
-  embeddingScaleShift,
-  RESAMPLE_MODES,
-  resampledSize,
-  seededDropout,
-  type Resample,
-  needsShortcutConv,
-} from './residual-block';
+import { checkPositiveInt, checkRate, conv, conv2dMacs, convSpecs, denseSpecs, groupNorm, groupNormFlops } from '@evdm/core';
+import { mcvdGroupCount, silu } from '@evdm/core';
+import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
+import { checkInputs, embeddingScaleShift, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
+import type { Resample } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { spadeFlops, spadeNorm, spadeSpecs, type SpadeConfig } from './spade';
 
@@ -73,11 +47,7 @@ export function resolveMcvdResBlockConfig(cfg: McvdResBlockConfig): ResolvedMcvd
   const owner = `McvdResBlock(${String(cfg?.name)})`;
   if (!cfg || typeof cfg !== 'object') throw new Error('McvdResBlock: config object required');
   const out: ResolvedMcvdResBlockConfig = {
-    name: checkName(owner, cfg.name),
-    inChannels: checkPositiveInt(owner, 'inChannels', cfg.inChannels),
-    outChannels: checkPositiveInt(owner, 'outChannels', cfg.outChannels),
-    tembChannels: checkPositiveInt(owner, 'tembChannels', cfg.tembChannels),
-    resample: checkOneOf(owner, 'resample', cfg.resample ?? 'none', RESAMPLE_MODES),
+    ...resolveResidualBlockFields(owner, cfg),
     dropout: checkRate(owner, 'dropout', cfg.dropout ?? 0.1),
   };
   if (cfg.spade !== undefined) {
@@ -90,36 +60,14 @@ export function resolveMcvdResBlockConfig(cfg: McvdResBlockConfig): ResolvedMcvd
   return out;
 }
 
-export class McvdResBlock implements Block<BlockContext> {
-  readonly config: ResolvedMcvdResBlockConfig;
-
+export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> {
   constructor(config: McvdResBlockConfig) {
-    this.config = resolveMcvdResBlockConfig(config);
+    super(resolveMcvdResBlockConfig(config));
   }
 
   /** Fills defaults and validates: the full config (`this.config`, `toJSON()`); errors name block, field and value. */
   static resolve(config: McvdResBlockConfig): ResolvedMcvdResBlockConfig {
     return resolveMcvdResBlockConfig(config);
-  }
-
-  /** The full config as plain JSON data; `fromJSON` of it builds the same block. */
-  toJSON(): ResolvedMcvdResBlockConfig {
-    const c = this.config;
-    return { ...c, ...(c.spade ? { spade: { ...c.spade } } : {}) };
-  }
-
-  static fromJSON(json: unknown): McvdResBlock {
-    return new McvdResBlock(parseConfigJson('McvdResBlock', json) as McvdResBlockConfig);
-  }
-
-  get name(): string {
-    return this.config.name;
-  }
-
-  /** True when the shortcut is the 1x1 conv (widths differ or the block resamples). */
-  get hasShortcutConv(): boolean {
-    const c = this.config;
-    return needsShortcutConv(c.inChannels, c.outChannels, c.resample);
   }
 
   paramSpecs(): ParamSpec[] {
@@ -133,16 +81,6 @@ export class McvdResBlock implements Block<BlockContext> {
       ...convSpecs(`${name}/conv1`, 3, cout, cout, 0),
       ...(this.hasShortcutConv ? convSpecs(`${name}/shortcut`, 1, cin, cout) : []),
     ];
-  }
-
-  paramCount(): number {
-    return paramCount(this.paramSpecs());
-  }
-
-  /** Output shape for an NHWC input shape. */
-  outputShape(inputShape: readonly number[]): [number, number, number, number] {
-    const [h, w] = resampledSize(this.config.resample, inputShape[1], inputShape[2]);
-    return [inputShape[0], h, w, this.config.outChannels];
   }
 
   private adaptiveNorm(read: ParamReader, key: 'norm0' | 'norm1', x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {

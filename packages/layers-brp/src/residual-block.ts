@@ -3,10 +3,78 @@
  * shortcut rule, the time-embedding scale/shift, seeded dropout and the input checks at the edge.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { dense, silu, type BlockContext, type ParamReader } from '@evdm/core';
+import { checkName, checkOneOf, checkPositiveInt, dense, paramCount, parseConfigJson, silu } from '@evdm/core';
+import type { Block, BlockContext, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 
 export type Resample = 'none' | 'up' | 'down';
 export const RESAMPLE_MODES: readonly Resample[] = ['none', 'up', 'down'];
+
+/** The fields every residual block's resolved config has. */
+export interface ResidualBlockConfig {
+  name: string;
+  inChannels: number;
+  outChannels: number;
+  tembChannels: number;
+  resample: Resample;
+}
+
+/** Validates the fields every residual block has (`resample` defaults to 'none'); errors name the owner. */
+export function resolveResidualBlockFields(owner: string, cfg: Partial<ResidualBlockConfig>): ResidualBlockConfig {
+  return {
+    name: checkName(owner, cfg.name),
+    inChannels: checkPositiveInt(owner, 'inChannels', cfg.inChannels),
+    outChannels: checkPositiveInt(owner, 'outChannels', cfg.outChannels),
+    tembChannels: checkPositiveInt(owner, 'tembChannels', cfg.tembChannels),
+    resample: checkOneOf(owner, 'resample', cfg.resample ?? 'none', RESAMPLE_MODES),
+  };
+}
+
+/**
+ * What MCVD's ResBlock and the BRP share: the resolved config (`config`; `toJSON()` and `fromJSON`
+ * of the config idiom), the shortcut rule, the output shape and the parameter count. A subclass adds
+ * `static resolve`, `paramSpecs`, `apply` and `flops`.
+ */
+export abstract class ResidualBlockBase<C extends ResidualBlockConfig> implements Block<BlockContext> {
+  readonly config: C;
+
+  protected constructor(config: C) {
+    this.config = config;
+  }
+
+  /** Rebuilds a block from `toJSON()` output (an object or its JSON string); validated by the constructor. */
+  static fromJSON<T>(this: new (config: never) => T, json: unknown): T {
+    return new this(parseConfigJson((this as unknown as { name: string }).name, json) as never);
+  }
+
+  /** The full config as plain JSON data; `fromJSON` of it builds the same block. */
+  toJSON(): C {
+    return structuredClone(this.config);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** MCVD's rule: a 1x1 shortcut conv (BRP with SO: grouped) when widths differ or the block resamples. */
+  get hasShortcutConv(): boolean {
+    const c = this.config;
+    return needsShortcutConv(c.inChannels, c.outChannels, c.resample);
+  }
+
+  paramCount(): number {
+    return paramCount(this.paramSpecs());
+  }
+
+  /** Output shape for an NHWC input shape. */
+  outputShape(inputShape: readonly number[]): [number, number, number, number] {
+    const [h, w] = resampledSize(this.config.resample, inputShape[1], inputShape[2]);
+    return [inputShape[0], h, w, this.config.outChannels];
+  }
+
+  abstract paramSpecs(): ParamSpec[];
+  abstract apply(read: ParamReader, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D;
+  abstract flops(batch: number, height: number, width: number): FlopEntry[];
+}
 
 /** `Dense(SiLU(temb))`, split into the scale and shift halves `[B, width]` each. */
 export function embeddingScaleShift(read: ParamReader, prefix: string, temb: tf.Tensor2D, width: number): [tf.Tensor2D, tf.Tensor2D] {

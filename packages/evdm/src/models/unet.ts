@@ -1,23 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  affineNorm,
-  affineNormSpecs,
-  conv,
-  conv2dMacs,
-  convSpecs,
-  dense,
-  denseSpecs,
-  groupNorm,
-  groupNormFlops,
-  mcvdGroupCount,
-  parseConfigJson,
-  silu,
-  type Configurable,
-  type FlopEntry,
-  type ParamReader,
-  type ParamSpec,
-  type ResidualBlock,
-} from '@evdm/core';
+import { affineNorm, affineNormSpecs, conv, conv2dMacs, convSpecs, dense, denseSpecs, silu } from '@evdm/core';
+import { groupNorm, groupNormFlops, mcvdGroupCount, parseConfigJson } from '@evdm/core';
+import type { Configurable, FlopEntry, ParamReader, ParamSpec, ResidualBlock } from '@evdm/core';
 import { spadeFlops, spadeNorm, spadeSpecs } from '@evdm/layers-brp';
 import { SpatialSelfAttention } from '@evdm/attention-mixed';
 import { condChannels, inputChannels, outputChannels, resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from './network-config';
