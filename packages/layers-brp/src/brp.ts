@@ -32,7 +32,8 @@ import { affineNorm, affineNormSpecs, checkDivides, checkOneOf, checkPositiveInt
 import { convSpecs, dense, denseSpecs, groupNorm, groupNormFlops, mcvdGroupCount, silu } from '@evdm/core';
 import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 import { channelSplitPlan, type ChannelSplitPlan } from './channel-split';
-import { checkInputs, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout, type Resample } from './residual-block';
+import { checkInputs, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
+import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { channelShuffle, groupedConv1x1 } from './grouped-conv';
 
@@ -40,15 +41,8 @@ export const BRP_EPS = 1e-5;
 /** Shuffle groups after a Split concat (ShuffleNet v2 uses 2). */
 export const SPLIT_SHUFFLE_GROUPS = 2;
 
-export interface BrpConfig {
-  /** Parameter-name prefix. */
-  name: string;
-  inChannels: number;
-  outChannels: number;
-  /** Width T of the time embedding (4·C0). */
-  tembChannels: number;
-  /** FIR resampling in the first procedure (default 'none'). */
-  resample?: Resample;
+/** `resample` runs in the first procedure. */
+export interface BrpConfig extends ResidualBlockFields {
   /** Bottleneck reduction δ: b = outChannels/δ (EVDM 4, EVDM-L 8; default 4). */
   delta?: number;
   /** BRP-eh: enhance the bottleneck GN with Linear(T → 2b) (default true); false = affine GN. */

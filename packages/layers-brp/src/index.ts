@@ -22,5 +22,5 @@ export { firDownsample, firUpsample } from './fir';
 export { channelSplitPlan } from './channel-split';
 export type { ChannelSplitPlan } from './channel-split';
 export { ResidualBlockBase } from './residual-block';
-export type { Resample, ResidualBlockConfig } from './residual-block';
+export type { Resample, ResidualBlockConfig, ResidualBlockFields } from './residual-block';
 export type { BlockContext } from '@evdm/core';

@@ -18,22 +18,14 @@ import { checkPositiveInt, checkRate, conv, conv2dMacs, convSpecs, denseSpecs, g
 import { mcvdGroupCount, silu } from '@evdm/core';
 import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 import { checkInputs, embeddingScaleShift, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
-import type { Resample } from './residual-block';
+import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { spadeFlops, spadeNorm, spadeSpecs, type SpadeConfig } from './spade';
 
 /** MCVD's GroupNorm epsilon inside ResBlocks (SPEC §4.2). */
 export const MCVD_RESBLOCK_EPS = 1e-5;
 
-export interface McvdResBlockConfig {
-  /** Parameter-name prefix (e.g. `down.0.res.1`). */
-  name: string;
-  inChannels: number;
-  outChannels: number;
-  /** Width T of the time embedding (4·C0 in MCVD). */
-  tembChannels: number;
-  /** FIR resampling inside the block (default 'none'). */
-  resample?: Resample;
+export interface McvdResBlockConfig extends ResidualBlockFields {
   /** Dropout before Conv_1 (default 0.1, MCVD). */
   dropout?: number;
   /** SPADE normalisation (UCF-101 baseline); omit for the concat variant. */

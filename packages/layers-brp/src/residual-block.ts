@@ -9,17 +9,23 @@ import type { Block, BlockContext, FlopEntry, ParamReader, ParamSpec } from '@ev
 export type Resample = 'none' | 'up' | 'down';
 export const RESAMPLE_MODES: readonly Resample[] = ['none', 'up', 'down'];
 
-/** The fields every residual block's resolved config has. */
-export interface ResidualBlockConfig {
+/** The fields every residual block's config has (`resample` defaults to 'none'). */
+export interface ResidualBlockFields {
+  /** Parameter-name prefix (e.g. `down.1.block.0`). */
   name: string;
   inChannels: number;
   outChannels: number;
+  /** Width T of the time embedding (4·C0). */
   tembChannels: number;
-  resample: Resample;
+  /** FIR resampling inside the block (default 'none'). */
+  resample?: Resample;
 }
 
+/** {@link ResidualBlockFields} resolved: where a block sits in the U-Net. */
+export type ResidualBlockConfig = Required<ResidualBlockFields>;
+
 /** Validates the fields every residual block has (`resample` defaults to 'none'); errors name the owner. */
-export function resolveResidualBlockFields(owner: string, cfg: Partial<ResidualBlockConfig>): ResidualBlockConfig {
+export function resolveResidualBlockFields(owner: string, cfg: Partial<ResidualBlockFields>): ResidualBlockConfig {
   return {
     name: checkName(owner, cfg.name),
     inChannels: checkPositiveInt(owner, 'inChannels', cfg.inChannels),

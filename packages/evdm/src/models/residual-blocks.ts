@@ -5,19 +5,11 @@
  * and checkpoints need no change.
  */
 import type { ResidualBlock } from '@evdm/core';
-import { BottleneckResidualPathway, McvdResBlock, type Resample } from '@evdm/layers-brp';
+import { BottleneckResidualPathway, McvdResBlock, type ResidualBlockConfig } from '@evdm/layers-brp';
 import { condChannels, type NetworkConfig } from './network-config';
 
-/** Where a block sits in the U-Net: everything its factory gets besides the network config. */
-export interface ResidualBlockSite {
-  /** Parameter-name prefix (e.g. `down.1.block.0`). */
-  name: string;
-  inChannels: number;
-  outChannels: number;
-  /** Width T of the time embedding (4·C0). */
-  tembChannels: number;
-  resample: Resample;
-}
+/** Where a block sits in the U-Net (name, widths, T, resampling): everything its factory gets besides the network config. */
+export type ResidualBlockSite = ResidualBlockConfig;
 
 export type ResidualBlockFactory = (site: ResidualBlockSite, cfg: NetworkConfig) => ResidualBlock;
 
