@@ -13,7 +13,7 @@ import { NoiseSchedule } from './schedule';
 
 // ---- 1. Timestep conventions ------------------------------------------------------------------
 
-/**
+/*
  * | convention | noisiest step | cleanest step | ᾱ at index |
  * |---|---|---|---|
  * | standard DDPM `t` (this package, golden file) | t = T−1 | t = 0 | `alphasCumprod[t]` |
@@ -22,6 +22,7 @@ import { NoiseSchedule } from './schedule';
  * MCVD builds `betas = linspace(0.02, 1e-4, T)` (descending) and `alphas[i] = Π_{j≥i}(1−betas[j])`,
  * so its `alphas[i]` is the standard ᾱ at t = T−1−i (MCVD-SPEC §6). The mapping is its own inverse.
  */
+
 function checkIndex(v: number, T: number, what: string): void {
   if (!Number.isInteger(T) || T < 1) throw new Error(`T must be a positive integer, got ${T}`);
   if (!Number.isInteger(v) || v < 0 || v >= T) throw new Error(`${what} must be an integer in [0, ${T - 1}], got ${v}`);
