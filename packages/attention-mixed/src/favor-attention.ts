@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkQkv } from './validate';
+import { checkQkv } from './check-qkv';
 
 /** Which max FAVOR+ subtracts inside `exp`; see {@link FavorOptions.stabilize}. */
 export type FavorStabilizer = 'none' | 'performer' | 'exponent';

@@ -1,7 +1,7 @@
 export { SpatialSelfAttention } from './spatial-self-attention';
 export type { AttentionContext } from './spatial-self-attention';
-export { resolveConfig } from './config';
-export type { AttentionMode, RedrawPolicy, SpatialSelfAttentionConfig, ResolvedAttentionConfig } from './config';
+export type { AttentionMode, RedrawPolicy, SpatialSelfAttentionConfig, ResolvedAttentionConfig } from './attention-config';
+export { favorGate, selectsFavor } from './attention-gate';
 export { softmaxAttention } from './softmax-attention';
 export { favorAttention, featureMap } from './favor-attention';
 export type { FavorOptions, FavorStabilizer } from './favor-attention';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ParamReader, ParamSpec } from '@evdm/core';
 import { ModuleLayer } from '@evdm/core/layers';
-import type { SpatialSelfAttentionConfig } from './config';
+import type { SpatialSelfAttentionConfig } from './attention-config';
 import { SpatialSelfAttention } from './spatial-self-attention';
 
 export interface SpatialSelfAttentionLayerArgs extends SpatialSelfAttentionConfig {
@@ -50,7 +50,7 @@ export class SpatialSelfAttentionLayer extends ModuleLayer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), ...(this.block.toConfig() as unknown as tf.serialization.ConfigDict) };
+    return { ...super.getConfig(), ...(this.block.toJSON() as unknown as tf.serialization.ConfigDict) };
   }
 }
 tf.serialization.registerClass(SpatialSelfAttentionLayer);

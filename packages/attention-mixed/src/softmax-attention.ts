@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkQkv } from './validate';
+import { checkQkv } from './check-qkv';
 
 /**
  * Exact (softmax) attention, non-causal: `softmax(Q K^T / sqrt(d)) V`, softmax over the keys.

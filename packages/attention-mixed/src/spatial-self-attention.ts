@@ -1,7 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { groupNorm, mcvdGroupCount, paramCount, Rng, type FlopEntry, type ParamReader, type ParamSpec } from '@evdm/core';
-import { resolveConfig, type ResolvedAttentionConfig, type SpatialSelfAttentionConfig } from './config';
+import {
+  affineNorm,
+  affineNormSpecs,
+  dense,
+  denseSpecs,
+  groupNorm,
+  mcvdGroupCount,
+  paramCount,
+  parseConfigJson,
+  Rng,
+  type Block,
+  type Configurable,
+  type FlopEntry,
+  type ParamReader,
+  type ParamSpec,
+} from '@evdm/core';
+import { resolveConfig, type ResolvedAttentionConfig, type SpatialSelfAttentionConfig } from './attention-config';
 import { favorAttention } from './favor-attention';
+import { selectsFavor } from './attention-gate';
 import { attentionFlops, type AttentionFlopOptions } from './flops';
 import { orthogonalRandomFeatures } from './orthogonal-features';
 import { softmaxAttention } from './softmax-attention';
@@ -26,7 +42,7 @@ export interface AttentionContext {
  * `${name}/{q,k,v,out}/{kernel,bias}` (MCVD init: q/k/v variance scaling 0.1, out ≈ 0), and for
  * modes 'favor'/'gate' the non-trainable FAVOR+ projection `${name}/favor/projection` `[m, d]`.
  */
-export class SpatialSelfAttention {
+export class SpatialSelfAttention implements Block<AttentionContext> {
   readonly name: string;
   readonly config: ResolvedAttentionConfig;
   private readonly groups: number;
@@ -38,10 +54,26 @@ export class SpatialSelfAttention {
     this.groups = mcvdGroupCount(this.config.channels);
   }
 
-  /** The config with every default filled in (JSON-serialisable; round-trips through the constructor). */
+  /**
+   * Fills defaults and validates: the full config in constructor form (`features` as given, e.g.
+   * 'half-head'; `this.config` adds the derived heads, headDim and feature count).
+   */
+  static resolve(cfg: SpatialSelfAttentionConfig): Required<SpatialSelfAttentionConfig> {
+    return configJson(resolveConfig(cfg));
+  }
+
+  /** The config with every default filled in (JSON-serialisable; `fromJSON` of it builds the same block). */
+  toJSON(): Required<SpatialSelfAttentionConfig> {
+    return configJson(this.config);
+  }
+
+  static fromJSON(json: unknown): SpatialSelfAttention {
+    return new SpatialSelfAttention(parseConfigJson('SpatialSelfAttention', json) as SpatialSelfAttentionConfig);
+  }
+
+  /** @deprecated use `toJSON()` (the config idiom: `resolve` / `toJSON` / `fromJSON`). */
   toConfig(): Required<SpatialSelfAttentionConfig> {
-    const { heads: _h, headDim: _d, features: _f, featuresOption, ...rest } = this.config;
-    return { ...rest, features: featuresOption };
+    return this.toJSON();
   }
 
   get heads(): number {
@@ -66,15 +98,10 @@ export class SpatialSelfAttention {
     const { channels: c, mode } = this.config;
     const n = this.name;
     const specs: ParamSpec[] = [
-      { name: `${n}/norm/gamma`, shape: [c], init: { kind: 'ones' } },
-      { name: `${n}/norm/beta`, shape: [c], init: { kind: 'zeros' } },
+      ...affineNormSpecs(`${n}/norm`, c),
+      ...['q', 'k', 'v'].flatMap((p) => denseSpecs(`${n}/${p}`, c, c, 0.1)),
+      ...denseSpecs(`${n}/out`, c, c, 0),
     ];
-    for (const p of ['q', 'k', 'v']) {
-      specs.push({ name: `${n}/${p}/kernel`, shape: [c, c], init: { kind: 'varianceScaling', scale: 0.1 } });
-      specs.push({ name: `${n}/${p}/bias`, shape: [c], init: { kind: 'zeros' } });
-    }
-    specs.push({ name: `${n}/out/kernel`, shape: [c, c], init: { kind: 'varianceScaling', scale: 0 } });
-    specs.push({ name: `${n}/out/bias`, shape: [c], init: { kind: 'zeros' } });
     if (mode !== 'softmax') {
       specs.push({
         name: this.projectionName,
@@ -99,9 +126,7 @@ export class SpatialSelfAttention {
   /** Whether FAVOR+ runs at this resolution: mode 'favor' always, 'gate' iff `L = H·W > λ·d` (Eq. 14). */
   usesFavor(height: number, width: number): boolean {
     const { mode, lambda, headDim } = this.config;
-    if (mode === 'softmax') return false;
-    if (mode === 'favor') return true;
-    return height * width > lambda * headDim;
+    return selectsFavor(mode, lambda, headDim, height, width);
   }
 
   /** One line stating the algorithm this block uses at `height × width` and why. */
@@ -178,9 +203,9 @@ export class SpatialSelfAttention {
       const [b, hgt, wid] = x.shape;
       const l = hgt * wid;
       const n = this.name;
-      const h = groupNorm({ x, groups: this.groups, eps: this.config.eps, gamma: read(`${n}/norm/gamma`) as tf.Tensor1D, beta: read(`${n}/norm/beta`) as tf.Tensor1D });
+      const h = groupNorm({ x, groups: this.groups, eps: this.config.eps, ...affineNorm(read, `${n}/norm`) });
       const pixels = tf.reshape(h, [b * l, c]);
-      const linear = (inp: tf.Tensor, p: string) => tf.add(tf.matMul(inp, read(`${n}/${p}/kernel`) as tf.Tensor2D), read(`${n}/${p}/bias`)) as tf.Tensor2D;
+      const linear = (inp: tf.Tensor, p: string) => dense(read, `${n}/${p}`, inp);
       // head j owns channels [j·d, (j+1)·d): [B·L, C] → [B·heads, L, d]
       const toHeads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [b, l, heads, d]), [0, 2, 1, 3]), [b * heads, l, d]) as tf.Tensor3D;
       const q = toHeads(linear(pixels, 'q'));
@@ -210,6 +235,14 @@ export class SpatialSelfAttention {
     }
     return p as tf.Tensor2D;
   }
+}
+
+SpatialSelfAttention satisfies Configurable<SpatialSelfAttentionConfig, Required<SpatialSelfAttentionConfig>, SpatialSelfAttention>;
+
+/** The constructor form of a resolved config (drops the derived fields, restores `features` as given). */
+function configJson(c: ResolvedAttentionConfig): Required<SpatialSelfAttentionConfig> {
+  const { heads: _h, headDim: _d, features: _f, featuresOption, redraw, ...rest } = c;
+  return { ...rest, redraw: { ...redraw }, features: featuresOption };
 }
 
 /** 32-bit FNV-1a of a string (decorrelates the projections of differently named blocks). */

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { groupNorm, mcvdGroupCount, ParamStore, Rng, sumFlops } from '@evdm/core';
 import { gradCheck, leakedTensors, maxAbsDiff, useCpu } from '../../../test-utils/tf';
 import { SpatialSelfAttention } from '../src/spatial-self-attention';
-import type { SpatialSelfAttentionConfig } from '../src/config';
+import type { SpatialSelfAttentionConfig } from '../src/attention-config';
 
 const randn = (shape: number[], seed: number, std = 1) => tf.tensor(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)).map((x) => x * std), shape);
 

@@ -4,6 +4,7 @@
  * Sampling and evaluation use the EMA weights: `apply()` swaps them in, `restore()` swaps back.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { failWith, type Fail } from '@evdm/core';
 
 export interface EmaOptions {
   /** Decay rate in [0, 1). Default 0.999. */
@@ -17,9 +18,7 @@ export interface EmaState {
   shadow: tf.NamedTensorMap;
 }
 
-function fail(msg: string): never {
-  throw new Error(`Ema: ${msg}`);
-}
+const fail: Fail = failWith('Ema');
 
 export class Ema {
   readonly rate: number;

@@ -4,11 +4,11 @@
  * predicts that noise from [x_t | m_p·p, m_f·f].
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@evdm/core';
+import { failWith, Rng, type Fail } from '@evdm/core';
 import { stackFrames } from './layout';
 import { perSample } from './forward';
 import { NoiseSchedule } from './schedule';
-import type { Denoiser } from './timesteps';
+import type { Denoiser } from './samplers';
 
 /** Frames as [B, H, W, frames·C] (already stacked) or [B, frames, H, W, C] (stacked here). */
 export type Frames = tf.Tensor4D | tf.Tensor5D;
@@ -47,9 +47,7 @@ export interface MaskedLossResult {
   maskFuture: number[];
 }
 
-function fail(msg: string): never {
-  throw new Error(`maskedConditioningLoss: ${msg}`);
-}
+const fail: Fail = failWith('maskedConditioningLoss');
 
 function asStacked(name: string, x: Frames | undefined): tf.Tensor4D | undefined {
   if (x === undefined) return undefined;

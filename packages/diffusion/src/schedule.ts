@@ -1,9 +1,9 @@
 /**
  * Noise schedules as plain float64 host math (paper §3.1, Eq. 1-2; Ho et al. 2020; Nichol & Dhariwal
  * 2021). Indexing is the standard DDPM one: t = 0..T-1, t = 0 is the least noisy step (the golden
- * file's convention). MCVD's reversed labels are handled in `timesteps.ts`.
+ * file's convention). MCVD's reversed labels are handled in `samplers.ts`.
  */
-import { brandedInstanceOf, hasBrand } from '@evdm/core';
+import { brandedInstanceOf, failWith, hasBrand, type Configurable, type Fail } from '@evdm/core';
 
 /**
  * What the network predicts: `'eps'` the noise ε (the paper, MCVD, Ho et al.), or `'v'` the velocity
@@ -49,16 +49,17 @@ export type ScheduleConfigInput =
 export const DEFAULT_LINEAR: LinearScheduleConfig = { kind: 'linear', T: 1000, betaStart: 1e-4, betaEnd: 0.02, prediction: 'eps' };
 export const DEFAULT_COSINE: CosineScheduleConfig = { kind: 'cosine', T: 1000, s: 0.008, maxBeta: 0.999, prediction: 'eps' };
 
-function fail(msg: string): never {
-  throw new Error(`NoiseSchedule: ${msg}`);
-}
+const fail: Fail = failWith('NoiseSchedule');
 
 function checkNumber(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${name} must be a finite number, got ${String(v)}`);
   return v;
 }
 
-/** Fills defaults and validates; throws a clear error naming the bad field. */
+/**
+ * Fills defaults and validates; throws a clear error naming the bad field.
+ * @deprecated use `NoiseSchedule.resolve` (the config idiom: `resolve` / `toJSON` / `fromJSON`).
+ */
 export function resolveScheduleConfig(input: unknown = {}): ScheduleConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     fail(`config must be an object, got ${input === null ? 'null' : typeof input}`);
@@ -202,6 +203,11 @@ export class NoiseSchedule {
     return new NoiseSchedule({ kind: 'cosine', T, s, maxBeta });
   }
 
+  /** Fills defaults and validates (the full config `toJSON` returns); errors name the bad field. */
+  static resolve(input: ScheduleConfigInput = {}): ScheduleConfig {
+    return resolveScheduleConfig(input);
+  }
+
   /** The full config (every field explicit), suitable for JSON. */
   toJSON(): ScheduleConfig {
     return { ...this.config };
@@ -223,3 +229,5 @@ export class NoiseSchedule {
     }
   }
 }
+
+NoiseSchedule satisfies Configurable<ScheduleConfigInput, ScheduleConfig, NoiseSchedule>;

@@ -5,7 +5,7 @@ import { leakedTensors, maxAbsDiff, useCpu } from '../../../test-utils/tf';
 import { NoiseSchedule } from '../src/schedule';
 import { maskedConditioningLoss } from '../src/loss';
 import { stackFrames } from '../src/layout';
-import type { Denoiser } from '../src/timesteps';
+import type { Denoiser } from '../src/samplers';
 
 beforeAll(useCpu);
 const sched = new NoiseSchedule();

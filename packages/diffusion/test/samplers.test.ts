@@ -4,10 +4,10 @@ import { Rng } from '@evdm/core';
 import { flat, loadGolden } from '../../../test-utils/golden';
 import { maxAbsDiff, useCpu } from '../../../test-utils/tf';
 import { NoiseSchedule } from '../src/schedule';
-import { ddpmSample } from '../src/ddpm';
-import { ddimSample } from '../src/ddim';
-import { mcvdLabel, samplingPlan, withMcvdLabels, type Denoiser, type PlanOptions } from '../src/timesteps';
-import { ddimCoefficients, ddpmCoefficients } from '../src/step-coefficients';
+import { ddpmSample } from '../src/samplers';
+import { ddimSample } from '../src/samplers';
+import { mcvdLabel, samplingPlan, withMcvdLabels, type Denoiser, type PlanOptions } from '../src/samplers';
+import { ddimCoefficients, ddpmCoefficients } from '../src/samplers';
 
 beforeAll(useCpu);
 const linear = new NoiseSchedule();

@@ -2,8 +2,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { flat, loadGolden, regenerate } from '../../../test-utils/golden';
 import { NoiseSchedule } from '../src/schedule';
-import { samplingPlan } from '../src/timesteps';
-import { ddimCoefficients } from '../src/step-coefficients';
+import { samplingPlan } from '../src/samplers';
+import { ddimCoefficients } from '../src/samplers';
 
 const golden = loadGolden('ddpm_schedule.json');
 const TOL = 1e-10;

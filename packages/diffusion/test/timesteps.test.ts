@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { NoiseSchedule } from '../src/schedule';
-import { fromMcvdLabel, mcvdLabel, samplingPlan, withMcvdLabels } from '../src/timesteps';
-import { ddpmCoefficients } from '../src/step-coefficients';
+import { fromMcvdLabel, mcvdLabel, samplingPlan, withMcvdLabels } from '../src/samplers';
+import { ddpmCoefficients } from '../src/samplers';
 import { useCpu } from '../../../test-utils/tf';
 
 const sched = new NoiseSchedule();

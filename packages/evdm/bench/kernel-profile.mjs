@@ -7,7 +7,8 @@
 //        [--top 30] [--remat] [--json]
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, parseBenchModel, modelConfig, DenoisingUNet, SyntheticClipSource, Trainer } from '../dist/index.js';
+import { initBackend, modelConfig, DenoisingUNet, SyntheticClipSource, Trainer } from '../dist/index.js';
+import { parseBenchModel } from '../dist/internal.js';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);

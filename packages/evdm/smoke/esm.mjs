@@ -3,9 +3,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore, Rng } from '@evdm/core';
 import { DenoisingUNet, initBackend, modelConfig, writeGif, Trainer, SyntheticClipSource, sampleVideo, networkDenoiser } from 'evdm';
+import { MAIN_JOB } from 'evdm/internal';
 
 await initBackend({ log: () => {} });
 if (new DenoisingUNet(modelConfig('mcvd', 'kth')).paramCount() !== 62831141) throw new Error('MCVD-KTH parameter count');
+if (DenoisingUNet.fromJSON(JSON.stringify(new DenoisingUNet(MAIN_JOB.network))).paramCount() !== new DenoisingUNet(MAIN_JOB.network).paramCount()) throw new Error('evdm/internal MAIN_JOB, DenoisingUNet JSON round trip');
 const net = new DenoisingUNet({ arch: 'evdm', baseChannels: 8, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], imageChannels: 1, pastFrames: 2, currentFrames: 1, brp: { delta: 4, channelSplit: true, shortcutGroups: 2 }, attention: { mode: 'gate' } });
 const p = new ParamStore(net.paramSpecs(), new Rng(0));
 const x = tf.randomNormal([2, 16, 16, 1], 0, 1, 'float32', 1);

@@ -1,63 +1,74 @@
+/**
+ * evdm: the library. Networks and presets, training, checkpoint I/O, sampling, evaluation and FLOP
+ * profiling, each a typed function or class. The CLI's helpers, formatters and smoke fixtures are
+ * not part of this surface (they live under `evdm/internal`, without semver promises).
+ */
+
+// ---- Networks: the denoising U-Net, its config (resolve / toJSON / fromJSON) and block registry ----
 export { DenoisingUNet } from './models/unet';
 export type { UNetModule, UNetContext, ModuleGroup } from './models/unet';
-export { resolveNetworkConfig, inputChannels, outputChannels, condChannels, DEFAULT_BRP } from './models/config';
-export type { NetworkConfig, NetworkConfigInput, BrpOptions, AttentionOptions, AttentionMode } from './models/config';
+export { registerResidualBlock, residualBlockArchs } from './models/residual-blocks';
+export type { ResidualBlockFactory, ResidualBlockSite } from './models/residual-blocks';
+export { inputChannels, outputChannels, condChannels, DEFAULT_BRP } from './models/network-config';
+export type { NetworkConfig, NetworkConfigInput, BrpOptions, AttentionOptions, AttentionMode, Arch } from './models/network-config';
+export { timestepEmbedding } from './models/timestep-embedding';
+
+// ---- Presets of the paper (datasets, MCVD / EVDM / EVDM-L, Table 8 ablations) ----
 export { DATASET_PRESETS, TABLE8_VARIANTS, modelConfig } from './models/presets';
 export type { DatasetName, ModelName, DatasetPreset } from './models/presets';
-export { timestepEmbedding } from './models/timestep-embedding';
-export { profileNetwork } from './profile/profiler';
-export { measureTrainingPass } from './profile/training-pass';
-export { measureExecutedFlops } from './profile/executed-flops';
-export { timeTrainingSteps, parseBenchModel } from './bench/training-step';
-export type { StepTiming } from './bench/training-step';
-export type { ExecutedFlops } from './profile/executed-flops';
-export type { TrainingPassResult } from './profile/training-pass';
-export type { NetworkProfile, LevelProfile } from './profile/profiler';
-export { reproduceTable, reproduceTable1, reproduceTable2, reproduceTable8, formatRows } from './profile/reproduce';
-export type { ReproductionRow, ReproduceOptions } from './profile/reproduce';
-export { TABLE1, TABLE2, TABLE8 } from './profile/paper-numbers';
-export { VERSION } from './version';
+
+// ---- Runtime: backend choice ----
 export { initBackend, currentRuntime } from './runtime/backend';
 export type { RuntimeInfo } from './runtime/backend';
-export { Adam, DEFAULT_ADAM } from './train/adam';
-export type { AdamConfig } from './train/adam';
-export { writeCheckpoint, readCheckpoint, latestCheckpoint } from './train/checkpoint';
-export type { CheckpointMeta, CheckpointGroups, LoadedCheckpoint } from './train/checkpoint';
-export { writeGif } from './io/gif';
-export { writeLossPlotSvg } from './io/loss-plot';
+export { VERSION } from './version';
+
+// ---- Training: Trainer, its configs, optimiser, data sources ----
 export { Trainer, TrainingDivergedError } from './train/trainer';
 export type { TrainerOptions, StepResult, RunHooks } from './train/trainer';
-export { DEFAULT_TRAIN_CONFIG, resolveTrainConfig } from './train/config';
-export type { TrainConfig } from './train/config';
+export { TrainConfig, DEFAULT_TRAIN_CONFIG } from './train/train-config';
+export { RunConfig, readRunConfig, makeClipSource } from './train/run-config';
+export type { DataConfig } from './train/run-config';
+export { Adam, DEFAULT_ADAM } from './train/adam';
+export type { AdamConfig } from './train/adam';
 export { clipSourceFromIterable } from './data/source';
 export type { Clip, ClipSource } from './data/source';
 export { SyntheticClipSource } from './data/synthetic';
 export type { SyntheticClipOptions } from './data/synthetic';
+
+// ---- Checkpoint I/O ----
+export { writeCheckpoint, readCheckpoint, latestCheckpoint } from './train/checkpoint';
+export type { CheckpointMeta, CheckpointGroups, LoadedCheckpoint } from './train/checkpoint';
+export { loadCheckpointModel, resolveCheckpointDir, runConfigOfCheckpoint } from './sample/load';
+export type { LoadedModel } from './sample/load';
+
+// ---- Sampling: video prediction / generation / interpolation, and writing the frames ----
 export { sampleVideo, DEFAULT_SAMPLER } from './sample/predict';
 export type { SamplerConfig, FrameLayout, VideoSampleOptions } from './sample/predict';
 export { networkDenoiser } from './sample/network-denoiser';
-export { samplingProgress } from './sample/progress';
-export type { SamplingProgress } from './sample/progress';
 export { toUint8Frames, tileFrames } from './sample/frames';
 export { writePng, writeComparisonGrid, writeComparisonGif } from './sample/write';
 export type { ComparisonInput } from './sample/write';
-export { TrainMonitor, formatSeconds } from './train/monitor';
-export type { TrainMonitorOptions } from './train/monitor';
-export { resolveRunConfig, readRunConfig, networkFromJson, makeClipSource } from './train/run-config';
-export type { RunConfig, DataConfig } from './train/run-config';
-export { scorePrediction, copyLastFrame } from './sample/score';
-export { writePreviewGrid } from './sample/preview';
+export { writeGif } from './io/gif';
+export { writeLossPlotSvg } from './io/loss-plot';
+
+// ---- Evaluation: PSNR / SSIM / FVD on test clips, and the paper's evaluation tables ----
 export { evaluate } from './eval/evaluate';
 export type { EvalMode, EvalModel, EvaluateOptions, EvaluationResult, FvdSetup } from './eval/evaluate';
-export { openTestClips, SYNTHETIC_TEST_SEED } from './eval/test-clips';
+export { openTestClips } from './eval/test-clips';
 export type { TestClips, TestBatch, TestClipLayout } from './eval/test-clips';
-export { runEval, checkpointEvalModel, formatEvalRows } from './commands/eval';
-export type { EvalFlags } from './commands/eval';
-export { loadCheckpointModel, resolveCheckpointDir, runConfigOfCheckpoint } from './sample/load';
-export type { LoadedModel } from './sample/load';
-export { perSampleMetrics } from './sample/score';
-export { reproduceEvalTable, reproduceTimingTable, paperProtocols, smokeProtocol, EVAL_TABLES, formatEvalReproduction, formatTimingReproduction, writeSmokeDataset } from './eval/reproduce-eval';
+export { scorePrediction, copyLastFrame, perSampleMetrics } from './sample/score';
+export { checkpointEvalModel } from './commands/eval';
+export { reproduceEvalTable, reproduceTimingTable, paperProtocols, EVAL_TABLES } from './eval/reproduce-eval';
 export type { EvalTable, EvalProtocol, EvalReproductionRow, TimingReproductionRow, ReproduceEvalOptions } from './eval/reproduce-eval';
-export { TABLE3, TABLE4, TABLE5, TABLE6, TABLE7, TABLE9, MCVD_TRAIN_STEPS } from './profile/paper-numbers';
-/** The embedded default job's run config (network, data, train) used by `evdm main`. */
-export { MAIN_JOB } from './commands/main';
+
+// ---- Cost: parameters, FLOPs and timings per U-Net level (the paper's Tables 1, 2, 8) ----
+export { profileNetwork } from './profile/profiler';
+export type { NetworkProfile, LevelProfile } from './profile/profiler';
+export { measureTrainingPass } from './profile/training-pass';
+export type { TrainingPassResult } from './profile/training-pass';
+export { measureExecutedFlops } from './profile/executed-flops';
+export type { ExecutedFlops } from './profile/executed-flops';
+export { reproduceTable, reproduceTable1, reproduceTable2, reproduceTable8 } from './profile/reproduce';
+export type { ReproductionRow, ReproduceOptions } from './profile/reproduce';
+export { TABLE1, TABLE2, TABLE3, TABLE4, TABLE5, TABLE6, TABLE7, TABLE8, TABLE9, MCVD_TRAIN_STEPS } from './profile/paper-numbers';
+

@@ -6,7 +6,7 @@ import { useCpu } from '../../../test-utils/tf';
 import { DenoisingUNet } from '../src/models/unet';
 import { TABLE8_VARIANTS } from '../src/models/presets';
 import { rematerialized } from '../src/models/rematerialize';
-import type { NetworkConfigInput } from '../src/models/config';
+import type { NetworkConfigInput } from '../src/models/network-config';
 
 const tiny = { baseChannels: 8, channelMult: [1, 2], imageSize: 8, attnResolutions: [4], imageChannels: 1, pastFrames: 2, currentFrames: 1, headChannels: 8 };
 

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useCpu } from '../../../test-utils/tf';
 import { Trainer, TrainingDivergedError } from '../src/train/trainer';
-import { resolveTrainConfig } from '../src/train/config';
+import { resolveTrainConfig } from '../src/train/train-config';
 import { SyntheticClipSource } from '../src/data/synthetic';
 import type { ClipSource } from '../src/data/source';
 import { TABLE8_VARIANTS } from '../src/models/presets';
-import type { NetworkConfigInput } from '../src/models/config';
+import type { NetworkConfigInput } from '../src/models/network-config';
 
 const tinyNet = {
   baseChannels: 8, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], imageChannels: 1,

@@ -6,7 +6,7 @@ import { directionalGradCheck, useCpu } from '../../../test-utils/tf';
 import { selectBackend } from '@evdm/backend';
 import { DenoisingUNet } from '../src/models/unet';
 import { modelConfig, TABLE8_VARIANTS } from '../src/models/presets';
-import type { NetworkConfigInput } from '../src/models/config';
+import type { NetworkConfigInput } from '../src/models/network-config';
 
 const tiny = { baseChannels: 8, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], imageChannels: 1, pastFrames: 2, currentFrames: 1, headChannels: 8 };
 

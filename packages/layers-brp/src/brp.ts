@@ -28,47 +28,21 @@
  * SMMNIST/BAIR EVDM-L in Table 2. '2C' = Linear(T → 2c) fits KTH and UCF.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  conv2dMacs,
-  groupNorm,
-  groupNormFlops,
-  mcvdGroupCount,
-  paramCount,
-  type FlopEntry,
-  type ParamReader,
-  type ParamSpec,
-} from '@evdm/core';
+import { affineNorm, affineNormSpecs, checkDivides, checkOneOf, checkPositiveInt, checkRate, conv, conv2dMacs } from '@evdm/core';
+import { convSpecs, dense, denseSpecs, groupNorm, groupNormFlops, mcvdGroupCount, silu } from '@evdm/core';
+import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 import { channelSplitPlan, type ChannelSplitPlan } from './channel-split';
-import {
-  checkInputs,
-  conv,
-  convSpecs,
-  denseSpecs,
-  RESAMPLE_MODES,
-  resampledSize,
-  seededDropout,
-  silu,
-  type BlockContext,
-  type Resample,
-  needsShortcutConv,
-} from './common';
+import { checkInputs, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
+import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { channelShuffle, groupedConv1x1 } from './grouped-conv';
-import { checkDivides, checkName, checkOneOf, checkPositiveInt, checkRate } from './validate';
 
 export const BRP_EPS = 1e-5;
 /** Shuffle groups after a Split concat (ShuffleNet v2 uses 2). */
 export const SPLIT_SHUFFLE_GROUPS = 2;
 
-export interface BrpConfig {
-  /** Parameter-name prefix. */
-  name: string;
-  inChannels: number;
-  outChannels: number;
-  /** Width T of the time embedding (4·C0). */
-  tembChannels: number;
-  /** FIR resampling in the first procedure (default 'none'). */
-  resample?: Resample;
+/** `resample` runs in the first procedure. */
+export interface BrpConfig extends ResidualBlockFields {
   /** Bottleneck reduction δ: b = outChannels/δ (EVDM 4, EVDM-L 8; default 4). */
   delta?: number;
   /** BRP-eh: enhance the bottleneck GN with Linear(T → 2b) (default true); false = affine GN. */
@@ -101,15 +75,12 @@ export interface BrpProcedurePlan {
   split?: ChannelSplitPlan;
 }
 
+/** @deprecated use `BottleneckResidualPathway.resolve` (the config idiom: `resolve` / `toJSON` / `fromJSON`). */
 export function resolveBrpConfig(cfg: BrpConfig): ResolvedBrpConfig {
   if (!cfg || typeof cfg !== 'object') throw new Error('BottleneckResidualPathway: config object required');
   const owner = `BottleneckResidualPathway(${String(cfg.name)})`;
   const c: ResolvedBrpConfig = {
-    name: checkName(owner, cfg.name),
-    inChannels: checkPositiveInt(owner, 'inChannels', cfg.inChannels),
-    outChannels: checkPositiveInt(owner, 'outChannels', cfg.outChannels),
-    tembChannels: checkPositiveInt(owner, 'tembChannels', cfg.tembChannels),
-    resample: checkOneOf(owner, 'resample', cfg.resample ?? 'none', RESAMPLE_MODES),
+    ...resolveResidualBlockFields(owner, cfg),
     delta: checkPositiveInt(owner, 'delta', cfg.delta ?? 4),
     temporalEnhancement: cfg.temporalEnhancement ?? true,
     channelSplit: cfg.channelSplit ?? false,
@@ -142,21 +113,14 @@ export function resolveBrpConfig(cfg: BrpConfig): ResolvedBrpConfig {
   return c;
 }
 
-export class BottleneckResidualPathway {
-  readonly config: ResolvedBrpConfig;
-
+export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConfig> {
   constructor(config: BrpConfig) {
-    this.config = resolveBrpConfig(config);
+    super(resolveBrpConfig(config));
   }
 
-  get name(): string {
-    return this.config.name;
-  }
-
-  /** MCVD's rule: 1x1 (or SO grouped) shortcut conv when widths differ or the block resamples. */
-  get hasShortcutConv(): boolean {
-    const c = this.config;
-    return needsShortcutConv(c.inChannels, c.outChannels, c.resample);
+  /** Fills defaults and validates: the full config (`this.config`, `toJSON()`); errors name block, field and value. */
+  static resolve(config: BrpConfig): ResolvedBrpConfig {
+    return resolveBrpConfig(config);
   }
 
   /** Widths of the two procedures. */
@@ -186,10 +150,7 @@ export class BottleneckResidualPathway {
       specs.push(...this.enhancementSpecs(`${pre}/norm_in/enhance`, p.cin));
       specs.push(...convSpecs(`${pre}/bottleneck`, 1, p.bottleneckIn, p.bottleneck));
       if (c.temporalEnhancement) specs.push(...this.enhancementSpecs(`${pre}/norm_b/enhance`, p.bottleneck));
-      else {
-        specs.push({ name: `${pre}/norm_b/gamma`, shape: [p.bottleneck], init: { kind: 'ones' } });
-        specs.push({ name: `${pre}/norm_b/beta`, shape: [p.bottleneck], init: { kind: 'zeros' } });
-      }
+      else specs.push(...affineNormSpecs(`${pre}/norm_b`, p.bottleneck));
       specs.push(...convSpecs(`${pre}/path3x3`, 3, p.bottleneck, p.pathOut, lastScale));
       specs.push(...convSpecs(`${pre}/path1x1`, 1, p.bottleneck, p.pathOut, lastScale));
     });
@@ -203,18 +164,9 @@ export class BottleneckResidualPathway {
     return specs;
   }
 
-  paramCount(): number {
-    return paramCount(this.paramSpecs());
-  }
-
-  outputShape(inputShape: readonly number[]): [number, number, number, number] {
-    const [h, w] = resampledSize(this.config.resample, inputShape[1], inputShape[2]);
-    return [inputShape[0], h, w, this.config.outChannels];
-  }
-
   /** `[e1, e2]` `[B, width]` each from the enhancement Linear (Eq. 8). */
   private enhancement(read: ParamReader, prefix: string, temb: tf.Tensor2D, width: number): [tf.Tensor2D, tf.Tensor2D] {
-    const e = tf.add(tf.matMul(silu(temb), read(`${prefix}/kernel`) as tf.Tensor2D), read(`${prefix}/bias`)) as tf.Tensor2D;
+    const e = dense(read, prefix, silu(temb));
     const b = temb.shape[0];
     if (this.config.enhancementWidth === '2C') return [tf.slice(e, [0, 0], [b, width]), tf.slice(e, [0, width], [b, width])];
     const half = width / 2;
@@ -259,13 +211,7 @@ export class BottleneckResidualPathway {
       const [s, sh] = this.enhancement(read, `${pre}/norm_b/enhance`, ctx.temb, plan.bottleneck);
       yb = groupNorm({ x: yb, groups, eps: BRP_EPS, scale: s, shift: sh }) as tf.Tensor4D;
     } else {
-      yb = groupNorm({
-        x: yb,
-        groups,
-        eps: BRP_EPS,
-        gamma: read(`${pre}/norm_b/gamma`) as tf.Tensor1D,
-        beta: read(`${pre}/norm_b/beta`) as tf.Tensor1D,
-      }) as tf.Tensor4D;
+      yb = groupNorm({ x: yb, groups, eps: BRP_EPS, ...affineNorm(read, `${pre}/norm_b`) }) as tf.Tensor4D;
     }
     const parts = [conv(read, `${pre}/path3x3`, yb), conv(read, `${pre}/path1x1`, yb)];
     if (direct) parts.push(direct);
@@ -320,3 +266,5 @@ export class BottleneckResidualPathway {
     return out;
   }
 }
+
+BottleneckResidualPathway satisfies Configurable<BrpConfig, ResolvedBrpConfig, BottleneckResidualPathway>;

@@ -2,9 +2,9 @@
  * @evdm/layers-brp: MCVD's residual block and the EVDM Bottleneck Residual Pathway family as
  * pure tfjs-core functions of named weights (module contract of @evdm/core).
  */
-export { McvdResBlock, resolveMcvdResBlockConfig, MCVD_RESBLOCK_EPS } from './mcvd-resblock';
+export { McvdResBlock, MCVD_RESBLOCK_EPS } from './mcvd-resblock';
 export type { McvdResBlockConfig, ResolvedMcvdResBlockConfig } from './mcvd-resblock';
-export { BottleneckResidualPathway, resolveBrpConfig, BRP_EPS, SPLIT_SHUFFLE_GROUPS } from './brp';
+export { BottleneckResidualPathway, BRP_EPS, SPLIT_SHUFFLE_GROUPS } from './brp';
 export type { BrpConfig, ResolvedBrpConfig, BrpProcedurePlan } from './brp';
 export { spadeNorm, spadeSpecs, spadeFlops, SPADE_EPS } from './spade';
 export type { SpadeConfig } from './spade';
@@ -21,4 +21,6 @@ export type { GroupedConvMethod } from './grouped-conv';
 export { firDownsample, firUpsample } from './fir';
 export { channelSplitPlan } from './channel-split';
 export type { ChannelSplitPlan } from './channel-split';
-export type { BlockContext, Resample } from './common';
+export { ResidualBlockBase } from './residual-block';
+export type { Resample, ResidualBlockConfig, ResidualBlockFields } from './residual-block';
+export type { BlockContext } from '@evdm/core';

@@ -60,8 +60,7 @@ export class McvdResBlockLayer extends BlockLayer<McvdResBlock> {
 
   override getConfig(): tf.serialization.ConfigDict {
     const { name: _n, ...rest } = super.getConfig();
-    const c = this.block.config;
-    return { ...rest, layerName: this.name, ...c, ...(c.spade ? { spade: { ...c.spade } } : {}) } as unknown as tf.serialization.ConfigDict;
+    return { ...rest, layerName: this.name, ...this.block.toJSON() } as unknown as tf.serialization.ConfigDict;
   }
 }
 
@@ -83,7 +82,7 @@ export class BottleneckResidualPathwayLayer extends BlockLayer<BottleneckResidua
 
   override getConfig(): tf.serialization.ConfigDict {
     const { name: _n, ...rest } = super.getConfig();
-    return { ...rest, layerName: this.name, ...this.block.config } as unknown as tf.serialization.ConfigDict;
+    return { ...rest, layerName: this.name, ...this.block.toJSON() } as unknown as tf.serialization.ConfigDict;
   }
 }
 

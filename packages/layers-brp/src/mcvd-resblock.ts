@@ -14,46 +14,18 @@
  * `Conv_1 9·out²+out`, `Conv_2 in·out+out` (docs/mcvd-reference.md §4.3), plus SPADE per norm (docs/mcvd-reference.md §4.7).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  conv2dMacs,
-  groupNorm,
-  groupNormFlops,
-  mcvdGroupCount,
-  paramCount,
-  type FlopEntry,
-  type ParamReader,
-  type ParamSpec,
-} from '@evdm/core';
-import {
-  checkInputs,
-  conv,
-  convSpecs,
-  denseSpecs,
-  embeddingScaleShift,
-  RESAMPLE_MODES,
-  resampledSize,
-  seededDropout,
-  silu,
-  type BlockContext,
-  type Resample,
-  needsShortcutConv,
-} from './common';
+import { checkPositiveInt, checkRate, conv, conv2dMacs, convSpecs, denseSpecs, groupNorm, groupNormFlops } from '@evdm/core';
+import { mcvdGroupCount, silu } from '@evdm/core';
+import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
+import { checkInputs, embeddingScaleShift, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
+import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { spadeFlops, spadeNorm, spadeSpecs, type SpadeConfig } from './spade';
-import { checkName, checkOneOf, checkPositiveInt, checkRate } from './validate';
 
 /** MCVD's GroupNorm epsilon inside ResBlocks (docs/mcvd-reference.md §4.2). */
 export const MCVD_RESBLOCK_EPS = 1e-5;
 
-export interface McvdResBlockConfig {
-  /** Parameter-name prefix (e.g. `down.0.res.1`). */
-  name: string;
-  inChannels: number;
-  outChannels: number;
-  /** Width T of the time embedding (4·C0 in MCVD). */
-  tembChannels: number;
-  /** FIR resampling inside the block (default 'none'). */
-  resample?: Resample;
+export interface McvdResBlockConfig extends ResidualBlockFields {
   /** Dropout before Conv_1 (default 0.1, MCVD). */
   dropout?: number;
   /** SPADE normalisation (UCF-101 baseline); omit for the concat variant. */
@@ -62,15 +34,12 @@ export interface McvdResBlockConfig {
 
 export type ResolvedMcvdResBlockConfig = Required<Omit<McvdResBlockConfig, 'spade'>> & { spade?: SpadeConfig };
 
+/** @deprecated use `McvdResBlock.resolve` (the config idiom: `resolve` / `toJSON` / `fromJSON`). */
 export function resolveMcvdResBlockConfig(cfg: McvdResBlockConfig): ResolvedMcvdResBlockConfig {
   const owner = `McvdResBlock(${String(cfg?.name)})`;
   if (!cfg || typeof cfg !== 'object') throw new Error('McvdResBlock: config object required');
   const out: ResolvedMcvdResBlockConfig = {
-    name: checkName(owner, cfg.name),
-    inChannels: checkPositiveInt(owner, 'inChannels', cfg.inChannels),
-    outChannels: checkPositiveInt(owner, 'outChannels', cfg.outChannels),
-    tembChannels: checkPositiveInt(owner, 'tembChannels', cfg.tembChannels),
-    resample: checkOneOf(owner, 'resample', cfg.resample ?? 'none', RESAMPLE_MODES),
+    ...resolveResidualBlockFields(owner, cfg),
     dropout: checkRate(owner, 'dropout', cfg.dropout ?? 0.1),
   };
   if (cfg.spade !== undefined) {
@@ -83,21 +52,14 @@ export function resolveMcvdResBlockConfig(cfg: McvdResBlockConfig): ResolvedMcvd
   return out;
 }
 
-export class McvdResBlock {
-  readonly config: ResolvedMcvdResBlockConfig;
-
+export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> {
   constructor(config: McvdResBlockConfig) {
-    this.config = resolveMcvdResBlockConfig(config);
+    super(resolveMcvdResBlockConfig(config));
   }
 
-  get name(): string {
-    return this.config.name;
-  }
-
-  /** True when the shortcut is the 1x1 conv (widths differ or the block resamples). */
-  get hasShortcutConv(): boolean {
-    const c = this.config;
-    return needsShortcutConv(c.inChannels, c.outChannels, c.resample);
+  /** Fills defaults and validates: the full config (`this.config`, `toJSON()`); errors name block, field and value. */
+  static resolve(config: McvdResBlockConfig): ResolvedMcvdResBlockConfig {
+    return resolveMcvdResBlockConfig(config);
   }
 
   paramSpecs(): ParamSpec[] {
@@ -111,16 +73,6 @@ export class McvdResBlock {
       ...convSpecs(`${name}/conv1`, 3, cout, cout, 0),
       ...(this.hasShortcutConv ? convSpecs(`${name}/shortcut`, 1, cin, cout) : []),
     ];
-  }
-
-  paramCount(): number {
-    return paramCount(this.paramSpecs());
-  }
-
-  /** Output shape for an NHWC input shape. */
-  outputShape(inputShape: readonly number[]): [number, number, number, number] {
-    const [h, w] = resampledSize(this.config.resample, inputShape[1], inputShape[2]);
-    return [inputShape[0], h, w, this.config.outChannels];
   }
 
   private adaptiveNorm(read: ParamReader, key: 'norm0' | 'norm1', x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
@@ -183,3 +135,5 @@ export class McvdResBlock {
     return out;
   }
 }
+
+McvdResBlock satisfies Configurable<McvdResBlockConfig, ResolvedMcvdResBlockConfig, McvdResBlock>;

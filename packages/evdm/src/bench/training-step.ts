@@ -2,7 +2,7 @@ import { DenoisingUNet } from '../models/unet';
 import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
 import { SyntheticClipSource } from '../data/synthetic';
 import { Trainer } from '../train/trainer';
-import type { NetworkConfigInput } from '../models/config';
+import type { NetworkConfigInput } from '../models/network-config';
 
 export interface StepTiming {
   model: string;

@@ -11,7 +11,7 @@ import { formatMinutes } from '../io/format';
 import { latestCheckpoint } from '../train/checkpoint';
 import { makeClipSource, readRunConfig, resolveRunConfig, type RunConfig } from '../train/run-config';
 import { writePreviewGrid } from '../sample/preview';
-import type { TrainConfig } from '../train/config';
+import type { TrainConfig } from '../train/train-config';
 
 interface TrainFlags {
   config?: string;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { NetworkConfig } from '../models/config';
+import type { NetworkConfig } from '../models/network-config';
 import { readJsonConfigFile, resolveRunConfig, type DataConfig } from '../train/run-config';
 
 /** The data flags shared by `evdm eval` and `evdm sample`. */

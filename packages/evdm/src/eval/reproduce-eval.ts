@@ -7,7 +7,7 @@ import { writeVideoShard, type Clip as HostClip } from '@evdm/datasets';
 import { I3D } from '@evdm/metrics';
 import { DenoisingUNet } from '../models/unet';
 import { DATASET_PRESETS, modelConfig, type DatasetName, type ModelName } from '../models/presets';
-import type { NetworkConfigInput } from '../models/config';
+import type { NetworkConfigInput } from '../models/network-config';
 import { timeTrainingSteps } from '../bench/training-step';
 import { currentRuntime, initBackend } from '../runtime/backend';
 import { checkpointNetworkConfig, resolveCheckpointDir } from '../sample/load';

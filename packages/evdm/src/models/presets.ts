@@ -1,4 +1,4 @@
-import type { NetworkConfigInput } from './config';
+import type { NetworkConfigInput } from './network-config';
 
 /**
  * Dataset presets of the paper (§4.3, Table 2) and docs/mcvd-reference.md §1: base width C0, image channels and

@@ -1,27 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  conv2dMacs,
-  groupNorm,
-  groupNormFlops,
-  mcvdGroupCount,
-  type FlopEntry,
-  type ParamReader,
-  type ParamSpec,
-} from '@evdm/core';
-import { BottleneckResidualPathway, McvdResBlock, spadeFlops, spadeNorm, spadeSpecs } from '@evdm/layers-brp';
+import { affineNorm, affineNormSpecs, conv, conv2dMacs, convSpecs, dense, denseSpecs, silu } from '@evdm/core';
+import { groupNorm, groupNormFlops, mcvdGroupCount, parseConfigJson } from '@evdm/core';
+import type { Configurable, FlopEntry, ParamReader, ParamSpec, ResidualBlock } from '@evdm/core';
+import { spadeFlops, spadeNorm, spadeSpecs } from '@evdm/layers-brp';
 import { SpatialSelfAttention } from '@evdm/attention-mixed';
-import { condChannels, inputChannels, outputChannels, resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from './config';
+import { condChannels, inputChannels, outputChannels, resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from './network-config';
 import { rematerialized } from './rematerialize';
+import { makeResidualBlock } from './residual-blocks';
 import { timestepEmbedding } from './timestep-embedding';
 
 /** Where a module's cost is reported (Table 1 rows): residual blocks, attention, or neither. */
 export type ModuleGroup = 'block' | 'attention' | 'stem' | 'temb';
-
-interface ResidualBlock {
-  paramSpecs(): ParamSpec[];
-  flops(batch: number, height: number, width: number): FlopEntry[];
-  apply(read: ParamReader, x: tf.Tensor4D, ctx: { temb: tf.Tensor2D; cond?: tf.Tensor4D; training?: boolean; seed?: number }): tf.Tensor4D;
-}
 
 /** One module of the U-Net in execution order, with its U-Net stage (1-based level) and input size. */
 export interface UNetModule {
@@ -64,6 +53,20 @@ export class DenoisingUNet {
   private readonly steps: BlockStep[] = [];
   private readonly tembWidth: number;
 
+  /** Fills defaults and validates a network config (errors name the key and value): the full config of `toJSON()`. */
+  static resolve(input: NetworkConfigInput): NetworkConfig {
+    return resolveNetworkConfig(input);
+  }
+
+  static fromJSON(json: unknown): DenoisingUNet {
+    return new DenoisingUNet(parseConfigJson('DenoisingUNet', json) as NetworkConfigInput);
+  }
+
+  /** The full network config as plain JSON data; `fromJSON` of it builds the same network. */
+  toJSON(): NetworkConfig {
+    return structuredClone(this.config);
+  }
+
   constructor(input: NetworkConfigInput | NetworkConfig) {
     const cfg = resolveNetworkConfig(input as NetworkConfigInput);
     this.config = cfg;
@@ -82,7 +85,7 @@ export class DenoisingUNet {
     let ch = ngf;
     let index = 0;
     const addBlock = (name: string, cin: number, cout: number, level: number, resample: 'none' | 'up' | 'down', pop: boolean, push: boolean) => {
-      const block = this.makeBlock(name, cin, cout, resample);
+      const block = makeResidualBlock({ name, inChannels: cin, outChannels: cout, tembChannels: this.tembWidth, resample }, cfg);
       const r = res;
       this.modules.push({ name, group: 'block', level, resolution: r, specs: block.paramSpecs(), flops: (b) => block.flops(b, r, r) });
       this.steps.push({ kind: 'block', block, pop, push, index: index++, paramNames: block.paramSpecs().map((p) => p.name) });
@@ -153,44 +156,11 @@ export class DenoisingUNet {
         group: 'stem',
         level: 1,
         resolution: cfg.imageSize,
-        specs: [
-          { name: 'out/norm/gamma', shape: [ngf], init: { kind: 'ones' } },
-          { name: 'out/norm/beta', shape: [ngf], init: { kind: 'zeros' } },
-        ],
+        specs: affineNormSpecs('out/norm', ngf),
         flops: (b) => [{ name: 'out/norm', kind: 'norm', flops: groupNormFlops(b * cfg.imageSize ** 2 * ngf, true) }],
       });
     }
     this.modules.push(convModule('conv_out', ngf, outputChannels(cfg), 3, 1e-10, cfg.imageSize, 'stem'));
-  }
-
-  private makeBlock(name: string, cin: number, cout: number, resample: 'none' | 'up' | 'down'): ResidualBlock {
-    const cfg = this.config;
-    if (cfg.arch === 'mcvd') {
-      return new McvdResBlock({
-        name,
-        inChannels: cin,
-        outChannels: cout,
-        tembChannels: this.tembWidth,
-        resample,
-        dropout: cfg.dropout,
-        spade: cfg.spade ? { condChannels: condChannels(cfg), hiddenChannels: cfg.spade.hiddenChannels } : undefined,
-      }) as unknown as ResidualBlock;
-    }
-    const b = cfg.brp!;
-    return new BottleneckResidualPathway({
-      name,
-      inChannels: cin,
-      outChannels: cout,
-      tembChannels: this.tembWidth,
-      resample,
-      delta: b.delta,
-      temporalEnhancement: b.temporalEnhancement,
-      channelSplit: b.channelSplit,
-      shortcutGroups: b.shortcutGroups,
-      enhancementWidth: b.enhancementWidth,
-      activation: b.activation,
-      dropout: cfg.dropout,
-    }) as unknown as ResidualBlock;
   }
 
   paramSpecs(): ParamSpec[] {
@@ -234,10 +204,9 @@ export class DenoisingUNet {
     return tf.tidy(() => {
       const condT = cc > 0 ? (cond ?? tf.zeros([b, hh, ww, cc])) : undefined;
       const emb = timestepEmbedding(this.timestepInput(t), cfg.baseChannels);
-      const h1 = tf.add(tf.matMul(emb, read('temb/dense0/kernel')), read('temb/dense0/bias'));
-      const temb = tf.add(tf.matMul(tf.mul(h1, tf.sigmoid(h1)), read('temb/dense1/kernel')), read('temb/dense1/bias')) as tf.Tensor2D;
+      const temb = dense(read, 'temb/dense1', silu(dense(read, 'temb/dense0', emb)));
       const input = condT && !cfg.spade ? tf.concat([xt, condT], 3) : xt;
-      let h = conv3x3(read, 'conv_in', input);
+      let h = conv(read, 'conv_in', input);
       const skips: tf.Tensor4D[] = [h];
       const seed = ctx.seed ?? 0;
       for (const step of this.steps) {
@@ -258,24 +227,19 @@ export class DenoisingUNet {
       let g: tf.Tensor4D;
       if (cfg.spade) {
         const n = spadeNorm(read, 'out/norm/spade', h, condT!);
-        g = tf.mul(n, tf.sigmoid(n));
+        g = silu(n);
       } else {
         g = groupNorm({
           x: h,
           groups: mcvdGroupCount(cfg.baseChannels),
           eps: 1e-5,
-          gamma: read('out/norm/gamma') as tf.Tensor1D,
-          beta: read('out/norm/beta') as tf.Tensor1D,
+          ...affineNorm(read, 'out/norm'),
           activation: 'silu',
         }) as tf.Tensor4D;
       }
-      return conv3x3(read, 'conv_out', g);
+      return conv(read, 'conv_out', g);
     });
   }
-}
-
-function conv3x3(read: ParamReader, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.add(tf.conv2d(x, read(`${name}/kernel`) as tf.Tensor4D, 1, 'same'), read(`${name}/bias`)) as tf.Tensor4D;
 }
 
 function denseModule(name: string, cin: number, cout: number, level: number | null): UNetModule {
@@ -284,10 +248,7 @@ function denseModule(name: string, cin: number, cout: number, level: number | nu
     group: 'temb',
     level,
     resolution: 0,
-    specs: [
-      { name: `${name}/kernel`, shape: [cin, cout], init: { kind: 'varianceScaling', scale: 1 } },
-      { name: `${name}/bias`, shape: [cout], init: { kind: 'zeros' } },
-    ],
+    specs: denseSpecs(name, cin, cout),
     flops: (b) => [{ name, kind: 'linear', flops: b * cin * cout }],
   };
 }
@@ -298,10 +259,9 @@ function convModule(name: string, cin: number, cout: number, k: number, scale: n
     group,
     level: 1,
     resolution: res,
-    specs: [
-      { name: `${name}/kernel`, shape: [k, k, cin, cout], init: { kind: 'varianceScaling', scale } },
-      { name: `${name}/bias`, shape: [cout], init: { kind: 'zeros' } },
-    ],
+    specs: convSpecs(name, k, cin, cout, scale),
     flops: (b) => [{ name, kind: 'conv', flops: conv2dMacs(b, res, res, cin, cout, k) }],
   };
 }
+
+DenoisingUNet satisfies Configurable<NetworkConfigInput, NetworkConfig, DenoisingUNet>;

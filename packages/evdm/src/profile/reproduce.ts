@@ -1,7 +1,7 @@
 import { DenoisingUNet } from '../models/unet';
 import { DATASET_PRESETS, modelConfig, TABLE8_VARIANTS, type DatasetName, type ModelName } from '../models/presets';
 import { profileNetwork } from './profiler';
-import type { NetworkConfigInput } from '../models/config';
+import type { NetworkConfigInput } from '../models/network-config';
 import { TABLE1, TABLE2, TABLE8 } from './paper-numbers';
 
 /** One row of `evdm reproduce ... --json` (a fixed contract: other tools read these keys). */

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore } from '@evdm/core';
 import { NoiseSchedule, type ScheduleConfigInput } from '@evdm/diffusion';
 import { DenoisingUNet } from '../models/unet';
-import { resolveNetworkConfig, type NetworkConfig } from '../models/config';
+import { resolveNetworkConfig, type NetworkConfig } from '../models/network-config';
 import { latestCheckpoint, readCheckpoint, type CheckpointMeta } from '../train/checkpoint';
 import { resolveRunConfig, type RunConfig } from '../train/run-config';
 

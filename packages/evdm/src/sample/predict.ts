@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@evdm/core';
+import { failWith, Rng, type Fail } from '@evdm/core';
 import { ddimSample, ddpmSample, stackFrames, unstackFrames, type Denoiser, type NoiseSchedule, type StepSpacing } from '@evdm/diffusion';
 
 /** How each block is sampled. Defaults: DDPM with 100 MCVD-spaced steps, x̂0 clipping (MCVD's scripts). */
@@ -47,9 +47,7 @@ export interface VideoSampleOptions {
   onStep?: (done: number, total: number) => void;
 }
 
-function fail(msg: string): never {
-  throw new Error(`sampleVideo: ${msg}`);
-}
+const fail: Fail = failWith('sampleVideo');
 
 function resolveSampler(s: Partial<SamplerConfig> = {}, T: number): SamplerConfig {
   const c = { ...DEFAULT_SAMPLER, ...s };

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import { fail, parseConfigJson, type Configurable } from '@evdm/core';
 import type { ScheduleConfigInput } from '@evdm/diffusion';
 import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
-import { resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from '../models/config';
+import { resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from '../models/network-config';
 import { SyntheticClipSource } from '../data/synthetic';
 import { clipSourceFromIterable, type ClipSource } from '../data/source';
 import { createClipLoader, openDataset, type VideoDataset } from '@evdm/datasets';
-import { resolveTrainConfig, type TrainConfig } from './config';
+import { resolveTrainConfig, type TrainConfig } from './train-config';
 import type { SamplerConfig } from '../sample/predict';
 
 /**
@@ -51,10 +52,6 @@ export interface RunConfig {
   schedule: ScheduleConfigInput;
   /** Sampler of the periodic preview grids (fast by default: DDIM, 20 steps). */
   preview: Partial<SamplerConfig>;
-}
-
-function fail(where: string, msg: string): never {
-  throw new Error(`${where}: ${msg}`);
 }
 
 /** Network section: full config or preset + overrides. */
@@ -119,6 +116,15 @@ export function readJsonConfigFile(path: string): unknown {
     throw new Error(`config file ${path} is not valid JSON: ${(e as Error).message}`);
   }
 }
+
+/**
+ * The config idiom for run files: `RunConfig.resolve(json, where?)` (validated; `network` in full),
+ * `RunConfig.fromJSON(json)`; a resolved run config is plain JSON data and round-trips unchanged.
+ */
+export const RunConfig: Configurable<unknown, RunConfig> & { resolve(json: unknown, where?: string): RunConfig } = {
+  resolve: (json: unknown, where?: string) => resolveRunConfig(json, where),
+  fromJSON: (json: unknown) => resolveRunConfig(parseConfigJson('RunConfig', json)),
+};
 
 export function readRunConfig(path: string): RunConfig {
   return resolveRunConfig(readJsonConfigFile(path), `config file ${path}`);

@@ -3,11 +3,11 @@ import { dirname } from 'node:path';
 import { ParamStore, Rng, type RngState } from '@evdm/core';
 import { Ema, NoiseSchedule, maskedConditioningLoss, type ScheduleConfigInput } from '@evdm/diffusion';
 import { DenoisingUNet } from '../models/unet';
-import type { NetworkConfig, NetworkConfigInput } from '../models/config';
+import type { NetworkConfig, NetworkConfigInput } from '../models/network-config';
 import type { Clip, ClipSource } from '../data/source';
 import { Adam } from './adam';
 import { latestCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint';
-import { resolveTrainConfig, type TrainConfig } from './config';
+import { resolveTrainConfig, type TrainConfig } from './train-config';
 
 /** What one optimiser update reports. */
 export interface StepResult {

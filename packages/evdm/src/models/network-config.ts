@@ -3,7 +3,13 @@
  * Defaults are the paper's (EVDM §4.3) and MCVD's (docs/mcvd-reference.md §1): ch_mult [1,2,3,4], 2 res blocks
  * per level, attention at 32/16/8 px, head width = C0, dropout 0.1, 64x64 frames.
  */
+import { failWith, type Fail } from '@evdm/core';
+import { residualBlockArchs } from './residual-blocks';
+
 export type AttentionMode = 'softmax' | 'favor' | 'gate';
+
+/** `NetworkConfig.arch`: the built-in block families, or one added with `registerResidualBlock`. */
+export type Arch = 'mcvd' | 'evdm' | (string & {});
 
 export interface BrpOptions {
   /** Bottleneck ratio δ (paper §3.2: 4 for EVDM, 8 for EVDM-L). */
@@ -30,8 +36,8 @@ export interface AttentionOptions {
 }
 
 export interface NetworkConfig {
-  /** 'mcvd': BigGAN-style residual blocks (baseline). 'evdm': Bottleneck Residual Pathways. */
-  arch: 'mcvd' | 'evdm';
+  /** 'mcvd': BigGAN-style residual blocks (baseline). 'evdm': Bottleneck Residual Pathways. Others: `registerResidualBlock`. */
+  arch: Arch;
   baseChannels: number;
   channelMult: number[];
   numResBlocks: number;
@@ -52,7 +58,7 @@ export interface NetworkConfig {
 }
 
 export type NetworkConfigInput = Partial<Omit<NetworkConfig, 'brp' | 'attention'>> & {
-  arch: 'mcvd' | 'evdm';
+  arch: Arch;
   brp?: Partial<BrpOptions> | null;
   attention?: Partial<AttentionOptions>;
 };
@@ -66,9 +72,7 @@ export const DEFAULT_BRP: BrpOptions = {
   activation: 'relu',
 };
 
-function fail(msg: string): never {
-  throw new Error(`invalid network config: ${msg}`);
-}
+const fail: Fail = failWith('invalid network config');
 
 function posInt(v: unknown, key: string, min = 1): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
@@ -84,7 +88,8 @@ export function resolveNetworkConfig(input: NetworkConfigInput): NetworkConfig {
     'timestepConvention',
   ]);
   for (const k of Object.keys(input)) if (!known.has(k)) fail(`unknown key "${k}"`);
-  if (input.arch !== 'mcvd' && input.arch !== 'evdm') fail(`arch must be "mcvd" or "evdm", got ${JSON.stringify(input.arch)}`);
+  const archs = residualBlockArchs();
+  if (!archs.includes(input.arch)) fail(`arch must be ${archs.map((a) => JSON.stringify(a)).join(' or ')}, got ${JSON.stringify(input.arch)}`);
   const baseChannels = posInt(input.baseChannels ?? 64, 'baseChannels');
   const channelMult = input.channelMult ?? [1, 2, 3, 4];
   if (!Array.isArray(channelMult) || channelMult.length < 1) fail('channelMult must be a non-empty array');

@@ -1,3 +1,4 @@
+import { checkPositiveInt } from '@evdm/core';
 import type { FavorStabilizer } from './favor-attention';
 
 /** Which attention algorithm a block runs. */
@@ -61,16 +62,17 @@ export type ResolvedAttentionConfig = Required<Omit<SpatialSelfAttentionConfig, 
   headDim: number;
 };
 
-/** Fills defaults and validates; every error names the block and the bad field. */
+/**
+ * Fills defaults and validates; every error names the block and the bad field.
+ * @deprecated as a public export: use `SpatialSelfAttention.resolve` (the config idiom: `resolve` / `toJSON` / `fromJSON`).
+ */
 export function resolveConfig(cfg: SpatialSelfAttentionConfig): ResolvedAttentionConfig {
   if (!cfg || typeof cfg !== 'object') throw new Error('SpatialSelfAttention: config object required');
   const who = `SpatialSelfAttention "${cfg.name}"`;
   if (typeof cfg.name !== 'string' || cfg.name.length === 0) throw new Error('SpatialSelfAttention: config.name must be a non-empty string');
   const { channels, headChannels } = cfg;
-  if (!Number.isInteger(channels) || channels < 1) throw new Error(`${who}: channels must be a positive integer, got ${channels}`);
-  if (!Number.isInteger(headChannels) || headChannels < 1) {
-    throw new Error(`${who}: headChannels must be a positive integer, got ${headChannels}`);
-  }
+  checkPositiveInt(who, 'channels', channels);
+  checkPositiveInt(who, 'headChannels', headChannels);
   if (channels >= headChannels && channels % headChannels !== 0) {
     throw new Error(
       `${who}: headChannels ${headChannels} does not divide channels ${channels} (heads = channels / headChannels must be an integer)`,

@@ -1,4 +1,16 @@
-/** Config validation helpers: every failure names the block, the field and the bad value. */
+/** Config validation helpers: every failure names the owner (block, config, function), the field and the bad value. */
+
+/** Throws `${owner}: ${msg}`: the one error form of every evdm validator. */
+export function fail(owner: string, msg: string): never {
+  throw new Error(`${owner}: ${msg}`);
+}
+
+/** A `fail` bound to one owner; annotate the const (`const fail: Fail = failWith(...)`) so TS narrows after it. */
+export type Fail = (msg: string) => never;
+
+export function failWith(owner: string): Fail {
+  return (msg: string) => fail(owner, msg);
+}
 
 export function checkPositiveInt(owner: string, field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {

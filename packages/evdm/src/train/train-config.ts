@@ -3,6 +3,8 @@
  * global-norm clipping 1, EMA 0.999, batch 64, MCVD's per-sample-sum loss) and the masked conditioning
  * of the paper (past and future frames each dropped with probability 0.5).
  */
+import { failWith, parseConfigJson, type Configurable, type Fail } from '@evdm/core';
+
 export interface TrainConfig {
   /** Total optimiser updates of the run. */
   steps: number;
@@ -49,9 +51,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   rematerialize: false,
 };
 
-function fail(msg: string): never {
-  throw new Error(`invalid train config: ${msg}`);
-}
+const fail: Fail = failWith('invalid train config');
 
 /** Fills defaults and validates every field; unknown keys are an error (typos must not pass silently). */
 export function resolveTrainConfig(input: Partial<TrainConfig> = {}): TrainConfig {
@@ -86,3 +86,9 @@ export function resolveTrainConfig(input: Partial<TrainConfig> = {}): TrainConfi
   if (c.reduction !== 'mean' && c.reduction !== 'mcvd-sum') fail(`reduction must be "mean" or "mcvd-sum", got ${JSON.stringify(c.reduction)}`);
   return c;
 }
+
+/** The config idiom for train configs: `TrainConfig.resolve(partial)` (defaults + validation), `TrainConfig.fromJSON(json)`. */
+export const TrainConfig: Configurable<Partial<TrainConfig>, TrainConfig> = {
+  resolve: (input: Partial<TrainConfig> = {}) => resolveTrainConfig(input),
+  fromJSON: (json: unknown) => resolveTrainConfig(parseConfigJson('TrainConfig', json) as Partial<TrainConfig>),
+};
