@@ -8,7 +8,7 @@ export { timestepEmbedding } from './models/timestep-embedding';
 export { profileNetwork } from './profile/profiler';
 export { measureTrainingPass } from './profile/training-pass';
 export { measureExecutedFlops } from './profile/executed-flops';
-export { timeTrainingSteps, parseBenchModel } from './bench/training-step';
+export { timeTrainingSteps, timeSamplingSteps, parseBenchModel } from './bench/training-step';
 export type { StepTiming } from './bench/training-step';
 export type { ExecutedFlops } from './profile/executed-flops';
 export type { TrainingPassResult } from './profile/training-pass';

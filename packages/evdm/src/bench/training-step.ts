@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ParamStore } from '@evdm/core';
 import { DenoisingUNet } from '../models/unet';
 import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
 import { SyntheticClipSource } from '../data/synthetic';
@@ -70,11 +72,59 @@ export async function timeTrainingSteps(opts: {
       times.push(performance.now() - t0);
       opts.onRun?.(i + 1, times[i]);
     }
-    const sorted = [...times].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    return { model: `${model}-${dataset}`, backend: opts.backend, batch, median_ms: median, runs: times };
+    return { model: `${model}-${dataset}`, backend: opts.backend, batch, median_ms: median(times), runs: times };
   } finally {
     trainer.dispose();
+  }
+}
+
+function median(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Times sampling steps of a preset network: one DDPM reverse step is one denoiser call (eval mode,
+ * no tape; the update itself is a few elementwise ops), read back to the host. One warm-up call,
+ * then `runs` timed calls on fixed random inputs at t = 500. Returns the median and every run.
+ */
+export async function timeSamplingSteps(opts: {
+  model: ModelName;
+  dataset: DatasetName;
+  batch: number;
+  runs: number;
+  backend: string;
+  onRun?: (i: number, ms: number) => void;
+  overrides?: Partial<NetworkConfigInput>;
+}): Promise<StepTiming> {
+  const { model, dataset, batch, runs } = opts;
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${runs}`);
+  const net = new DenoisingUNet(modelConfig(model, dataset, opts.overrides));
+  const cfg = net.config;
+  const store = new ParamStore(net.paramSpecs(), 0);
+  const x = tf.randomNormal([batch, cfg.imageSize, cfg.imageSize, cfg.currentFrames * cfg.imageChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const condCh = (cfg.pastFrames + cfg.futureFrames) * cfg.imageChannels;
+  const cond = condCh > 0 ? (tf.randomUniform([batch, cfg.imageSize, cfg.imageSize, condCh], -1, 1, 'float32', 2) as tf.Tensor4D) : null;
+  const t = new Array<number>(batch).fill(500);
+  const once = async () => {
+    const y = net.apply(store.read, x, t, cond, { training: false });
+    await y.data();
+    y.dispose();
+  };
+  try {
+    await once();
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await once();
+      times.push(performance.now() - t0);
+      opts.onRun?.(i + 1, times[i]);
+    }
+    return { model: `${model}-${dataset}`, backend: opts.backend, batch, median_ms: median(times), runs: times };
+  } finally {
+    tf.dispose([x, ...(cond ? [cond] : [])]);
+    store.dispose();
   }
 }
