@@ -6,7 +6,8 @@ synthetic clips, the same work as `evdm bench step`. A sampling step is one netw
 mode under no_grad (what one DDPM reverse step costs; the update itself is a few elementwise ops),
 as `evdm bench step --sample`. Both: one warm-up call, then `--runs` timed calls, median.
 Each peer prints one JSON line:
-{"model", "backend", "mode", "batch", "params", "threads", "blas", "median_ms", "runs", "max_rss_mb"}.
+{"model", "backend", "mode", "batch", "params", "threads", "openblas_threads", "blas", "median_ms", "runs",
+ "max_rss_mb"}.
 
 Import this module before torch: OpenBLAS reads its thread count when it loads.
 """
@@ -137,14 +138,16 @@ def time_sampling_step(net, batch, runs, x_channels, cond_channels, image):
 
 
 def peer_main(model, build, x_channels, cond_channels, image=64, expected_params=None, doc=None):
-    """Command line of a peer: [--batch 8] [--runs 3] [--threads N] [--sample] [--params-only]."""
+    """Command line of a peer: [--batch 8 (1 with --sample)] [--runs 3] [--threads N] [--sample] [--params-only]."""
     ap = argparse.ArgumentParser(description=doc)
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=None, help="default 8; 1 with --sample (as evdm bench step)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=int(os.environ.get("EVDM_NATIVE_THREADS") or 0) or os.cpu_count())
     ap.add_argument("--sample", action="store_true", help="time one sampling step (forward only) instead of a training step")
     ap.add_argument("--params-only", action="store_true")
     a = ap.parse_args()
+    if a.batch is None:
+        a.batch = 1 if a.sample else 8
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     net = build()
@@ -159,5 +162,5 @@ def peer_main(model, build, x_channels, cond_channels, image=64, expected_params
     timer = time_sampling_step if a.sample else time_training_step
     runs = timer(net, a.batch, a.runs, x_channels, cond_channels, image)
     print(json.dumps({"model": model, "backend": f"pytorch {torch.__version__} cpu", "mode": "sample" if a.sample else "train", "batch": a.batch,
-                      "params": params, "threads": a.threads, "blas": blas_library(), "median_ms": round(statistics.median(runs), 1),
+                      "params": params, "threads": a.threads, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "blas": blas_library(), "median_ms": round(statistics.median(runs), 1),
                       "runs": [round(r, 1) for r in runs], "max_rss_mb": max_rss_mb()}))
