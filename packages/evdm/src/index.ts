@@ -9,7 +9,7 @@ export { profileNetwork } from './profile/profiler';
 export { measureTrainingPass } from './profile/training-pass';
 export { measureExecutedFlops } from './profile/executed-flops';
 export { timeTrainingSteps, timeSamplingSteps, parseBenchModel } from './bench/training-step';
-export type { StepTiming } from './bench/training-step';
+export type { StepTiming, StepTimingOptions } from './bench/training-step';
 export type { ExecutedFlops } from './profile/executed-flops';
 export type { TrainingPassResult } from './profile/training-pass';
 export type { NetworkProfile, LevelProfile } from './profile/profiler';

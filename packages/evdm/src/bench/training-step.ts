@@ -31,12 +31,7 @@ export function parseBenchModel(name: string, defaultDataset: DatasetName = 'kth
   throw new Error(`--model must be one of ${MODELS.map((m) => `${m}-kth`).join(', ')} (or another dataset suffix), got "${name}"`);
 }
 
-/**
- * Times full training steps (forward + backward + Adam with clipping + EMA) of a preset network on
- * synthetic clips of the preset's layout, on whatever backend is active: one warm-up step (kernel
- * set-up, XNNPACK packing), then `runs` timed steps. Returns the median and every run.
- */
-export async function timeTrainingSteps(opts: {
+export interface StepTimingOptions {
   model: ModelName;
   dataset: DatasetName;
   batch: number;
@@ -45,12 +40,43 @@ export async function timeTrainingSteps(opts: {
   onRun?: (i: number, ms: number) => void;
   /** Overrides of the preset network (e.g. a tiny one for smoke runs). */
   overrides?: Partial<NetworkConfigInput>;
-  /** Gradient checkpointing (train.rematerialize): lets batch-8 KTH steps fit the wasm heap. */
-  rematerialize?: boolean;
-}): Promise<StepTiming> {
-  const { model, dataset, batch, runs } = opts;
+}
+
+function checkCounts({ batch, runs }: StepTimingOptions): void {
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${runs}`);
+}
+
+/** One warm-up call of `once`, then `runs` timed calls: the record with the median and every run. */
+async function timeCalls(opts: StepTimingOptions, once: () => Promise<unknown>): Promise<StepTiming> {
+  const { model, dataset, batch, runs } = opts;
+  await once();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await once();
+    times.push(performance.now() - t0);
+    opts.onRun?.(i + 1, times[i]);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { model: `${model}-${dataset}`, backend: opts.backend, batch, median_ms: median, runs: times };
+}
+
+/**
+ * Times full training steps (forward + backward + Adam with clipping + EMA) of a preset network on
+ * synthetic clips of the preset's layout, on whatever backend is active: one warm-up step (kernel
+ * set-up, XNNPACK packing), then `runs` timed steps. Returns the median and every run.
+ */
+export async function timeTrainingSteps(
+  opts: StepTimingOptions & {
+    /** Gradient checkpointing (train.rematerialize): lets batch-8 KTH steps fit the wasm heap. */
+    rematerialize?: boolean;
+  },
+): Promise<StepTiming> {
+  checkCounts(opts);
+  const { model, dataset, batch, runs } = opts;
   const network = modelConfig(model, dataset, opts.overrides);
   const cfg = new DenoisingUNet(network).config;
   const data = new SyntheticClipSource({
@@ -64,24 +90,10 @@ export async function timeTrainingSteps(opts: {
   });
   const trainer = new Trainer({ network, data, train: { steps: runs + 1, batchSize: batch, warmup: 0, checkpointEvery: 0, rematerialize: opts.rematerialize ?? false } });
   try {
-    await trainer.trainStep();
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      await trainer.trainStep();
-      times.push(performance.now() - t0);
-      opts.onRun?.(i + 1, times[i]);
-    }
-    return { model: `${model}-${dataset}`, backend: opts.backend, batch, median_ms: median(times), runs: times };
+    return await timeCalls(opts, () => trainer.trainStep());
   } finally {
     trainer.dispose();
   }
-}
-
-function median(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
@@ -89,18 +101,9 @@ function median(times: number[]): number {
  * no tape; the update itself is a few elementwise ops), read back to the host. One warm-up call,
  * then `runs` timed calls on fixed random inputs at t = 500. Returns the median and every run.
  */
-export async function timeSamplingSteps(opts: {
-  model: ModelName;
-  dataset: DatasetName;
-  batch: number;
-  runs: number;
-  backend: string;
-  onRun?: (i: number, ms: number) => void;
-  overrides?: Partial<NetworkConfigInput>;
-}): Promise<StepTiming> {
-  const { model, dataset, batch, runs } = opts;
-  if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${runs}`);
+export async function timeSamplingSteps(opts: StepTimingOptions): Promise<StepTiming> {
+  checkCounts(opts);
+  const { model, dataset, batch } = opts;
   const net = new DenoisingUNet(modelConfig(model, dataset, opts.overrides));
   const cfg = net.config;
   const store = new ParamStore(net.paramSpecs(), 0);
@@ -114,15 +117,7 @@ export async function timeSamplingSteps(opts: {
     y.dispose();
   };
   try {
-    await once();
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      await once();
-      times.push(performance.now() - t0);
-      opts.onRun?.(i + 1, times[i]);
-    }
-    return { model: `${model}-${dataset}`, backend: opts.backend, batch, median_ms: median(times), runs: times };
+    return await timeCalls(opts, once);
   } finally {
     tf.dispose([x, ...(cond ? [cond] : [])]);
     store.dispose();
