@@ -15,9 +15,11 @@ Built from this repository's TS code only (NCHW here, NHWC there; same parameter
 - packages/evdm/src/models: U-Net levels [1,2,3,4] x 96, 2 blocks per level, attention at 32/16/8,
   time MLP 96 -> 384 -> 384, output head GN(affine)+SiLU -> 3x3 conv.
 The parameter count must equal the TS network's (20,351,549): the script exits 3 otherwise.
+`node bench/evdm_l_check.mjs` goes further: it runs the TS network with random weights and has
+`--check DIR` load them here and compare the outputs (relative L2 < 1e-4).
 Timing and JSON as torch_peer.py (training step, or `--sample` for one forward pass).
 
-  python3 evdm_l_torch.py [--batch 8] [--runs 3] [--threads N] [--sample] [--params-only]
+  python3 evdm_l_torch.py [--batch 8] [--runs 3] [--threads N] [--sample] [--params-only] | --check DIR
 """
 import math
 import os
@@ -172,37 +174,40 @@ class EvdmL(nn.Module):
         # (module, pops a skip, pushes its output) in execution order
         self.plan, mods = [], nn.ModuleList()
 
-        def add(m, pop, push):
+        self.ts_names = []  # the TS module name of each body entry (weights check)
+
+        def add(m, pop, push, name):
             mods.append(m)
             self.plan.append((pop, push))
+            self.ts_names.append(name)
 
         skips, ch, res, n = [ngf], ngf, image, 0
         for i, m in enumerate(mult):
             has_attn = res in attn_res
-            for _ in range(blocks):
-                add(BRP(ch, ngf * m, T), False, not has_attn)
+            for j in range(blocks):
+                add(BRP(ch, ngf * m, T), False, not has_attn, f"down.{i}.block.{j}")
                 ch = ngf * m
                 if has_attn:
                     n += 1
-                    add(MixedAttention(ch, ngf, n), False, True)
+                    add(MixedAttention(ch, ngf, n), False, True, f"down.{i}.attn.{j}")
                 skips.append(ch)
             if i < len(mult) - 1:
-                add(BRP(ch, ch, T, "down"), False, True)
+                add(BRP(ch, ch, T, "down"), False, True, f"down.{i}.downsample")
                 skips.append(ch)
                 res //= 2
         n += 1
-        add(BRP(ch, ch, T), False, False)
-        add(MixedAttention(ch, ngf, n), False, False)
-        add(BRP(ch, ch, T), False, False)
+        add(BRP(ch, ch, T), False, False, "mid.block.0")
+        add(MixedAttention(ch, ngf, n), False, False, "mid.attn")
+        add(BRP(ch, ch, T), False, False, "mid.block.1")
         for i in reversed(range(len(mult))):
-            for _ in range(blocks + 1):
-                add(BRP(ch + skips.pop(), ngf * mult[i], T), True, False)
+            for j in range(blocks + 1):
+                add(BRP(ch + skips.pop(), ngf * mult[i], T), True, False, f"up.{i}.block.{j}")
                 ch = ngf * mult[i]
             if res in attn_res:
                 n += 1
-                add(MixedAttention(ch, ngf, n), False, False)
+                add(MixedAttention(ch, ngf, n), False, False, f"up.{i}.attn")
             if i > 0:
-                add(BRP(ch, ch, T, "up"), False, False)
+                add(BRP(ch, ch, T, "up"), False, False, f"up.{i}.upsample")
                 res *= 2
         assert not skips, f"{len(skips)} skip tensors left"
         self.body = mods
@@ -227,5 +232,64 @@ def build():
     return EvdmL(**KTH)
 
 
+def ts_tensor_map(net):
+    """TS parameter name -> the torch tensor holding it (and how to convert the TS layout)."""
+    out = {"temb/dense0": net.t1, "temb/dense1": net.t2, "conv_in": net.conv_in, "conv_out": net.conv_out}
+    for name, m in zip(net.ts_names, net.body):
+        if isinstance(m, MixedAttention):
+            out.update({f"{name}/{p}": getattr(m, p) for p in ("q", "k", "v", "out")})
+            out[f"{name}/norm"] = m.norm
+            out[f"{name}/favor"] = m.projection
+            continue
+        for k, proc in enumerate((m.p0, m.p1)):
+            pre = f"{name}/proc{k}"
+            out.update({f"{pre}/norm_in/enhance": proc.enh_in, f"{pre}/bottleneck": proc.bottleneck, f"{pre}/norm_b/enhance": proc.enh_b,
+                        f"{pre}/path3x3": proc.path3, f"{pre}/path1x1": proc.path1})
+        if m.shortcut is not None:
+            out[f"{name}/shortcut"] = m.shortcut
+    out["out/norm"] = net.norm_out
+    return out
+
+
+def check_against_ts(directory):
+    """Loads the TS network's weights, inputs and output written by evdm_l_check.mjs, runs this network
+    on them (eval mode) and compares: the peer computes the TS function, not just its parameter count."""
+    import json
+    import numpy as np
+
+    meta = json.load(open(os.path.join(directory, "check.json")))
+    blob = np.fromfile(os.path.join(directory, "check.bin"), dtype="<f4")
+    arr = lambda e: torch.from_numpy(blob[e["offset"] : e["offset"] + int(np.prod(e["shape"]))].reshape(e["shape"]).copy())  # noqa: E731
+    net = build().eval()
+    mods = ts_tensor_map(net)
+    loaded = 0
+    with torch.no_grad():
+        for e in meta["params"]:
+            prefix, leaf = e["name"].rsplit("/", 1)
+            v = arr(e)
+            if leaf == "projection":
+                mods[prefix].copy_(v)
+                continue
+            m = mods[prefix]
+            if leaf in ("kernel", "gamma"):
+                # TS HWIO conv -> OIHW; TS [in, out] dense -> [out, in]
+                v = v.permute(3, 2, 0, 1) if v.dim() == 4 else (v.T if v.dim() == 2 else v)
+                m.weight.copy_(v)
+            else:
+                m.bias.copy_(v)
+            loaded += v.numel()
+        nhwc = lambda t: t.permute(0, 3, 1, 2).contiguous()  # noqa: E731
+        x, cond, want = nhwc(arr(meta["x"])), nhwc(arr(meta["cond"])), nhwc(arr(meta["out"]))
+        # the TS network feeds MCVD's label 999 - t to the embedding (timestepConvention 'mcvd')
+        t = torch.tensor([999 - v for v in meta["t"]])
+        got = net(x, t, cond)
+    rel = float((got - want).norm() / want.norm())
+    params = sum(p.numel() for p in net.parameters())
+    print(json.dumps({"model": "evdm-l-kth", "check": "forward vs TS", "params": params, "loaded_trainable_values": loaded, "rel_l2": rel, "ok": rel < 1e-4}))
+    sys.exit(0 if rel < 1e-4 else 1)
+
+
 if __name__ == "__main__":
+    if "--check" in sys.argv:
+        check_against_ts(sys.argv[sys.argv.index("--check") + 1])
     peer_main("evdm-l-kth", build, x_channels=KTH["x_channels"], cond_channels=KTH["cond_channels"], expected_params=TS_PARAMS, doc=__doc__)
