@@ -1,6 +1,9 @@
 // Where does a training step's time go? Runs one warm-up step of a preset network, then profiles one
 // step with tf.profile and prints wall time per kernel name (count, total ms, share), plus the time
-// spent outside kernels (tape bookkeeping, disposal, JS glue). Nested kernels (a kernel that calls
+// spent outside kernels (tape bookkeeping, disposal, JS glue). --json prints one line:
+// {model, backend, batch, wall_ms, kernel_ms, calls, compute_ms, memory_ms, memory_bytes, memory_gbps,
+//  memory_calls, memory_small_calls, kernels: [{name, count, ms, bytes?, gbps?}], shapes: [...]}
+// (training-step-backends.mjs reads it and sets memory_gbps against the measured triad). Nested kernels (a kernel that calls
 // others) are counted at every level, so shares can add past 100 %: read it as a ranking.
 //
 //   node packages/evdm/bench/kernel-profile.mjs [--model evdm-l-kth] [--backend native-cpu] [--batch 8]
@@ -52,16 +55,25 @@ const rows = [...byName.values()].sort((a, b) => b.ms - a.ms);
 // (their inner kernels are counted).
 const COMPUTE = /^(Conv2D|Conv2DBackpropInput|Conv2DBackpropFilter|FusedConv2D|BatchMatMul|_FusedMatMul|DepthwiseConv2dNative.*)$/;
 const size = (shape) => (shape ?? []).reduce((p, v) => p * v, 1);
-const split = { compute_ms: 0, memory_ms: 0, memory_bytes: 0 };
+const split = { compute_ms: 0, memory_ms: 0, memory_bytes: 0, memory_calls: 0, memory_small_calls: 0 };
 for (const k of profile.kernels) {
   if (k.name === 'unnamed scope' || k.name === 'Reshape' || k.name === 'Identity') continue;
   const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : k.kernelTimeMs?.kernelMs ?? 0;
   if (COMPUTE.test(k.name)) split.compute_ms += ms;
   else {
+    const bytes = 4 * (k.inputShapes.reduce((a, s) => a + (s ? size(s) : 0), 0) + k.outputShapes.reduce((a, s) => a + size(s), 0));
     split.memory_ms += ms;
-    split.memory_bytes += 4 * (k.inputShapes.reduce((a, s) => a + (s ? size(s) : 0), 0) + k.outputShapes.reduce((a, s) => a + size(s), 0));
+    split.memory_bytes += bytes;
+    split.memory_calls++;
+    if (bytes < 1 << 20) split.memory_small_calls++;
+    const e = byName.get(k.name);
+    e.bytes = (e.bytes ?? 0) + bytes;
   }
 }
+// effective bandwidth of the memory-bound kernels (bytes they must move / their time), to set
+// against the machine's triad bandwidth (bench/triad.c); per kernel name too
+split.memory_gbps = split.memory_bytes / 1e6 / Math.max(split.memory_ms, 1e-9);
+for (const r of rows) if (r.bytes !== undefined) r.gbps = r.bytes / 1e6 / Math.max(r.ms, 1e-9);
 // --shapes K: the K most expensive (kernel, input shapes) pairs
 const shapesTop = Number(arg('--shapes', '0'));
 const byShape = new Map();
@@ -74,12 +86,12 @@ for (const k of profile.kernels) {
 }
 const shapeRows = [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, shapesTop);
 if (json) {
-  process.stdout.write(JSON.stringify({ model: `${model}-${dataset}`, backend: backendArg, batch, wall_ms: wall, kernel_ms: kernelMs, ...split, kernels: rows }) + '\n');
+  process.stdout.write(JSON.stringify({ model: `${model}-${dataset}`, backend: backendArg, batch, wall_ms: wall, kernel_ms: kernelMs, calls: profile.kernels.length, ...split, kernels: rows, shapes: shapeRows }) + '\n');
 } else {
   console.log(`${model}-${dataset} batch ${batch} on ${backendArg}: profiled step ${(wall / 1000).toFixed(2)} s, kernels ${(kernelMs / 1000).toFixed(2)} s (${profile.kernels.length} calls), outside kernels ~${((wall - kernelMs) / 1000).toFixed(2)} s`);
-  console.log(`convs + matmuls ${(split.compute_ms / 1000).toFixed(2)} s; memory-bound kernels ${(split.memory_ms / 1000).toFixed(2)} s moving ${(split.memory_bytes / 1e9).toFixed(1)} GB (${(split.memory_bytes / 1e6 / Math.max(split.memory_ms, 1e-9)).toFixed(1)} GB/s)`);
-  console.log('kernel                          calls   total s   share');
-  for (const r of rows.slice(0, top)) console.log(`${r.name.padEnd(30)} ${String(r.count).padStart(6)} ${(r.ms / 1000).toFixed(3).padStart(9)} ${((100 * r.ms) / wall).toFixed(1).padStart(6)} %`);
+  console.log(`convs + matmuls ${(split.compute_ms / 1000).toFixed(2)} s; memory-bound kernels ${(split.memory_ms / 1000).toFixed(2)} s moving ${(split.memory_bytes / 1e9).toFixed(1)} GB (${split.memory_gbps.toFixed(1)} GB/s; ${split.memory_small_calls} of ${split.memory_calls} calls move < 1 MB)`);
+  console.log('kernel                          calls   total s   share    GB/s (memory-bound)');
+  for (const r of rows.slice(0, top)) console.log(`${r.name.padEnd(30)} ${String(r.count).padStart(6)} ${(r.ms / 1000).toFixed(3).padStart(9)} ${((100 * r.ms) / wall).toFixed(1).padStart(6)} %${r.gbps === undefined ? '' : r.gbps.toFixed(2).padStart(8)}`);
   if (shapeRows.length) console.log('\nmost expensive kernel + input shapes (calls, total s)');
   for (const r of shapeRows) console.log(`${String(r.count).padStart(5)} ${(r.ms / 1000).toFixed(3).padStart(7)}  ${r.key}`);
 }

@@ -1,63 +1,25 @@
 #!/usr/bin/env python3
-"""MCVD-KTH denoiser (docs/mcvd-reference.md §3-7) in PyTorch, for timing one training step on CPU.
+"""MCVD-KTH denoiser (docs/mcvd-reference.md §3-7) in PyTorch, for timing one training step (or one
+sampling step) on CPU.
 
-Written from the spec only (NCHW, torch conventions). Times forward + backward + global-norm gradient
-clipping (1.0) + Adam + EMA (0.999), the same work as `evdm bench step`. Prints one JSON line:
-{"model", "backend", "batch", "params", "threads", "blas", "median_ms", "runs"}.
+Written from the spec only (NCHW, torch conventions). Timing and JSON as torch_peer.py: a training
+step is forward + backward + global-norm gradient clipping (1.0) + Adam + EMA (0.999), the same work
+as `evdm bench step`; `--sample` times one forward pass. Prints one JSON line:
+{"model", "backend", "mode", "batch", "params", "threads", "blas", "median_ms", "runs", "max_rss_mb"}.
 
-  python3 mcvd_torch.py [--batch 8] [--runs 3] [--threads N]  (default threads: EVDM_NATIVE_THREADS or all cores)
+  python3 mcvd_torch.py [--batch 8] [--runs 3] [--threads N] [--sample]  (default threads: EVDM_NATIVE_THREADS or all cores)
 """
-import argparse
-import json
 import math
 import os
-import statistics
 import sys
-import time
 
-
-def _threads_arg():
-    for i, a in enumerate(sys.argv):
-        if a == "--threads" and i + 1 < len(sys.argv):
-            return sys.argv[i + 1]
-        if a.startswith("--threads="):
-            return a.split("=", 1)[1]
-    return os.environ.get("EVDM_NATIVE_THREADS") or str(os.cpu_count())
-
-
-# OpenBLAS (torch's matmul / bmm on Debian) reads its thread count when it loads, before main() runs
-os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads_arg())
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# torch_peer sets OPENBLAS_NUM_THREADS before torch loads
+from torch_peer import fir_kernel, fir_resample, groups_for, peer_main, timestep_embedding  # noqa: E402
 
 import torch  # noqa: E402
-import torch.nn as nn
-import torch.nn.functional as F
-
-
-def blas_library():
-    """The BLAS torch loaded (Debian's torch takes whatever libblas.so.3 the alternatives point at:
-    the generic reference BLAS runs attention's bmm ~20x slower than OpenBLAS)."""
-    try:
-        with open("/proc/self/maps") as f:
-            libs = {line.split()[-1] for line in f if "blas" in line.lower() and ".so" in line}
-    except OSError:
-        return "unknown"
-    names = sorted(os.path.basename(os.path.dirname(p)) + "/" + os.path.basename(p) for p in libs)
-    return ", ".join(names) or "none loaded"
-
-
-def groups_for(ch):
-    g = max(min(ch // 4, 32), 1)
-    while ch % g:
-        g -= 1
-    return g
-
-
-def fir_kernel(channels, up):
-    k = torch.tensor([1.0, 3.0, 3.0, 1.0])
-    k2 = torch.outer(k, k) / 64.0
-    if up:
-        k2 = k2 * 4.0
-    return k2.expand(channels, 1, 4, 4).contiguous()
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 
 class AdaGN(nn.Module):
@@ -88,10 +50,7 @@ class ResBlock(nn.Module):
             self.register_buffer("fir", fir_kernel(cin, up), persistent=False)
 
     def resample(self, x):
-        c = x.shape[1]
-        if self.up:
-            return F.conv_transpose2d(x, self.fir, stride=2, padding=1, groups=c)
-        return F.conv2d(x, self.fir, stride=2, padding=1, groups=c)
+        return fir_resample(x, self.fir, self.up)
 
     def forward(self, x, temb):
         h = self.norm0(x, temb)
@@ -158,11 +117,7 @@ class MCVD(nn.Module):
         self.conv_out = nn.Conv2d(ngf, cout, 3, padding=1)
 
     def temb(self, t):
-        half = self.ngf // 2
-        freq = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / (half - 1))
-        e = t.float()[:, None] * freq[None]
-        e = torch.cat([torch.sin(e), torch.cos(e)], dim=1)
-        return self.t2(F.silu(self.t1(e)))
+        return self.t2(F.silu(self.t1(timestep_embedding(t, self.ngf))))
 
     def forward(self, x, t, cond):
         temb = self.temb(t)
@@ -187,51 +142,6 @@ class MCVD(nn.Module):
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("EVDM_NATIVE_THREADS") or 0) or os.cpu_count())
-    ap.add_argument("--params-only", action="store_true")
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    net = MCVD()
-    params = sum(p.numel() for p in net.parameters())
-    if a.params_only:
-        print(json.dumps({"model": "mcvd-kth", "params": params}))
-        return
-    ema = [p.detach().clone() for p in net.parameters()]
-    opt = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.9, 0.999), eps=1e-8)
-    alphas = torch.cumprod(torch.flip(1 - torch.linspace(0.02, 0.0001, 1000), [0]), 0).flip(0)
-    b = a.batch
-
-    def step():
-        x0 = torch.rand(b, 5, 64, 64) * 2 - 1
-        cond = torch.rand(b, 10, 64, 64) * 2 - 1
-        i = torch.randint(0, 1000, (b,))
-        z = torch.randn_like(x0)
-        al = alphas[i][:, None, None, None]
-        xt = al.sqrt() * x0 + (1 - al).sqrt() * z
-        loss = 0.5 * ((z - net(xt, i, cond)) ** 2).sum(dim=(1, 2, 3)).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        with torch.no_grad():
-            for e, p in zip(ema, net.parameters()):
-                e.mul_(0.999).add_(p, alpha=0.001)
-
-    net.train()
-    step()  # warm-up
-    runs = []
-    for _ in range(a.runs):
-        t0 = time.perf_counter()
-        step()
-        runs.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"model": "mcvd-kth", "backend": f"pytorch {torch.__version__} cpu", "batch": b, "params": params,
-                      "threads": a.threads, "blas": blas_library(), "median_ms": round(statistics.median(runs), 1), "runs": [round(r, 1) for r in runs]}))
-
-
 if __name__ == "__main__":
-    main()
+    # the TS MCVD-KTH network (`evdm bench step --model mcvd-kth` reports the same count)
+    peer_main("mcvd-kth", MCVD, x_channels=5, cond_channels=10, expected_params=62_831_141, doc=__doc__)

@@ -1,24 +1,39 @@
 // Times one training step (forward + backward + Adam with clipping + EMA) of MCVD-KTH and EVDM-L-KTH
 // at batch 8 on: pure TF.js cpu, pure wasm, the native oneDNN kernels on the wasm host and on the
-// cpu host, and (when python3 has torch) the same MCVD-KTH network in PyTorch (bench/mcvd_torch.py) at
-// all cores (`torch`) and one thread (`torch1`). Debian's python3-torch uses whatever libblas.so.3 is
-// installed: with only the generic reference BLAS its attention bmm runs ~20x slower, so install
-// libopenblas0-pthread for a fair baseline (the table notes which BLAS torch loaded).
-// Every cell is its own child process (`evdm bench step ... --json`), run one after another, so the
-// ratios come from one session on one machine. Then the main job's training throughput (steps/s of
-// `evdm train` on the MAIN_JOB config) with and without native kernels, and on pure cpu.
-// A benchmark, not a test: nothing is asserted. Timings on a shared machine are noisy: medians.
+// cpu host (also with GLIBC_TUNABLES=glibc.malloc.hugetlb=1: `native-cpu-hugetlb`), and (when python3
+// has torch) the same networks in eager PyTorch (bench/mcvd_torch.py, bench/evdm_l_torch.py; both
+// check that their parameter count equals the TS network's) at all cores (`torch`) and one thread
+// (`torch1`). Debian's python3-torch uses whatever libblas.so.3 is installed: with only the generic
+// reference BLAS its attention bmm runs ~20x slower, so install libopenblas0-pthread for a fair
+// baseline (the table notes which BLAS torch loaded).
+// Then, in the same run:
+// - one DDPM sampling step (one forward pass, batch 1 as the Table 9 latency) of each network;
+// - the peak RSS of every cell's process (`max_rss_mb`, measured inside the child);
+// - the machine's memory bandwidth: a STREAM-like triad (bench/triad.c, compiled here with cc -fopenmp)
+//   on 1 and 2 threads, set against the effective GB/s of the memory-bound kernels of one profiled
+//   training step (bench/kernel-profile.mjs --json, cpu host + native kernels);
+// - the main job's training throughput (steps/s of `evdm train` on the MAIN_JOB config) with and
+//   without native kernels, and on pure cpu;
+// - the ratios the performance issue sets targets for.
+// Every cell is its own child process, run one after another, so the ratios come from one session
+// on one machine. A benchmark, not a test: nothing is asserted. Timings on a shared machine are
+// noisy: medians, and the load average before and after is recorded.
 //
-//   node packages/evdm/bench/training-step-backends.mjs [--runs 3] [--batch 8] [--timeout 1200]
-//        [--cpu-timeout 300] [--models mcvd-kth,evdm-l-kth] [--backends cpu,wasm,native,native-cpu,torch,torch1] [--main-steps 30] [--json]
+//   node packages/evdm/bench/training-step-backends.mjs [--runs 3] [--batch 8] [--timeout 1500]
+//        [--cpu-timeout 300] [--models mcvd-kth,evdm-l-kth]
+//        [--backends cpu,wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1]
+//        [--sample-backends wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1] [--sample-batch 1]
+//        [--sample-runs 5] [--main-steps 30] [--no-triad] [--no-profile] [--json]
 // --timeout caps each child (seconds), --cpu-timeout the pure-cpu step cells; a cell that does not
 // finish reports "> T/2 s" (the child runs a warm-up step and a timed step, both the same work, so
 // one step took more than about half the cap). The pure-cpu main-job row trains 2 steps.
+// `--sample-backends none`, `--main-steps 0` skip those parts.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { printSummary } from './training-step-report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'dist', 'cli.js');
@@ -26,16 +41,22 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : dflt;
 };
+const list = (s) => (s === 'none' ? [] : s.split(','));
 const runs = Number(arg('--runs', '3'));
 const batch = Number(arg('--batch', '8'));
 const timeoutS = Number(arg('--timeout', '1500'));
 const cpuTimeoutS = Number(arg('--cpu-timeout', '300'));
 const models = arg('--models', 'mcvd-kth,evdm-l-kth').split(',');
-const backends = arg('--backends', 'cpu,wasm,native,native-cpu,torch,torch1').split(',');
+const backends = list(arg('--backends', 'cpu,wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1'));
+const sampleBackends = list(arg('--sample-backends', 'wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1'));
+const sampleBatch = Number(arg('--sample-batch', '1'));
+const sampleRuns = Number(arg('--sample-runs', '5'));
 const mainSteps = Number(arg('--main-steps', '30'));
 const json = process.argv.includes('--json');
 // progress and table: stdout, or stderr with --json (stdout then carries one JSON line)
 const say = (line) => (json ? process.stderr : process.stdout).write(line + '\n');
+const HUGETLB = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
+const TORCH_PEERS = { 'mcvd-kth': 'mcvd_torch.py', 'evdm-l-kth': 'evdm_l_torch.py' };
 
 function lastJson(text) {
   for (const line of (text ?? '').trim().split('\n').reverse()) {
@@ -50,41 +71,53 @@ function lastJson(text) {
 
 function errorOf(r, cap = timeoutS) {
   if (r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGTERM') return { timeout: true, error: `> ${Math.round(cap / 2)} s (warm-up + 1 step did not finish in ${cap} s)` };
-  const lines = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').filter((l) => /error|Aborted|out of bounds|XNN status/i.test(l));
+  const lines = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').filter((l) => /error|Aborted|out of bounds|XNN status|parameters/i.test(l));
   const oom = lines.some((l) => /XNN status .* 6|Aborted|out of bounds|Cannot enlarge/i.test(l));
   return { error: oom ? 'does not fit the 4 GB wasm heap' : (lines[0] ?? `exit ${r.status}`).trim().slice(0, 160) };
 }
 
+let pythonFound;
 function python() {
+  if (pythonFound !== undefined) return pythonFound;
+  pythonFound = null;
   for (const py of ['python3', '/usr/bin/python3']) {
     const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-    if (r.status === 0) return { py, version: r.stdout.trim() };
+    if (r.status === 0) return (pythonFound = { py, version: r.stdout.trim() });
   }
-  return null;
+  return pythonFound;
 }
 
-function benchCell(model, backend) {
+/** One timing cell in its own process: mode 'train' (batch `batch`) or 'sample' (batch `sampleBatch`). */
+function benchCell(model, backend, mode = 'train') {
   const started = Date.now();
-  const runsHere = backend === 'cpu' ? 1 : runs;
+  const sample = mode === 'sample';
+  const b = sample ? sampleBatch : batch;
+  const runsHere = sample ? sampleRuns : backend === 'cpu' ? 1 : runs;
+  const cap = backend === 'cpu' && !sample ? cpuTimeoutS : timeoutS;
+  const modeArgs = ['--batch', String(b), '--runs', String(runsHere), ...(sample ? ['--sample'] : [])];
   let r;
   if (backend === 'torch' || backend === 'torch1') {
     const py = python();
-    if (!py) return { model, backend, skipped: 'python3 has no torch (apt-get install python3-torch)' };
-    if (model !== 'mcvd-kth') return { model, backend, skipped: 'PyTorch reference only for MCVD-KTH' };
+    if (!py) return { model, backend, mode, skipped: 'python3 has no torch (apt-get install python3-torch libopenblas0-pthread)' };
+    if (!TORCH_PEERS[model]) return { model, backend, mode, skipped: `no PyTorch peer for ${model}` };
     const threads = backend === 'torch1' ? ['--threads', '1'] : [];
-    r = spawnSync(py.py, [join(here, 'mcvd_torch.py'), '--batch', String(batch), '--runs', String(runsHere), ...threads], { encoding: 'utf8', timeout: timeoutS * 1000 });
+    r = spawnSync(py.py, [join(here, TORCH_PEERS[model]), ...modeArgs, ...threads], { encoding: 'utf8', timeout: cap * 1000 });
   } else {
-    r = spawnSync(process.execPath, [cli, 'bench', 'step', '--model', model, '--backend', backend, '--batch', String(batch), '--runs', String(runsHere), '--json'], {
+    const hugetlb = backend === 'native-cpu-hugetlb';
+    r = spawnSync(process.execPath, [cli, 'bench', 'step', '--model', model, '--backend', hugetlb ? 'native-cpu' : backend, ...modeArgs, '--json'], {
       encoding: 'utf8',
-      timeout: (backend === 'cpu' ? cpuTimeoutS : timeoutS) * 1000,
-      env: { ...process.env, EVDM_LOG: 'quiet' },
+      timeout: cap * 1000,
+      env: { ...process.env, EVDM_LOG: 'quiet', ...(hugetlb ? HUGETLB : {}) },
       maxBuffer: 1 << 26,
     });
   }
   const out = lastJson(r.stdout);
   const wall = Math.round((Date.now() - started) / 1000);
-  if (r.status === 0 && out?.median_ms) return { model, backend, median_ms: out.median_ms, runs: out.runs, params: out.params, threads: out.threads, blas: out.blas, wall_s: wall };
-  return { model, backend, ...errorOf(r, backend === 'cpu' ? cpuTimeoutS : timeoutS), wall_s: wall };
+  if (r.status === 0 && out?.median_ms) {
+    const { median_ms, runs: rs, params, threads, blas, max_rss_mb, openblas_threads } = out;
+    return { model, backend, mode, batch: b, median_ms, runs: rs, params, threads, openblas_threads, blas, max_rss_mb, wall_s: wall };
+  }
+  return { model, backend, mode, batch: b, ...errorOf(r, cap), wall_s: wall };
 }
 
 function mainThroughput(label, env, steps) {
@@ -117,15 +150,73 @@ function mainThroughput(label, env, steps) {
   }
 }
 
+/** STREAM-like triad on 1 and 2 threads: bench/triad.c built with the system C compiler. */
+function triad() {
+  const dir = mkdtempSync(join(tmpdir(), 'evdm-triad-'));
+  try {
+    const exe = join(dir, 'triad');
+    const cc = spawnSync('cc', ['-O3', '-march=native', '-fopenmp', join(here, 'triad.c'), '-o', exe], { encoding: 'utf8' });
+    if (cc.status !== 0) return { skipped: `cc -fopenmp failed (${(cc.stderr || cc.error?.message || '').trim().split('\n')[0]}): install gcc` };
+    const rows = [1, 2].map((t) => {
+      const r = spawnSync(exe, ['16777216', '10'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(t) } });
+      return lastJson(r.stdout) ?? { threads: t, error: (r.stderr || `exit ${r.status}`).trim() };
+    });
+    return { probe: 'bench/triad.c (C, OpenMP, 3 x 128 MiB double arrays, 24 bytes per element, best of 10)', threads1: rows[0], threads2: rows[1] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One profiled training step (kernel-profile.mjs --json): memory-bound kernels' time, bytes and GB/s. */
+function kernelProfile(model, env = {}) {
+  const r = spawnSync(process.execPath, [join(here, 'kernel-profile.mjs'), '--model', model, '--backend', 'native-cpu', '--batch', String(batch), '--json'], {
+    encoding: 'utf8',
+    timeout: timeoutS * 1000,
+    env: { ...process.env, EVDM_LOG: 'quiet', ...env },
+    maxBuffer: 1 << 26,
+  });
+  const out = lastJson(r.stdout);
+  if (r.status !== 0 || !out) return { model, ...errorOf(r) };
+  const top = out.kernels.filter((k) => k.bytes !== undefined).slice(0, 8).map(({ name, count, ms, bytes, gbps }) => ({ name, count, ms, bytes, gbps }));
+  const { wall_ms, kernel_ms, calls, compute_ms, memory_ms, memory_bytes, memory_gbps, memory_calls, memory_small_calls } = out;
+  return { model, backend: out.backend, hugetlb: Boolean(env.GLIBC_TUNABLES), wall_ms, kernel_ms, calls, compute_ms, memory_ms, memory_bytes, memory_gbps, memory_calls, memory_small_calls, top_memory_kernels: top };
+}
+
 const started = new Date().toISOString();
-say(`training step, batch ${batch}, median of ${runs} timed steps after 1 warm-up (pure cpu: 1 timed step), each cell in its own process; started ${started}`);
+const load = { before: loadavg().map((v) => Math.round(v * 100) / 100) };
+say(`training step, batch ${batch}, median of ${runs} timed steps after 1 warm-up (pure cpu: 1 timed step), each cell in its own process; started ${started}, load average ${load.before.join(' ')}`);
 const cells = [];
 for (const model of models) {
   for (const backend of backends) {
     say(`  ${model} on ${backend} ...`);
     const c = benchCell(model, backend);
     cells.push(c);
-    say(`    ${c.median_ms ? `${(c.median_ms / 1000).toFixed(2)} s (runs ${c.runs.map((x) => (x / 1000).toFixed(2)).join(', ')})` : (c.error ?? c.skipped)}`);
+    say(`    ${c.median_ms ? `${(c.median_ms / 1000).toFixed(2)} s (runs ${c.runs.map((x) => (x / 1000).toFixed(2)).join(', ')}), peak RSS ${c.max_rss_mb} MB` : (c.error ?? c.skipped)}`);
+  }
+}
+const sampling = [];
+if (sampleBackends.length) say(`sampling step (one forward pass), batch ${sampleBatch}, median of ${sampleRuns} after 1 warm-up`);
+for (const model of models) {
+  for (const backend of sampleBackends) {
+    say(`  ${model} sampling on ${backend} ...`);
+    const c = benchCell(model, backend, 'sample');
+    sampling.push(c);
+    say(`    ${c.median_ms ? `${c.median_ms.toFixed(0)} ms (runs ${c.runs.map((x) => x.toFixed(0)).join(', ')})` : (c.error ?? c.skipped)}`);
+  }
+}
+let bandwidth = null;
+if (!process.argv.includes('--no-triad')) {
+  say('  memory bandwidth (triad) ...');
+  bandwidth = triad();
+  say(`    ${bandwidth.skipped ?? `1 thread ${bandwidth.threads1.best_gbps} GB/s, 2 threads ${bandwidth.threads2.best_gbps} GB/s`}`);
+}
+const profiles = [];
+if (!process.argv.includes('--no-profile')) {
+  for (const model of models) {
+    say(`  kernel profile of ${model} on native-cpu ...`);
+    const p = kernelProfile(model);
+    profiles.push(p);
+    say(`    ${p.error ?? `memory-bound kernels ${(p.memory_ms / 1000).toFixed(2)} s, ${(p.memory_bytes / 1e9).toFixed(1)} GB, ${p.memory_gbps.toFixed(2)} GB/s; convs + matmuls ${(p.compute_ms / 1000).toFixed(2)} s`}`);
   }
 }
 const mainRows = [];
@@ -134,6 +225,7 @@ if (mainSteps > 0) {
   for (const [label, env, steps] of [
     ['wasm + native', { EVDM_BACKEND: 'wasm' }, mainSteps],
     ['cpu + native', { EVDM_BACKEND: 'cpu' }, mainSteps],
+    ['cpu + native, malloc hugetlb', { EVDM_BACKEND: 'cpu', ...HUGETLB }, mainSteps],
     ['wasm (EVDM_NATIVE=0)', { EVDM_BACKEND: 'wasm', EVDM_NATIVE: '0' }, mainSteps],
     ['pure tfjs cpu (EVDM_NATIVE=0)', { EVDM_BACKEND: 'cpu', EVDM_NATIVE: '0' }, cpuSteps],
   ]) {
@@ -143,32 +235,9 @@ if (mainSteps > 0) {
     say(`    ${row.steps_per_s ? `${row.steps_per_s.toFixed(3)} steps/s` : row.error}`);
   }
 }
+load.after = loadavg().map((v) => Math.round(v * 100) / 100);
 
-const cell = (m, b) => cells.find((c) => c.model === m && c.backend === b);
-const fmt = (c) => (c == null ? '' : c.median_ms ? `${(c.median_ms / 1000).toFixed(2)} s` : (c.error ?? c.skipped));
-say('');
-say(`| network (batch ${batch}) | ${backends.map((b) => (b === 'torch' ? 'PyTorch' : b === 'torch1' ? 'PyTorch 1 thread' : b === 'native' ? 'native (wasm host)' : b === 'native-cpu' ? 'native (cpu host)' : `pure ${b}`)).join(' | ')} |`);
-say(`|---|${backends.map(() => '---').join('|')}|`);
-for (const m of models) say(`| ${m} | ${backends.map((b) => fmt(cell(m, b))).join(' | ')} |`);
-const best = (m) => ['native', 'native-cpu'].map((b) => cell(m, b)).filter((c) => c?.median_ms).sort((a, b) => a.median_ms - b.median_ms)[0];
-const ratios = {};
-const mc = best('mcvd-kth');
-const el = best('evdm-l-kth');
-const torch = cell('mcvd-kth', 'torch');
-if (mc && torch?.median_ms) ratios.mcvd_native_over_torch = mc.median_ms / torch.median_ms;
-const torch1 = cell('mcvd-kth', 'torch1');
-if (mc && torch1?.median_ms) ratios.mcvd_native_over_torch_1_thread = mc.median_ms / torch1.median_ms;
-if (mc && el) ratios.mcvd_over_evdml_native = mc.median_ms / el.median_ms;
-const mainNative = mainRows.filter((r) => r.label.includes('+ native') && r.steps_per_s).sort((a, b) => b.steps_per_s - a.steps_per_s)[0];
-const mainCpu = mainRows.find((r) => r.label.startsWith('pure tfjs cpu'));
-if (mainNative && mainCpu?.steps_per_s) ratios.main_native_over_pure_cpu = mainNative.steps_per_s / mainCpu.steps_per_s;
-say('');
-if (mc) say(`native = faster host: MCVD-KTH on ${mc.backend}, EVDM-L-KTH on ${el?.backend ?? '-'}`);
-if (torch?.blas) say(`PyTorch ${torch.threads} thread(s), BLAS: ${torch.blas}`);
-if (torch?.blas && !/openblas|mkl|blis/i.test(torch.blas)) say('  warning: PyTorch runs on the generic reference BLAS (slow matmul / bmm); apt-get install libopenblas0-pthread for a fair baseline');
-if (ratios.mcvd_native_over_torch) say(`MCVD-KTH native / PyTorch: ${ratios.mcvd_native_over_torch.toFixed(2)}x the time (target <= 1.5x)`);
-if (ratios.mcvd_native_over_torch_1_thread) say(`MCVD-KTH native / PyTorch 1 thread: ${ratios.mcvd_native_over_torch_1_thread.toFixed(2)}x the time`);
-if (ratios.mcvd_over_evdml_native) say(`EVDM-L-KTH speed-up over MCVD-KTH on native: ${ratios.mcvd_over_evdml_native.toFixed(2)}x (target >= 6x)`);
-for (const r of mainRows) say(`main job training: ${r.label}: ${r.steps_per_s ? `${r.steps_per_s.toFixed(3)} steps/s` : r.error}`);
-if (ratios.main_native_over_pure_cpu) say(`main job, best native / pure tfjs cpu: ${ratios.main_native_over_pure_cpu.toFixed(1)}x steps/s (target >= 20x)`);
-if (json) process.stdout.write(JSON.stringify({ started, batch, runs, cells, main: mainRows, ratios }) + '\n');
+const ratios = printSummary({ say, batch, models, backends, sampleBackends, sampleBatch, cells, sampling, bandwidth, profiles, mainRows, load });
+if (json) {
+  process.stdout.write(JSON.stringify({ started, batch, runs, cells, main: mainRows, ratios, sample_batch: sampleBatch, sampling, bandwidth, kernel_profile: profiles, load_average: load }) + '\n');
+}

@@ -6,8 +6,8 @@
 export { runEval, formatEvalRows } from './commands/eval';
 export type { EvalFlags } from './commands/eval';
 export { MAIN_JOB } from './commands/main';
-export { timeTrainingSteps, parseBenchModel } from './bench/training-step';
-export type { StepTiming } from './bench/training-step';
+export { timeTrainingSteps, timeSamplingSteps, parseBenchModel } from './bench/training-step';
+export type { StepTiming, StepTimingOptions } from './bench/training-step';
 export { formatRows } from './profile/reproduce';
 export { smokeProtocol, formatEvalReproduction, formatTimingReproduction, writeSmokeDataset } from './eval/reproduce-eval';
 export { TrainMonitor, formatSeconds } from './train/monitor';

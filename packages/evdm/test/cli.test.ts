@@ -76,10 +76,21 @@ describe('evdm CLI (built)', () => {
     const r = run('bench', 'step', '--model', 'evdm-l-smmnist', '--backend', 'wasm', '--batch', '1', '--runs', '2', '--json');
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(Object.keys(j).sort()).toEqual(['backend', 'batch', 'median_ms', 'model', 'runs']);
-    expect(j).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1 });
+    // the fixed fields, plus the ones added later (mode, params, peak RSS)
+    expect(Object.keys(j).sort()).toEqual(['backend', 'batch', 'max_rss_mb', 'median_ms', 'mode', 'model', 'params', 'runs']);
+    expect(j).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1, mode: 'train' });
     expect(j.runs).toHaveLength(2);
     expect(j.median_ms).toBeCloseTo((j.runs[0] + j.runs[1]) / 2, 0);
+    const table2 = JSON.parse(run('reproduce', 'table2', '--json').stdout) as Array<{ dataset: string; model: string; params: number }>;
+    expect(j.params).toBe(table2.find((row) => row.dataset === 'smmnist' && row.model === 'evdm-l')!.params);
+    // the process held at least the float32 weights, Adam's two moments and the EMA copy
+    expect(j.max_rss_mb).toBeGreaterThan((16 * j.params) / 2 ** 20);
+    const s = run('bench', 'step', '--model', 'evdm-l-smmnist', '--backend', 'wasm', '--sample', '--runs', '3', '--json');
+    expect(s.status, s.stderr).toBe(0);
+    const sj = JSON.parse(s.stdout);
+    expect(sj).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1, mode: 'sample', params: j.params });
+    expect(sj.runs).toHaveLength(3);
+    expect(sj.median_ms).toBe([...sj.runs].sort((a: number, b: number) => a - b)[1]);
     expect(run('bench', 'step', '--model', 'resnet-kth').stderr).toMatch(/--model must be one of mcvd-kth, evdm-kth, evdm-l-kth/);
     expect(run('bench', 'step', '--backend', 'tpu').stderr).toMatch(/--backend must be one of cpu, wasm, native/);
   });

@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ParamStore } from '@evdm/core';
 import { DenoisingUNet } from '../models/unet';
 import { modelConfig, DATASET_PRESETS, type DatasetName, type ModelName } from '../models/presets';
 import { SyntheticClipSource } from '../data/synthetic';
@@ -29,12 +31,7 @@ export function parseBenchModel(name: string, defaultDataset: DatasetName = 'kth
   throw new Error(`--model must be one of ${MODELS.map((m) => `${m}-kth`).join(', ')} (or another dataset suffix), got "${name}"`);
 }
 
-/**
- * Times full training steps (forward + backward + Adam with clipping + EMA) of a preset network on
- * synthetic clips of the preset's layout, on whatever backend is active: one warm-up step (kernel
- * set-up, XNNPACK packing), then `runs` timed steps. Returns the median and every run.
- */
-export async function timeTrainingSteps(opts: {
+export interface StepTimingOptions {
   model: ModelName;
   dataset: DatasetName;
   batch: number;
@@ -43,12 +40,43 @@ export async function timeTrainingSteps(opts: {
   onRun?: (i: number, ms: number) => void;
   /** Overrides of the preset network (e.g. a tiny one for smoke runs). */
   overrides?: Partial<NetworkConfigInput>;
-  /** Gradient checkpointing (train.rematerialize): lets batch-8 KTH steps fit the wasm heap. */
-  rematerialize?: boolean;
-}): Promise<StepTiming> {
-  const { model, dataset, batch, runs } = opts;
+}
+
+function checkCounts({ batch, runs }: StepTimingOptions): void {
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch must be a positive integer, got ${batch}`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${runs}`);
+}
+
+/** One warm-up call of `once`, then `runs` timed calls: the record with the median and every run. */
+async function timeCalls(opts: StepTimingOptions, once: () => Promise<unknown>): Promise<StepTiming> {
+  const { model, dataset, batch, runs } = opts;
+  await once();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await once();
+    times.push(performance.now() - t0);
+    opts.onRun?.(i + 1, times[i]);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { model: `${model}-${dataset}`, backend: opts.backend, batch, median_ms: median, runs: times };
+}
+
+/**
+ * Times full training steps (forward + backward + Adam with clipping + EMA) of a preset network on
+ * synthetic clips of the preset's layout, on whatever backend is active: one warm-up step (kernel
+ * set-up, XNNPACK packing), then `runs` timed steps. Returns the median and every run.
+ */
+export async function timeTrainingSteps(
+  opts: StepTimingOptions & {
+    /** Gradient checkpointing (train.rematerialize): lets batch-8 KTH steps fit the wasm heap. */
+    rematerialize?: boolean;
+  },
+): Promise<StepTiming> {
+  checkCounts(opts);
+  const { model, dataset, batch, runs } = opts;
   const network = modelConfig(model, dataset, opts.overrides);
   const cfg = new DenoisingUNet(network).config;
   const data = new SyntheticClipSource({
@@ -62,19 +90,36 @@ export async function timeTrainingSteps(opts: {
   });
   const trainer = new Trainer({ network, data, train: { steps: runs + 1, batchSize: batch, warmup: 0, checkpointEvery: 0, rematerialize: opts.rematerialize ?? false } });
   try {
-    await trainer.trainStep();
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      await trainer.trainStep();
-      times.push(performance.now() - t0);
-      opts.onRun?.(i + 1, times[i]);
-    }
-    const sorted = [...times].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    return { model: `${model}-${dataset}`, backend: opts.backend, batch, median_ms: median, runs: times };
+    return await timeCalls(opts, () => trainer.trainStep());
   } finally {
     trainer.dispose();
+  }
+}
+
+/**
+ * Times sampling steps of a preset network: one DDPM reverse step is one denoiser call (eval mode,
+ * no tape; the update itself is a few elementwise ops), read back to the host. One warm-up call,
+ * then `runs` timed calls on fixed random inputs at t = 500. Returns the median and every run.
+ */
+export async function timeSamplingSteps(opts: StepTimingOptions): Promise<StepTiming> {
+  checkCounts(opts);
+  const { model, dataset, batch } = opts;
+  const net = new DenoisingUNet(modelConfig(model, dataset, opts.overrides));
+  const cfg = net.config;
+  const store = new ParamStore(net.paramSpecs(), 0);
+  const x = tf.randomNormal([batch, cfg.imageSize, cfg.imageSize, cfg.currentFrames * cfg.imageChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const condCh = (cfg.pastFrames + cfg.futureFrames) * cfg.imageChannels;
+  const cond = condCh > 0 ? (tf.randomUniform([batch, cfg.imageSize, cfg.imageSize, condCh], -1, 1, 'float32', 2) as tf.Tensor4D) : null;
+  const t = new Array<number>(batch).fill(500);
+  const once = async () => {
+    const y = net.apply(store.read, x, t, cond, { training: false });
+    await y.data();
+    y.dispose();
+  };
+  try {
+    return await timeCalls(opts, once);
+  } finally {
+    tf.dispose([x, ...(cond ? [cond] : [])]);
+    store.dispose();
   }
 }
