@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write';
 import { addSamplerOptions, intFlag } from './flags';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -172,7 +173,7 @@ export async function runEval(f: EvalFlags, log: (line: string) => void = (l) =>
       seconds: r.seconds,
       files: [...r.files, join(out, 'eval.json')],
     };
-    writeFileSync(join(out, 'eval.json'), JSON.stringify(json, null, 2) + '\n');
+    writeFileAtomic(join(out, 'eval.json'), JSON.stringify(json, null, 2) + '\n', 'results');
     return { json, result, label };
   } finally {
     model.dispose();

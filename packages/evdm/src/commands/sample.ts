@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write';
 import { addSamplerOptions, intFlag } from './flags';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -116,7 +117,7 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
       result.copyLastFrame = { psnr: base.psnr.mean, ssim: base.ssim?.mean };
     }
   }
-  writeFileSync(join(f.out, 'sample.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileAtomic(join(f.out, 'sample.json'), JSON.stringify(result, null, 2) + '\n', 'results');
   tf.dispose([predicted, real, ...(past ? [past] : []), ...(clip.future ? [clip.future] : [])]);
   loaded.dispose();
   return result;

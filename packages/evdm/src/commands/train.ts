@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { intFlag } from './flags';
+import { intFlag, positiveNumberFlag } from './flags';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
@@ -29,13 +29,6 @@ interface TrainFlags {
   rematerialize?: boolean;
 }
 
-function numFlag(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${v}"`);
-  return n;
-}
-
 /** Flag overrides of the train section (only the flags given). */
 function trainOverrides(f: TrainFlags): Partial<TrainConfig> {
   const o: Partial<TrainConfig> = {};
@@ -45,7 +38,7 @@ function trainOverrides(f: TrainFlags): Partial<TrainConfig> {
   set('steps', intFlag('steps', f.steps, 0));
   set('batchSize', intFlag('batch', f.batch, 1));
   set('seed', intFlag('seed', f.seed, 0));
-  set('lr', numFlag('lr', f.lr));
+  set('lr', positiveNumberFlag('lr', f.lr));
   set('warmup', intFlag('warmup', f.warmup, 0));
   set('checkpointEvery', intFlag('checkpoint-every', f.checkpointEvery, 0));
   set('sampleEvery', intFlag('sample-every', f.sampleEvery, 0));
