@@ -56,6 +56,18 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/** A resume asked for fewer total steps than its checkpoint already has. */
+export class StepsBelowCheckpointError extends Error {
+  constructor(
+    readonly steps: number,
+    readonly checkpointStep: number,
+    readonly dir: string,
+  ) {
+    super(`steps ${steps} is below step ${checkpointStep} of checkpoint ${dir}: give a total of at least ${checkpointStep}`);
+    this.name = 'StepsBelowCheckpointError';
+  }
+}
+
 interface TrainerState {
   network: NetworkConfig;
   train: TrainConfig;
@@ -309,9 +321,7 @@ export class Trainer {
       if (override.seed !== undefined && override.seed !== st.train.seed) {
         throw new Error(`cannot change seed on resume (checkpoint has ${st.train.seed}, got ${override.seed})`);
       }
-      if (override.steps !== undefined && override.steps < meta.step) {
-        throw new Error(`steps ${override.steps} is below the checkpoint's step ${meta.step} (${dir}): give a total of at least ${meta.step}`);
-      }
+      if (override.steps !== undefined && override.steps < meta.step) throw new StepsBelowCheckpointError(override.steps, meta.step, dir);
       const trainer = new Trainer({
         network: st.network,
         train: { ...st.train, ...override },
