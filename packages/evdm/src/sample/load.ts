@@ -6,7 +6,7 @@ import { NoiseSchedule, type ScheduleConfigInput } from '@evdm/diffusion';
 import { DenoisingUNet } from '../models/unet';
 import { resolveNetworkConfig, type NetworkConfig } from '../models/config';
 import type { CheckpointMeta } from '../train/checkpoint';
-import { disposeCheckpoint, findCheckpoint, readCheckpoint } from '../train/checkpoint-read';
+import { findCheckpoint, readCheckpoint } from '../train/checkpoint-read';
 import { resolveRunConfig, type RunConfig } from '../train/run-config';
 
 /** A checkpoint directory from a checkpoint dir, a checkpoints root, or a run directory. */
@@ -15,9 +15,8 @@ export function resolveCheckpointDir(p: string, flag = '--checkpoint', warn: (ms
   if (existsSync(join(p, 'meta.json'))) return p;
   // a checkpoints root or a run directory: the newest checkpoint that verifies (skips are reported)
   const root = existsSync(join(p, 'checkpoints')) ? join(p, 'checkpoints') : p;
-  const found = findCheckpoint(root, { warn });
+  const found = findCheckpoint(root, { warn, decode: false });
   if (!found) throw new Error(`${flag} ${p}: no checkpoint that verifies there (expected meta.json, or step-N directories under ${root})`);
-  disposeCheckpoint(found.loaded);
   return found.dir;
 }
 

@@ -30,6 +30,8 @@ export interface ReadOptions {
   note?: (msg: string) => void;
   /** Largest |w| accepted in the `params` and `ema` groups (default WEIGHT_BOUND). */
   weightBound?: number;
+  /** false: verify only, decode no tensors (no tfjs backend needed); `groups` is then empty. */
+  decode?: boolean;
 }
 
 /** Largest |x| of a float32 buffer, NaN when it holds a NaN (Infinity for ±Inf). */
@@ -102,6 +104,7 @@ export function readCheckpoint(dir: string, opts: ReadOptions = {}): LoadedCheck
     }
   }
   const groups: Record<string, tf.NamedTensorMap> = {};
+  if (opts.decode === false) return { meta, groups };
   for (const [group, { specs }] of Object.entries(meta.groups)) groups[group] = tf.io.decodeWeights(buffers[group], specs);
   return { meta, groups };
 }
@@ -111,7 +114,7 @@ export function readCheckpoint(dir: string, opts: ReadOptions = {}): LoadedCheck
  * `step-N` directory newest first (a missing or stale `latest.json` does not hide a newer complete
  * checkpoint); each one skipped is reported through `warn` with the reason.
  */
-export function findCheckpoint(root: string, { warn, note, weightBound }: ReadOptions & { warn?: (msg: string) => void } = {}): { dir: string; loaded: LoadedCheckpoint } | null {
+export function findCheckpoint(root: string, { warn, note, weightBound, decode }: ReadOptions & { warn?: (msg: string) => void } = {}): { dir: string; loaded: LoadedCheckpoint } | null {
   let pointer: string | null = null;
   try {
     pointer = latestCheckpoint(root);
@@ -123,7 +126,7 @@ export function findCheckpoint(root: string, { warn, note, weightBound }: ReadOp
   for (const s of steps) {
     const dir = join(root, `step-${s}`);
     try {
-      const loaded = readCheckpoint(dir, { note, weightBound });
+      const loaded = readCheckpoint(dir, { note, weightBound, decode });
       if (pointer === null) warn?.(`${join(root, 'latest.json')} is missing: using ${dir}, the newest checkpoint that verifies`);
       else if (pointer !== dir) warn?.(`${join(root, 'latest.json')} names ${pointer}; using ${dir}, the newest checkpoint that verifies`);
       return { dir, loaded };
