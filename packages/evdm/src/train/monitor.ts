@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../io/atomic-write';
+import { WriteError, describeFsError, writeFileAtomic } from '../io/atomic-write';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { writeLossPlotSvg } from '../io/loss-plot';
@@ -115,7 +115,11 @@ export class TrainMonitor {
       elapsedSec: (now - this.t0) / 1000,
       time: new Date(now).toISOString(),
     };
-    appendFileSync(this.jsonl, JSON.stringify(line) + '\n');
+    try {
+      appendFileSync(this.jsonl, JSON.stringify(line) + '\n');
+    } catch (e) {
+      throw new WriteError(this.jsonl, (e as NodeJS.ErrnoException).code, `cannot append step ${r.step} to the training log ${this.jsonl}: ${describeFsError(e)}`, { cause: e });
+    }
     this.points.push({ step: r.step, loss });
     this.lastTime = now;
     this.lastStep = r.step;

@@ -228,13 +228,14 @@ export class Trainer {
       const r = await this.trainStep();
       results.push(r);
       await hooks.onStep?.(r, this);
-      if (c.sampleEvery > 0 && r.step % c.sampleEvery === 0) await hooks.onSample?.(r.step, this);
       const stop = hooks.shouldStop?.() === true;
       const last = r.step === c.steps || stop;
+      // the checkpoint first: a failing preview (or a kill during it) must not lose the step's work
       if (this.checkpointDir && ((c.checkpointEvery > 0 && r.step % c.checkpointEvery === 0) || last)) {
         const dir = await this.saveCheckpoint();
         hooks.onCheckpoint?.(dir, r.step);
       }
+      if (c.sampleEvery > 0 && r.step % c.sampleEvery === 0) await hooks.onSample?.(r.step, this);
       if (stop) break;
     }
     return results;
