@@ -55,6 +55,8 @@ describe('trainer: good checkpoints and resume cross-checks', () => {
         /checkpoint .*step-2 does not belong to this run: network\.baseChannels = 8 \(checkpoint\) vs 16 \(run config\)/,
       );
       await expect(Trainer.resume(root, { data: data(), train: { steps: 1 } })).rejects.toBeInstanceOf(StepsBelowCheckpointError);
+      await expect(Trainer.resume(root, { data: data(), schedule: { T: 500 } })).rejects.toThrow(/does not belong to this run: schedule\.T = 1000 \(checkpoint\) vs 500 \(run config\)/);
+      await expect(Trainer.resume(root, { data: data(), train: { batchSize: 4 } })).rejects.toThrow(/train\.batchSize = 1 \(checkpoint\) vs 4 \(run config\)/);
       // an old-format checkpoint (no state checksum) with an edited Adam step counter
       const metaPath = join(root, 'step-2', 'meta.json');
       const meta = JSON.parse(readFileSync(metaPath, 'utf8'));

@@ -83,7 +83,7 @@ export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) 
   checkMemory(trainStepBytes(run.network, run.train.batchSize), `${f.batch !== undefined ? '--batch' : 'train.batchSize'} ${run.train.batchSize}`);
   const data = makeClipSource(run.data, run.network, run.train.batchSize);
   const trainer = f.resume
-    ? await Trainer.resume(ckptRoot, { data, train: run.train, checkpointDir: ckptRoot, network: run.network, warn: (m) => log(`evdm train: warning: ${m}`) }).catch((e: unknown) => {
+    ? await Trainer.resume(ckptRoot, { data, train: run.train, checkpointDir: ckptRoot, network: run.network, schedule: run.schedule, warn: (m) => log(`evdm train: warning: ${m}`) }).catch((e: unknown) => {
         if (e instanceof StepsBelowCheckpointError) {
           const what = f.steps !== undefined ? `--steps ${e.steps}` : `train.steps ${e.steps} (${join(outDir, 'config.json')})`;
           throw new Error(`${what} is below step ${e.checkpointStep} of the run in --resume ${outDir} (${e.dir}): give the total number of steps, at least ${e.checkpointStep}`);

@@ -298,7 +298,7 @@ export class Trainer {
    */
   static async resume(
     dirOrRoot: string,
-    opts: { data: ClipSource; train?: Partial<TrainConfig>; checkpointDir?: string; warn?: (msg: string) => void; network?: NetworkConfig },
+    opts: { data: ClipSource; train?: Partial<TrainConfig>; checkpointDir?: string; warn?: (msg: string) => void; network?: NetworkConfig; schedule?: ScheduleConfigInput },
   ): Promise<Trainer> {
     let dir = dirOrRoot;
     let loaded: LoadedCheckpoint;
@@ -317,6 +317,13 @@ export class Trainer {
       if (opts.network) {
         const diff = describeConfigDifference(st.network, opts.network, 'checkpoint', 'run config', 'network');
         if (diff) throw new Error(`checkpoint ${dir} does not belong to this run: ${diff}`);
+      }
+      if (opts.schedule) {
+        const diff = describeConfigDifference(st.schedule, new NoiseSchedule(opts.schedule).toJSON(), 'checkpoint', 'run config', 'schedule');
+        if (diff) throw new Error(`checkpoint ${dir} does not belong to this run: ${diff}`);
+      }
+      if (opts.train?.batchSize !== undefined && opts.train.batchSize !== st.train.batchSize) {
+        throw new Error(`checkpoint ${dir} does not belong to this run: train.batchSize = ${st.train.batchSize} (checkpoint) vs ${opts.train.batchSize} (run config)`);
       }
       const override = { ...(opts.train ?? {}) };
       if (override.seed !== undefined && override.seed !== st.train.seed) {

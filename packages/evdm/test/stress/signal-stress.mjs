@@ -2,7 +2,7 @@
 // checkpoint every 5 steps so signals also land near periodic checkpoints). For each trial: exit code,
 // the last step the process completed (train.jsonl, logEvery 1), the checkpoint it wrote (verified:
 // sha256 + finite weights), steps lost = completed - checkpointed, and whether `--resume` continues.
-// Usage: node packages/evdm/test/stress/signal-stress.mjs [trials-per-signal=10] [seed=1]
+// Usage: node packages/evdm/test/stress/signal-stress.mjs [trials-per-signal=10] [seed=1] [max-delay-ms=12000]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ const cli = join(here, '..', '..', 'dist', 'cli.js');
 const { readCheckpoint } = await import(join(here, '..', '..', 'dist', 'index.js'));
 const trials = Number(process.argv[2] ?? 10);
 let seed = Number(process.argv[3] ?? 1);
+const maxDelay = Number(process.argv[4] ?? 12000);
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 const env = { ...process.env, EVDM_LOG: 'quiet' };
 const cfg = {
@@ -26,7 +27,7 @@ function trial(signal) {
   const dir = mkdtempSync(join(tmpdir(), 'evdm-sigstress-'));
   const out = join(dir, 'run');
   writeFileSync(join(dir, 'run.json'), JSON.stringify(cfg));
-  const delayMs = Math.round(rand() * 4000);
+  const delayMs = Math.round(rand() * maxDelay);
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [cli, 'train', '--config', join(dir, 'run.json'), '--out', out, '--backend', 'cpu'], { env });
     let stderr = '';
