@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DatasetError } from './errors';
 import { decodeVideo, requireFfmpeg } from './ffmpeg';
-import { ShardWriter } from './write-shard';
+import { withShard } from './write-shard';
 
 /** KTH action classes in MCVD's target order. */
 export const KTH_CLASSES = ['boxing', 'handclapping', 'handwaving', 'jogging', 'running', 'walking'] as const;
@@ -32,17 +32,14 @@ export async function convertKth(options: ConvertKthOptions): Promise<number> {
   requireFfmpeg(options.ffmpeg);
   const files = listAvi(options.input);
   if (files.length === 0) throw new DatasetError(options.input, 'contains no .avi files');
-  const w = await ShardWriter.create(join(options.output, 'shard_0001.hdf5'));
-  try {
+  await withShard(join(options.output, 'shard_0001.hdf5'), (w) => {
     for (const f of files) {
       const m = /^person(\d+)_([a-z]+)_d\d+/.exec(basename(f));
       const target = m ? KTH_CLASSES.indexOf(m[2] as (typeof KTH_CLASSES)[number]) : -1;
       if (!m || target < 0) throw new DatasetError(f, 'file name is not personXX_<action>_dY_uncomp.avi with a KTH action');
       w.add({ clip: decodeVideo(f, { width: 64, height: 64, channels: 1, scaler: 'bilinear', ffmpeg: options.ffmpeg }), labels: { person: Number(m[1]), target } });
     }
-  } finally {
-    w.close();
-  }
+  });
   return files.length;
 }
 
@@ -84,16 +81,13 @@ export async function convertUcf101(options: ConvertUcf101Options): Promise<{ tr
   );
   const train = readList(join(options.splits, `trainlist0${k}.txt`));
   const test = readList(join(options.splits, `testlist0${k}.txt`));
-  const w = await ShardWriter.create(options.output);
-  try {
+  await withShard(options.output, (w) => {
     for (const rel of [...train, ...test]) {
       const cls = classes.get(rel.split('/')[0]);
       if (cls === undefined) throw new DatasetError(rel, 'class folder not listed in classInd.txt');
       const clip = decodeVideo(join(options.input, rel), { width: 85, height: 64, channels: 3, scaler: 'lanczos', ffmpeg: options.ffmpeg });
       w.add({ clip, labels: { target: cls } });
     }
-  } finally {
-    w.close({ num_train: train.length, num_test: test.length });
-  }
+  }, () => ({ num_train: train.length, num_test: test.length }));
   return { train: train.length, test: test.length };
 }

@@ -1,5 +1,7 @@
 // Writes videos in MCVD's HDF5 layout (frames gzip-compressed: h5wasm cannot write lzf, and
 // readers decode both). Used by tests to build fixtures and by conversion tools.
+import { renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { openH5Write, writeFrame, writeIntScalar, type FrameCompression, type H5File } from './h5io';
 import type { Clip } from './types';
 
@@ -9,16 +11,33 @@ export interface ShardVideo {
   labels?: Record<string, number>;
 }
 
-/** Writes videos one at a time, so converters never hold a whole dataset in memory. */
+/** The temporary name a shard is written under until it is complete (same directory, so rename is atomic). */
+export function shardTempPath(path: string, pid = process.pid): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${pid}`);
+}
+
+/**
+ * Writes videos one at a time, so converters never hold a whole dataset in memory. The file is
+ * written under a temporary name and renamed to `path` by `close()`; `abort()` (a failed video)
+ * removes it, so a partial shard never sits under a name a reader would open.
+ */
 export class ShardWriter {
   private count = 0;
   private readonly groups = new Set<string>();
-  private constructor(private readonly f: H5File, private readonly compression: FrameCompression) {
+  private done = false;
+  private constructor(
+    private readonly f: H5File,
+    private readonly compression: FrameCompression,
+    readonly path: string,
+    readonly tempPath: string,
+  ) {
     f.create_group('len');
   }
 
   static async create(path: string, compression: FrameCompression = 'gzip'): Promise<ShardWriter> {
-    return new ShardWriter(await openH5Write(path), compression);
+    const tmp = shardTempPath(path);
+    rmSync(tmp, { force: true });
+    return new ShardWriter(await openH5Write(tmp), compression, path, tmp);
   }
 
   /** Appends video `count` with its labels; returns its index. */
@@ -42,14 +61,50 @@ export class ShardWriter {
     return i;
   }
 
-  /** Writes root scalars (UCF's num_train/num_test) and closes the file. */
+  /** Writes root scalars (UCF's num_train/num_test), closes the file and renames it into place. */
   close(rootScalars: Record<string, number> = {}): void {
+    if (this.done) return;
+    this.done = true;
     try {
       for (const [k, v] of Object.entries(rootScalars)) writeIntScalar(this.f, k, v);
-    } finally {
       this.f.close();
+    } catch (e) {
+      rmSync(this.tempPath, { force: true });
+      throw e;
     }
+    renameSync(this.tempPath, this.path);
   }
+
+  /** Closes and deletes the unfinished file (nothing appears under the final name). */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      this.f.close();
+    } catch {
+      // the file is removed below either way
+    }
+    rmSync(this.tempPath, { force: true });
+  }
+}
+
+/** Runs `fill` on a new shard: renamed into place when it returns, removed when it throws. */
+export async function withShard<R>(
+  path: string,
+  fill: (w: ShardWriter) => R | Promise<R>,
+  rootScalars: () => Record<string, number> = () => ({}),
+  compression: FrameCompression = 'gzip',
+): Promise<R> {
+  const w = await ShardWriter.create(path, compression);
+  let r: R;
+  try {
+    r = await fill(w);
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+  w.close(rootScalars());
+  return r;
 }
 
 /** Writes one shard file; `rootScalars` go to the file root (UCF's `num_train`, `num_test`). */
@@ -59,10 +114,7 @@ export async function writeVideoShard(
   rootScalars: Record<string, number> = {},
   compression: FrameCompression = 'gzip',
 ): Promise<void> {
-  const w = await ShardWriter.create(path, compression);
-  try {
+  await withShard(path, (w) => {
     for (const v of videos) w.add(v);
-  } finally {
-    w.close(rootScalars);
-  }
+  }, () => rootScalars, compression);
 }

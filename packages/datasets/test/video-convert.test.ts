@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertKth, convertUcf101 } from '../src/convert-video';
@@ -38,6 +38,18 @@ describe.runIf(ok)('ffmpeg video converters', { timeout: 30_000 }, () => {
     const t = await ds.clip(0, 'test', { frames: 5 });
     expect(Math.abs(t.frames[1000] - 200)).toBeLessThan(4);
     ds.close();
+  });
+
+  it('a failed video leaves no shard, neither under its final name nor a temporary one (issue 20)', async () => {
+    const dir = tmp();
+    makeAvi(join(dir, 'person01_boxing_d1_uncomp.avi'), 5, 160, 120, 100);
+    writeFileSync(join(dir, 'person02_boxing_d1_uncomp.avi'), 'not a video'); // fails after video 1 was written
+    const out = join(dir, 'KTH64_h5');
+    await expect(convertKth({ input: dir, output: out })).rejects.toThrow(/person02_boxing/);
+    expect(existsSync(join(out, 'shard_0001.hdf5'))).toBe(false);
+    expect(readdirSync(out)).toEqual([]);
+    // and a dataset reader says so instead of training on partial data
+    await expect(openDataset({ name: 'kth', path: out })).rejects.toThrow();
   });
 
   it('UCF-101 .avi + split lists -> 64x85 file with num_train/num_test', async () => {

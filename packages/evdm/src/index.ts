@@ -36,8 +36,10 @@ export { SyntheticClipSource } from './data/synthetic';
 export type { SyntheticClipOptions } from './data/synthetic';
 
 // ---- Checkpoint I/O ----
-export { writeCheckpoint, readCheckpoint, latestCheckpoint } from './train/checkpoint';
-export type { CheckpointMeta, CheckpointGroups, LoadedCheckpoint } from './train/checkpoint';
+export { writeCheckpoint, latestCheckpoint, cleanCheckpointLeftovers, CheckpointWriteError } from './train/checkpoint';
+export { readCheckpoint, findCheckpoint, CheckpointError } from './train/checkpoint-read';
+export type { CheckpointMeta, CheckpointGroups } from './train/checkpoint';
+export type { LoadedCheckpoint } from './train/checkpoint-read';
 export { loadCheckpointModel, resolveCheckpointDir, runConfigOfCheckpoint } from './sample/load';
 export type { LoadedModel } from './sample/load';
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useCpu, leakedTensors } from '../../../test-utils/tf';
 import { Adam } from '../src/train/adam';
-import { latestCheckpoint, readCheckpoint, writeCheckpoint } from '../src/train/checkpoint';
+import { latestCheckpoint, writeCheckpoint } from '../src/train/checkpoint';
+import { readCheckpoint } from '../src/train/checkpoint-read';
 import { writeGif } from '../src/io/gif';
 import { writeLossPlotSvg } from '../src/io/loss-plot';
 

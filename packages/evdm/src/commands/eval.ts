@@ -1,4 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write';
+import { checkMemory, sampleBytes } from '../runtime/memory-budget';
 import { addSamplerOptions, intFlag } from './flags';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -113,6 +115,7 @@ export async function runEval(f: EvalFlags, log: (line: string) => void = (l) =>
   const sampler = { sampler: samplerName as 'ddpm' | 'ddim', steps, eta };
   try {
     if (steps > model.schedule.T) throw new Error(`--steps ${steps}: the checkpoint's schedule has T = ${model.schedule.T}`);
+    checkMemory(sampleBytes(cfg, batch * N, horizon ?? cfg.currentFrames), `--batch ${batch} x --trajectories ${N} at --horizon ${horizon ?? cfg.currentFrames}`);
     const out = f.out ?? 'out/eval';
     mkdirSync(out, { recursive: true });
     log(`evdm eval: ${label} (step ${model.meta.step}) from ${dir}, ${mode} on ${data.source}${'path' in data && data.path ? ` (${data.path})` : ''}, best of ${N}, ${samplerName.toUpperCase()} ${steps} steps, ${ema ? 'EMA' : 'live'} weights`);
@@ -172,7 +175,7 @@ export async function runEval(f: EvalFlags, log: (line: string) => void = (l) =>
       seconds: r.seconds,
       files: [...r.files, join(out, 'eval.json')],
     };
-    writeFileSync(join(out, 'eval.json'), JSON.stringify(json, null, 2) + '\n');
+    writeFileAtomic(join(out, 'eval.json'), JSON.stringify(json, null, 2) + '\n', 'results');
     return { json, result, label };
   } finally {
     model.dispose();

@@ -1,4 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write';
+import { checkMemory, sampleBytes } from '../runtime/memory-budget';
 import { addSamplerOptions, intFlag } from './flags';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -51,6 +53,12 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
   const { net, store, schedule, meta } = loaded;
   const cfg = net.config;
   const horizon = f.horizon === undefined ? cfg.currentFrames : intFlag('horizon', f.horizon, 1);
+  try {
+    checkMemory(sampleBytes(cfg, clips * N, horizon), `--clips ${clips} x --trajectories ${N} at --horizon ${horizon}`);
+  } catch (e) {
+    loaded.dispose();
+    throw e;
+  }
   const layout = {
     past: mode === 'generate' ? 0 : cfg.pastFrames,
     current: mode === 'predict' || mode === 'generate' ? horizon : cfg.currentFrames,
@@ -116,7 +124,7 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = (l
       result.copyLastFrame = { psnr: base.psnr.mean, ssim: base.ssim?.mean };
     }
   }
-  writeFileSync(join(f.out, 'sample.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileAtomic(join(f.out, 'sample.json'), JSON.stringify(result, null, 2) + '\n', 'results');
   tf.dispose([predicted, real, ...(past ? [past] : []), ...(clip.future ? [clip.future] : [])]);
   loaded.dispose();
   return result;

@@ -1,15 +1,19 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { intFlag } from './flags';
+import { existsSync } from 'node:fs';
+import { intFlag, positiveNumberFlag } from './flags';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { parseBackendChoice } from '@evdm/backend';
 import { initBackend } from '../runtime/backend';
-import { Trainer } from '../train/trainer';
+import { StepsBelowCheckpointError, Trainer } from '../train/trainer';
 import { TrainMonitor } from '../train/monitor';
 import { formatMinutes } from '../io/format';
-import { latestCheckpoint } from '../train/checkpoint';
-import { makeClipSource, readRunConfig, resolveRunConfig, type RunConfig } from '../train/run-config';
+import { cleanCheckpointLeftovers } from '../train/checkpoint';
+import { makeClipSource, readJsonConfigFile, readRunConfig, resolveRunConfig, type RunConfig } from '../train/run-config';
+import { checkNewRunDir } from '../train/run-dir';
+import { SIGNAL_EXIT_CODE, onStopSignals } from '../train/signals';
+import { checkMemory, trainStepBytes } from '../runtime/memory-budget';
+import { writeFileAtomic } from '../io/atomic-write';
 import { writePreviewGrid } from '../sample/preview';
 import type { TrainConfig } from '../train/train-config';
 
@@ -28,13 +32,7 @@ interface TrainFlags {
   backend?: string;
   maxMinutes?: string;
   rematerialize?: boolean;
-}
-
-function numFlag(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${v}"`);
-  return n;
+  force?: boolean;
 }
 
 /** Flag overrides of the train section (only the flags given). */
@@ -46,7 +44,7 @@ function trainOverrides(f: TrainFlags): Partial<TrainConfig> {
   set('steps', intFlag('steps', f.steps, 0));
   set('batchSize', intFlag('batch', f.batch, 1));
   set('seed', intFlag('seed', f.seed, 0));
-  set('lr', numFlag('lr', f.lr));
+  set('lr', positiveNumberFlag('lr', f.lr));
   set('warmup', intFlag('warmup', f.warmup, 0));
   set('checkpointEvery', intFlag('checkpoint-every', f.checkpointEvery, 0));
   set('sampleEvery', intFlag('sample-every', f.sampleEvery, 0));
@@ -55,25 +53,21 @@ function trainOverrides(f: TrainFlags): Partial<TrainConfig> {
   return o;
 }
 
-/** Runs (or resumes) a training run; returns the run directory. */
+/** Runs (or resumes) a training run; returns the run directory. A stop by signal sets process.exitCode (130 / 143). */
 export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<string> {
   if (!f.config && !f.resume) throw new Error('train needs --config FILE.json (new run) or --resume RUN_DIR');
   if (f.config && f.resume) throw new Error('give either --config (new run) or --resume RUN_DIR, not both');
+  if (f.resume && f.force) throw new Error('--force only applies to a new run (--config), not to --resume');
   const backend = f.backend === undefined ? undefined : parseBackendChoice(f.backend, '--backend');
   const overrides = trainOverrides(f);
-  let maxMinutes = Infinity;
-  if (f.maxMinutes !== undefined) {
-    maxMinutes = Number(f.maxMinutes);
-    if (!(maxMinutes > 0)) throw new Error(`--max-minutes must be a positive number, got "${f.maxMinutes}"`);
-  }
+  const maxMinutes = positiveNumberFlag('max-minutes', f.maxMinutes) ?? Infinity;
   let outDir: string;
   let run: RunConfig;
   if (f.resume) {
     outDir = f.resume;
     const cfgPath = join(outDir, 'config.json');
     if (!existsSync(cfgPath)) throw new Error(`--resume ${outDir}: no config.json there (is it a run directory written by evdm train?)`);
-    if (!latestCheckpoint(join(outDir, 'checkpoints'))) throw new Error(`--resume ${outDir}: no checkpoint under ${join(outDir, 'checkpoints')}`);
-    run = resolveRunConfig(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
+    run = resolveRunConfig(readJsonConfigFile(cfgPath), cfgPath);
     if (overrides.seed !== undefined && overrides.seed !== run.train.seed) throw new Error('--seed cannot change on --resume');
     if (overrides.batchSize !== undefined && overrides.batchSize !== run.train.batchSize) throw new Error('--batch cannot change on --resume');
     run = { ...run, train: { ...run.train, ...overrides } };
@@ -81,19 +75,25 @@ export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) 
     const base = readRunConfig(f.config!);
     run = resolveRunConfig({ ...base, train: { ...base.train, ...overrides } }, `config file ${f.config}`);
     outDir = f.out ?? 'out/train';
-    if (latestCheckpoint(join(outDir, 'checkpoints'))) {
-      throw new Error(`${outDir} already holds a training run; continue it with --resume ${outDir} or pick another --out`);
-    }
+    checkNewRunDir(outDir, { force: f.force === true });
   }
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'config.json'), JSON.stringify(run, null, 2) + '\n');
+  const ckptRoot = join(outDir, 'checkpoints');
+  for (const name of cleanCheckpointLeftovers(ckptRoot)) log(`evdm train: removed ${join(ckptRoot, name)}, left by a crashed or killed run`);
 
   await initBackend({ backend, log });
+  checkMemory(trainStepBytes(run.network, run.train.batchSize), `${f.batch !== undefined ? '--batch' : 'train.batchSize'} ${run.train.batchSize}`);
   const data = makeClipSource(run.data, run.network, run.train.batchSize);
-  const ckptRoot = join(outDir, 'checkpoints');
   const trainer = f.resume
-    ? await Trainer.resume(ckptRoot, { data, train: run.train, checkpointDir: ckptRoot, warn: log })
+    ? await Trainer.resume(ckptRoot, { data, train: run.train, checkpointDir: ckptRoot, network: run.network, schedule: run.schedule, warn: (m) => log(`evdm train: warning: ${m}`) }).catch((e: unknown) => {
+        if (e instanceof StepsBelowCheckpointError) {
+          const what = f.steps !== undefined ? `--steps ${e.steps}` : `train.steps ${e.steps} (${join(outDir, 'config.json')})`;
+          throw new Error(`${what} is below step ${e.checkpointStep} of the run in --resume ${outDir} (${e.dir}): give the total number of steps, at least ${e.checkpointStep}`);
+        }
+        throw e;
+      })
     : new Trainer({ network: run.network, train: run.train, schedule: run.schedule, data, checkpointDir: ckptRoot });
+  // the run config is ours to write only now: every check passed (resume replaces it atomically)
+  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(run, null, 2) + '\n', 'run config');
   const params = trainer.store.count();
   log(`evdm train: ${run.network.arch} C0=${run.network.baseChannels} ${run.network.imageSize}px, ${(params / 1e6).toFixed(3)}M params, batch ${run.train.batchSize}, ${Number.isFinite(maxMinutes) ? `runs for ${formatMinutes(maxMinutes)} from step ${trainer.step} (at most ${run.train.steps} steps)` : `steps ${trainer.step} -> ${run.train.steps}`}, out ${outDir}`);
   // previews use their own fixed clips so the training stream (and resume) is untouched
@@ -101,16 +101,13 @@ export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) 
   const previewClip = await previewSource.next();
   const deadline = Date.now() + maxMinutes * 60_000;
   const monitor = new TrainMonitor({ outDir, totalSteps: run.train.steps, startStep: trainer.step, logEvery: run.train.logEvery, deadline });
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    monitor.message('evdm train: interrupt: stopping after this step with a checkpoint (Ctrl-C again to abort)');
-  };
-  process.on('SIGINT', onSigint);
+  const stop = onStopSignals(
+    (sig) => monitor.message(`evdm train: ${sig}: finishing step ${trainer.step + 1}, then writing a checkpoint and stopping (${sig === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to abort at once)`),
+    { onSecond: (sig) => process.stderr.write(`\nevdm train: ${sig} again: aborting now; the last complete checkpoint is ${trainer.lastCheckpoint ?? '(none)'}\n`) },
+  );
   try {
     await trainer.run({
-      shouldStop: () => interrupted || Date.now() >= deadline,
+      shouldStop: () => stop.signal !== null || Date.now() >= deadline,
       onStep: (r) => monitor.onStep(r),
       onSample: (step, t) =>
         t.withEmaWeights(() => {
@@ -119,11 +116,14 @@ export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) 
         }),
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.dispose();
     monitor.finish();
     tf.dispose([previewClip.past, previewClip.current, previewClip.future].filter((x) => x !== undefined) as tf.Tensor[]);
   }
-  log(`evdm train: done at step ${trainer.step}; checkpoint ${trainer.lastCheckpoint}; log ${join(outDir, 'train.jsonl')}; plot ${join(outDir, 'loss.svg')}`);
+  if (stop.signal) {
+    log(`evdm train: stopped by ${stop.signal} at step ${trainer.step}; checkpoint ${trainer.lastCheckpoint}; continue with: evdm train --resume ${outDir}`);
+    process.exitCode = SIGNAL_EXIT_CODE[stop.signal];
+  } else log(`evdm train: done at step ${trainer.step}; checkpoint ${trainer.lastCheckpoint}; log ${join(outDir, 'train.jsonl')}; plot ${join(outDir, 'loss.svg')}`);
   trainer.dispose();
   return outDir;
 }
@@ -145,6 +145,7 @@ export function registerTrain(program: Command): void {
     .option('--log-every <n>', 'log interval in steps')
     .option('--max-minutes <x>', 'wall-time budget: stop with a checkpoint after this many minutes (resume later)')
     .option('--rematerialize', 'gradient checkpointing: recompute block activations in the backward pass (less memory, ~1/3 more compute; sets train.rematerialize)')
+    .option('--force', 'start a new run in a non-empty directory that holds no run (nothing there is deleted or overwritten)')
     .option('--backend <name>', 'tfjs backend (default: EVDM_BACKEND or auto)')
     .action(async (f: TrainFlags) => {
       await runTrain(f);

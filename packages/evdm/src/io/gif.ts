@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-write';
 // gifenc ships CommonJS (Node ESM sees only a default export) and an ESM build (bundlers and
 // vitest see named exports): accept both shapes.
 import * as gifencModule from 'gifenc';
@@ -57,7 +57,7 @@ export function writeGif(
     gif.writeFrame(index, W, H, { palette: i === 0 ? palette : undefined, delay: delayMs, repeat: 0 });
   });
   gif.finish();
-  writeFileSync(path, gif.bytes());
+  writeFileAtomic(path, gif.bytes(), 'GIF');
 }
 
 function grayIndex(rgba: Uint8Array): Uint8Array {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-write';
 
 /** Writes a loss curve as a self-contained SVG (log-scale y when the range spans > 1 decade). */
 export function writeLossPlotSvg(path: string, points: Array<{ step: number; loss: number }>, title = 'training loss'): void {
@@ -7,7 +7,7 @@ export function writeLossPlotSvg(path: string, points: Array<{ step: number; los
   const H = 360;
   const m = { l: 64, r: 16, t: 32, b: 40 };
   if (pts.length === 0) {
-    writeFileSync(path, `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="40">${title}: no finite loss yet</text></svg>`);
+    writeFileAtomic(path, `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="40">${title}: no finite loss yet</text></svg>`);
     return;
   }
   const xs = pts.map((p) => p.step);
@@ -38,5 +38,5 @@ ${ticks.join('\n')}
 <text x="${W - m.r}" y="${H - 12}" font-size="11" text-anchor="end">step ${x1}</text>
 <path d="${path_}" fill="none" stroke="#1f77b4" stroke-width="1.5"/>
 </svg>`;
-  writeFileSync(path, svg);
+  writeFileAtomic(path, svg);
 }

@@ -5,16 +5,19 @@ import { ParamStore } from '@evdm/core';
 import { NoiseSchedule, type ScheduleConfigInput } from '@evdm/diffusion';
 import { DenoisingUNet } from '../models/unet';
 import { resolveNetworkConfig, type NetworkConfig } from '../models/network-config';
-import { latestCheckpoint, readCheckpoint, type CheckpointMeta } from '../train/checkpoint';
+import type { CheckpointMeta } from '../train/checkpoint';
+import { findCheckpoint, readCheckpoint } from '../train/checkpoint-read';
 import { resolveRunConfig, type RunConfig } from '../train/run-config';
 
 /** A checkpoint directory from a checkpoint dir, a checkpoints root, or a run directory. */
-export function resolveCheckpointDir(p: string, flag = '--checkpoint'): string {
+export function resolveCheckpointDir(p: string, flag = '--checkpoint', warn: (msg: string) => void = (m) => process.stderr.write(`evdm: warning: ${m}\n`)): string {
   if (!existsSync(p)) throw new Error(`${flag} ${p} does not exist`);
   if (existsSync(join(p, 'meta.json'))) return p;
-  const found = latestCheckpoint(p) ?? latestCheckpoint(join(p, 'checkpoints'));
-  if (!found) throw new Error(`${flag} ${p}: no checkpoint there (expected meta.json, latest.json or checkpoints/latest.json)`);
-  return found;
+  // a checkpoints root or a run directory: the newest checkpoint that verifies (skips are reported)
+  const root = existsSync(join(p, 'checkpoints')) ? join(p, 'checkpoints') : p;
+  const found = findCheckpoint(root, { warn, decode: false });
+  if (!found) throw new Error(`${flag} ${p}: no checkpoint that verifies there (expected meta.json, or step-N directories under ${root})`);
+  return found.dir;
 }
 
 /** The run config (`config.json` of `evdm train`) a checkpoint directory belongs to, or null. */
@@ -38,7 +41,7 @@ export interface LoadedModel {
 
 /** Builds the network of a checkpoint and loads its weights (EMA weights when `ema`). */
 export function loadCheckpointModel(dir: string, { ema = true }: { ema?: boolean } = {}): LoadedModel {
-  const { meta, groups } = readCheckpoint(dir);
+  const { meta, groups } = readCheckpoint(dir, { note: (m) => process.stderr.write(`evdm: note: ${m}\n`) });
   const st = meta.state as { network?: NetworkConfig; schedule?: ScheduleConfigInput };
   try {
     if (!st.network) throw new Error(`checkpoint ${dir} has no network config`);

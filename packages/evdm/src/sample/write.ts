@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write';
 import { dirname } from 'node:path';
 import { PNG } from 'pngjs';
 import { writeGif } from '../io/gif';
@@ -13,7 +14,7 @@ export function writePng(path: string, data: Uint8Array, width: number, height: 
     png.data[i * 4 + 3] = 255;
   }
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, PNG.sync.write(png));
+  writeFileAtomic(path, PNG.sync.write(png), 'PNG');
 }
 
 export interface ComparisonInput {

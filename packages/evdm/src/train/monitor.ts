@@ -1,4 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { WriteError, describeFsError, writeFileAtomic } from '../io/atomic-write';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { writeLossPlotSvg } from '../io/loss-plot';
@@ -67,6 +68,7 @@ export class TrainMonitor {
     mkdirSync(this.o.outDir, { recursive: true });
     this.jsonl = join(this.o.outDir, 'train.jsonl');
     const kept: string[] = [];
+    let dropped = 0;
     if (existsSync(this.jsonl)) {
       for (const line of readFileSync(this.jsonl, 'utf8').split('\n')) {
         if (!line.trim()) continue;
@@ -75,13 +77,14 @@ export class TrainMonitor {
           if (r.step <= this.o.startStep) {
             kept.push(line);
             this.points.push({ step: r.step, loss: r.loss });
-          }
+          } else dropped++;
         } catch {
-          // a line cut by a crash: drop it
+          dropped++; // a line cut by a crash: drop it
         }
       }
+      // lines past the resumed step (or cut): replace the file atomically, never truncate it in place
+      if (dropped > 0) writeFileAtomic(this.jsonl, kept.map((l) => l + '\n').join(''), 'training log');
     }
-    writeFileSync(this.jsonl, kept.map((l) => l + '\n').join(''));
     this.bar = this.o.tty
       ? new cliProgress.SingleBar(
           {
@@ -116,7 +119,11 @@ export class TrainMonitor {
       elapsedSec: (now - this.t0) / 1000,
       time: new Date(now).toISOString(),
     };
-    appendFileSync(this.jsonl, JSON.stringify(line) + '\n');
+    try {
+      appendFileSync(this.jsonl, JSON.stringify(line) + '\n');
+    } catch (e) {
+      throw new WriteError(this.jsonl, (e as NodeJS.ErrnoException).code, `cannot append step ${r.step} to the training log ${this.jsonl}: ${describeFsError(e)}`, { cause: e });
+    }
     this.points.push({ step: r.step, loss });
     this.lastTime = now;
     this.lastStep = r.step;

@@ -8,6 +8,7 @@ import { SyntheticClipSource } from '../data/synthetic';
 import { clipSourceFromIterable, type ClipSource } from '../data/source';
 import { createClipLoader, openDataset, type VideoDataset } from '@evdm/datasets';
 import { resolveTrainConfig, type TrainConfig } from './train-config';
+import { checkDataSection, checkScheduleAndPreview } from './run-config-check';
 import type { SamplerConfig } from '../sample/predict';
 
 /**
@@ -95,6 +96,8 @@ export function resolveRunConfig(json: unknown, where = 'config'): RunConfig {
   }
   let train: TrainConfig;
   try {
+    checkDataSection(data as unknown as Record<string, unknown>);
+    checkScheduleAndPreview(o.schedule ?? {}, o.preview ?? {});
     train = resolveTrainConfig((o.train ?? {}) as Partial<TrainConfig>);
   } catch (e) {
     return fail(where, (e as Error).message);

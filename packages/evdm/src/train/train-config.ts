@@ -61,7 +61,7 @@ export function resolveTrainConfig(input: Partial<TrainConfig> = {}): TrainConfi
   const c: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...input };
   const int = (k: keyof TrainConfig, min: number) => {
     const v = c[k] as number;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`${k} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(`${k} must be an integer in [${min}, 2^53 - 1], got ${JSON.stringify(v)}`);
   };
   int('steps', 0);
   int('batchSize', 1);

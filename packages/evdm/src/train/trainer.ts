@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ParamStore, Rng, type RngState } from '@evdm/core';
 import { Ema, NoiseSchedule, maskedConditioningLoss, type ScheduleConfigInput } from '@evdm/diffusion';
 import { DenoisingUNet } from '../models/unet';
 import type { NetworkConfig, NetworkConfigInput } from '../models/network-config';
 import type { Clip, ClipSource } from '../data/source';
 import { Adam } from './adam';
-import { latestCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint';
+import { writeCheckpoint } from './checkpoint';
+import { WEIGHT_BOUND, disposeCheckpoint, findCheckpoint, readCheckpoint, type LoadedCheckpoint } from './checkpoint-read';
+import { describeConfigDifference } from './run-check';
 import { resolveTrainConfig, type TrainConfig } from './train-config';
 
 /** What one optimiser update reports. */
@@ -50,6 +53,18 @@ export class TrainingDivergedError extends Error {
   ) {
     super(message);
     this.name = 'TrainingDivergedError';
+  }
+}
+
+/** A resume asked for fewer total steps than its checkpoint already has. */
+export class StepsBelowCheckpointError extends Error {
+  constructor(
+    readonly steps: number,
+    readonly checkpointStep: number,
+    readonly dir: string,
+  ) {
+    super(`steps ${steps} is below step ${checkpointStep} of checkpoint ${dir}: give a total of at least ${checkpointStep}`);
+    this.name = 'StepsBelowCheckpointError';
   }
 }
 
@@ -182,8 +197,21 @@ export class Trainer {
   }
 
   private diverged(what: string, step: number): never {
-    const where = this.lastCheckpointDir ? `the last good checkpoint is ${this.lastCheckpointDir}` : 'no checkpoint was written yet';
-    throw new TrainingDivergedError(`training diverged at step ${step + 1}: ${what}; stopped, ${where}`, step, this.lastCheckpointDir);
+    const c = this.config;
+    const where = this.lastCheckpointDir
+      ? `the last good checkpoint (finite weights, |w| <= ${WEIGHT_BOUND.toExponential(0)}) is ${this.lastCheckpointDir}`
+      : 'no checkpoint was written yet';
+    const advice = `lower train.lr (now ${c.lr}, e.g. ${c.lr / 10}) or lengthen train.warmup (now ${c.warmup}, e.g. ${Math.max(100, c.warmup * 4)}), or keep train.gradClip (now ${c.gradClip}) at 1`;
+    throw new TrainingDivergedError(`training diverged at step ${step + 1}: ${what}; stopped, ${where}; to go on, ${advice} and resume`, step, this.lastCheckpointDir);
+  }
+
+  /** Largest |w| over the trainable weights (NaN when one is NaN): a checkpoint must be finite and bounded. */
+  weightMaxAbs(): number {
+    return tf.tidy(() => {
+      const m = tf.max(tf.stack(this.trainable.map((v) => tf.max(tf.abs(v))))).dataSync()[0];
+      const nan = tf.any(tf.stack(this.trainable.map((v) => tf.any(tf.isNaN(v))))).dataSync()[0];
+      return nan ? NaN : m;
+    });
   }
 
   /**
@@ -195,16 +223,19 @@ export class Trainer {
     const c = this.config;
     const results: StepResult[] = [];
     while (this.adam.step < c.steps) {
+      // a macrotask turn between steps, so signal handlers (Ctrl-C, SIGTERM) and timers can run
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const r = await this.trainStep();
       results.push(r);
       await hooks.onStep?.(r, this);
-      if (c.sampleEvery > 0 && r.step % c.sampleEvery === 0) await hooks.onSample?.(r.step, this);
       const stop = hooks.shouldStop?.() === true;
       const last = r.step === c.steps || stop;
+      // the checkpoint first: a failing preview (or a kill during it) must not lose the step's work
       if (this.checkpointDir && ((c.checkpointEvery > 0 && r.step % c.checkpointEvery === 0) || last)) {
         const dir = await this.saveCheckpoint();
         hooks.onCheckpoint?.(dir, r.step);
       }
+      if (c.sampleEvery > 0 && r.step % c.sampleEvery === 0) await hooks.onSample?.(r.step, this);
       if (stop) break;
     }
     return results;
@@ -223,6 +254,8 @@ export class Trainer {
   /** Writes model, EMA, Adam moments and step, Rng and data state and configs atomically. */
   async saveCheckpoint(root = this.checkpointDir): Promise<string> {
     if (!root) throw new Error('Trainer.saveCheckpoint: no checkpoint directory configured');
+    const w = this.weightMaxAbs();
+    if (!(w <= WEIGHT_BOUND)) this.diverged(`the weights reached |w| = ${w} (bound ${WEIGHT_BOUND.toExponential(0)}), not checkpointed`, this.adam.step - 1);
     const emaState = this.ema.getState();
     try {
       const { m, v } = this.adam.stateTensors();
@@ -247,7 +280,7 @@ export class Trainer {
           adam_v: named(v),
         },
         state as unknown as Record<string, unknown>,
-        { keep: this.config.keepCheckpoints },
+        { keep: this.config.keepCheckpoints, lastComplete: this.lastCheckpointDir },
       );
       this.lastCheckpointDir = dir;
       return dir;
@@ -257,24 +290,46 @@ export class Trainer {
   }
 
   /**
-   * Rebuilds a trainer from a checkpoint directory (or a checkpoint root, whose latest one is used).
-   * `train` overrides fields of the saved train config (e.g. a larger `steps`); the network, schedule
-   * and seed always come from the checkpoint. `data` must be the same kind of source; its state is
-   * restored when it is resumable.
+   * Rebuilds a trainer from a checkpoint directory, or from a checkpoint root, whose newest
+   * checkpoint that verifies is used (each one skipped is reported through `warn`). `train` overrides
+   * fields of the saved train config (e.g. a larger `steps`); the network, schedule and seed always
+   * come from the checkpoint, and `network` (the run config's) must match it. `data` must be the same
+   * kind of source; its state is restored when it is resumable.
    */
   static async resume(
     dirOrRoot: string,
-    opts: { data: ClipSource; train?: Partial<TrainConfig>; checkpointDir?: string; warn?: (msg: string) => void },
+    opts: { data: ClipSource; train?: Partial<TrainConfig>; checkpointDir?: string; warn?: (msg: string) => void; network?: NetworkConfig; schedule?: ScheduleConfigInput },
   ): Promise<Trainer> {
-    const dir = latestCheckpoint(dirOrRoot) ?? dirOrRoot;
-    const { meta, groups } = readCheckpoint(dir);
+    let dir = dirOrRoot;
+    let loaded: LoadedCheckpoint;
+    if (existsSync(join(dirOrRoot, 'meta.json'))) loaded = readCheckpoint(dirOrRoot, { note: opts.warn });
+    else {
+      const found = findCheckpoint(dirOrRoot, { warn: opts.warn, note: opts.warn });
+      if (!found) throw new Error(`no checkpoint that verifies under ${dirOrRoot}`);
+      ({ dir, loaded } = found);
+    }
+    const { meta, groups } = loaded;
     try {
       const st = meta.state as unknown as TrainerState;
       if (!st || !st.network || !st.train || !st.rng) throw new Error(`checkpoint ${dir} has no trainer state (network, train, rng)`);
+      if (st.adamStep !== meta.step) throw new Error(`checkpoint ${dir} is inconsistent: its Adam step counter is ${st.adamStep}, its step is ${meta.step}`);
+      if (!(st.emaUpdates >= 0 && st.emaUpdates <= st.adamStep)) throw new Error(`checkpoint ${dir} is inconsistent: ${st.emaUpdates} EMA updates after ${st.adamStep} steps`);
+      if (opts.network) {
+        const diff = describeConfigDifference(st.network, opts.network, 'checkpoint', 'run config', 'network');
+        if (diff) throw new Error(`checkpoint ${dir} does not belong to this run: ${diff}`);
+      }
+      if (opts.schedule) {
+        const diff = describeConfigDifference(st.schedule, new NoiseSchedule(opts.schedule).toJSON(), 'checkpoint', 'run config', 'schedule');
+        if (diff) throw new Error(`checkpoint ${dir} does not belong to this run: ${diff}`);
+      }
+      if (opts.train?.batchSize !== undefined && opts.train.batchSize !== st.train.batchSize) {
+        throw new Error(`checkpoint ${dir} does not belong to this run: train.batchSize = ${st.train.batchSize} (checkpoint) vs ${opts.train.batchSize} (run config)`);
+      }
       const override = { ...(opts.train ?? {}) };
       if (override.seed !== undefined && override.seed !== st.train.seed) {
         throw new Error(`cannot change seed on resume (checkpoint has ${st.train.seed}, got ${override.seed})`);
       }
+      if (override.steps !== undefined && override.steps < meta.step) throw new StepsBelowCheckpointError(override.steps, meta.step, dir);
       const trainer = new Trainer({
         network: st.network,
         train: { ...st.train, ...override },
@@ -297,7 +352,7 @@ export class Trainer {
       trainer.lastCheckpointDir = dir;
       return trainer;
     } finally {
-      for (const g of Object.values(groups)) tf.dispose(Object.values(g));
+      disposeCheckpoint(loaded);
     }
   }
 
