@@ -23,11 +23,12 @@
 //        [--cpu-timeout 300] [--models mcvd-kth,evdm-l-kth]
 //        [--backends cpu,wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1]
 //        [--sample-backends wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1] [--sample-batch 1]
-//        [--sample-runs 5] [--main-steps 30] [--no-triad] [--no-profile] [--json]
+//        [--sample-runs 5] [--main-steps 30] [--no-pure-cpu-main] [--no-triad] [--no-profile] [--json]
 // --timeout caps each child (seconds), --cpu-timeout the pure-cpu step cells; a cell that does not
 // finish reports "> T/2 s" (the child runs a warm-up step and a timed step, both the same work, so
 // one step took more than about half the cap). The pure-cpu main-job row trains 2 steps.
-// `--sample-backends none`, `--main-steps 0` skip those parts.
+// `--sample-backends none`, `--main-steps 0` skip those parts; `--no-pure-cpu-main` the pure-cpu main-job
+// row (minutes per step on a busy machine).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -228,7 +229,7 @@ if (mainSteps > 0) {
     ['cpu + native, malloc hugetlb', { EVDM_BACKEND: 'cpu', ...HUGETLB }, mainSteps],
     ['wasm (EVDM_NATIVE=0)', { EVDM_BACKEND: 'wasm', EVDM_NATIVE: '0' }, mainSteps],
     ['pure tfjs cpu (EVDM_NATIVE=0)', { EVDM_BACKEND: 'cpu', EVDM_NATIVE: '0' }, cpuSteps],
-  ]) {
+  ].filter(([l]) => !(l.startsWith('pure') && process.argv.includes('--no-pure-cpu-main')))) {
     say(`  main job training on ${label} ...`);
     const row = mainThroughput(label, env, steps);
     mainRows.push(row);
