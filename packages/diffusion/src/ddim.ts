@@ -1,7 +1,7 @@
 /** DDIM sampling (Song et al. 2021, Eq. 12) with η and x̂0 clipping. */
 import * as tf from '@tensorflow/tfjs-core';
 import { ddimCoefficients } from './step-coefficients';
-import { prepareSampler, predictX0, runSampler, type SamplerOptions } from './sampler-options';
+import { prepareSampler, predictX0, runSampler, stepNoise, type SamplerOptions } from './sampler-options';
 
 export interface DdimOptions extends SamplerOptions {
   /** 0 = deterministic DDIM, 1 = DDPM-like stochasticity. Default 0. */
@@ -24,6 +24,6 @@ export function ddimSample(opts: DdimOptions): tf.Tensor4D {
     const x0 = predictX0(x, eps, p.plan[k], p.clipX0);
     const out = tf.add(tf.mul(x0, c.sqrtAlphaBarPrev), tf.mul(eps, c.dirCoef)) as tf.Tensor4D;
     if (c.sigma === 0) return out;
-    return tf.add(out, tf.mul(tf.randomNormal(p.shape, 0, 1, 'float32', p.rng.seed31()), c.sigma)) as tf.Tensor4D;
+    return tf.add(out, tf.mul(stepNoise('ddimSample', opts, p, k), c.sigma)) as tf.Tensor4D;
   });
 }

@@ -1,7 +1,7 @@
 /** DDPM ancestral sampling with MCVD's step subsampling (MCVD-SPEC §8). */
 import * as tf from '@tensorflow/tfjs-core';
 import { ddpmCoefficients } from './step-coefficients';
-import { prepareSampler, predictX0, runSampler, type SamplerOptions } from './sampler-options';
+import { prepareSampler, predictX0, runSampler, stepNoise, type SamplerOptions } from './sampler-options';
 
 /**
  * Ancestral sampling: per step x̂0 = (x − √(1−ᾱ)·ε̂)/√ᾱ (clipped to [−1, 1] unless `clipX0: false`),
@@ -19,6 +19,6 @@ export function ddpmSample(opts: SamplerOptions): tf.Tensor4D {
     const x0 = predictX0(x, eps, p.plan[k], p.clipX0);
     const mean = tf.add(tf.mul(x0, c.coefX0), tf.mul(x, c.coefXt)) as tf.Tensor4D;
     if (k === last || c.sigma === 0) return mean;
-    return tf.add(mean, tf.mul(tf.randomNormal(p.shape, 0, 1, 'float32', p.rng.seed31()), c.sigma)) as tf.Tensor4D;
+    return tf.add(mean, tf.mul(stepNoise('ddpmSample', opts, p, k), c.sigma)) as tf.Tensor4D;
   });
 }

@@ -25,6 +25,11 @@ export interface SamplerOptions extends PlanOptions {
    * i.e. standard t = T − S (a quirk when S < T, see MCVD-SPEC §8). Default `'none'`.
    */
   finalDenoise?: 'none' | 'mcvd';
+  /**
+   * The N(0, I) draw added after step k (k = 0-based step index) instead of a seeded one, e.g. to
+   * replay another implementation's noise. Must have the sample's shape; the caller keeps ownership.
+   */
+  stepNoise?: (k: number) => tf.Tensor4D;
   /** Progress callback after every denoiser step: k = 1..total, t = the step just taken. */
   onStep?: (k: number, total: number, t: number) => void;
 }
@@ -66,6 +71,7 @@ export function prepareSampler(fn: string, opts: SamplerOptions): PreparedSample
     fail(fn, `finalDenoise must be 'none' or 'mcvd', got ${JSON.stringify(opts.finalDenoise)}`);
   }
   if (opts.onStep !== undefined && typeof opts.onStep !== 'function') fail(fn, 'onStep must be a function');
+  if (opts.stepNoise !== undefined && typeof opts.stepNoise !== 'function') fail(fn, 'stepNoise must be a function (k) => tensor');
   let rng: Rng;
   if (opts.seed instanceof Rng) rng = opts.seed;
   else if (opts.seed === undefined) rng = new Rng(Math.floor(Math.random() * 2 ** 32));
@@ -95,6 +101,16 @@ export function callDenoiser(fn: string, opts: SamplerOptions, x: tf.Tensor4D, t
 export function initialNoise(opts: SamplerOptions, p: PreparedSampler): { x: tf.Tensor4D; owned: boolean } {
   if (opts.xT) return { x: opts.xT, owned: false };
   return { x: tf.randomNormal(p.shape, 0, 1, 'float32', p.rng.seed31()) as tf.Tensor4D, owned: true };
+}
+
+/** The noise added after step k: the caller's `stepNoise(k)` or a seeded draw (tidy-owned either way). */
+export function stepNoise(fn: string, opts: SamplerOptions, p: PreparedSampler, k: number): tf.Tensor4D {
+  if (!opts.stepNoise) return tf.randomNormal(p.shape, 0, 1, 'float32', p.rng.seed31()) as tf.Tensor4D;
+  const z = opts.stepNoise(k);
+  if (!(z instanceof tf.Tensor) || z.shape.length !== 4 || z.shape.some((d, i) => d !== p.shape[i])) {
+    fail(fn, `stepNoise(${k}) returned shape [${(z as tf.Tensor | undefined)?.shape}], expected [${p.shape}]`);
+  }
+  return z;
 }
 
 /** x̂0 from x_t and ε̂, optionally clipped to [−1, 1]. */
