@@ -29,6 +29,8 @@ export interface ImportedWeights {
   epoch: number | null;
   step: number | null;
   weights: WeightChoice;
+  /** With `alsoModel`: the model (non-EMA) weights too, when `weights` is 'ema'. */
+  modelParams?: ImportedWeights['params'];
 }
 
 function describe(list: Array<[string, number[]]>, max = 12): string {
@@ -107,7 +109,7 @@ function checkSchedule(source: TensorSource, cfg: McvdImportConfig, what: string
 }
 
 /** Reads an MCVD checkpoint + YAML config and returns evdm weights (nothing is written). */
-export function importMcvd(checkpointPath: string, configPath: string, weights: WeightChoice = 'ema'): ImportedWeights {
+export function importMcvd(checkpointPath: string, configPath: string, weights: WeightChoice = 'ema', { alsoModel = false } = {}): ImportedWeights {
   if (weights !== 'ema' && weights !== 'model') throw new Error(`--weights must be ema or model, got "${weights}"`);
   let yamlText: string;
   try {
@@ -146,7 +148,9 @@ export function importMcvd(checkpointPath: string, configPath: string, weights: 
   }
   const what = `${checkpointPath} (${weights} weights)`;
   const params = mapMcvdWeights(network, source, what);
+  const modelParams = alsoModel && weights === 'ema' ? mapMcvdWeights(network, modelSource, `${checkpointPath} (model weights)`) : undefined;
   return {
+    modelParams,
     network,
     config,
     params,
