@@ -18,6 +18,7 @@ model and EMA weights differ, and writes:
 for timing the importer; it is not committed.
 """
 import argparse
+import collections
 import json
 import os
 import struct
@@ -81,7 +82,7 @@ def write_safetensors(path, tensors):
     """safetensors: u64 header length, JSON header, raw little-endian data (written here by hand)."""
     header, blobs, off = {}, [], 0
     for name, t in tensors.items():
-        a = np.ascontiguousarray(t.detach().cpu().numpy())
+        a = t.detach().cpu().contiguous().numpy()  # (np.ascontiguousarray would make 0-d arrays 1-d)
         dtype = {np.float32: 'F32', np.int64: 'I64'}[a.dtype.type]
         b = a.tobytes()
         header[name] = {'dtype': dtype, 'shape': list(a.shape), 'data_offsets': [off, off + len(b)]}
@@ -186,6 +187,21 @@ def make_fixture(name, shipped, overrides, mcvd_root, out_dir, models, UNetMore_
     print(f'{name}: {n} params, {len(states[0])} model keys, {len(states[4])} EMA keys')
 
 
+def make_dtypes(out_dir):
+    """A torch.save file of every storage dtype, a strided view, an offset slice and a Parameter."""
+    gen = torch.Generator().manual_seed(99)
+    base = torch.randn(4, 6, generator=gen)
+    tensors = collections.OrderedDict([
+        ('f32', base[:2].clone()), ('f64', base[0].double()), ('f16', base[1].half()), ('bf16', base[2].bfloat16()),
+        ('i64', torch.arange(-3, 3)), ('i32', torch.arange(-3, 3, dtype=torch.int32)), ('u8', torch.arange(0, 250, 50, dtype=torch.uint8)),
+        ('bool', torch.tensor([True, False, True])), ('transposed', base.t()), ('offset_slice', base[2:]),
+        ('param', torch.nn.Parameter(base[3].clone())), ('scalar', torch.tensor(2.5)),
+    ])
+    torch.save({'tensors': tensors, 'meta': (1, 2.5, 'x', None, True)}, os.path.join(out_dir, 'dtypes.pt'))
+    write_safetensors(os.path.join(out_dir, 'dtypes.io.safetensors'),
+                      {k: v.detach().float().contiguous() for k, v in tensors.items()})
+
+
 def make_full_kth(path, mcvd_root, UNetMore_DDPM, EMAHelper):
     with open(os.path.join(mcvd_root, 'configs', 'kth64_big.yml')) as f:
         cfg = yaml.safe_load(f)
@@ -211,6 +227,7 @@ def main():
         make_full_kth(args.full_kth, args.mcvd, UNetMore_DDPM, EMAHelper)
         return
     os.makedirs(args.out, exist_ok=True)
+    make_dtypes(args.out)
     for i, (name, (shipped, overrides)) in enumerate(FIXTURES.items()):
         make_fixture(name, shipped, overrides, args.mcvd, args.out, models, UNetMore_DDPM, EMAHelper, i == 0)
 

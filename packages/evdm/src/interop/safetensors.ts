@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { HostTensor } from './torch-checkpoint';
+import { bfloat16ToNumber, float16ToNumber } from './half-floats';
 
 export interface SafetensorsFile {
   metadata: Record<string, string>;
@@ -18,14 +19,6 @@ export interface SafetensorsFile {
 
 const SIZES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
-function half(bits: number): number {
-  const s = bits & 0x8000 ? -1 : 1;
-  const e = (bits >> 10) & 0x1f;
-  const m = bits & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): SafetensorsFile {
   const fail = (msg: string): never => {
@@ -78,8 +71,8 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
         switch (e.dtype) {
           case 'F32': out[i] = dv.getFloat32(i * 4, true); break;
           case 'F64': out[i] = dv.getFloat64(i * 8, true); break;
-          case 'F16': out[i] = half(dv.getUint16(i * 2, true)); break;
-          case 'BF16': out[i] = new Float32Array(new Uint32Array([dv.getUint16(i * 2, true) << 16]).buffer)[0]; break;
+          case 'F16': out[i] = float16ToNumber(dv.getUint16(i * 2, true)); break;
+          case 'BF16': out[i] = bfloat16ToNumber(dv.getUint16(i * 2, true)); break;
           case 'I64': out[i] = Number(dv.getBigInt64(i * 8, true)); break;
           case 'I32': out[i] = dv.getInt32(i * 4, true); break;
           case 'I16': out[i] = dv.getInt16(i * 2, true); break;

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
+import { bfloat16ToNumber, float16ToNumber } from './half-floats';
 import { PyTuple, unpickle, type PyDict, type TorchDtype, type TorchTensorRef } from './torch-pickle';
 
 export interface HostTensor {
@@ -27,25 +28,13 @@ function fail(path: string, msg: string): never {
   throw new Error(`${path}: ${msg}`);
 }
 
-function half(bits: number): number {
-  const s = bits & 0x8000 ? -1 : 1;
-  const e = (bits >> 10) & 0x1f;
-  const m = bits & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 function readElement(view: DataView, dtype: TorchDtype, i: number): number {
   switch (dtype) {
     case 'float32': return view.getFloat32(i * 4, true);
     case 'float64': return view.getFloat64(i * 8, true);
-    case 'float16': return half(view.getUint16(i * 2, true));
-    case 'bfloat16': {
-      const b = new DataView(new ArrayBuffer(4));
-      b.setUint32(0, view.getUint16(i * 2, true) << 16, true);
-      return b.getFloat32(0, true);
-    }
+    case 'float16': return float16ToNumber(view.getUint16(i * 2, true));
+    case 'bfloat16': return bfloat16ToNumber(view.getUint16(i * 2, true));
     case 'int64': return Number(view.getBigInt64(i * 8, true));
     case 'int32': return view.getInt32(i * 4, true);
     case 'int16': return view.getInt16(i * 2, true);
