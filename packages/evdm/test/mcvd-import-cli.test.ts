@@ -88,6 +88,17 @@ describe('export round trips give identical outputs', () => {
       const back2 = await runImportTfjs({ dir: tj, out: `${tj}-back` });
       expect(Array.from(outputOf(back1.out, x, [10, 900], cond))).toEqual(Array.from(ref));
       expect(Array.from(outputOf(back2.out, x, [10, 900], cond))).toEqual(Array.from(ref));
+      if (cfg.arch === 'mcvd') {
+        // MCVD's own names and PyTorch layouts (what MCVD's load_state_dict takes), read back with and without the YAML
+        const mc = `${st}-mcvd`;
+        await exportModel(checkpointWeights(resolveCheckpointDir(src)), 'safetensors', mc, 'mcvd');
+        const back3 = await runImportSafetensors({ file: mc, out: `${mc}-back` });
+        const back4 = await runImportSafetensors({ file: mc, out: `${mc}-back-yml`, config: fixturePath('smmnist-spade', 'yml') });
+        expect(Array.from(outputOf(back3.out, x, [10, 900], cond))).toEqual(Array.from(ref));
+        expect(Array.from(outputOf(back4.out, x, [10, 900], cond))).toEqual(Array.from(ref));
+      } else {
+        await expect(exportModel(checkpointWeights(resolveCheckpointDir(src)), 'safetensors', `${st}-mcvd`, 'mcvd')).rejects.toThrow(/--names mcvd needs an MCVD network/);
+      }
       tf.dispose([x, cond]);
     });
   }

@@ -187,6 +187,31 @@ def make_fixture(name, shipped, overrides, mcvd_root, out_dir, models, UNetMore_
     print(f'{name}: {n} params, {len(states[0])} model keys, {len(states[4])} EMA keys')
 
 
+def read_safetensors(path):
+    with open(path, 'rb') as f:
+        b = f.read()
+    n = struct.unpack('<Q', b[:8])[0]
+    header, body = json.loads(b[8:8 + n]), b[8 + n:]
+    dtypes = {'F32': np.float32, 'I64': np.int64}
+    return {k: torch.from_numpy(np.frombuffer(body[v['data_offsets'][0]:v['data_offsets'][1]], dtype=dtypes[v['dtype']]).reshape(v['shape']).copy())
+            for k, v in header.items() if k != '__metadata__'}
+
+
+def check_export(path, name, fixtures, UNetMore_DDPM):
+    """Loads an `evdm export --names mcvd` safetensors file into MCVD's network; compares with the fixture."""
+    with open(os.path.join(fixtures, f'{name}.yml')) as f:
+        net = build(UNetMore_DDPM, yaml.safe_load(f))
+    missing, unexpected = net.load_state_dict(read_safetensors(path), strict=False)
+    buffers = {n for n, _ in net.named_buffers()}
+    assert not unexpected and set(missing) <= buffers, (missing, unexpected)
+    io = read_safetensors(os.path.join(fixtures, f'{name}.io.safetensors'))
+    net.eval()
+    with torch.no_grad():
+        eps = net(io['x'], io['labels'], cond=io['cond'])
+    err = (eps - io['eps_ema']).norm() / io['eps_ema'].norm()
+    print(f'{path}: loaded into MCVD {name} ({len(missing)} buffers left as built); rel L2 vs fixture {err.item():.2e}')
+
+
 def make_dtypes(out_dir):
     """A torch.save file of every storage dtype, a strided view, an offset slice and a Parameter."""
     gen = torch.Generator().manual_seed(99)
@@ -220,9 +245,14 @@ def main():
     ap.add_argument('--mcvd', required=True, help='checkout of voletiv/mcvd-pytorch')
     ap.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'mcvd'))
     ap.add_argument('--full-kth', help='write only a full-size random KTH checkpoint to this file')
+    ap.add_argument('--check-export', nargs=2, metavar=('FILE', 'FIXTURE'),
+                    help='load an `evdm export --names mcvd` safetensors file of FIXTURE into MCVD and compare outputs')
     args = ap.parse_args()
     torch.set_num_threads(1)
     models, UNetMore_DDPM, EMAHelper = import_mcvd(os.path.abspath(args.mcvd))
+    if args.check_export:
+        check_export(args.check_export[0], args.check_export[1], args.out, UNetMore_DDPM)
+        return
     if args.full_kth:
         make_full_kth(args.full_kth, args.mcvd, UNetMore_DDPM, EMAHelper)
         return

@@ -12,6 +12,8 @@ import { resolveNetworkConfig, type NetworkConfig } from '../models/config';
 import { readCheckpoint } from '../train/checkpoint';
 import { writeAtomically, type WeightSet } from './atomic-output';
 import { encodeSafetensors, readSafetensors } from './safetensors';
+import { mcvdKeyMap, toTorchLayout, torchShape } from './mcvd-keys';
+import { DenoisingUNet } from '../models/unet';
 import { VERSION } from '../version';
 
 export type ExportFormat = 'safetensors' | 'tfjs';
@@ -54,9 +56,27 @@ function metadataOf(m: ExportedModel): Record<string, string> {
 
 const SHARD_BYTES = 4 * 1024 * 1024; // tfjs-converter's default shard size
 
-export async function exportModel(m: ExportedModel, format: ExportFormat, out: string): Promise<string[]> {
+/**
+ * MCVD's own state_dict names and PyTorch layouts (`unet.all_modules.<i>...`), so MCVD's
+ * `UNetMore_DDPM.load_state_dict(safetensors.torch.load_file(f), strict=False)` takes the file.
+ */
+export function asMcvdStateDict(m: ExportedModel): WeightSet[] {
+  if (m.network.arch !== 'mcvd') throw new Error(`--names mcvd needs an MCVD network, this checkpoint is arch "${m.network.arch}"`);
+  const byName = new Map(m.weights.map((w) => [w.name, w]));
+  return mcvdKeyMap(new DenoisingUNet(m.network)).map((k) => {
+    const w = byName.get(k.name);
+    if (!w) throw new Error(`the checkpoint has no weight "${k.name}"`);
+    return { name: k.key, shape: torchShape(k), data: toTorchLayout(k, w.data) };
+  });
+}
+
+export async function exportModel(m: ExportedModel, format: ExportFormat, out: string, names: 'evdm' | 'mcvd' = 'evdm'): Promise<string[]> {
+  if (names !== 'evdm' && names !== 'mcvd') throw new Error(`--names must be evdm or mcvd, got "${String(names)}"`);
+  if (names === 'mcvd' && format !== 'safetensors') throw new Error('--names mcvd is for --format safetensors (PyTorch), not tfjs');
   if (format === 'safetensors') {
-    await writeAtomically(out, '--out', (tmp) => writeFileSync(tmp, encodeSafetensors(m.weights, metadataOf(m))));
+    const tensors = names === 'mcvd' ? asMcvdStateDict(m) : m.weights;
+    const meta = { ...metadataOf(m), 'evdm.names': names };
+    await writeAtomically(out, '--out', (tmp) => writeFileSync(tmp, encodeSafetensors(tensors, meta)));
     return [out];
   }
   if (format !== 'tfjs') throw new Error(`--format must be safetensors or tfjs, got "${String(format)}"`);
@@ -104,7 +124,7 @@ function fromMetadata(meta: Record<string, string> | undefined, source: string):
 export function readSafetensorsExport(path: string) {
   const f = readSafetensors(path);
   const cfg = fromMetadata(f.metadata, path);
-  return { file: f, config: cfg, group: f.metadata?.['evdm.weights'] ?? null };
+  return { file: f, config: cfg, group: f.metadata?.['evdm.weights'] ?? null, names: f.metadata?.['evdm.names'] ?? 'evdm' };
 }
 
 /** A TF.js weights directory written by `evdm export --format tfjs` back to weights. */

@@ -70,14 +70,14 @@ function checkEvdmWeights(net: DenoisingUNet, weights: WeightSet[], what: string
 
 export async function runImportSafetensors(opts: { file: string; out: string; config?: string }): Promise<ImportSummary> {
   const t0 = now();
-  const { file, config, group } = readSafetensorsExport(opts.file);
+  const { file, config, group, names } = readSafetensorsExport(opts.file);
   let net: DenoisingUNet;
   let weights: WeightSet[];
   let schedule: unknown;
   let sampling: unknown;
-  if (opts.config) {
-    // MCVD state_dict names (e.g. a conversion of an MCVD .pt file): map them like `import mcvd`
-    const mc = parseMcvdYaml(readFileSync(opts.config, 'utf8'), opts.config);
+  if (opts.config || names === 'mcvd') {
+    // MCVD state_dict names (`evdm export --names mcvd`, or a conversion of an MCVD .pt file): map them like `import mcvd`
+    const mc = opts.config ? parseMcvdYaml(readFileSync(opts.config, 'utf8'), opts.config) : { network: config!.network, schedule: config!.schedule, sampling: undefined };
     net = new DenoisingUNet(mc.network);
     const strip = (n: string) => (n.startsWith('module.') ? n.slice(7) : n);
     const byName = new Map(file.names.map((n) => [strip(n), n]));
