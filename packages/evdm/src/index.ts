@@ -61,3 +61,19 @@ export type { EvalTable, EvalProtocol, EvalReproductionRow, TimingReproductionRo
 export { TABLE3, TABLE4, TABLE5, TABLE6, TABLE7, TABLE9, MCVD_TRAIN_STEPS } from './profile/paper-numbers';
 /** The embedded default job's run config (network, data, train) used by `evdm main`. */
 export { MAIN_JOB } from './commands/main';
+export { readTorchCheckpoint, parseTorchCheckpoint, asStateDict, isTensorRef } from './interop/torch-checkpoint';
+export type { TorchCheckpoint, HostTensor } from './interop/torch-checkpoint';
+export { unpickle, PyTuple } from './interop/torch-pickle';
+export type { TorchTensorRef, TorchDtype } from './interop/torch-pickle';
+export { parseMcvdYaml, translateMcvdConfig } from './interop/mcvd-config';
+export type { McvdImportConfig, McvdSampling } from './interop/mcvd-config';
+export { mcvdKeyMap, torchShape, toEvdmLayout, toTorchLayout } from './interop/mcvd-keys';
+export type { KeyMapping } from './interop/mcvd-keys';
+export { importMcvd, mapMcvdWeights, stateDictSource } from './interop/import-mcvd';
+export type { ImportedWeights, TensorSource, WeightChoice } from './interop/import-mcvd';
+export { parseSafetensors, readSafetensors, encodeSafetensors } from './interop/safetensors';
+export type { SafetensorsFile } from './interop/safetensors';
+export { checkpointWeights, exportModel, asMcvdStateDict, readTfjsExport, readSafetensorsExport } from './interop/export-weights';
+export type { ExportedModel, ExportFormat } from './interop/export-weights';
+export { runImportMcvd, runImportSafetensors, runImportTfjs } from './interop/run-import';
+export type { ImportSummary } from './interop/run-import';

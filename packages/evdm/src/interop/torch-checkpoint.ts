@@ -43,7 +43,7 @@ function readElement(view: DataView, dtype: TorchDtype, i: number): number {
   }
 }
 
-/** Reads a torch zip checkpoint; every error names the file and what is wrong with it. */
+/** Reads a torch zip checkpoint file; every error names the file and what is wrong with it. */
 export function readTorchCheckpoint(path: string): TorchCheckpoint {
   let file: Uint8Array;
   try {
@@ -51,6 +51,11 @@ export function readTorchCheckpoint(path: string): TorchCheckpoint {
   } catch (e) {
     fail(path, `cannot read: ${(e as Error).message}`);
   }
+  return parseTorchCheckpoint(file, path);
+}
+
+/** Parses the bytes of a torch zip checkpoint (no file system: usable in a browser). */
+export function parseTorchCheckpoint(file: Uint8Array, path = 'checkpoint'): TorchCheckpoint {
   if (file.length >= 2 && file[0] === 0x80 && file[1] <= 5) {
     fail(path, 'is a legacy (pre-1.6, non-zip) torch.save file, which is not supported: re-save it with torch >= 1.6, e.g. torch.save(torch.load(f), "new.pt")');
   }
