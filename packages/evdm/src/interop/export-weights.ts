@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ScheduleConfigInput } from '@evdm/diffusion';
 import { resolveNetworkConfig, type NetworkConfig } from '../models/config';
-import { readCheckpoint } from '../train/checkpoint';
+import { loadCheckpointModel } from '../sample/load';
 import { writeAtomically, type WeightSet } from './atomic-output';
 import { encodeSafetensors, readSafetensors } from './safetensors';
 import { mcvdKeyMap, toTorchLayout, torchShape } from './mcvd-keys';
@@ -28,19 +28,19 @@ export interface ExportedModel {
 
 /** Reads the weights to export from a checkpoint directory: the EMA group by default when present. */
 export function checkpointWeights(dir: string, choice: 'ema' | 'params' | 'auto' = 'auto'): ExportedModel {
-  const { meta, groups } = readCheckpoint(dir);
+  const hasEma = () => {
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { groups?: Record<string, unknown> };
+    return !!meta.groups?.ema;
+  };
+  const ema = choice === 'ema' || (choice === 'auto' && existsSync(join(dir, 'meta.json')) && hasEma());
+  // through the loader `evdm sample` uses, so exports see exactly the weights sampling sees
+  const m = loadCheckpointModel(dir, { ema });
   try {
-    const st = meta.state as { network?: NetworkConfig; schedule?: ScheduleConfigInput };
-    if (!st.network) throw new Error(`checkpoint ${dir} has no network config`);
-    const group = choice === 'auto' ? (groups.ema ? 'ema' : 'params') : choice;
-    const src = groups[group];
-    if (!src) throw new Error(`checkpoint ${dir} has no "${group}" weights (have ${Object.keys(groups).join(', ')})`);
-    // the EMA group may hold only trainable weights: take buffers from params
-    const merged = { ...(groups.params ?? {}), ...src };
-    const weights = Object.entries(merged).map(([name, t]) => ({ name, shape: [...t.shape], data: t.dataSync() as Float32Array }));
-    return { network: resolveNetworkConfig(st.network), schedule: st.schedule ?? {}, weights, group };
+    const weights = Object.entries(m.store.variables()).map(([name, v]) => ({ name, shape: [...v.shape], data: v.dataSync() as Float32Array }));
+    const schedule = ((m.meta.state as { schedule?: ScheduleConfigInput }).schedule ?? {}) as ScheduleConfigInput;
+    return { network: resolveNetworkConfig(m.net.config), schedule, weights, group: ema ? 'ema' : 'params' };
   } finally {
-    for (const g of Object.values(groups)) tf.dispose(Object.values(g));
+    m.dispose();
   }
 }
 
