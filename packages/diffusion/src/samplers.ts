@@ -203,6 +203,11 @@ export interface SamplerOptions extends PlanOptions {
    * i.e. standard t = T − S (a quirk when S < T, see docs/mcvd-reference.md §8). Default `'none'`.
    */
   finalDenoise?: 'none' | 'mcvd';
+  /**
+   * The N(0, I) draw added after step k (k = 0-based step index) instead of a seeded one, e.g. to
+   * replay another implementation's noise. Must have the sample's shape; the caller keeps ownership.
+   */
+  stepNoise?: (k: number) => tf.Tensor4D;
   /** Progress callback after every denoiser step: k = 1..total, t = the step just taken. */
   onStep?: (k: number, total: number, t: number) => void;
 }
@@ -240,6 +245,7 @@ export function prepareSampler(fn: string, opts: SamplerOptions): PreparedSample
     fail(fn, `finalDenoise must be 'none' or 'mcvd', got ${JSON.stringify(opts.finalDenoise)}`);
   }
   if (opts.onStep !== undefined && typeof opts.onStep !== 'function') fail(fn, 'onStep must be a function');
+  if (opts.stepNoise !== undefined && typeof opts.stepNoise !== 'function') fail(fn, 'stepNoise must be a function (k) => tensor');
   let rng: Rng;
   if (opts.seed instanceof Rng) rng = opts.seed;
   else if (opts.seed === undefined) rng = new Rng(Math.floor(Math.random() * 2 ** 32));
@@ -269,6 +275,16 @@ export function callDenoiser(fn: string, opts: SamplerOptions, x: tf.Tensor4D, t
 export function initialNoise(opts: SamplerOptions, p: PreparedSampler): { x: tf.Tensor4D; owned: boolean } {
   if (opts.xT) return { x: opts.xT, owned: false };
   return { x: tf.randomNormal(p.shape, 0, 1, 'float32', p.rng.seed31()) as tf.Tensor4D, owned: true };
+}
+
+/** The noise added after step k: the caller's `stepNoise(k)` or a seeded draw (tidy-owned either way). */
+function stepNoise(fn: string, opts: SamplerOptions, p: PreparedSampler, k: number): tf.Tensor4D {
+  if (!opts.stepNoise) return tf.randomNormal(p.shape, 0, 1, 'float32', p.rng.seed31()) as tf.Tensor4D;
+  const z = opts.stepNoise(k);
+  if (!(z instanceof tf.Tensor) || z.shape.length !== 4 || z.shape.some((d, i) => d !== p.shape[i])) {
+    fail(fn, `stepNoise(${k}) returned shape [${(z as tf.Tensor | undefined)?.shape}], expected [${p.shape}]`);
+  }
+  return z;
 }
 
 /** x̂0 from x_t and ε̂, optionally clipped to [−1, 1]. */
@@ -342,7 +358,7 @@ export function ddpmSample(opts: SamplerOptions): tf.Tensor4D {
     const x0 = predictX0(x, eps, p.plan[k], p.clipX0);
     const mean = tf.add(tf.mul(x0, c.coefX0), tf.mul(x, c.coefXt)) as tf.Tensor4D;
     if (k === last || c.sigma === 0) return mean;
-    return tf.add(mean, tf.mul(tf.randomNormal(p.shape, 0, 1, 'float32', p.rng.seed31()), c.sigma)) as tf.Tensor4D;
+    return tf.add(mean, tf.mul(stepNoise('ddpmSample', opts, p, k), c.sigma)) as tf.Tensor4D;
   });
 }
 
@@ -368,6 +384,6 @@ export function ddimSample(opts: DdimOptions): tf.Tensor4D {
     const x0 = predictX0(x, eps, p.plan[k], p.clipX0);
     const out = tf.add(tf.mul(x0, c.sqrtAlphaBarPrev), tf.mul(eps, c.dirCoef)) as tf.Tensor4D;
     if (c.sigma === 0) return out;
-    return tf.add(out, tf.mul(tf.randomNormal(p.shape, 0, 1, 'float32', p.rng.seed31()), c.sigma)) as tf.Tensor4D;
+    return tf.add(out, tf.mul(stepNoise('ddimSample', opts, p, k), c.sigma)) as tf.Tensor4D;
   });
 }

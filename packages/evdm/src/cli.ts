@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './commands/bench';
 import { registerEval } from './commands/eval';
+import { registerExport } from './commands/export';
+import { registerImport } from './commands/import';
 import { polishHelp } from './commands/help';
 import { registerMain } from './commands/main';
 import { registerMetrics } from './commands/metrics';
@@ -27,6 +29,8 @@ registerTrain(program);
 registerSample(program);
 registerEval(program);
 registerBench(program);
+registerImport(program);
+registerExport(program);
 polishHelp(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
