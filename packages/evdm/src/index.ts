@@ -75,15 +75,14 @@ export type { ReproductionRow, ReproduceOptions } from './profile/reproduce';
 export { TABLE1, TABLE2, TABLE3, TABLE4, TABLE5, TABLE6, TABLE7, TABLE8, TABLE9, MCVD_TRAIN_STEPS } from './profile/paper-numbers';
 
 // ---- Interop: MCVD PyTorch checkpoints and configs, safetensors and TF.js weights ----
-export { readTorchCheckpoint, parseTorchCheckpoint, asStateDict, isTensorRef } from './interop/torch-checkpoint';
+export { readTorchCheckpoint, parseTorchCheckpoint } from './interop/torch-checkpoint';
 export type { TorchCheckpoint, HostTensor } from './interop/torch-checkpoint';
-export { unpickle, PyTuple } from './interop/torch-pickle';
 export type { TorchTensorRef, TorchDtype } from './interop/torch-pickle';
 export { parseMcvdYaml, translateMcvdConfig } from './interop/mcvd-config';
 export type { McvdImportConfig, McvdSampling } from './interop/mcvd-config';
-export { mcvdKeyMap, torchShape, toEvdmLayout, toTorchLayout } from './interop/mcvd-keys';
+export { mcvdKeyMap } from './interop/mcvd-keys';
 export type { KeyMapping } from './interop/mcvd-keys';
-export { importMcvd, mapMcvdWeights, stateDictSource } from './interop/import-mcvd';
+export { importMcvd, mapMcvdWeights } from './interop/import-mcvd';
 export type { ImportedWeights, TensorSource, WeightChoice } from './interop/import-mcvd';
 export { parseSafetensors, readSafetensors, encodeSafetensors } from './interop/safetensors';
 export type { SafetensorsFile } from './interop/safetensors';

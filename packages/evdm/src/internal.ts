@@ -17,3 +17,7 @@ export type { SamplingProgress } from './sample/progress';
 export { writePreviewGrid } from './sample/preview';
 export { SYNTHETIC_TEST_SEED } from './eval/test-clips';
 export { networkFromJson } from './train/run-config';
+export { asStateDict, isTensorRef } from './interop/torch-checkpoint';
+export { unpickle, PyTuple } from './interop/torch-pickle';
+export { torchShape, toEvdmLayout, toTorchLayout } from './interop/mcvd-keys';
+export { stateDictSource } from './interop/import-mcvd';

@@ -13,12 +13,20 @@ const LIBRARY = [
   'reproduceTable', 'reproduceTable1', 'reproduceTable2', 'reproduceTable8', 'reproduceTimingTable', 'residualBlockArchs',
   'resolveCheckpointDir', 'runConfigOfCheckpoint', 'sampleVideo', 'scorePrediction', 'tileFrames', 'timestepEmbedding',
   'toUint8Frames', 'writeCheckpoint', 'writeComparisonGif', 'writeComparisonGrid', 'writeGif', 'writeLossPlotSvg', 'writePng',
+  // checkpoint safety (issue 20)
+  'CheckpointError', 'CheckpointWriteError', 'cleanCheckpointLeftovers', 'findCheckpoint',
+  // interop (issue 18)
+  'asMcvdStateDict', 'checkpointWeights', 'encodeSafetensors', 'exportModel', 'importMcvd', 'mapMcvdWeights', 'mcvdKeyMap',
+  'parseMcvdYaml', 'parseSafetensors', 'parseTorchCheckpoint', 'readSafetensors', 'readSafetensorsExport', 'readTfjsExport',
+  'readTorchCheckpoint', 'runImportMcvd', 'runImportSafetensors', 'runImportTfjs', 'translateMcvdConfig',
 ];
 
 const INTERNAL = [
   'MAIN_JOB', 'SYNTHETIC_TEST_SEED', 'TrainMonitor', 'formatEvalReproduction', 'formatEvalRows', 'formatRows',
   'formatSeconds', 'formatTimingReproduction', 'networkFromJson', 'parseBenchModel', 'runEval', 'samplingProgress',
   'smokeProtocol', 'timeTrainingSteps', 'writePreviewGrid', 'writeSmokeDataset',
+  'timeSamplingSteps', 'PyTuple', 'asStateDict', 'isTensorRef', 'stateDictSource', 'toEvdmLayout', 'toTorchLayout', 'torchShape',
+  'unpickle',
 ];
 
 describe('evdm public surface', () => {
