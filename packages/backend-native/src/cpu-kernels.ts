@@ -102,8 +102,7 @@ function padV2(fallback: Func): Func {
     const outShape = x.shape.map((d, k) => paddings[k][0] + d + paddings[k][1]);
     const out = h.alloc(outShape);
     const ov = h.view(out);
-    // a fresh cpu-host array is already zero (the usual pad value, e.g. every Slice gradient)
-    if (value !== 0) nativeAddon().fill(ov, value);
+    nativeAddon().fill(ov, value);
     if (util.sizeFromShape(x.shape) > 0) {
       const os = stridesOf(outShape);
       const off = paddings.reduce((a, p, k) => a + p[0] * os[k], 0);

@@ -3,6 +3,7 @@
 //       (an unsigned byte offset that can pass 2^31 once the heap grows beyond 2 GB).
 // cpu:  tensors are typed arrays in `backend.data.get(id).values`.
 import { util, type DataType, type TensorInfo } from '@tensorflow/tfjs-core';
+import { poolFor } from './pool';
 
 export type HostName = 'wasm' | 'cpu';
 
@@ -13,13 +14,13 @@ interface WasmBackend {
 }
 
 interface CpuBackend {
-  makeTensorInfo(shape: number[], dtype: DataType, values?: Float32Array): TensorInfo;
   data: { get(dataId: object): { values?: unknown } | undefined };
 }
 
 /** Output allocation and float32 views for one kernel call. Take views only after every allocation: a growing wasm heap detaches earlier views. */
 export interface Host {
-  alloc(shape: number[]): TensorInfo;
+  /** A float32 output; its contents are undefined unless `zero` (a recycled cpu-host buffer holds old data). */
+  alloc(shape: number[], zero?: boolean): TensorInfo;
   view(info: TensorInfo): Float32Array;
 }
 
@@ -37,7 +38,7 @@ export function hostFor(name: HostName, backend: unknown): Host {
   }
   const b = backend as CpuBackend;
   return {
-    alloc: (shape) => b.makeTensorInfo(shape, 'float32', new Float32Array(util.sizeFromShape(shape))),
+    alloc: (shape, zero) => poolFor(b).alloc(shape, zero),
     view: (info) => {
       const values = b.data.get(info.dataId)?.values;
       if (values instanceof Float32Array) return values;

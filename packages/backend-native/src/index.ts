@@ -13,3 +13,4 @@ export function nativeCacheSize(): number {
 export function clearNativeCache(): void {
   nativeAddon().clearCache();
 }
+export { poolFor, poolCapFromEnv, BufferPool, type PoolStats } from './pool';

@@ -49,6 +49,32 @@ describe('initBackend and the native kernels', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 
+  it('auto choice: with the addon built (and no tfjs-node) picks the cpu host and says why; EVDM_NATIVE=0 keeps the usual order', async () => {
+    const prevBackend = process.env.EVDM_BACKEND;
+    delete process.env.EVDM_BACKEND;
+    try {
+      process.env.EVDM_NATIVE = '0';
+      const plain = await initBackend({ log: () => {} });
+      expect(plain.name).toBe('wasm');
+      delete process.env.EVDM_NATIVE;
+      const status = (await nativeModule()).loadNative();
+      const lines: string[] = [];
+      const rt = await initBackend({ log: (l) => lines.push(l) });
+      if (!status.ok) {
+        if (process.env.CI) throw new Error(`native addon unusable in CI: ${status.reason}`);
+        expect(rt.name).toBe('wasm');
+        return;
+      }
+      expect(rt.name).toBe('cpu');
+      expect(rt.native.active).toBe(true);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^evdm: backend cpu \(auto: native kernels present, the cpu host trains faster/);
+    } finally {
+      if (prevBackend === undefined) delete process.env.EVDM_BACKEND;
+      else process.env.EVDM_BACKEND = prevBackend;
+    }
+  });
+
   it('Adam runs the fused EvdmAdam kernel when registered, equal to the composed update, without leaks', async () => {
     delete process.env.EVDM_NATIVE;
     const status = (await nativeModule()).loadNative();

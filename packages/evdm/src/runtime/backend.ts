@@ -27,6 +27,31 @@ function loadNativeModule(): { mod: NativeModule | null; reason: string } {
   }
 }
 
+/** No backend forced by the option or EVDM_BACKEND. */
+function autoChoice(backend: BackendChoice | undefined): boolean {
+  const env = process.env.EVDM_BACKEND;
+  return backend === undefined && (env === undefined || env === '' || env === 'auto');
+}
+
+/**
+ * 'cpu' when the native kernels load and no tfjs-node is installed (which auto would pick first):
+ * with them the cpu host is the faster training host (EVDM-L-KTH and MCVD-KTH batch-8 steps only
+ * fit there; main job on the old pool-less cpu host 2.03 vs 2.00 steps/s on wasm).
+ */
+function nativeTrainingHost(): 'cpu' | null {
+  const req = createRequire(import.meta.url);
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      req.resolve(pkg);
+      return null;
+    } catch {
+      // not installed
+    }
+  }
+  const { mod } = loadNativeModule();
+  return mod && mod.loadNative().ok ? 'cpu' : null;
+}
+
 /**
  * Chooses and initialises the TF.js backend for evdm (tfjs-node-gpu → tfjs-node → wasm → cpu, or
  * `EVDM_BACKEND` / the option), registers gradients, and on wasm/cpu plugs in the native oneDNN
@@ -37,10 +62,15 @@ export async function initBackend(opts: { backend?: BackendChoice; log?: (line: 
     if (process.env.EVDM_LOG !== 'quiet') process.stderr.write(line + '\n');
   });
   let selectionLine = '';
-  const sel = await selectBackend({ backend: opts.backend, log: (l) => (selectionLine = l) });
+  const wantNative = opts.native ?? process.env.EVDM_NATIVE !== '0';
+  const hostForNative = autoChoice(opts.backend) && wantNative ? nativeTrainingHost() : null;
+  const sel = await selectBackend({ backend: hostForNative ?? opts.backend, log: (l) => (selectionLine = l) });
+  if (hostForNative) {
+    sel.reason = `auto: native kernels present, the cpu host trains faster than the wasm host (batch-8 KTH steps do not fit the 4 GB wasm heap; the cpu host recycles output buffers)`;
+    selectionLine = `evdm: backend cpu (${sel.reason})`;
+  }
   const gradients = ensureGradients();
   const native = { active: false, reason: 'not applicable on the tensorflow backend', kernels: [] as string[] };
-  const wantNative = opts.native ?? process.env.EVDM_NATIVE !== '0';
   if (sel.name === 'wasm' || sel.name === 'cpu') {
     if (!wantNative) {
       native.reason = 'disabled (EVDM_NATIVE=0)';
