@@ -25,6 +25,10 @@ export { writeCheckpoint, latestCheckpoint, cleanCheckpointLeftovers, Checkpoint
 export { readCheckpoint, findCheckpoint, CheckpointError } from './train/checkpoint-read';
 export type { CheckpointMeta, CheckpointGroups } from './train/checkpoint';
 export type { LoadedCheckpoint } from './train/checkpoint-read';
+export { onStopSignals, SIGNAL_EXIT_CODE, type StopSignal } from './train/signals';
+export { checkNewRunDir, runEvidence } from './train/run-dir';
+export { writeFileAtomic, WriteError } from './io/atomic-write';
+export { checkMemory, memoryLimit, sampleBytes, trainStepBytes } from './runtime/memory-budget';
 export { writeGif } from './io/gif';
 export { writeLossPlotSvg } from './io/loss-plot';
 export { Trainer, TrainingDivergedError } from './train/trainer';
