@@ -23,7 +23,7 @@ it('missing ffmpeg gives an install hint', () => {
   expect(() => requireFfmpeg('/nonexistent/ffmpeg')).toThrow(/apt-get install ffmpeg/);
 });
 
-describe.runIf(ok)('ffmpeg video converters', { timeout: 30_000 }, () => {
+describe.runIf(ok)('ffmpeg video converters', { timeout: 90_000 }, () => {
   it('KTH .avi -> shard with person/target, 64x64 gray, person split', async () => {
     const dir = tmp();
     makeAvi(join(dir, 'person01_boxing_d1_uncomp.avi'), 7, 160, 120, 100);

@@ -35,6 +35,12 @@ export type { Clip, ClipSource } from './data/source';
 export { SyntheticClipSource } from './data/synthetic';
 export type { SyntheticClipOptions } from './data/synthetic';
 
+// ---- Run safety: stop signals, run directories, atomic writes, memory estimates ----
+export { onStopSignals, SIGNAL_EXIT_CODE, type StopSignal } from './train/signals';
+export { checkNewRunDir, runEvidence } from './train/run-dir';
+export { writeFileAtomic, WriteError } from './io/atomic-write';
+export { checkMemory, memoryLimit, sampleBytes, trainStepBytes } from './runtime/memory-budget';
+
 // ---- Checkpoint I/O ----
 export { writeCheckpoint, latestCheckpoint, cleanCheckpointLeftovers, CheckpointWriteError } from './train/checkpoint';
 export { readCheckpoint, findCheckpoint, CheckpointError } from './train/checkpoint-read';

@@ -14,7 +14,8 @@ const LIBRARY = [
   'resolveCheckpointDir', 'runConfigOfCheckpoint', 'sampleVideo', 'scorePrediction', 'tileFrames', 'timestepEmbedding',
   'toUint8Frames', 'writeCheckpoint', 'writeComparisonGif', 'writeComparisonGrid', 'writeGif', 'writeLossPlotSvg', 'writePng',
   // checkpoint safety (issue 20)
-  'CheckpointError', 'CheckpointWriteError', 'cleanCheckpointLeftovers', 'findCheckpoint',
+  'CheckpointError', 'CheckpointWriteError', 'cleanCheckpointLeftovers', 'findCheckpoint', 'onStopSignals', 'SIGNAL_EXIT_CODE',
+  'checkNewRunDir', 'runEvidence', 'writeFileAtomic', 'WriteError', 'checkMemory', 'memoryLimit', 'sampleBytes', 'trainStepBytes',
   // interop (issue 18)
   'asMcvdStateDict', 'checkpointWeights', 'encodeSafetensors', 'exportModel', 'importMcvd', 'mapMcvdWeights', 'mcvdKeyMap',
   'parseMcvdYaml', 'parseSafetensors', 'parseTorchCheckpoint', 'readSafetensors', 'readSafetensorsExport', 'readTfjsExport',
