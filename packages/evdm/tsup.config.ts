@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url (runtime/backend.ts resolves the native addon) in the CJS build too
+  shims: true,
 });
