@@ -124,7 +124,7 @@ function benchCell(model, backend, mode = 'train') {
 function mainThroughput(label, env, steps) {
   const dir = mkdtempSync(join(tmpdir(), 'evdm-main-bench-'));
   try {
-    const cfgR = spawnSync(process.execPath, ['--input-type=module', '-e', `import('${join(here, '..', 'dist', 'index.js')}').then((m) => process.stdout.write(JSON.stringify(m.MAIN_JOB ?? null)))`], { encoding: 'utf8' });
+    const cfgR = spawnSync(process.execPath, ['--input-type=module', '-e', `import('${join(here, '..', 'dist', 'internal.js')}').then((m) => process.stdout.write(JSON.stringify(m.MAIN_JOB ?? null)))`], { encoding: 'utf8' });
     const cfg = JSON.parse(cfgR.stdout || 'null');
     if (!cfg) return { label, error: 'MAIN_JOB not exported' };
     const config = join(dir, 'main.json');
