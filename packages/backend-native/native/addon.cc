@@ -17,6 +17,10 @@ dnnl::stream &cpuStream() {
 static int g_maxThreads = 1;
 int maxThreads() { return g_maxThreads; }
 int threadsFor(double flops) { return flops >= 5e7 ? g_maxThreads : 1; }
+// One thread already streams at ~25-45 GB/s (AddN of 3x[8,32,64,192]: 2 ms); a second one saved
+// < 1 ms there but stalled 13-16 ms whenever the other core was busy (measured, load 7 on 2 cores,
+// OMP_WAIT_POLICY=PASSIVE or ACTIVE): only passes over more than 64 MB split.
+int threadsForBytes(double bytes) { return bytes >= 6.4e7 ? g_maxThreads : 1; }
 ThreadScope::ThreadScope(int n) { omp_set_num_threads(n); }
 ThreadScope::~ThreadScope() { omp_set_num_threads(g_maxThreads); }
 
@@ -86,6 +90,8 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("sum", Napi::Function::New(env, Guard<StridedSum>));
   exports.Set("softmax", Napi::Function::New(env, Guard<Softmax>));
   exports.Set("adam", Napi::Function::New(env, Guard<Adam>));
+  exports.Set("addN", Napi::Function::New(env, Guard<AddN>));
+  exports.Set("max", Napi::Function::New(env, Guard<ReduceMax>));
   return exports;
 }
 

@@ -17,6 +17,8 @@ int maxThreads();
 // Threads for an op of `flops` work: 1 below a threshold, where waking and joining a second thread
 // costs more than it saves (and stalls badly when the machine's cores are busy with other work).
 int threadsFor(double flops);
+// Threads for a memory-bound pass moving `bytes`: 1 unless very large (measured, see addon.cc).
+int threadsForBytes(double bytes);
 
 // Sets the OpenMP thread count for one call and restores the default on scope exit.
 struct ThreadScope {
@@ -108,6 +110,8 @@ Napi::Value Unary(const Napi::CallbackInfo &info);
 Napi::Value StridedSum(const Napi::CallbackInfo &info);
 Napi::Value Softmax(const Napi::CallbackInfo &info);
 Napi::Value Adam(const Napi::CallbackInfo &info);
+Napi::Value AddN(const Napi::CallbackInfo &info);
+Napi::Value ReduceMax(const Napi::CallbackInfo &info);
 void clearConvCache();
 void clearMatMulCache();
 size_t convCacheSize();

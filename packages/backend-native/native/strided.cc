@@ -131,7 +131,10 @@ Napi::Value StridedCopy(const Napi::CallbackInfo &info) {
 Napi::Value Fill(const Napi::CallbackInfo &info) {
   F32 dst = f32Arg(info, 0, "dst");
   float v = info[1].As<Napi::Number>().FloatValue();
-  std::fill(dst.data, dst.data + dst.size, v);
+  const int64_t n = int64_t(dst.size);
+  float *d = dst.data;
+#pragma omp parallel for simd num_threads(threadsForBytes(4.0 * double(n))) schedule(static)
+  for (int64_t i = 0; i < n; i++) d[i] = v;
   return info.Env().Undefined();
 }
 

@@ -21,6 +21,8 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array, alpha?: number): void;
   sum(x: Float32Array, shape: number[], outStrides: number[], out: Float32Array): void;
   softmax(x: Float32Array, out: Float32Array, cols: number): void;
+  addN(inputs: Float32Array[], out: Float32Array): void;
+  max(x: Float32Array, outer: number, reduce: number, inner: number, out: Float32Array): void;
   adam(
     param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, paramOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
     beta1: number, beta2: number, lrOverBc1: number, bc2: number, eps: number, clip: number,

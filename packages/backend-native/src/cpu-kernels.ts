@@ -1,25 +1,16 @@
 // Native memory-bound kernels for the cpu host only (tfjs-backend-cpu runs them as per-element JS
 // index arithmetic, which dominates a training step there; wasm already has C++ versions):
-// Slice, SplitV, Unpack, Transpose, PadV2, Concat, broadcasting binary ops, unary ops, Sum, Softmax.
+// Slice, SplitV, Unpack, Transpose, PadV2, Concat, broadcasting binary ops, unary ops, Sum, Softmax
+// (and AddN, Max, ZerosLike, OnesLike, Fill from cpu-reduce-fill.ts).
 // Non-float32 tensors run the replaced kernel.
 import { backend_util, slice_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeAddon } from './addon';
 import { hostFor, type Host } from './host';
+import { addN, fill, max, onesLike, zerosLike } from './cpu-reduce-fill';
+import { f32, stridesOf, type Func } from './cpu-util';
 
-type Args = { inputs: Record<string, TensorInfo | undefined> | TensorInfo[]; backend: unknown; attrs?: Record<string, unknown> };
-export type Func = (args: Args) => TensorInfo | TensorInfo[];
+export type { Func } from './cpu-util';
 
-function stridesOf(shape: number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    s[k] = acc;
-    acc *= shape[k];
-  }
-  return s;
-}
-
-const f32 = (t: TensorInfo | undefined): t is TensorInfo => t !== undefined && t.dtype === 'float32';
 
 /** Copies the block `size` at `begin` of x into a fresh contiguous tensor. */
 function sliceInto(h: Host, x: TensorInfo, begin: number[], size: number[], outShape: number[] = size): TensorInfo {
@@ -224,6 +215,11 @@ export const CPU_KERNELS: [string, (fallback: Func) => Func][] = [
   ['Pack', pack],
   ['Sum', sum],
   ['Softmax', softmax],
+  ['AddN', addN],
+  ['Max', max],
+  ['ZerosLike', zerosLike],
+  ['OnesLike', onesLike],
+  ['Fill', fill],
   ...Object.keys(BINARY).map((n): [string, (f: Func) => Func] => [n, (f) => binary(n, f)]),
   ...Object.keys(UNARY).map((n): [string, (f: Func) => Func] => [n, (f) => unary(n, f)]),
 ];
