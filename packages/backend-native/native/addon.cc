@@ -86,6 +86,8 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("sum", Napi::Function::New(env, Guard<StridedSum>));
   exports.Set("softmax", Napi::Function::New(env, Guard<Softmax>));
   exports.Set("adam", Napi::Function::New(env, Guard<Adam>));
+  exports.Set("channelGather", Napi::Function::New(env, Guard<ChannelGather>));
+  exports.Set("channelScatter", Napi::Function::New(env, Guard<ChannelScatter>));
   return exports;
 }
 

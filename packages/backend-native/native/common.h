@@ -108,6 +108,8 @@ Napi::Value Unary(const Napi::CallbackInfo &info);
 Napi::Value StridedSum(const Napi::CallbackInfo &info);
 Napi::Value Softmax(const Napi::CallbackInfo &info);
 Napi::Value Adam(const Napi::CallbackInfo &info);
+Napi::Value ChannelGather(const Napi::CallbackInfo &info);
+Napi::Value ChannelScatter(const Napi::CallbackInfo &info);
 void clearConvCache();
 void clearMatMulCache();
 size_t convCacheSize();
