@@ -92,6 +92,8 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("adam", Napi::Function::New(env, Guard<Adam>));
   exports.Set("addN", Napi::Function::New(env, Guard<AddN>));
   exports.Set("max", Napi::Function::New(env, Guard<ReduceMax>));
+  exports.Set("channelGather", Napi::Function::New(env, Guard<ChannelGather>));
+  exports.Set("channelScatter", Napi::Function::New(env, Guard<ChannelScatter>));
   return exports;
 }
 

@@ -112,6 +112,8 @@ Napi::Value Softmax(const Napi::CallbackInfo &info);
 Napi::Value Adam(const Napi::CallbackInfo &info);
 Napi::Value AddN(const Napi::CallbackInfo &info);
 Napi::Value ReduceMax(const Napi::CallbackInfo &info);
+Napi::Value ChannelGather(const Napi::CallbackInfo &info);
+Napi::Value ChannelScatter(const Napi::CallbackInfo &info);
 void clearConvCache();
 void clearMatMulCache();
 size_t convCacheSize();

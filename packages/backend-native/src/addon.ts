@@ -27,6 +27,8 @@ export interface NativeAddon {
     param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, paramOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
     beta1: number, beta2: number, lrOverBc1: number, bc2: number, eps: number, clip: number,
   ): void;
+  channelGather(srcs: Float32Array[], channels: number[], perm: number[], rows: number, addend: Float32Array | null, out: Float32Array, scale: number): void;
+  channelScatter(dy: Float32Array, channels: number[], perm: number[], rows: number, dsrcs: Float32Array[], daddend: Float32Array | null, scale: number): void;
   groupNormForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, scale: Float32Array | null, shift: Float32Array | null, y: Float32Array, params: number[], eps: number): void;
   groupNormBackward(
     dy: Float32Array, x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, scale: Float32Array | null, shift: Float32Array | null,

@@ -14,6 +14,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { nativeAddon } from './addon';
+import { channelGatherBackward, channelGatherForward } from './channel-gather';
 import { CPU_KERNELS } from './cpu-kernels';
 import { hostFor, nativeEligible, type Host, type HostName } from './host';
 
@@ -33,6 +34,8 @@ export const NATIVE_KERNEL_NAMES = [
   'EvdmGroupNorm',
   'EvdmGroupNormGrad',
   'EvdmAdam',
+  'EvdmChannelGather',
+  'EvdmChannelGatherGrad',
 ] as const;
 
 interface ConvAttrs {
@@ -252,6 +255,8 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     cfg('EvdmGroupNorm', groupNormForward(host)),
     cfg('EvdmGroupNormGrad', groupNormBackward(host)),
     cfg('EvdmAdam', adamUpdate(host)),
+    cfg('EvdmChannelGather', channelGatherForward(host) as unknown as Func),
+    cfg('EvdmChannelGatherGrad', channelGatherBackward(host) as unknown as Func),
     ...(host === 'cpu'
       ? CPU_KERNELS.filter(([name]) => stock(name) !== null).map(([name, make]) => cfg(name, make(stock(name) as never) as unknown as Func))
       : []),

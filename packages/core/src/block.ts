@@ -22,8 +22,13 @@ export interface Block<Ctx = unknown> extends ParamModule {
 
 /** Per-call inputs of a U-Net residual block besides `x` (the context of `Block<BlockContext>`). */
 export interface BlockContext {
-  /** Time embedding `[B, T]` as produced by the time MLP (before SiLU; blocks apply SiLU themselves). */
+  /** Time embedding `[B, T]` as produced by the time MLP (before SiLU). */
   temb: tf.Tensor2D;
+  /**
+   * SiLU(temb) `[B, T]`, computed once per network forward by the caller (the U-Net); blocks read
+   * it instead of applying SiLU per enhancement Linear. When absent, blocks compute it from `temb`.
+   */
+  tembAct?: tf.Tensor2D;
   /** SPADE only: the conditioning frames `[B, Hc, Wc, condChannels]` (resized per norm, nearest). */
   cond?: tf.Tensor4D;
   /** Dropout is active only when true. */

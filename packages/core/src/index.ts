@@ -21,3 +21,13 @@ export { parseConfigJson } from './config-idiom';
 export type { Configurable } from './config-idiom';
 export { conv2dMacs, groupNormFlops, sumFlops } from './flops';
 export type { FlopEntry, FlopKind } from './flops';
+export {
+  channelGather,
+  channelGatherComposed,
+  channelGatherKernelAvailable,
+  validateChannelGather,
+  inversePerm,
+  CHANNEL_GATHER,
+  CHANNEL_GATHER_GRAD,
+} from './channel-gather';
+export type { ChannelGatherArgs, ChannelGatherAttrs, ChannelGatherGradAttrs } from './channel-gather';

@@ -29,13 +29,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { affineNorm, affineNormSpecs, checkDivides, checkOneOf, checkPositiveInt, checkRate, conv, conv2dMacs } from '@evdm/core';
-import { convSpecs, dense, denseSpecs, groupNorm, groupNormFlops, mcvdGroupCount, silu } from '@evdm/core';
+import { convSpecs, dense, denseSpecs, groupNorm, groupNormFlops, mcvdGroupCount } from '@evdm/core';
 import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 import { channelSplitPlan, type ChannelSplitPlan } from './channel-split';
-import { checkInputs, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
+import { activatedTemb, checkInputs, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
 import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
-import { channelShuffle, groupedConv1x1 } from './grouped-conv';
+import { groupedConv1x1 } from './grouped-conv';
+import { channelTail, residualOutput, splitProcedureOutput } from './brp-channel-ops';
 
 export const BRP_EPS = 1e-5;
 /** Shuffle groups after a Split concat (ShuffleNet v2 uses 2). */
@@ -164,10 +165,10 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     return specs;
   }
 
-  /** `[e1, e2]` `[B, width]` each from the enhancement Linear (Eq. 8). */
-  private enhancement(read: ParamReader, prefix: string, temb: tf.Tensor2D, width: number): [tf.Tensor2D, tf.Tensor2D] {
-    const e = dense(read, prefix, silu(temb));
-    const b = temb.shape[0];
+  /** `[e1, e2]` `[B, width]` each from the enhancement Linear (Eq. 8) of `act` = SiLU(temb). */
+  private enhancement(read: ParamReader, prefix: string, act: tf.Tensor2D, width: number): [tf.Tensor2D, tf.Tensor2D] {
+    const e = dense(read, prefix, act);
+    const b = act.shape[0];
     if (this.config.enhancementWidth === '2C') return [tf.slice(e, [0, 0], [b, width]), tf.slice(e, [0, width], [b, width])];
     const half = width / 2;
     const e1 = tf.slice(e, [0, 0], [b, half]);
@@ -181,11 +182,12 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     plan: BrpProcedurePlan,
     x: tf.Tensor4D,
     ctx: BlockContext,
+    act: tf.Tensor2D,
   ): { out: tf.Tensor4D; input: tf.Tensor4D } {
     const c = this.config;
     const pre = `${c.name}/proc${index}`;
     const owner = `BottleneckResidualPathway(${c.name})`;
-    const [e1, e2] = this.enhancement(read, `${pre}/norm_in/enhance`, ctx.temb, plan.cin);
+    const [e1, e2] = this.enhancement(read, `${pre}/norm_in/enhance`, act, plan.cin);
     // the activation runs inside the (possibly fused native) GroupNorm op
     let y = groupNorm({ x, groups: mcvdGroupCount(plan.cin), eps: BRP_EPS, scale: e1, shift: e2, activation: c.activation }) as tf.Tensor4D;
     let input = x;
@@ -195,28 +197,20 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
       input = fir(x);
     }
     if (index === 1) y = seededDropout(owner, y, c.dropout, ctx);
-    let direct: tf.Tensor4D | null = null;
-    if (plan.split) {
-      const [bs, h, w] = y.shape;
-      if (plan.split.case === 'reduce') {
-        direct = tf.slice(input, [0, 0, 0, 0], [bs, h, w, plan.direct]);
-        y = tf.slice(y, [0, 0, 0, plan.direct], [bs, h, w, plan.bottleneckIn]);
-      } else {
-        direct = input;
-      }
-    }
+    // Split, reduce case: the bottleneck reads the channels after the `direct` ones (brp-channel-ops.ts)
+    if (plan.split?.case === 'reduce') y = channelTail(y, plan.direct);
     let yb = conv(read, `${pre}/bottleneck`, y);
     const groups = mcvdGroupCount(plan.bottleneck);
     if (c.temporalEnhancement) {
-      const [s, sh] = this.enhancement(read, `${pre}/norm_b/enhance`, ctx.temb, plan.bottleneck);
+      const [s, sh] = this.enhancement(read, `${pre}/norm_b/enhance`, act, plan.bottleneck);
       yb = groupNorm({ x: yb, groups, eps: BRP_EPS, scale: s, shift: sh }) as tf.Tensor4D;
     } else {
       yb = groupNorm({ x: yb, groups, eps: BRP_EPS, ...affineNorm(read, `${pre}/norm_b`) }) as tf.Tensor4D;
     }
-    const parts = [conv(read, `${pre}/path3x3`, yb), conv(read, `${pre}/path1x1`, yb)];
-    if (direct) parts.push(direct);
-    let out = tf.concat(parts, 3);
-    if (plan.split) out = channelShuffle(out, SPLIT_SHUFFLE_GROUPS);
+    const p3 = conv(read, `${pre}/path3x3`, yb);
+    const p1 = conv(read, `${pre}/path1x1`, yb);
+    // Split: shuffle(concat[p3, p1, input[..., :direct]]) as one channel gather (brp-channel-ops.ts)
+    const out = plan.split ? splitProcedureOutput(p3, p1, input, plan.direct, SPLIT_SHUFFLE_GROUPS) : tf.concat([p3, p1], 3);
     return { out, input };
   }
 
@@ -226,16 +220,19 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     checkInputs(`BottleneckResidualPathway(${c.name})`, x, c.inChannels, c.tembChannels, c.resample, ctx);
     return tf.tidy(() => {
       const [p0, p1] = this.procedurePlans();
-      const first = this.procedure(read, 0, p0, x, ctx);
-      const h = this.procedure(read, 1, p1, first.out, ctx).out;
+      const act = activatedTemb(ctx);
+      const first = this.procedure(read, 0, p0, x, ctx, act);
+      const h = this.procedure(read, 1, p1, first.out, ctx, act).out;
       let skip = first.input;
+      let groups = 1;
       if (this.hasShortcutConv) {
         const k = read(`${c.name}/shortcut/kernel`) as tf.Tensor4D;
         const b = read(`${c.name}/shortcut/bias`) as tf.Tensor1D;
         skip = groupedConv1x1(skip, k, b, c.shortcutGroups);
-        if (c.shortcutGroups > 1) skip = channelShuffle(skip, c.shortcutGroups);
+        groups = c.shortcutGroups;
       }
-      return tf.mul(tf.add(skip, h), Math.SQRT1_2);
+      // (shuffle_g(skip) + h)·√½, one channel gather with an addend (brp-channel-ops.ts)
+      return residualOutput(skip, h, groups);
     });
   }
 

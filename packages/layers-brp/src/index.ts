@@ -24,3 +24,5 @@ export type { ChannelSplitPlan } from './channel-split';
 export { ResidualBlockBase } from './residual-block';
 export type { Resample, ResidualBlockConfig, ResidualBlockFields } from './residual-block';
 export type { BlockContext } from '@evdm/core';
+export { setBrpChannelOps, getBrpChannelOps, BRP_CHANNEL_OPS, splitOutputPerm } from './brp-channel-ops';
+export type { BrpChannelOps } from './brp-channel-ops';

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkPositiveInt, checkRate, conv, conv2dMacs, convSpecs, denseSpecs, groupNorm, groupNormFlops } from '@evdm/core';
 import { mcvdGroupCount, silu } from '@evdm/core';
 import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
-import { checkInputs, embeddingScaleShift, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
+import { activatedTemb, checkInputs, embeddingScaleShift, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
 import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { spadeFlops, spadeNorm, spadeSpecs, type SpadeConfig } from './spade';
@@ -75,10 +75,10 @@ export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> 
     ];
   }
 
-  private adaptiveNorm(read: ParamReader, key: 'norm0' | 'norm1', x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
+  private adaptiveNorm(read: ParamReader, key: 'norm0' | 'norm1', x: tf.Tensor4D, ctx: BlockContext, act: tf.Tensor2D): tf.Tensor4D {
     const { name, spade } = this.config;
     const ch = x.shape[3];
-    const [s, b] = embeddingScaleShift(read, `${name}/${key}/dense`, ctx.temb, ch);
+    const [s, b] = embeddingScaleShift(read, `${name}/${key}/dense`, act, ch);
     if (!spade) {
       return groupNorm({ x, groups: mcvdGroupCount(ch), eps: MCVD_RESBLOCK_EPS, scale: s, shift: b, activation: 'silu' }) as tf.Tensor4D;
     }
@@ -99,7 +99,8 @@ export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> 
       }
     }
     return tf.tidy(() => {
-      let h = this.adaptiveNorm(read, 'norm0', x, ctx);
+      const act = activatedTemb(ctx);
+      let h = this.adaptiveNorm(read, 'norm0', x, ctx, act);
       let skip: tf.Tensor4D = x;
       if (c.resample === 'up') {
         h = firUpsample(h);
@@ -109,7 +110,7 @@ export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> 
         skip = firDownsample(x);
       }
       h = conv(read, `${c.name}/conv0`, h);
-      h = this.adaptiveNorm(read, 'norm1', h, ctx);
+      h = this.adaptiveNorm(read, 'norm1', h, ctx, act);
       h = seededDropout(owner, h, c.dropout, ctx);
       h = conv(read, `${c.name}/conv1`, h);
       if (this.hasShortcutConv) skip = conv(read, `${c.name}/shortcut`, skip);

@@ -82,10 +82,15 @@ export abstract class ResidualBlockBase<C extends ResidualBlockConfig> implement
   abstract flops(batch: number, height: number, width: number): FlopEntry[];
 }
 
-/** `Dense(SiLU(temb))`, split into the scale and shift halves `[B, width]` each. */
-export function embeddingScaleShift(read: ParamReader, prefix: string, temb: tf.Tensor2D, width: number): [tf.Tensor2D, tf.Tensor2D] {
-  const e = dense(read, prefix, silu(temb));
-  const b = temb.shape[0];
+/** SiLU(temb): the network's precomputed `ctx.tembAct` when present, else computed here (once per block). */
+export function activatedTemb(ctx: BlockContext): tf.Tensor2D {
+  return ctx.tembAct ?? silu(ctx.temb);
+}
+
+/** `Dense(act)` (act = SiLU(temb), see activatedTemb), split into the scale and shift halves `[B, width]` each. */
+export function embeddingScaleShift(read: ParamReader, prefix: string, act: tf.Tensor2D, width: number): [tf.Tensor2D, tf.Tensor2D] {
+  const e = dense(read, prefix, act);
+  const b = act.shape[0];
   return [tf.slice(e, [0, 0], [b, width]), tf.slice(e, [0, width], [b, width])];
 }
 
@@ -120,5 +125,9 @@ export function checkInputs(owner: string, x: tf.Tensor, inChannels: number, tem
   const temb = ctx?.temb;
   if (!temb || temb.rank !== 2 || temb.shape[0] !== x.shape[0] || temb.shape[1] !== tembChannels) {
     throw new Error(`${owner}: ctx.temb must have shape [${x.shape[0]}, ${tembChannels}], got [${temb?.shape}]`);
+  }
+  const act = ctx.tembAct;
+  if (act !== undefined && (!act || act.rank !== 2 || act.shape[0] !== x.shape[0] || act.shape[1] !== tembChannels)) {
+    throw new Error(`${owner}: ctx.tembAct (SiLU(temb)) must have shape [${x.shape[0]}, ${tembChannels}], got [${act?.shape}]`);
   }
 }

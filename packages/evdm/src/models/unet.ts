@@ -205,6 +205,8 @@ export class DenoisingUNet {
       const condT = cc > 0 ? (cond ?? tf.zeros([b, hh, ww, cc])) : undefined;
       const emb = timestepEmbedding(this.timestepInput(t), cfg.baseChannels);
       const temb = dense(read, 'temb/dense1', silu(dense(read, 'temb/dense0', emb)));
+      // SiLU(temb) once for every block's embedding Linears (blocks would otherwise each recompute it)
+      const tembAct = silu(temb);
       const input = condT && !cfg.spade ? tf.concat([xt, condT], 3) : xt;
       let h = conv(read, 'conv_in', input);
       const skips: tf.Tensor4D[] = [h];
@@ -213,9 +215,15 @@ export class DenoisingUNet {
         if (step.kind === 'block') {
           const x = step.pop ? (tf.concat([h, skips.pop()!], 3) as tf.Tensor4D) : h;
           const block = step.block;
-          const run = (r: ParamReader, [xi, ti, ci]: tf.Tensor[]) =>
-            block.apply(r, xi as tf.Tensor4D, { temb: ti as tf.Tensor2D, cond: ci as tf.Tensor4D | undefined, training: ctx.training, seed: seed * 1000 + step.index });
-          const ins = cfg.spade ? [x, temb, condT!] : [x, temb];
+          const run = (r: ParamReader, [xi, ti, ai, ci]: tf.Tensor[]) =>
+            block.apply(r, xi as tf.Tensor4D, {
+              temb: ti as tf.Tensor2D,
+              tembAct: ai as tf.Tensor2D,
+              cond: ci as tf.Tensor4D | undefined,
+              training: ctx.training,
+              seed: seed * 1000 + step.index,
+            });
+          const ins = cfg.spade ? [x, temb, tembAct, condT!] : [x, temb, tembAct];
           h = (ctx.rematerialize ? rematerialized(run, read, step.paramNames, ins) : run(read, ins)) as tf.Tensor4D;
         } else {
           const attn = step.attn;
