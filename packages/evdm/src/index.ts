@@ -4,6 +4,17 @@
  * not part of this surface (they live under `evdm/internal`, without semver promises).
  */
 
+// ---- Pipelines: train, sample, evaluate a checkpoint (typed options; the CLI parses argv into them) ----
+export { train } from './train/train';
+export type { TrainOptions, TrainResult } from './train/train';
+export { sample } from './sample/sample';
+export type { SampleOptions, SampleResult } from './sample/sample';
+export type { SampleMode } from './sample/pipeline-checks';
+export { evaluateCheckpoint, checkpointEvalModel } from './eval/evaluate-checkpoint';
+export type { EvaluateCheckpointOptions, CheckpointEvaluation, EvalReport } from './eval/evaluate-checkpoint';
+export type { OptionNames } from './runtime/option-names';
+export type { BackendChoice } from '@evdm/backend';
+
 // ---- Networks: the denoising U-Net, its config (resolve / toJSON / fromJSON) and block registry ----
 export { DenoisingUNet } from './models/unet';
 export type { UNetModule, UNetContext, ModuleGroup } from './models/unet';
@@ -65,7 +76,6 @@ export type { EvalMode, EvalModel, EvaluateOptions, EvaluationResult, FvdSetup }
 export { openTestClips } from './eval/test-clips';
 export type { TestClips, TestBatch, TestClipLayout } from './eval/test-clips';
 export { scorePrediction, copyLastFrame, perSampleMetrics } from './sample/score';
-export { checkpointEvalModel } from './commands/eval';
 export { reproduceEvalTable, reproduceTimingTable, paperProtocols, EVAL_TABLES } from './eval/reproduce-eval';
 export type { EvalTable, EvalProtocol, EvalReproductionRow, TimingReproductionRow, ReproduceEvalOptions } from './eval/reproduce-eval';
 

@@ -20,6 +20,8 @@ const LIBRARY = [
   'asMcvdStateDict', 'checkpointWeights', 'encodeSafetensors', 'exportModel', 'importMcvd', 'mapMcvdWeights', 'mcvdKeyMap',
   'parseMcvdYaml', 'parseSafetensors', 'parseTorchCheckpoint', 'readSafetensors', 'readSafetensorsExport', 'readTfjsExport',
   'readTorchCheckpoint', 'runImportMcvd', 'runImportSafetensors', 'runImportTfjs', 'translateMcvdConfig',
+  // typed pipelines (issue 21): the CLI parses argv into their options
+  'train', 'sample', 'evaluateCheckpoint',
 ];
 
 const INTERNAL = [

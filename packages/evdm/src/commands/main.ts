@@ -13,7 +13,7 @@ import { samplingProgress } from '../sample/progress';
 import { intFlag } from './flags';
 import { copyLastFrame, scorePrediction } from '../sample/score';
 import { writeComparisonGif, writeComparisonGrid } from '../sample/write';
-import { runTrain } from './train';
+import { train } from '../train/train';
 import { meanPlusMinus } from '../io/format';
 
 /**
@@ -96,7 +96,8 @@ export function registerMain(program: Command): void {
       const configPath = join(opts.out, 'main-run.json');
       writeFileSync(configPath, JSON.stringify({ ...MAIN_JOB, train: { ...MAIN_JOB.train, seed } }, null, 2) + '\n');
       console.log(`\n[2/3] Training a small EVDM-L on SM-MNIST (32 px, 1 digit, 2 -> 1 frames) for ${minutes} min; run config ${configPath}:`);
-      await runTrain({ config: configPath, out: runDir, maxMinutes: String(minutes) }, (l) => console.log(l));
+      const trained = await train({ configFile: configPath, out: runDir, maxMinutes: minutes, log: (l) => console.log(l) });
+      if (trained.stoppedBy) process.exitCode = trained.exitCode;
 
       console.log(`\n[3/3] Predicting ${clips} test clips (${sampler.sampler?.toUpperCase()} ${sampler.steps} steps, best of ${N}):`);
       const trainer = await Trainer.resume(join(runDir, 'checkpoints'), { data: clipSourceFromIterable(() => []) });

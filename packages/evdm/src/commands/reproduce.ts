@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseBackendChoice } from '@evdm/backend';
 import { formatRows, reproduceTable } from '../profile/reproduce';
 import {
   EVAL_TABLES,
@@ -77,7 +78,7 @@ function toOptions(table: EvalTable, f: ReproduceFlags): ReproduceEvalOptions {
     trajectories: intFlag('trajectories', f.trajectories, 1),
     batch: intFlag('batch', f.batch, 1),
     seed: intFlag('seed', f.seed, 0),
-    backend: f.backend,
+    backend: f.backend === undefined ? undefined : parseBackendChoice(f.backend, '--backend'),
     dataset: f.dataset === undefined ? undefined : dataset('--dataset', f.dataset),
     runs: intFlag('runs', f.runs, 1),
   };

@@ -1,21 +1,9 @@
-import { existsSync } from 'node:fs';
-import { intFlag, positiveNumberFlag } from './flags';
-import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { parseBackendChoice } from '@evdm/backend';
-import { initBackend } from '../runtime/backend';
-import { StepsBelowCheckpointError, Trainer } from '../train/trainer';
-import { TrainMonitor } from '../train/monitor';
-import { formatMinutes } from '../io/format';
-import { cleanCheckpointLeftovers } from '../train/checkpoint';
-import { makeClipSource, readJsonConfigFile, readRunConfig, resolveRunConfig, type RunConfig } from '../train/run-config';
-import { checkNewRunDir } from '../train/run-dir';
-import { SIGNAL_EXIT_CODE, onStopSignals } from '../train/signals';
-import { checkMemory, trainStepBytes } from '../runtime/memory-budget';
-import { writeFileAtomic } from '../io/atomic-write';
-import { writePreviewGrid } from '../sample/preview';
+import { flagNames, stderrLine } from '../runtime/option-names';
+import { train } from '../train/train';
 import type { TrainConfig } from '../train/train-config';
+import { intFlag, positiveNumberFlag } from './flags';
 
 interface TrainFlags {
   config?: string;
@@ -53,79 +41,31 @@ function trainOverrides(f: TrainFlags): Partial<TrainConfig> {
   return o;
 }
 
-/** Runs (or resumes) a training run; returns the run directory. A stop by signal sets process.exitCode (130 / 143). */
-export async function runTrain(f: TrainFlags, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<string> {
+/** The `evdm train` flags as {@link train} options (errors name the flags). */
+export const TRAIN_FLAG_NAMES = flagNames({ batchSize: '--batch', configFile: '--config' });
+
+/**
+ * `evdm train`: parses the flags and calls {@link train}; returns the run directory. A stop by
+ * signal sets process.exitCode (130 / 143).
+ */
+export async function runTrain(f: TrainFlags, log: (line: string) => void = stderrLine): Promise<string> {
   if (!f.config && !f.resume) throw new Error('train needs --config FILE.json (new run) or --resume RUN_DIR');
   if (f.config && f.resume) throw new Error('give either --config (new run) or --resume RUN_DIR, not both');
   if (f.resume && f.force) throw new Error('--force only applies to a new run (--config), not to --resume');
   const backend = f.backend === undefined ? undefined : parseBackendChoice(f.backend, '--backend');
-  const overrides = trainOverrides(f);
-  const maxMinutes = positiveNumberFlag('max-minutes', f.maxMinutes) ?? Infinity;
-  let outDir: string;
-  let run: RunConfig;
-  if (f.resume) {
-    outDir = f.resume;
-    const cfgPath = join(outDir, 'config.json');
-    if (!existsSync(cfgPath)) throw new Error(`--resume ${outDir}: no config.json there (is it a run directory written by evdm train?)`);
-    run = resolveRunConfig(readJsonConfigFile(cfgPath), cfgPath);
-    if (overrides.seed !== undefined && overrides.seed !== run.train.seed) throw new Error('--seed cannot change on --resume');
-    if (overrides.batchSize !== undefined && overrides.batchSize !== run.train.batchSize) throw new Error('--batch cannot change on --resume');
-    run = { ...run, train: { ...run.train, ...overrides } };
-  } else {
-    const base = readRunConfig(f.config!);
-    run = resolveRunConfig({ ...base, train: { ...base.train, ...overrides } }, `config file ${f.config}`);
-    outDir = f.out ?? 'out/train';
-    checkNewRunDir(outDir, { force: f.force === true });
-  }
-  const ckptRoot = join(outDir, 'checkpoints');
-  for (const name of cleanCheckpointLeftovers(ckptRoot)) log(`evdm train: removed ${join(ckptRoot, name)}, left by a crashed or killed run`);
-
-  await initBackend({ backend, log });
-  checkMemory(trainStepBytes(run.network, run.train.batchSize), `${f.batch !== undefined ? '--batch' : 'train.batchSize'} ${run.train.batchSize}`);
-  const data = makeClipSource(run.data, run.network, run.train.batchSize);
-  const trainer = f.resume
-    ? await Trainer.resume(ckptRoot, { data, train: run.train, checkpointDir: ckptRoot, network: run.network, schedule: run.schedule, warn: (m) => log(`evdm train: warning: ${m}`) }).catch((e: unknown) => {
-        if (e instanceof StepsBelowCheckpointError) {
-          const what = f.steps !== undefined ? `--steps ${e.steps}` : `train.steps ${e.steps} (${join(outDir, 'config.json')})`;
-          throw new Error(`${what} is below step ${e.checkpointStep} of the run in --resume ${outDir} (${e.dir}): give the total number of steps, at least ${e.checkpointStep}`);
-        }
-        throw e;
-      })
-    : new Trainer({ network: run.network, train: run.train, schedule: run.schedule, data, checkpointDir: ckptRoot });
-  // the run config is ours to write only now: every check passed (resume replaces it atomically)
-  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(run, null, 2) + '\n', 'run config');
-  const params = trainer.store.count();
-  log(`evdm train: ${run.network.arch} C0=${run.network.baseChannels} ${run.network.imageSize}px, ${(params / 1e6).toFixed(3)}M params, batch ${run.train.batchSize}, ${Number.isFinite(maxMinutes) ? `runs for ${formatMinutes(maxMinutes)} from step ${trainer.step} (at most ${run.train.steps} steps)` : `steps ${trainer.step} -> ${run.train.steps}`}, out ${outDir}`);
-  // previews use their own fixed clips so the training stream (and resume) is untouched
-  const previewSource = makeClipSource(run.data, run.network, Math.min(4, run.train.batchSize), 1_000_003);
-  const previewClip = await previewSource.next();
-  const deadline = Date.now() + maxMinutes * 60_000;
-  const monitor = new TrainMonitor({ outDir, totalSteps: run.train.steps, startStep: trainer.step, logEvery: run.train.logEvery, deadline });
-  const stop = onStopSignals(
-    (sig) => monitor.message(`evdm train: ${sig}: finishing step ${trainer.step + 1}, then writing a checkpoint and stopping (${sig === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to abort at once)`),
-    { onSecond: (sig) => process.stderr.write(`\nevdm train: ${sig} again: aborting now; the last complete checkpoint is ${trainer.lastCheckpoint ?? '(none)'}\n`) },
-  );
-  try {
-    await trainer.run({
-      shouldStop: () => stop.signal !== null || Date.now() >= deadline,
-      onStep: (r) => monitor.onStep(r),
-      onSample: (step, t) =>
-        t.withEmaWeights(() => {
-          const path = join(outDir, 'samples', `step-${step}.png`);
-          writePreviewGrid(path, t.net, t.store.read, t.schedule, previewClip, { sampler: run.preview, seed: step });
-        }),
-    });
-  } finally {
-    stop.dispose();
-    monitor.finish();
-    tf.dispose([previewClip.past, previewClip.current, previewClip.future].filter((x) => x !== undefined) as tf.Tensor[]);
-  }
-  if (stop.signal) {
-    log(`evdm train: stopped by ${stop.signal} at step ${trainer.step}; checkpoint ${trainer.lastCheckpoint}; continue with: evdm train --resume ${outDir}`);
-    process.exitCode = SIGNAL_EXIT_CODE[stop.signal];
-  } else log(`evdm train: done at step ${trainer.step}; checkpoint ${trainer.lastCheckpoint}; log ${join(outDir, 'train.jsonl')}; plot ${join(outDir, 'loss.svg')}`);
-  trainer.dispose();
-  return outDir;
+  const r = await train({
+    configFile: f.config,
+    resume: f.resume,
+    out: f.resume ? undefined : (f.out ?? 'out/train'),
+    overrides: trainOverrides(f),
+    maxMinutes: positiveNumberFlag('max-minutes', f.maxMinutes),
+    force: f.force,
+    backend,
+    log,
+    optionNames: TRAIN_FLAG_NAMES,
+  });
+  if (r.stoppedBy) process.exitCode = r.exitCode;
+  return r.outDir;
 }
 
 export function registerTrain(program: Command): void {

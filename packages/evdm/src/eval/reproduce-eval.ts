@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore } from '@evdm/core';
-import { parseBackendChoice } from '@evdm/backend';
+import type { BackendChoice } from '@evdm/backend';
 import { writeVideoShard, type Clip as HostClip } from '@evdm/datasets';
 import { I3D } from '@evdm/metrics';
 import { DenoisingUNet } from '../models/unet';
@@ -10,9 +10,10 @@ import { DATASET_PRESETS, modelConfig, type DatasetName, type ModelName } from '
 import type { NetworkConfigInput } from '../models/network-config';
 import { timeTrainingSteps } from '../bench/training-step';
 import { currentRuntime, initBackend } from '../runtime/backend';
-import { checkpointNetworkConfig, resolveCheckpointDir } from '../sample/load';
-import { runEval, jsonNum, FVD_SKIPPED_NOTE } from '../commands/eval';
-import { runTrain } from '../commands/train';
+import { checkpointNetworkConfig, resolveCheckpointDir, runConfigOfCheckpoint } from '../sample/load';
+import { resolveDataFlags } from './data-options';
+import { evaluateCheckpoint, FVD_SKIPPED_NOTE } from './evaluate-checkpoint';
+import { train } from '../train/train';
 import type { EvalMode, FvdSetup } from './evaluate';
 import { MCVD_TRAIN_STEPS, TABLE3, TABLE4, TABLE5, TABLE6, TABLE7, TABLE9, type PaperFidelity } from '../profile/paper-numbers';
 
@@ -172,7 +173,7 @@ export interface ReproduceEvalOptions {
   trajectories?: number;
   batch?: number;
   seed?: number;
-  backend?: string;
+  backend?: BackendChoice;
   /** Table 9: dataset preset, train batch, timed runs. */
   dataset?: Ds;
   runs?: number;
@@ -237,7 +238,7 @@ export async function reproduceEvalTable(table: EvalTable, o: ReproduceEvalOptio
     throw new Error(`--checkpoint-<model> is ambiguous for ${table} (datasets ${protocols.map((p) => p.dataset).join(', ')}): use --checkpoints DIR (DIR/<dataset>-interp-<model>) or --only DATASET`);
   }
   if (o.smoke) protocols = protocols.map(smokeProtocol);
-  await initBackend({ backend: o.backend === undefined ? undefined : parseBackendChoice(o.backend, '--backend'), log });
+  await initBackend({ backend: o.backend, log });
   const fvdSmoke = o.smoke ? smokeFvd() : undefined;
   const rows: EvalReproductionRow[] = [];
   try {
@@ -264,11 +265,10 @@ export async function reproduceEvalTable(table: EvalTable, o: ReproduceEvalOptio
         if (o.smoke && !trained.has(r.model)) {
           const runDir = join(out, 'runs', checkpointName(p, r.model));
           if (!existsSync(join(runDir, 'checkpoints', 'latest.json'))) {
-            const cfgPath = join(out, 'runs', `${checkpointName(p, r.model)}.json`);
-            mkdirSync(join(out, 'runs'), { recursive: true });
-            writeFileSync(cfgPath, JSON.stringify({ network: smokeNetwork(r.model, p), data: smokeData, train: { steps: 2, batchSize: 2, warmup: 0, checkpointEvery: 0, logEvery: 1, maskProbPast: p.mode === 'generate' ? 0.5 : 0, maskProbFuture: 0 } }, null, 2));
+            const config = { network: smokeNetwork(r.model, p), data: smokeData, train: { steps: 2, batchSize: 2, warmup: 0, checkpointEvery: 0, logEvery: 1, maskProbPast: p.mode === 'generate' ? 0.5 : 0, maskProbFuture: 0 } };
             log(`${table} smoke: training a tiny ${r.model} (${p.dataset}, 16 px, C0 16) for 2 steps (no warm-up)`);
-            await runTrain({ config: cfgPath, out: runDir, backend: o.backend }, sink);
+            const t = await train({ config, out: runDir, backend: o.backend, log: sink });
+            if (t.stoppedBy) throw new Error(`${table} smoke: training stopped by ${t.stoppedBy}`);
           }
           trained.set(r.model, runDir);
         }
@@ -295,32 +295,28 @@ export async function reproduceEvalTable(table: EvalTable, o: ReproduceEvalOptio
           throw new Error(`${dir}: its ${r.model} network takes ${c.pastFrames} past / ${c.currentFrames} current / ${c.futureFrames} future frames; ${table} (${p.dataset}) needs ${p.past} / ${p.current} / ${p.future}`);
         }
         log(`${table}: ${p.dataset} ${r.model} (${r.steps} steps)${o.smoke ? ' [smoke]' : ''}`);
-        const ev = await runEval(
-          {
-            checkpoint: dir,
-            dataset: p.dataset,
-            dataPath: p.dataset === 'smmnist' ? undefined : dataPath,
-            mode: p.mode,
-            horizon: p.mode === 'interpolate' ? undefined : String(p.horizon),
-            clips: o.clips !== undefined ? String(o.clips) : p.clips !== undefined ? String(p.clips) : undefined,
-            trajectories: String(o.trajectories ?? p.trajectories),
-            sampler: 'ddpm',
-            steps: String(r.steps),
-            batch: o.batch !== undefined ? String(o.batch) : o.smoke ? '2' : undefined,
-            seed: String(o.seed ?? 0),
-            ema: !o.smoke,
-            i3d: o.smoke ? undefined : o.i3d,
-            out: join(out, 'eval', `${checkpointName(p, r.model)}-${r.steps}`),
-            backend: o.backend,
-          },
-          (l) => (/batch \d+\//.test(l) ? log(`  ${l}`) : undefined),
-          fvdSmoke,
-        );
-        const j = ev.json;
+        const ev = await evaluateCheckpoint({
+          checkpoint: dir,
+          // the protocol's dataset, with the frame size and SM-MNIST geometry the checkpoint was trained with
+          data: resolveDataFlags({ dataset: p.dataset, dataPath: p.dataset === 'smmnist' ? undefined : dataPath }, runConfigOfCheckpoint(dir)?.config.data ?? null) ?? undefined,
+          mode: p.mode,
+          horizon: p.mode === 'interpolate' ? undefined : p.horizon,
+          clips: o.clips ?? p.clips,
+          trajectories: o.trajectories ?? p.trajectories,
+          sampler: { sampler: 'ddpm', steps: r.steps, eta: 0 },
+          batch: o.batch ?? (o.smoke ? 2 : undefined),
+          seed: o.seed ?? 0,
+          ema: !o.smoke,
+          fvd: fvdSmoke ?? o.i3d,
+          out: join(out, 'eval', `${checkpointName(p, r.model)}-${r.steps}`),
+          backend: o.backend,
+          log: (l) => (/batch \d+\//.test(l) ? log(`  ${l}`) : undefined),
+        });
+        const j = ev.report;
         rows.push({
           ...base, status: 'ok', checkpoint: dir, step: j.step as number, clips: ev.result.clips, trajectories: ev.result.trajectories,
-          fvd: j.fvd as number | string | null, psnr: j.psnr as number | null, ssim: j.ssim as number | null, psnr_ci95: j.psnr_ci95 as number | null, ssim_ci95: j.ssim_ci95 as number | null,
-          fvd_note: ev.result.fvd === null ? FVD_SKIPPED_NOTE : (j.fvd_note as string), seconds: ev.result.seconds,
+          fvd: j.fvd, psnr: j.psnr, ssim: j.ssim, psnr_ci95: j.psnr_ci95, ssim_ci95: j.ssim_ci95,
+          fvd_note: ev.result.fvd === null ? FVD_SKIPPED_NOTE : j.fvd_note, seconds: ev.result.seconds,
         });
       }
     }
@@ -341,7 +337,7 @@ export async function reproduceTimingTable(o: ReproduceEvalOptions = {}): Promis
   const dataset: Ds = o.dataset ?? 'kth';
   const batch = o.batch ?? (o.smoke ? 1 : 2);
   const runs = o.runs ?? (o.smoke ? 1 : 3);
-  await initBackend({ backend: o.backend === undefined ? undefined : parseBackendChoice(o.backend, '--backend'), log });
+  await initBackend({ backend: o.backend, log });
   const backend = currentRuntime()?.name ?? tf.getBackend();
   const fake: EvalProtocol = { ...paperProtocols('table3')[0], preset: dataset, dataset, past: DATASET_PRESETS[dataset].pastFrames, current: DATASET_PRESETS[dataset].currentFrames };
   const rows: TimingReproductionRow[] = [];
@@ -427,4 +423,3 @@ export function formatTimingReproduction(rows: TimingReproductionRow[]): string 
   return [line(header), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n');
 }
 
-export { jsonNum };
