@@ -52,7 +52,7 @@ describe('EVDM-L training step: native cpu kernels vs the pure TF.js path', () =
     got.losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i]) / Math.abs(ref.losses[i])).toBeLessThan(1e-4));
     expect(got.weights.length).toBe(ref.weights.length);
     expect(got.ema.length).toBe(ref.ema.length);
-    const flat = (ws: Float32Array[]) => Float32Array.from(ws.flatMap((w) => Array.from(w)));
+    const flat = (ws: ArrayLike<number>[]) => Float32Array.from(ws.flatMap((w) => Array.from(w)));
     const all = Math.max(relL2(flat(got.weights), flat(ref.weights)), relL2(flat(got.ema), flat(ref.ema)));
     const per = [...got.weights.map((w, i) => [relL2(w, ref.weights[i]), ref.names[i]] as const)].sort((a, b) => b[0] - a[0]);
     console.log(`native vs pure cpu step: losses ${got.losses.join(', ')} vs ${ref.losses.join(', ')}; all weights + EMA rel L2 ${all.toExponential(2)}; worst tensors ${per.slice(0, 3).map(([e, n]) => `${n} ${e.toExponential(2)}`).join('; ')}`);
