@@ -30,14 +30,17 @@ export function affineNormSpecs(prefix: string, channels: number): ParamSpec[] {
   ];
 }
 
-/** Stride-1 'same' conv plus bias (weights of {@link convSpecs}). */
+/**
+ * Stride-1 'same' conv plus bias (weights of {@link convSpecs}). One fused kernel: the bias is added
+ * inside the conv (oneDNN, XNNPACK) instead of as a full-tensor Add, and its gradient is one Sum.
+ */
 export function conv(read: ParamReader, prefix: string, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.add(tf.conv2d(x, read(`${prefix}/kernel`) as tf.Tensor4D, 1, 'same'), read(`${prefix}/bias`));
+  return tf.fused.conv2d({ x, filter: read(`${prefix}/kernel`) as tf.Tensor4D, bias: read(`${prefix}/bias`), strides: 1, pad: 'same' });
 }
 
-/** `x·W + b` on `[N, in]` rows (weights of {@link denseSpecs}). */
+/** `x·W + b` on `[N, in]` rows (weights of {@link denseSpecs}), the bias fused into the matmul. */
 export function dense(read: ParamReader, prefix: string, x: tf.Tensor): tf.Tensor2D {
-  return tf.add(tf.matMul(x as tf.Tensor2D, read(`${prefix}/kernel`) as tf.Tensor2D), read(`${prefix}/bias`)) as tf.Tensor2D;
+  return tf.fused.matMul({ a: x as tf.Tensor2D, b: read(`${prefix}/kernel`) as tf.Tensor2D, bias: read(`${prefix}/bias`) }) as tf.Tensor2D;
 }
 
 /** The `gamma`, `beta` of {@link affineNormSpecs}, typed for `groupNorm`. */
