@@ -3,8 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BottleneckResidualPathway } from '@evdm/layers-brp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { leakedTensors } from '../../../test-utils/tf';
-import { FUSION_CASES, randomStore, runBlock } from '../../layers-brp/test/brp-fusion-cases';
+import { FUSION_CASES, fusedStepLeaks, randomStore, runBlock } from '../../layers-brp/test/brp-fusion-cases';
 import { registerNativeKernels, unregisterNativeKernels } from '../src/index';
 import { available, HOSTS, relErr, requireAddon, TOL } from './helpers';
 
@@ -38,16 +37,6 @@ describe.skipIf(!available)('BRP fused (native channel gather) vs composed chann
     await tf.setBackend('cpu');
     unregisterNativeKernels();
     registerNativeKernels('cpu');
-    const c = FUSION_CASES[0];
-    const block = new BottleneckResidualPathway(c.cfg);
-    const store = randomStore(block.paramSpecs(), 2);
-    const x = tf.randomNormal(c.x) as tf.Tensor4D;
-    const temb = tf.randomNormal([c.x[0], 8]) as tf.Tensor2D;
-    const step = () => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(block.apply(store.read, x, { temb })) as tf.Scalar);
-      tf.dispose([value, ...Object.values(grads)]);
-    };
-    expect(leakedTensors(step)).toBe(0);
-    tf.dispose([x, temb, ...store.variableList()]);
+    expect(fusedStepLeaks(FUSION_CASES[0])).toBe(0);
   });
 });
