@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ParamStore, Rng, type ParamSpec } from '@evdm/core';
 import { BottleneckResidualPathway, type BrpConfig } from '../src/brp';
 import { setBrpChannelOps, type BrpChannelOps } from '../src/brp-channel-ops';
+import { leakedTensors } from '../../../test-utils/tf';
 
 export interface FusionCase {
   label: string;
@@ -67,4 +68,19 @@ export function runBlock(c: FusionCase, mode: BrpChannelOps, store: ParamStore, 
   } finally {
     setBrpChannelOps('fused');
   }
+}
+
+/** Tensors left alive per fused forward + backward of case `c` (leakedTensors of test-utils). */
+export function fusedStepLeaks(c: FusionCase): number {
+  const block = new BottleneckResidualPathway(c.cfg);
+  const store = randomStore(block.paramSpecs(), 2);
+  const x = tf.randomNormal(c.x) as tf.Tensor4D;
+  const temb = tf.randomNormal([c.x[0], T]) as tf.Tensor2D;
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(block.apply(store.read, x, { temb })) as tf.Scalar);
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  const n = leakedTensors(step);
+  tf.dispose([x, temb, ...store.variableList()]);
+  return n;
 }
