@@ -47,12 +47,13 @@ static Napi::Value Version(const Napi::CallbackInfo &info) {
 }
 
 static Napi::Value CacheSize(const Napi::CallbackInfo &info) {
-  return Napi::Number::New(info.Env(), double(convCacheSize() + matmulCacheSize()));
+  return Napi::Number::New(info.Env(), double(convCacheSize() + matmulCacheSize() + groupedConvCacheSize()));
 }
 
 static Napi::Value ClearCache(const Napi::CallbackInfo &info) {
   clearConvCache();
   clearMatMulCache();
+  clearGroupedConvCache();
   return info.Env().Undefined();
 }
 
@@ -86,6 +87,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("sum", Napi::Function::New(env, Guard<StridedSum>));
   exports.Set("softmax", Napi::Function::New(env, Guard<Softmax>));
   exports.Set("adam", Napi::Function::New(env, Guard<Adam>));
+  exports.Set("groupedConv", Napi::Function::New(env, Guard<GroupedConv>));
   return exports;
 }
 

@@ -15,6 +15,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { nativeAddon } from './addon';
 import { CPU_KERNELS } from './cpu-kernels';
+import { groupedConvKernels } from './grouped-conv';
 import { hostFor, nativeEligible, type Host, type HostName } from './host';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
@@ -33,6 +34,9 @@ export const NATIVE_KERNEL_NAMES = [
   'EvdmGroupNorm',
   'EvdmGroupNormGrad',
   'EvdmAdam',
+  'EvdmGroupedConv2D',
+  'EvdmGroupedConv2DBackpropInput',
+  'EvdmGroupedConv2DBackpropFilter',
 ] as const;
 
 interface ConvAttrs {
@@ -252,6 +256,7 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     cfg('EvdmGroupNorm', groupNormForward(host)),
     cfg('EvdmGroupNormGrad', groupNormBackward(host)),
     cfg('EvdmAdam', adamUpdate(host)),
+    ...groupedConvKernels(host).map(([name, f]) => cfg(name, f as Func)),
     ...(host === 'cpu'
       ? CPU_KERNELS.filter(([name]) => stock(name) !== null).map(([name, make]) => cfg(name, make(stock(name) as never) as unknown as Func))
       : []),
