@@ -81,14 +81,16 @@ function stabilizerOf(s: FavorOptions['stabilize']): FavorStabilizer {
  * to multiply it by zero.
  */
 function subtractStoppedMax(exponent: tf.Tensor, source: tf.Tensor, axes: number[]): tf.Tensor {
+  // `source` is read in the forward pass only, not an input of the op: its gradient through the max
+  // is zero, and returning it would materialise a full-size ZerosLike per call in the backward pass
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [e, src] = args as tf.Tensor[];
+    const e = args[0] as tf.Tensor;
     return {
-      value: tf.sub(e, tf.max(src, axes, true)),
-      gradFunc: (dy: tf.Tensor) => [tf.clone(dy), tf.zerosLike(src)],
+      value: tf.sub(e, tf.max(source, axes, true)),
+      gradFunc: (dy: tf.Tensor) => tf.clone(dy),
     };
   });
-  return op(exponent, source);
+  return op(exponent);
 }
 
 /**

@@ -51,12 +51,13 @@ static Napi::Value Version(const Napi::CallbackInfo &info) {
 }
 
 static Napi::Value CacheSize(const Napi::CallbackInfo &info) {
-  return Napi::Number::New(info.Env(), double(convCacheSize() + matmulCacheSize()));
+  return Napi::Number::New(info.Env(), double(convCacheSize() + matmulCacheSize() + groupedConvCacheSize()));
 }
 
 static Napi::Value ClearCache(const Napi::CallbackInfo &info) {
   clearConvCache();
   clearMatMulCache();
+  clearGroupedConvCache();
   return info.Env().Undefined();
 }
 
@@ -94,6 +95,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("max", Napi::Function::New(env, Guard<ReduceMax>));
   exports.Set("channelGather", Napi::Function::New(env, Guard<ChannelGather>));
   exports.Set("channelScatter", Napi::Function::New(env, Guard<ChannelScatter>));
+  exports.Set("groupedConv", Napi::Function::New(env, Guard<GroupedConv>));
   return exports;
 }
 

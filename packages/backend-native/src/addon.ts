@@ -14,6 +14,8 @@ export interface NativeAddon {
   cacheSize(): number;
   clearCache(): void;
   conv(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, params: number[], alpha?: number): boolean;
+  /** kind 0 forward (a = x, b = filter, bias added), 1 backward data (a = dy), 2 backward weights (a = x, b = dy, bias = dBias out). */
+  groupedConv(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, params: number[]): void;
   matmul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, params: number[], alpha?: number): boolean;
   copy(src: Float32Array, srcOffset: number, srcStrides: number[], dst: Float32Array, dstOffset: number, dstStrides: number[], shape: number[]): void;
   fill(dst: Float32Array, value: number): void;

@@ -16,6 +16,7 @@ import {
 import { nativeAddon } from './addon';
 import { channelGatherBackward, channelGatherForward } from './channel-gather';
 import { CPU_KERNELS } from './cpu-kernels';
+import { groupedConvKernels } from './grouped-conv';
 import { hostFor, nativeEligible, type Host, type HostName } from './host';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
@@ -36,6 +37,9 @@ export const NATIVE_KERNEL_NAMES = [
   'EvdmAdam',
   'EvdmChannelGather',
   'EvdmChannelGatherGrad',
+  'EvdmGroupedConv2D',
+  'EvdmGroupedConv2DBackpropInput',
+  'EvdmGroupedConv2DBackpropFilter',
 ] as const;
 
 interface ConvAttrs {
@@ -257,6 +261,7 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     cfg('EvdmAdam', adamUpdate(host)),
     cfg('EvdmChannelGather', channelGatherForward(host) as unknown as Func),
     cfg('EvdmChannelGatherGrad', channelGatherBackward(host) as unknown as Func),
+    ...groupedConvKernels(host).map(([name, f]) => cfg(name, f as Func)),
     ...(host === 'cpu'
       ? CPU_KERNELS.filter(([name]) => stock(name) !== null).map(([name, make]) => cfg(name, make(stock(name) as never) as unknown as Func))
       : []),

@@ -53,7 +53,7 @@ const rows = [...byName.values()].sort((a, b) => b.ms - a.ms);
 // the memory-bound ones the float32 bytes they read and write (inputs + outputs; the floor of an
 // op-by-op execution of this graph at the machine's memory bandwidth). Custom-op scopes are skipped
 // (their inner kernels are counted).
-const COMPUTE = /^(Conv2D|Conv2DBackpropInput|Conv2DBackpropFilter|FusedConv2D|BatchMatMul|_FusedMatMul|DepthwiseConv2dNative.*)$/;
+const COMPUTE = /^(Conv2D|Conv2DBackpropInput|Conv2DBackpropFilter|FusedConv2D|BatchMatMul|_FusedMatMul|DepthwiseConv2dNative.*|EvdmGroupedConv2D.*)$/;
 const size = (shape) => (shape ?? []).reduce((p, v) => p * v, 1);
 const split = { compute_ms: 0, memory_ms: 0, memory_bytes: 0, memory_calls: 0, memory_small_calls: 0 };
 for (const k of profile.kernels) {

@@ -5,6 +5,7 @@
  * code is the 1-D formula of the spec, line by line. FLOPs of these filters count 0 (docs/mcvd-reference.md §12).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeFixedFilterConv, nativeGroupedConvAvailable, type GroupedConvGeometry } from './native-grouped-conv';
 
 type Axis = 1 | 2;
 
@@ -69,13 +70,13 @@ export function firDownsample(x: tf.Tensor4D): tf.Tensor4D {
   if (h % 2 !== 0 || w % 2 !== 0) {
     throw new Error(`firDownsample: height and width must be even, got ${h}x${w}`);
   }
-  return firDown2d(x);
+  return useNative(x) ? firNative(x, 'down') : firDown2d(x);
 }
 
 /** FIR up-sampling by 2 in H and W (NHWC). Not equal to bilinear resize at the borders (docs/mcvd-reference.md §4.4). */
 export function firUpsample(x: tf.Tensor4D): tf.Tensor4D {
   checkNhwc('firUpsample', x);
-  return firUp2d(x);
+  return useNative(x) ? firNative(x, 'up') : firUp2d(x);
 }
 
 // Both filters are linear with adjoint identities down1dᵀ = up1d / 2 and up1dᵀ = 2·down1d (write
@@ -94,3 +95,28 @@ const firUp2d = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
   value: upTwice(args[0] as tf.Tensor4D),
   gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.mul(downTwice(dy as tf.Tensor4D), 4)),
 })) as (x: tf.Tensor4D) => tf.Tensor4D;
+
+// With the native grouped-conv kernels (@evdm/backend-native) both filters are one depthwise conv
+// (groups = C): down = conv(x, k/64) with stride 2 and one pixel of zero padding per side (the 1-D
+// formula above), up = its adjoint with the filter k/16 (= 4·(k/64): up1d = 2·down1dᵀ per axis),
+// where k = [1,3,3,1]ᵀ[1,3,3,1]. Same outputs as the composed path up to float rounding.
+const FIR_TAPS = [1, 3, 3, 1];
+
+const useNative = (x: tf.Tensor4D) => x.dtype === 'float32' && x.size > 0 && nativeGroupedConvAvailable();
+
+/** Depthwise HWIO filter [4, 4, 1, C] of the 2-D FIR kernel divided by `norm`. */
+function firFilter(channels: number, norm: number): tf.Tensor4D {
+  const v = new Float32Array(16 * channels);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) v.fill((FIR_TAPS[i] * FIR_TAPS[j]) / norm, (i * 4 + j) * channels, (i * 4 + j + 1) * channels);
+  return tf.tensor4d(v, [4, 4, 1, channels]);
+}
+
+function firNative(x: tf.Tensor4D, mode: 'down' | 'up'): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const g: GroupedConvGeometry = { strides: [2, 2], pad: [1, 1, 1, 1], groups: c };
+  return tf.tidy(() =>
+    mode === 'down'
+      ? nativeFixedFilterConv(x, firFilter(c, 64), g, 'conv')
+      : nativeFixedFilterConv(x, firFilter(c, 16), g, 'transpose', [b, 2 * h, 2 * w, c]),
+  );
+}

@@ -8,6 +8,7 @@
  * of group `floor(o / (cout/groups))`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeGroupedConv2d, nativeGroupedConvAvailable } from './native-grouped-conv';
 
 export type GroupedConvMethod = 'matmul' | 'blockDiagonal' | 'splitConcat';
 export const GROUPED_CONV_METHODS: readonly GroupedConvMethod[] = ['matmul', 'blockDiagonal', 'splitConcat'];
@@ -77,7 +78,8 @@ function viaSplitConcat(x: tf.Tensor4D, kernel: tf.Tensor4D, g: number): tf.Tens
 /**
  * Grouped 1x1 convolution `y = conv_g(x) + bias` on NHWC input.
  * @param kernel grouped HWIO `[1, 1, cin/groups, cout]`
- * @param method formulation (default: `getGroupedConvMethod()`); all give identical results.
+ * @param method formulation (default: `getGroupedConvMethod()`); all give identical results. Ignored
+ *   when the native grouped-conv kernels of @evdm/backend-native are registered for the active backend.
  */
 export function groupedConv1x1(
   x: tf.Tensor4D,
@@ -87,6 +89,10 @@ export function groupedConv1x1(
   method: GroupedConvMethod = defaultMethod,
 ): tf.Tensor4D {
   validate(x, kernel, bias, groups);
+  // one oneDNN grouped conv with the bias inside when @evdm/backend-native's kernels are registered
+  if (x.size > 0 && kernel.size > 0 && [x, kernel, bias].every((t) => !t || t.dtype === 'float32') && nativeGroupedConvAvailable()) {
+    return nativeGroupedConv2d(x, kernel, bias ?? null, { strides: [1, 1], pad: [0, 0, 0, 0], groups });
+  }
   return tf.tidy(() => {
     let y: tf.Tensor4D;
     if (groups === 1) y = tf.conv2d(x, kernel, 1, 'valid');

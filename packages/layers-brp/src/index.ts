@@ -18,6 +18,7 @@ export {
   GROUPED_CONV_METHODS,
 } from './grouped-conv';
 export type { GroupedConvMethod } from './grouped-conv';
+export { nativeGroupedConv2d, nativeGroupedConvAvailable, type GroupedConvGeometry } from './native-grouped-conv';
 export { firDownsample, firUpsample } from './fir';
 export { channelSplitPlan } from './channel-split';
 export type { ChannelSplitPlan } from './channel-split';
