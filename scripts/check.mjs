@@ -1,5 +1,5 @@
-// The project's full check: build + typecheck (turbo), unit tests (vitest), smoke tests on the
-// built packages (plain node). Ends with one summary line "tests: N passed, N failed".
+// The project's full check: build + typecheck (turbo), lint (typescript-eslint), unit tests
+// (vitest), smoke tests on the built packages (plain node). Ends with one summary line "tests: N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,14 @@ const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: ['ignore', '
 const build = run(bin('turbo'), ['run', 'build', 'typecheck', '--output-logs=errors-only']);
 if (build !== 0) {
   console.log('build/typecheck failed');
+  console.log('tests: 0 passed, 1 failed');
+  process.exit(1);
+}
+// lint before the long test run: a finding fails the check (formatting is Prettier's: `pnpm format:check`)
+// after the one-time `pnpm format` commit, append: || run(bin('prettier'), ['--check', '.'])
+const lint = run(bin('eslint'), ['.', '--max-warnings=0']);
+if (lint !== 0) {
+  console.log('lint failed (npx -y pnpm@10.34.9 run lint)');
   console.log('tests: 0 passed, 1 failed');
   process.exit(1);
 }

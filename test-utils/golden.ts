@@ -27,13 +27,20 @@ function readFixture(sub: string, name: string): string {
   return readFileSync(file, 'utf8');
 }
 
+/**
+ * A value read from a golden / reference JSON fixture: untyped data that tests index into freely
+ * (the fixtures' layout is documented in test-fixtures/README.md, not in TypeScript types).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixture JSON is untyped by design
+export type FixtureJson = any;
+
 /** Parses a golden JSON file; the strings "Infinity"/"NaN" stay strings (use `num()`). */
-export function loadGolden<T = any>(name: string): T {
+export function loadGolden<T = FixtureJson>(name: string): T {
   return JSON.parse(readFixture('golden', name)) as T;
 }
 
 /** Parses a reference JSON file (e.g. `mcvd-numbers.json`, measured by running the MCVD PyTorch code). */
-export function loadReference<T = any>(name: string): T {
+export function loadReference<T = FixtureJson>(name: string): T {
   return JSON.parse(readFixture('reference', name)) as T;
 }
 

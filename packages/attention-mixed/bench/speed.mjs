@@ -9,6 +9,7 @@ import '@tensorflow/tfjs-layers'; // registers gradients
 import { ParamStore, Rng } from '@evdm/core';
 import { SpatialSelfAttention, favorAttention, orthogonalRandomFeatures, softmaxAttention } from '@evdm/attention-mixed';
 import { loadavg } from 'node:os';
+import { median, timeOnce } from '../../../scripts/bench-timing.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,13 +24,13 @@ const levels = [
   { res: 8, channels: 384 },
 ];
 const loadavg0 = loadavg().map((x) => x.toFixed(2)).join(' ');
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-
 function timeIt(fn) {
-  const t0 = performance.now();
-  const out = fn();
-  out.dataSync(); // wait for the result (block body: see dependency-notes on tidy + dataSync)
-  const ms = performance.now() - t0;
+  let out;
+  // wait for the result (block body: see dependency-notes on tidy + dataSync)
+  const ms = timeOnce(() => {
+    out = fn();
+    out.dataSync();
+  });
   out.dispose();
   return ms;
 }

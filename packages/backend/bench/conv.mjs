@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { ensureGradients, registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '@evdm/backend';
+import { medianMs } from '../../../scripts/bench-timing.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -22,20 +23,8 @@ const convFlops = 2 * B * H * W * C * C * 9;
 const [HEADS, L, D] = [4, 1024, 64];
 const attFlops = 2 * 2 * HEADS * L * L * D; // q k^T and att v
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
-function timeIt(fn, reps) {
-  fn(); // warm-up (kernel setup, XNNPACK operator creation)
-  const ts = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
-  }
-  return median(ts);
-}
+// one warm-up call (kernel setup, XNNPACK operator creation), then the median of `reps`
+const timeIt = (fn, reps) => medianMs(fn, reps);
 function readAll(ts) {
   for (const t of ts) t.dataSync();
   tf.dispose(ts);

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '@evdm/backend';
+import { medianMs } from '../../../scripts/bench-timing.mjs';
 
 const i = process.argv.indexOf('--reps');
 const REPS = i < 0 ? 7 : Number(process.argv[i + 1]);
@@ -17,16 +18,7 @@ const run = () => {
   y.dataSync();
   y.dispose();
 };
-function median(fn) {
-  fn();
-  const ts = [];
-  for (let r = 0; r < REPS; r++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
-  }
-  return ts.sort((a, b) => a - b)[ts.length >> 1];
-}
+const median = (fn) => medianMs(fn, REPS);
 unregisterWasmTrainingKernels();
 const stock = median(run);
 registerWasmTrainingKernels();

@@ -35,7 +35,7 @@ for (const [name, ds] of Object.entries(sets)) {
   writeClipGridPng(join(docs, `grid-${name}.png`), clips);
 }
 
-const busy = (ms) => { const t = performance.now(); while (performance.now() - t < ms) {} };
+const busy = (ms) => { const t = performance.now(); while (performance.now() - t < ms) { /* spin: a busy consumer */ } };
 for (const name of ['smmnist', 'kth']) {
   const ds = sets[name];
   for (const [prefetch, prefetchIn] of [[0, 'main'], [2, 'main'], [2, 'worker'], [0, 'main'], [2, 'main'], [2, 'worker']]) {

@@ -6,19 +6,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { Rng } from '@evdm/core';
 import { NoiseSchedule, ddimSample, ddpmSample, maskedConditioningLoss } from '@evdm/diffusion';
+import { medianMs } from '../../../scripts/bench-timing.mjs';
 
 await tf.setBackend('cpu');
-const median = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
-function time(fn, reps = 5) {
-  fn();
-  const ms = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
+const time = (fn, reps = 5) => medianMs(fn, reps);
 
 const t0 = performance.now();
 const schedule = new NoiseSchedule();

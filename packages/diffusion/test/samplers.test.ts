@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@evdm/core';
-import { flat, loadGolden } from '../../../test-utils/golden';
+import { flat, loadGolden, type FixtureJson } from '../../../test-utils/golden';
 import { maxAbsDiff, useCpu } from '../../../test-utils/tf';
 import { NoiseSchedule } from '../src/schedule';
 import { ddpmSample } from '../src/samplers';
-import { ddimSample } from '../src/samplers';
+import { ddimSample, type DdimOptions } from '../src/samplers';
 import { mcvdLabel, samplingPlan, withMcvdLabels, type Denoiser, type PlanOptions } from '../src/samplers';
 import { ddimCoefficients, ddpmCoefficients } from '../src/samplers';
 
@@ -43,7 +43,7 @@ function moments(v: ArrayLike<number>): { mean: number; variance: number } {
 
 describe('DDIM golden toy run on tensors', () => {
   const golden = loadGolden('ddpm_schedule.json');
-  for (const [key, g] of Object.entries<any>(golden.ddim)) {
+  for (const [key, g] of Object.entries<FixtureJson>(golden.ddim)) {
     it(`${key}: ddimSample (float32) follows the float64 trajectory`, () => {
       const sched = g.schedule === 'linear_T1000' ? linear : cosine;
       const xT = tf.tensor4d(g.toy_run.x_T, [1, 1, 1, 8]);
@@ -66,7 +66,7 @@ describe('DDIM golden toy run on tensors', () => {
 
 describe('closed-form denoisers', () => {
   const shape: [number, number, number, number] = [2, 4, 4, 3];
-  const configs: [string, (o: any) => tf.Tensor4D, PlanOptions & { eta?: number }][] = [
+  const configs: [string, (o: DdimOptions) => tf.Tensor4D, PlanOptions & { eta?: number }][] = [
     ['DDPM 1000 steps', ddpmSample, {}],
     ['DDPM 100 steps mcvd', ddpmSample, { steps: 100, spacing: 'mcvd' }],
     ['DDPM 100 steps leading', ddpmSample, { steps: 100, spacing: 'leading' }],
@@ -201,7 +201,7 @@ describe('sampler behaviour', () => {
   const den = gaussianDenoiser(linear, 0, 0.5);
 
   it('same seed gives identical output, another seed a different one; an Rng advances', () => {
-    for (const sample of [ddpmSample, ddimSample] as ((o: any) => tf.Tensor4D)[]) {
+    for (const sample of [ddpmSample, ddimSample] as ((o: DdimOptions) => tf.Tensor4D)[]) {
       const a = sample({ schedule: linear, denoiser: den, shape, steps: 20, seed: 5, eta: 1 });
       const b = sample({ schedule: linear, denoiser: den, shape, steps: 20, seed: 5, eta: 1 });
       const c = sample({ schedule: linear, denoiser: den, shape, steps: 20, seed: 6, eta: 1 });
@@ -219,7 +219,7 @@ describe('sampler behaviour', () => {
   });
 
   it('keeps memory flat across steps and leaves exactly the result', () => {
-    for (const sample of [ddpmSample, ddimSample] as ((o: any) => tf.Tensor4D)[]) {
+    for (const sample of [ddpmSample, ddimSample] as ((o: DdimOptions) => tf.Tensor4D)[]) {
       const counts: number[] = [];
       const before = tf.memory().numTensors;
       const out = sample({ schedule: linear, denoiser: den, shape, steps: 50, seed: 1, eta: 1, onStep: () => counts.push(tf.memory().numTensors) });
@@ -281,7 +281,7 @@ describe('sampler behaviour', () => {
   it('clipX0 clips x̂0 to [−1, 1]: a point mass at 1.5 ends at 1 with clipping, 1.5 without', () => {
     const c = tf.fill(shape, 1.5) as tf.Tensor4D;
     const den2 = pointMassDenoiser(linear, c);
-    for (const sample of [ddpmSample, ddimSample] as ((o: any) => tf.Tensor4D)[]) {
+    for (const sample of [ddpmSample, ddimSample] as ((o: DdimOptions) => tf.Tensor4D)[]) {
       const clipped = sample({ schedule: linear, denoiser: den2, shape, steps: 20, seed: 2 });
       const raw = sample({ schedule: linear, denoiser: den2, shape, steps: 20, seed: 2, clipX0: false });
       expect(maxAbsDiff(clipped.dataSync(), new Array(clipped.size).fill(1))).toBeLessThan(1e-5);
@@ -302,7 +302,7 @@ describe('sampler behaviour', () => {
     expect(() => ddpmSample({ ...base, cond })).toThrow(/cond has shape \[3,3,3,1\]/);
     cond.dispose();
     const before = tf.memory().numTensors;
-    expect(() => ddimSample({ ...base, denoiser: (x) => tf.zeros([1, 3, 3, 2]) as tf.Tensor4D })).toThrow(
+    expect(() => ddimSample({ ...base, denoiser: () => tf.zeros([1, 3, 3, 2]) as tf.Tensor4D })).toThrow(
       /denoiser returned shape \[1,3,3,2\] at t = 999, expected \[2,3,3,2\]/,
     );
     expect(tf.memory().numTensors).toBe(before);

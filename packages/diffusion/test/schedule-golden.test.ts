@@ -1,6 +1,6 @@
 // Every value of golden/ddpm_schedule.json against the float64 host maths, to 1e-10.
 import { afterAll, describe, expect, it } from 'vitest';
-import { flat, loadGolden, regenerate } from '../../../test-utils/golden';
+import { flat, loadGolden, regenerate, type FixtureJson } from '../../../test-utils/golden';
 import { NoiseSchedule } from '../src/schedule';
 import { samplingPlan } from '../src/samplers';
 import { ddimCoefficients } from '../src/samplers';
@@ -107,7 +107,7 @@ describe('DDIM tables vs golden', () => {
       sigma_eta1: c1.sigma,
     } as Record<string, number>;
   };
-  for (const [key, g] of Object.entries<any>(golden.ddim)) {
+  for (const [key, g] of Object.entries<FixtureJson>(golden.ddim)) {
     it(`${key}: timesteps, every step's coefficients, the alternative last step`, () => {
       const sched = schedules[g.schedule];
       const plan = samplingPlan(sched, { steps: g.num_steps, spacing: 'leading' });

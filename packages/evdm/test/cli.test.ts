@@ -34,7 +34,7 @@ describe('evdm CLI (built)', () => {
 
   it('reproduce table1 --json has level and kind; unknown tables are refused clearly', () => {
     const rows = JSON.parse(run('reproduce', 'table1', '--json').stdout);
-    expect(rows.every((r: any) => [1, 2, 3, 4].includes(r.level) && ['conv', 'attention'].includes(r.kind))).toBe(true);
+    expect(rows.every((r: { level: number; kind: string }) => [1, 2, 3, 4].includes(r.level) && ['conv', 'attention'].includes(r.kind))).toBe(true);
     const bad = run('reproduce', 'table99');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/unknown table "table99"/);

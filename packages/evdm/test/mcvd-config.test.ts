@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { parseMcvdYaml, translateMcvdConfig } from '../src/interop/mcvd-config';
 import { fixturePath } from './mcvd-fixtures.helpers';
+import type { FixtureJson } from '../../../test-utils/golden';
 
 const kth = () => parse(readFileSync(fixturePath('kth', 'yml'), 'utf8'));
 
@@ -46,7 +47,7 @@ describe('MCVD config translation', () => {
     expect(() => translateMcvdConfig(e)).toThrow(/unknown field "data\.fps"/);
   });
   it('names unsupported values', () => {
-    const cases: Array<[(d: any) => void, RegExp]> = [
+    const cases: Array<[(d: FixtureJson) => void, RegExp]> = [
       [(d) => (d.model.version = 'SMLD'), /model\.version = "SMLD"/],
       [(d) => (d.model.gamma = true), /model\.gamma = true is not supported/],
       [(d) => (d.model.cond_emb = true), /model\.cond_emb = true is not supported/],

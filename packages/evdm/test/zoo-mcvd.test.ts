@@ -1,13 +1,13 @@
 // The MCVD baseline must be MCVD: exact parameter counts per module and in total for every preset of
 // mcvd-numbers.json (measured by running the MCVD PyTorch code), GFLOPs within 0.1% of convention F.
 import { describe, expect, it } from 'vitest';
-import { loadReference } from '../../../test-utils/golden';
+import { loadReference, type FixtureJson } from '../../../test-utils/golden';
 import { DenoisingUNet } from '../src/models/unet';
 import { profileNetwork } from '../src/profile/profiler';
 
 const numbers = loadReference('mcvd-numbers.json');
 
-function configOf(preset: any) {
+function configOf(preset: FixtureJson) {
   const c = preset.config;
   return {
     arch: 'mcvd' as const,
@@ -27,12 +27,12 @@ function configOf(preset: any) {
 const fConvention = (conv: Record<string, number>) => Object.entries(conv).find(([k]) => k.startsWith('F'))![1];
 
 describe('MCVD baseline vs the measured PyTorch model', () => {
-  for (const [name, preset] of Object.entries<any>(numbers.presets)) {
+  for (const [name, preset] of Object.entries<FixtureJson>(numbers.presets)) {
     it(`${name}: total and per-module parameters are exact`, () => {
       const net = new DenoisingUNet(configOf(preset));
       expect(net.paramCount()).toBe(preset.params.total);
       const ours = net.modules.map((m) => m.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0));
-      expect(ours).toEqual(preset.per_module.map((m: any) => m.params));
+      expect(ours).toEqual(preset.per_module.map((m: { params: number }) => m.params));
     });
 
     it(`${name}: forward GFLOPs at batch 64 within 0.1% of the fvcore count (convention F)`, () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flat, loadGolden, regenerate } from '../../../test-utils/golden';
+import { flat, loadGolden, regenerate, type FixtureJson } from '../../../test-utils/golden';
 import { FeatureStats } from '../src/feature-stats';
 import { frechetDistance, frechetDistanceFromFeatures } from '../src/frechet';
 import { singularValues } from '../src/singular-values';
@@ -7,7 +7,7 @@ import { symmetricEigen } from '../src/symmetric-eigen';
 
 const golden = loadGolden('frechet.json');
 
-function features(c: any, which: 1 | 2): number[] {
+function features(c: FixtureJson, which: 1 | 2): number[] {
   const g = c[`features${which}_generation`];
   const stored = c[`features${which}`];
   if (stored) return flat(stored);
@@ -29,7 +29,7 @@ const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e
 describe('golden frechet.json', () => {
   for (const c of golden.cases) {
     it(`${c.name}: covariance route (streamed stats) and feature route`, () => {
-      let f1 = features(c, 1);
+      const f1 = features(c, 1);
       let f2 = features(c, 2);
       if (c.name === 'D16_mean_shift') f2 = f1.map((x) => x + 0.5);
       for (const [f, k] of [

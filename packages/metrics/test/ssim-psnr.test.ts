@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { flat, loadGolden, num, regenerate } from '../../../test-utils/golden';
+import { flat, loadGolden, num, regenerate, type FixtureJson } from '../../../test-utils/golden';
 import { useCpu } from '../../../test-utils/tf';
 import { framewiseMse, framewisePsnr, videoPsnr } from '../src/psnr';
 import { framewiseSsim, gaussianTaps, mcvdLumaUint8 } from '../src/ssim';
@@ -8,7 +8,7 @@ import { framewiseSsim, gaussianTaps, mcvdLumaUint8 } from '../src/ssim';
 const golden = loadGolden('ssim_psnr.json');
 
 /** A golden image as an `[H,W,C]` float32 tensor, x_u8 / 255. */
-function image(c: any, key: 'x_u8' | 'y_u8'): tf.Tensor3D {
+function image(c: FixtureJson, key: 'x_u8' | 'y_u8'): tf.Tensor3D {
   const shape = c.layout === 'HW' ? [...c.shape, 1] : c.shape;
   return tf.tensor3d(Float32Array.from(flat(c[key]), (v) => v / 255), shape as [number, number, number]);
 }
@@ -34,12 +34,12 @@ describe('golden ssim_psnr.json, every image case', () => {
   }
 
   it('the stored inputs are the generator streams the README states', () => {
-    const c = golden.cases.find((k: any) => k.name === 'rgb64_noisy');
+    const c = golden.cases.find((k: { name: string }) => k.name === 'rgb64_noisy');
     expect(regenerate(c.x_generation)).toEqual(flat(c.x_u8));
   });
 
   it('per-channel values of the RGB case match (the mean over channels is the reported value)', () => {
-    const c = golden.cases.find((k: any) => k.name === 'rgb64_noisy');
+    const c = golden.cases.find((k: { name: string }) => k.name === 'rgb64_noisy');
     const x = image(c, 'x_u8');
     const y = image(c, 'y_u8');
     for (let ch = 0; ch < 3; ch++) {
@@ -54,7 +54,7 @@ describe('golden ssim_psnr.json, every image case', () => {
   });
 
   it('is closer to the reference than to the documented pitfall values', () => {
-    const c = golden.cases.find((k: any) => k.name === 'gray64_noisy');
+    const c = golden.cases.find((k: { name: string }) => k.name === 'gray64_noisy');
     const x = image(c, 'x_u8');
     const y = image(c, 'y_u8');
     const g = framewiseSsim(x, y)[0];
@@ -127,7 +127,7 @@ describe('MCVD luminance-uint8 convention', () => {
   });
 
   it('on gray replicated to RGB it equals the golden Gaussian SSIM of the uint8 image', () => {
-    const c = golden.cases.find((k: any) => k.name === 'gray64_noisy');
+    const c = golden.cases.find((k: { name: string }) => k.name === 'gray64_noisy');
     // (u8 + 0.5)/255 truncates back to u8 exactly, so the luma image is the golden uint8 image
     const mk = (key: string) =>
       tf.tidy(() => tf.tile(tf.tensor3d(Float32Array.from(flat(c[key]), (v) => (v + 0.5) / 255), [64, 64, 1]), [1, 1, 3]));

@@ -9,7 +9,7 @@ import { ownOptionNames, stderrLine, type OptionNames } from '../runtime/option-
 import { loadCheckpointModel, resolveCheckpointDir, runConfigOfCheckpoint, type LoadedModel } from '../sample/load';
 import { networkDenoiser } from '../sample/network-denoiser';
 import { sampleVideo, type SamplerConfig } from '../sample/predict';
-import { checkPipelineInt, checkSampler, SAMPLE_MODES } from '../sample/pipeline-checks';
+import { checkPipelineInt, checkSamplingOptions } from '../sample/pipeline-checks';
 import type { DataConfig } from '../train/run-config';
 import { evaluate, type EvalMode, type EvalModel, type EvaluationResult, type FvdSetup } from './evaluate';
 import { modelLabel } from './data-options';
@@ -124,10 +124,7 @@ export interface CheckpointEvaluation {
 export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<CheckpointEvaluation> {
   const name = o.optionNames ?? ownOptionNames;
   const log = o.log ?? stderrLine;
-  const mode = o.mode ?? 'predict';
-  if (!SAMPLE_MODES.includes(mode)) throw new Error(`${name('mode')} must be predict, interpolate or generate, got "${mode}"`);
-  const sampler = checkSampler({ sampler: 'ddpm', steps: 100, eta: 0, ...o.sampler }, name);
-  const N = checkPipelineInt(name('trajectories'), o.trajectories ?? 1, 1);
+  const { mode, sampler, trajectories: N } = checkSamplingOptions(o, name);
   // sampling batches hold batch × N samples: by default about 8
   const batch = checkPipelineInt(name('batch'), o.batch ?? Math.max(1, Math.floor(8 / N)), 1);
   const seed = checkPipelineInt(name('seed'), o.seed ?? 0, 0);

@@ -10,6 +10,14 @@ export function checkPipelineInt(what: string, v: number, min: number): number {
   return v;
 }
 
+/** The options sample and evaluateCheckpoint share, checked and with their defaults (predict, DDPM 100 steps, 1 trajectory). */
+export function checkSamplingOptions(o: { mode?: SampleMode; sampler?: Partial<SamplerConfig>; trajectories?: number }, name: OptionNames) {
+  const mode = o.mode ?? 'predict';
+  if (!SAMPLE_MODES.includes(mode)) throw new Error(`${name('mode')} must be predict, interpolate or generate, got "${mode}"`);
+  const sampler = checkSampler({ sampler: 'ddpm', steps: 100, eta: 0, ...o.sampler }, name);
+  return { mode, sampler, trajectories: checkPipelineInt(name('trajectories'), o.trajectories ?? 1, 1) };
+}
+
 /** The sampler options of sample / evaluate: a known sampler, integer steps >= 1, eta >= 0. */
 export function checkSampler(s: Partial<SamplerConfig> & Pick<SamplerConfig, 'sampler' | 'steps' | 'eta'>, name: OptionNames): Partial<SamplerConfig> & Pick<SamplerConfig, 'sampler' | 'steps' | 'eta'> {
   if (s.sampler !== 'ddpm' && s.sampler !== 'ddim') throw new Error(`${name('sampler')} must be ddpm or ddim, got "${s.sampler}"`);

@@ -15,7 +15,7 @@ import { sampleVideo, type SamplerConfig } from './predict';
 import { samplingProgress } from './progress';
 import { writeComparisonGif, writeComparisonGrid } from './write';
 import { copyLastFrame, scorePrediction } from './score';
-import { checkPipelineInt, checkSampler, SAMPLE_MODES, type SampleMode } from './pipeline-checks';
+import { checkPipelineInt, checkSamplingOptions, type SampleMode } from './pipeline-checks';
 
 export interface SampleOptions {
   /** A checkpoint directory, a checkpoints root or a run directory of `train`. */
@@ -74,10 +74,7 @@ export interface SampleResult {
 export async function sample(o: SampleOptions): Promise<SampleResult> {
   const name = o.optionNames ?? ownOptionNames;
   const log = o.log ?? stderrLine;
-  const mode = o.mode ?? 'predict';
-  if (!SAMPLE_MODES.includes(mode)) throw new Error(`${name('mode')} must be predict, interpolate or generate, got "${mode}"`);
-  const sampler = checkSampler({ sampler: 'ddpm', steps: 100, eta: 0, ...o.sampler }, name);
-  const N = checkPipelineInt(name('trajectories'), o.trajectories ?? 1, 1);
+  const { mode, sampler, trajectories: N } = checkSamplingOptions(o, name);
   const clips = checkPipelineInt(name('clips'), o.clips ?? 4, 1);
   const seed = checkPipelineInt(name('seed'), o.seed ?? 0, 0);
   const dataSeed = checkPipelineInt(name('dataSeed'), o.dataSeed ?? 987654, 0);
