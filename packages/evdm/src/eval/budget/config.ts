@@ -38,7 +38,7 @@ const DEFAULT_SCALE: BudgetScale = {
   note:
     "main-job scale: SM-MNIST at half MCVD's size (32 px canvas, one 16 px digit), 2 past -> 1 predicted frame, C0 32, levels [1,2,2], 1 res block, attention at 8 px, " +
     'v-prediction, batch 16, lr 2e-3; the largest setting measured to learn (beat copy-last-frame) within 30 min on a 2-core CPU (evdm main); ' +
-    "the paper's 64 px, 2-digit, 5 -> 5 frame setting at C0 64 reaches only tens of steps per CPU hour (--paper-scale)",
+    "the paper's 64 px, 2-digit, 5 -> 5 frame setting (--paper-scale) costs ~1.9 TFLOP per MCVD training step at batch 64 (3x the 632 GFLOPs of Table 2), an estimated tens of steps per CPU hour (not measured)",
   network: {
     baseChannels: MJ.network.baseChannels,
     headChannels: MJ.network.headChannels,
