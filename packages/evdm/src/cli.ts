@@ -19,7 +19,9 @@ program
   .description('Efficiency-optimized Video Diffusion Models on TensorFlow.js')
   .version(VERSION)
   .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .exitOverride()
+  // lets `reproduce budget` own the options after its name (reproduce has options of the same names)
+  .enablePositionalOptions();
 
 registerMain(program);
 registerReproduce(program);

@@ -78,6 +78,9 @@ export type { TestClips, TestBatch, TestClipLayout } from './eval/test-clips';
 export { scorePrediction, copyLastFrame, perSampleMetrics } from './sample/score';
 export { reproduceEvalTable, reproduceTimingTable, paperProtocols, EVAL_TABLES } from './eval/reproduce-eval';
 export type { EvalTable, EvalProtocol, EvalReproductionRow, TimingReproductionRow, ReproduceEvalOptions } from './eval/reproduce-eval';
+export { runBudgetStudy } from './eval/budget/study';
+export type { BudgetStudyOptions, BudgetScaleName } from './eval/budget/config';
+export type { BudgetStudyResult, BudgetModelResult, BudgetPoint } from './eval/budget/results';
 
 // ---- Cost: parameters, FLOPs and timings per U-Net level (the paper's Tables 1, 2, 8) ----
 export { profileNetwork } from './profile/profiler';

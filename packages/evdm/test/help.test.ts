@@ -27,7 +27,7 @@ describe('evdm <command> --help', () => {
   const all = leaves(program());
 
   it('covers every subcommand', () => {
-    expect(all.map(([n]) => n)).toEqual(['main', 'reproduce', 'profile', 'metrics', 'train', 'sample', 'eval', 'bench', 'bench step']);
+    expect(all.map(([n]) => n)).toEqual(['main', 'reproduce', 'reproduce budget', 'profile', 'metrics', 'train', 'sample', 'eval', 'bench', 'bench step']);
   });
 
   for (const [name, cmd] of all) {

@@ -9,7 +9,7 @@ const LIBRARY = [
   'checkpointEvalModel', 'clipSourceFromIterable', 'condChannels', 'copyLastFrame', 'currentRuntime', 'evaluate',
   'initBackend', 'inputChannels', 'latestCheckpoint', 'loadCheckpointModel', 'makeClipSource', 'measureExecutedFlops',
   'measureTrainingPass', 'modelConfig', 'networkDenoiser', 'openTestClips', 'outputChannels', 'paperProtocols',
-  'perSampleMetrics', 'profileNetwork', 'readCheckpoint', 'readRunConfig', 'registerResidualBlock', 'reproduceEvalTable',
+  'perSampleMetrics', 'profileNetwork', 'readCheckpoint', 'readRunConfig', 'registerResidualBlock', 'reproduceEvalTable', 'runBudgetStudy',
   'reproduceTable', 'reproduceTable1', 'reproduceTable2', 'reproduceTable8', 'reproduceTimingTable', 'residualBlockArchs',
   'resolveCheckpointDir', 'runConfigOfCheckpoint', 'sampleVideo', 'scorePrediction', 'tileFrames', 'timestepEmbedding',
   'toUint8Frames', 'writeCheckpoint', 'writeComparisonGif', 'writeComparisonGrid', 'writeGif', 'writeLossPlotSvg', 'writePng',

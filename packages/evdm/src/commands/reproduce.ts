@@ -14,6 +14,7 @@ import {
 } from '../eval/reproduce-eval';
 import type { ModelName } from '../models/presets';
 import { intFlag } from './flags';
+import { registerReproduceBudget } from './reproduce-budget';
 
 const STRUCTURE_TABLES = ['table1', 'table2', 'table8'];
 const DATASETS = ['smmnist', 'kth', 'bair', 'ucf101'] as const;
@@ -85,8 +86,10 @@ function toOptions(table: EvalTable, f: ReproduceFlags): ReproduceEvalOptions {
 }
 
 export function registerReproduce(program: Command): void {
-  program
+  const reproduce = program
     .command('reproduce')
+    // `reproduce budget --smoke`: options after the subcommand name are the subcommand's
+    .enablePositionalOptions()
     .description("recompute a table of the paper and print ours beside the paper's numbers")
     .argument('<table>', `structure tables ${STRUCTURE_TABLES.join(', ')}; evaluation tables ${EVAL_TABLES.join(', ')}`)
     .option('--msm <mode>', 'structure tables: attention of MSM networks: gate (Eq. 14, default) or favor (FAVOR+ in every block, closest to the published GFLOPs)', 'gate')
@@ -154,6 +157,7 @@ export function registerReproduce(program: Command): void {
       if (fvdNote) console.log(`FVD: ${fvdNote === SMOKE_FVD_LABEL ? SMOKE_FVD_LABEL : fvdNote}`);
       console.log('PSNR/SSIM: mean ± 95% CI over test clips of the best of N samples; SSIM in MCVD\'s convention (uint8 luma, Gaussian window)');
     });
+  registerReproduceBudget(reproduce);
 }
 
 const formatEvalRows = formatEvalReproduction;
