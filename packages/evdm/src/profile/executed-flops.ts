@@ -18,6 +18,8 @@ export interface ExecutedFlops {
 const CONV = new Set(['Conv2D', 'FusedConv2D']);
 const DEPTHWISE = new Set(['DepthwiseConv2dNative', 'FusedDepthwiseConv2D']);
 const MATMUL = new Set(['BatchMatMul', '_FusedMatMul']);
+/** @evdm/backend-native's grouped conv: a conv when groups < channels, the FIR filters when depthwise. */
+const GROUPED = 'EvdmGroupedConv2D';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -45,6 +47,11 @@ export async function measureExecutedFlops(net: DenoisingUNet, params: ParamStor
       if (CONV.has(k.name)) {
         const [kh, kw, cin] = ins[1];
         out.conv += prod(outs[0]) * kh * kw * cin;
+      } else if (k.name === GROUPED) {
+        // filter [kh, kw, C/groups, OC]: one input channel per group with OC = C is depthwise
+        const [kh, kw, cinPerGroup, oc] = ins[1];
+        if (cinPerGroup === 1 && oc === ins[0][3]) out.depthwise += prod(outs[0]) * kh * kw;
+        else out.conv += prod(outs[0]) * kh * kw * cinPerGroup;
       } else if (DEPTHWISE.has(k.name)) {
         const [kh, kw] = ins[1];
         out.depthwise += prod(outs[0]) * kh * kw;
