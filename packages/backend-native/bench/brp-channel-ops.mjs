@@ -43,7 +43,10 @@ for (const [label, widths, shape] of cases) {
     tf.dispose([value, ...Object.values(grads)]);
     return ms;
   };
-  for (let i = 0; i < 2; i++) step('fused'), step('composed');
+  for (let i = 0; i < 2; i++) {
+    step('fused');
+    step('composed');
+  }
   const f = [];
   const c = [];
   for (let i = 0; i < runs; i++) {

@@ -68,7 +68,8 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   if (all.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="40">${esc(title)}: no points yet</text></svg>\n`;
-  let [x0, x1] = [Math.min(0, ...all.map((p) => p.x)), Math.max(...all.map((p) => p.x))];
+  const x0 = Math.min(0, ...all.map((p) => p.x));
+  let x1 = Math.max(...all.map((p) => p.x));
   let [y0, y1] = [Math.min(...all.map((p) => p.y)), Math.max(...all.map((p) => p.y))];
   if (x1 === x0) x1 = x0 + 1;
   const pad = (y1 - y0) * 0.08 || Math.abs(y0) * 0.05 || 1;
