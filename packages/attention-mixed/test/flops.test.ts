@@ -69,7 +69,8 @@ async function profiledMatmulMacs(fn: () => tf.Tensor): Promise<number> {
   });
   let macs = 0;
   for (const k of info.kernels) {
-    if (!/MatMul/.test(k.name)) continue;
+    // exact kernel names: tf.fused.matMul also records its 'fusedMatMul__op' scope, a nested entry
+    if (!/^(BatchMatMul|_FusedMatMul)$/.test(k.name)) continue;
     const a = k.inputShapes[0] as number[];
     const out = k.outputShapes[0] as number[];
     // out [..., r, s]; A holds r·K elements per batch entry whatever its transpose flag
