@@ -25,7 +25,11 @@ const cases = [
   ['192->288 @16x16 (expand, SO 4)', { inChannels: 192, outChannels: 288 }, [8, 16, 16, 192]],
   ['96->96 @64x64 down (SO 4)', { inChannels: 96, outChannels: 96, resample: 'down' }, [8, 64, 64, 96]],
 ];
-console.log(`native ${status.version}, ${status.threads} thread(s); load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+console.log(
+  `native ${status.version}, ${status.threads} thread(s); load average ${loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ')}`,
+);
 let totF = 0;
 let totC = 0;
 for (const [label, widths, shape] of cases) {
@@ -64,10 +68,15 @@ for (const [label, widths, shape] of cases) {
       tf.dispose([value, ...Object.values(grads)]);
     });
     const ks = p.kernels.filter((k) => plumbing.has(k.name));
-    prof[mode] = `${p.kernels.length} kernels, ${ks.length} slice/concat/transpose/pad/gather ${ks.reduce((a, k) => a + k.kernelTimeMs, 0).toFixed(1)} ms`;
+    prof[mode] =
+      `${p.kernels.length} kernels, ${ks.length} slice/concat/transpose/pad/gather ${ks.reduce((a, k) => a + k.kernelTimeMs, 0).toFixed(1)} ms`;
   }
   console.log(`   kernels per fwd+bwd: composed ${prof.composed}; fused ${prof.fused}`);
-  console.log(`${label.padEnd(36)} composed ${median(c).toFixed(1)} ms  fused ${median(f).toFixed(1)} ms  ratio ${(median(c) / median(f)).toFixed(2)}x`);
+  console.log(
+    `${label.padEnd(36)} composed ${median(c).toFixed(1)} ms  fused ${median(f).toFixed(1)} ms  ratio ${(median(c) / median(f)).toFixed(2)}x`,
+  );
   tf.dispose([x, temb, tembAct, ...store.variableList()]);
 }
-console.log(`${'sum of medians'.padEnd(36)} composed ${totC.toFixed(1)} ms  fused ${totF.toFixed(1)} ms  ratio ${(totC / totF).toFixed(2)}x`);
+console.log(
+  `${'sum of medians'.padEnd(36)} composed ${totC.toFixed(1)} ms  fused ${totF.toFixed(1)} ms  ratio ${(totC / totF).toFixed(2)}x`,
+);

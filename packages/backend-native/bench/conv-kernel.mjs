@@ -38,7 +38,9 @@ for (const host of ['wasm', 'cpu']) {
     if (native) registerNativeKernels(host);
     const f = time(fwd);
     const g = time(all);
-    console.log(`${host.padEnd(4)} ${native ? `native (${status.threads} thr)` : 'pure TF.js  '}: forward ${f.toFixed(1)} ms (${(flops / f / 1e6).toFixed(0)} GFLOP/s), forward + dx + dW ${g.toFixed(1)} ms`);
+    console.log(
+      `${host.padEnd(4)} ${native ? `native (${status.threads} thr)` : 'pure TF.js  '}: forward ${f.toFixed(1)} ms (${(flops / f / 1e6).toFixed(0)} GFLOP/s), forward + dx + dW ${g.toFixed(1)} ms`,
+    );
   }
   unregisterNativeKernels();
   tf.dispose([x, w]);

@@ -35,7 +35,11 @@ const cases = [
   ['gconv1x1 g4 [B,32,32,480]->192', [[B, 32, 32, 480], [1, 1, 120, 192], [192]], (x, k, b) => groupedConv1x1(x, k, b, 4)],
   ['gconv1x1 g4 [B,16,16,672]->288', [[B, 16, 16, 672], [1, 1, 168, 288], [288]], (x, k, b) => groupedConv1x1(x, k, b, 4)],
 ];
-console.log(`load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; batch ${B}; medians of ${reps}; fwd+bwd = value and all input gradients`);
+console.log(
+  `load average ${loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ')}; batch ${B}; medians of ${reps}; fwd+bwd = value and all input gradients`,
+);
 console.log('case                               composed ms   native ms   speed-up');
 let tot = [0, 0];
 for (const [name, shapes, f] of cases) {
@@ -62,7 +66,9 @@ for (const [name, shapes, f] of cases) {
   tf.dispose([...xs, r]);
 }
 setNative(true);
-console.log(`${'total'.padEnd(34)} ${tot[0].toFixed(1).padStart(9)} ${tot[1].toFixed(1).padStart(11)} ${(tot[0] / tot[1]).toFixed(2).padStart(9)}x`);
+console.log(
+  `${'total'.padEnd(34)} ${tot[0].toFixed(1).padStart(9)} ${tot[1].toFixed(1).padStart(11)} ${(tot[0] / tot[1]).toFixed(2).padStart(9)}x`,
+);
 
 // --step: whole training steps of preset networks, alternating composed / native resampling + shortcut
 if (process.argv.includes('--step')) {
@@ -72,7 +78,15 @@ if (process.argv.includes('--step')) {
     const { model, dataset } = parseBenchModel(name);
     const network = modelConfig(model, dataset);
     const cfg = new DenoisingUNet(network).config;
-    const data = new SyntheticClipSource({ batchSize: B, imageSize: cfg.imageSize, channels: cfg.imageChannels, past: cfg.pastFrames, current: cfg.currentFrames, future: cfg.futureFrames, seed: 1 });
+    const data = new SyntheticClipSource({
+      batchSize: B,
+      imageSize: cfg.imageSize,
+      channels: cfg.imageChannels,
+      past: cfg.pastFrames,
+      current: cfg.currentFrames,
+      future: cfg.futureFrames,
+      seed: 1,
+    });
     const trainer = new Trainer({ network, data, train: { steps: 100, batchSize: B, warmup: 0, checkpointEvery: 0 } });
     const times = [[], []];
     for (let k = 0; k < Math.max(2, Math.ceil(reps / 2)) + 1; k++) {
@@ -86,6 +100,8 @@ if (process.argv.includes('--step')) {
     trainer.dispose();
     setNative(true);
     const [c, n] = times.map(median);
-    console.log(`${name} training step (batch ${B}): composed ${(c / 1000).toFixed(2)} s, native ${(n / 1000).toFixed(2)} s, ${(c / n).toFixed(2)}x; load ${loadavg()[0].toFixed(2)}`);
+    console.log(
+      `${name} training step (batch ${B}): composed ${(c / 1000).toFixed(2)} s, native ${(n / 1000).toFixed(2)} s, ${(c / n).toFixed(2)}x; load ${loadavg()[0].toFixed(2)}`,
+    );
   }
 }

@@ -64,7 +64,9 @@ for (const backend of ['cpu', 'wasm']) {
     }
     for (const m of GROUPED_CONV_METHODS) {
       const fb = median(bwd[m]);
-      console.log(`| ${cin}→${cout} @ ${res} | ${m} | ${median(fwd[m]).toFixed(1)} | ${Number.isNaN(fb) ? 'unsupported' : fb.toFixed(1)} |`);
+      console.log(
+        `| ${cin}→${cout} @ ${res} | ${m} | ${median(fwd[m]).toFixed(1)} | ${Number.isNaN(fb) ? 'unsupported' : fb.toFixed(1)} |`,
+      );
     }
     tf.dispose([x, k, b]);
   }
