@@ -10,6 +10,7 @@ import { ParamStore, Rng, setGroupNormImplementation } from '@evdm/core';
 import { BottleneckResidualPathway, setBrpChannelOps } from '@evdm/layers-brp';
 import { fusedGroupNorm, loadNative, registerNativeKernels } from '@evdm/backend-native';
 import { loadavg } from 'node:os';
+import { median, timeOnce } from '../../../scripts/bench-timing.mjs';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 9) || 9;
 const status = loadNative();
@@ -17,7 +18,6 @@ if (!status.ok) throw new Error(`native addon unavailable: ${status.reason}`);
 await tf.setBackend('cpu');
 registerNativeKernels('cpu');
 setGroupNormImplementation(fusedGroupNorm);
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const L = { delta: 8, channelSplit: true, shortcutGroups: 4, tembChannels: 384 };
 const cases = [
   ['96->96 @64x64 (identity shortcut)', { inChannels: 96, outChannels: 96 }, [8, 64, 64, 96]],
@@ -40,10 +40,11 @@ for (const [label, widths, shape] of cases) {
   const tembAct = tf.tidy(() => tf.mul(temb, tf.sigmoid(temb)));
   const step = (mode) => {
     setBrpChannelOps(mode);
-    const t0 = performance.now();
-    const { value, grads } = tf.variableGrads(() => tf.sum(block.apply(store.read, x, { temb, tembAct })));
-    Object.values(grads).forEach((g) => g.dataSync());
-    const ms = performance.now() - t0;
+    let value, grads;
+    const ms = timeOnce(() => {
+      ({ value, grads } = tf.variableGrads(() => tf.sum(block.apply(store.read, x, { temb, tembAct }))));
+      Object.values(grads).forEach((g) => g.dataSync());
+    });
     tf.dispose([value, ...Object.values(grads)]);
     return ms;
   };

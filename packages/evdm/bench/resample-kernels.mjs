@@ -6,6 +6,7 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { firDownsample, firUpsample, groupedConv1x1 } from '@evdm/layers-brp';
 import { initBackend } from '../dist/index.js';
+import { median, timeOnce } from '../../../scripts/bench-timing.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -24,7 +25,6 @@ const setNative = (on) => {
     if (on) tf.registerKernel(saved[i]);
   }
 };
-const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 // EVDM-L-KTH's resampling and grouped shortcut shapes (one call each; a step has several of each)
 const cases = [
   ['fir down [B,64,64,96]', [[B, 64, 64, 96]], (x) => firDownsample(x)],
@@ -54,9 +54,8 @@ for (const [name, shapes, f] of cases) {
   for (let k = 0; k < reps + 1; k++) {
     for (const on of [false, true]) {
       setNative(on);
-      const t0 = performance.now();
-      step();
-      if (k > 0) times[on ? 1 : 0].push(performance.now() - t0);
+      const ms = timeOnce(step);
+      if (k > 0) times[on ? 1 : 0].push(ms);
     }
   }
   const [c, n] = times.map(median);
