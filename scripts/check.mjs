@@ -14,11 +14,12 @@ if (build !== 0) {
   console.log('tests: 0 passed, 1 failed');
   process.exit(1);
 }
-// lint before the long test run: a finding fails the check (formatting is Prettier's: `pnpm format:check`)
-// after the one-time `pnpm format` commit, append: || run(bin('prettier'), ['--check', '.'])
-const lint = run(bin('eslint'), ['.', '--max-warnings=0']);
-if (lint !== 0) {
-  console.log('lint failed (npx -y pnpm@10.34.9 run lint)');
+// lint and formatting before the long test run: a finding or a misformatted file fails the check
+const eslint = run(bin('eslint'), ['.', '--max-warnings=0']);
+const prettier = eslint === 0 ? run(bin('prettier'), ['--check', '.']) : 1;
+if (eslint !== 0 || prettier !== 0) {
+  const fix = eslint !== 0 ? 'npx -y pnpm@10.34.9 run lint' : 'npx -y pnpm@10.34.9 run format, then commit';
+  console.log(`${eslint !== 0 ? 'lint' : 'formatting'} failed (${fix})`);
   console.log('tests: 0 passed, 1 failed');
   process.exit(1);
 }

@@ -12,17 +12,31 @@ const fixtures = join(root, 'test-fixtures');
 const sums = join(fixtures, 'SHA256SUMS');
 const files = () =>
   ['golden', 'reference'].flatMap((d) =>
-    readdirSync(join(fixtures, d)).filter((f) => f.endsWith('.json')).sort().map((f) => `${d}/${f}`),
+    readdirSync(join(fixtures, d))
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => `${d}/${f}`),
   );
-const sha = (f) => createHash('sha256').update(readFileSync(join(fixtures, f))).digest('hex');
+const sha = (f) =>
+  createHash('sha256')
+    .update(readFileSync(join(fixtures, f)))
+    .digest('hex');
 const rehash = () => {
-  writeFileSync(sums, files().map((f) => `${sha(f)}  ${f}\n`).join(''));
+  writeFileSync(
+    sums,
+    files()
+      .map((f) => `${sha(f)}  ${f}\n`)
+      .join(''),
+  );
   console.log(`wrote ${sums}`);
 };
 
 const [mode, arg] = process.argv.slice(2);
 if (mode === '--check') {
-  const want = readFileSync(sums, 'utf8').trim().split('\n').map((l) => l.split(/\s+/));
+  const want = readFileSync(sums, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(/\s+/));
   let bad = 0;
   for (const [hash, f] of want) {
     const ok = existsSync(join(fixtures, f)) && sha(f) === hash;

@@ -9,11 +9,15 @@ const root = new URL('..', import.meta.url).pathname;
 let passed = 0;
 let failed = 0;
 // Package smokes, then the repository-level ones in scripts/smoke (fixtures, bundling, packing).
-const dirs = readdirSync(join(root, 'packages')).sort().map((pkg) => [pkg, join(root, 'packages', pkg, 'smoke')]);
+const dirs = readdirSync(join(root, 'packages'))
+  .sort()
+  .map((pkg) => [pkg, join(root, 'packages', pkg, 'smoke')]);
 dirs.push(['scripts', join(root, 'scripts', 'smoke')]);
 for (const [pkg, dir] of dirs) {
   if (!existsSync(dir)) continue;
-  for (const file of readdirSync(dir).filter((f) => /\.(mjs|cjs)$/.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.(mjs|cjs)$/.test(f))
+    .sort()) {
     const started = Date.now();
     const r = spawnSync(process.execPath, [file], {
       cwd: dir,

@@ -114,8 +114,7 @@ export function directionalGradCheck(
   for (let d = 0; d < directions; d++) {
     const vs = inputs.map((x, i) => tf.randomNormal(x.shape, 0, 1, 'float32', seed * 1000 + d * 31 + i));
     const analytic = tf.tidy(() => tf.addN(grads.map((g, i) => tf.sum(tf.mul(g, vs[i])))).dataSync()[0]);
-    const at = (s: number) =>
-      tf.tidy(() => loss(...inputs.map((x, i) => tf.add(x, tf.mul(vs[i], s)))).dataSync()[0]);
+    const at = (s: number) => tf.tidy(() => loss(...inputs.map((x, i) => tf.add(x, tf.mul(vs[i], s)))).dataSync()[0]);
     const numeric = (at(eps) - at(-eps)) / (2 * eps);
     worst = Math.max(worst, Math.abs(analytic - numeric) / Math.max(1e-6, Math.abs(analytic) + Math.abs(numeric)));
     tf.dispose(vs);

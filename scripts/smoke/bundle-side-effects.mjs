@@ -36,14 +36,24 @@ try {
           `console.log(JSON.stringify(Object.keys(tf.serialization.SerializationMap.getMap().classNameMap)));\n`,
       );
       // tfjs-core is resolved from the package itself (the registry must be the one it registers in)
-      await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'error', nodePaths: [join(pkgDir, 'node_modules')] });
+      await build({
+        entryPoints: [entry],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        outfile: out,
+        logLevel: 'error',
+        nodePaths: [join(pkgDir, 'node_modules')],
+      });
       const r = spawnSync(process.execPath, [out], { encoding: 'utf8' });
       const got = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()) : [];
       const missing = names.filter((n) => !got.includes(n));
       checked++;
       if (r.status !== 0 || missing.length || names.length === 0) {
         failed++;
-        console.log(`FAIL ${spec}: bundled app lacks ${missing.join(', ') || '(no class names found)'}${r.status ? `\n${r.stderr}` : ''}`);
+        console.log(
+          `FAIL ${spec}: bundled app lacks ${missing.join(', ') || '(no class names found)'}${r.status ? `\n${r.stderr}` : ''}`,
+        );
       } else {
         console.log(`ok   ${spec}: ${names.join(', ')} registered after bundling`);
       }

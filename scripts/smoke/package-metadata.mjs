@@ -24,12 +24,14 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   if (r.status !== 0) problems.push(`npm pack failed: ${r.stderr}`);
   else {
     const files = JSON.parse(r.stdout)[0].files.map((f) => f.path);
-    for (const want of ['LICENSE', 'README.md', 'package.json']) if (!files.includes(want)) problems.push(`tarball lacks ${want}`);
+    for (const want of ['LICENSE', 'README.md', 'package.json'])
+      if (!files.includes(want)) problems.push(`tarball lacks ${want}`);
     if (!files.some((f) => f.startsWith('dist/'))) problems.push('tarball lacks dist/');
   }
   if (problems.length) {
     failed++;
     console.log(`FAIL ${pkg.name}: ${problems.join('; ')}`);
-  } else console.log(`ok   ${pkg.name}: LICENSE in tarball, repository ${pkg.repository.directory}, ${pkg.keywords.length} keywords`);
+  } else
+    console.log(`ok   ${pkg.name}: LICENSE in tarball, repository ${pkg.repository.directory}, ${pkg.keywords.length} keywords`);
 }
 process.exit(failed ? 1 : 0);

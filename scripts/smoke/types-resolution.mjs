@@ -21,18 +21,32 @@ try {
       const spec = sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
       lines.push(`import * as m${n} from '${spec}';`, `export const k${n} = Object.keys(m${n}) as Array<keyof typeof m${n}>;`);
       // a module whose types did not resolve is `any` under noImplicitAny errors, so require a real export
-      lines.push(`type Check${n} = keyof typeof m${n} extends never ? 'no exports' : 'ok';`, `export const c${n}: Check${n} = 'ok';`);
+      lines.push(
+        `type Check${n} = keyof typeof m${n} extends never ? 'no exports' : 'ok';`,
+        `export const c${n}: Check${n} = 'ok';`,
+      );
       n++;
     }
   }
   writeFileSync(join(tmp, 'consumer.ts'), lines.join('\n') + '\n');
-  for (const [mod, res] of [['commonjs', 'node10'], ['node16', 'node16'], ['esnext', 'bundler']]) {
+  for (const [mod, res] of [
+    ['commonjs', 'node10'],
+    ['node16', 'node16'],
+    ['esnext', 'bundler'],
+  ]) {
     writeFileSync(
       join(tmp, 'tsconfig.json'),
       JSON.stringify({
         compilerOptions: {
-          module: mod, moduleResolution: res, target: 'es2022', strict: true, noEmit: true, skipLibCheck: true,
-          types: [], ignoreDeprecations: '6.0', noImplicitAny: true,
+          module: mod,
+          moduleResolution: res,
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+          ignoreDeprecations: '6.0',
+          noImplicitAny: true,
         },
         files: ['consumer.ts'],
       }),

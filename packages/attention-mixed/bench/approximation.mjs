@@ -27,9 +27,18 @@ const rows = [];
 for (const logitStd of [0.35, 1.3]) {
   const rng = new Rng(7);
   const s = Math.sqrt(logitStd);
-  const q = tf.tensor3d(rng.normalArray(n * l * d).map((x) => x * s), [n, l, d]);
-  const k = tf.tensor3d(rng.normalArray(n * l * d).map((x) => x * s), [n, l, d]);
-  const v = tf.tensor3d(Float32Array.from({ length: n * l * d }, () => rng.uniform()), [n, l, d]);
+  const q = tf.tensor3d(
+    rng.normalArray(n * l * d).map((x) => x * s),
+    [n, l, d],
+  );
+  const k = tf.tensor3d(
+    rng.normalArray(n * l * d).map((x) => x * s),
+    [n, l, d],
+  );
+  const v = tf.tensor3d(
+    Float32Array.from({ length: n * l * d }, () => rng.uniform()),
+    [n, l, d],
+  );
   const exact = softmaxAttention(q, k, v).dataSync();
   // baseline: uniform attention (every row = mean of V); the error metrics are relative to it too
   const uniform = tf.tile(tf.mean(v, 1, true), [1, l, 1]).dataSync();
@@ -48,14 +57,36 @@ for (const logitStd of [0.35, 1.3]) {
       tf.dispose([w, a, b]);
     }
     const mean = (x) => x.reduce((p, c) => p + c, 0) / x.length;
-    rows.push({ logitStd, m, plain: mean(errs.plain), plainMax: Math.max(...errs.plain), perf: mean(errs.perf), plainS: mean(errs.plainS), perfS: mean(errs.perfS), uniform: relF(uniform, exact) });
+    rows.push({
+      logitStd,
+      m,
+      plain: mean(errs.plain),
+      plainMax: Math.max(...errs.plain),
+      perf: mean(errs.perf),
+      plainS: mean(errs.plainS),
+      perfS: mean(errs.perfS),
+      uniform: relF(uniform, exact),
+    });
   }
   tf.dispose([q, k, v]);
 }
-console.log(`Errors: ||A-E||/||E|| (Frobenius) and, in brackets, ||A-E||/||U-E|| where U is uniform attention (mean of V): 1.0 = no better than ignoring the attention weights. Means over ${draws} draws of W.`);
-console.log(`| logit std | m | note | unbiased, eps 0 (block default): mean / worst [vs uniform] | Performer code, eps 1e-4 [vs uniform] | uniform attention |`);
+console.log(
+  `Errors: ||A-E||/||E|| (Frobenius) and, in brackets, ||A-E||/||U-E|| where U is uniform attention (mean of V): 1.0 = no better than ignoring the attention weights. Means over ${draws} draws of W.`,
+);
+console.log(
+  `| logit std | m | note | unbiased, eps 0 (block default): mean / worst [vs uniform] | Performer code, eps 1e-4 [vs uniform] | uniform attention |`,
+);
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
-  const note = r.m === d / 2 ? 'd/2 (paper tables)' : r.m === d ? 'd' : r.m === Math.round(d * Math.log(d)) ? 'd·ln d (Performer default)' : '';
-  console.log(`| ${r.logitStd} | ${r.m} | ${note} | ${r.plain.toFixed(4)} / ${r.plainMax.toFixed(4)} [${r.plainS.toFixed(2)}] | ${r.perf.toFixed(4)} [${r.perfS.toFixed(2)}] | ${r.uniform.toFixed(4)} |`);
+  const note =
+    r.m === d / 2
+      ? 'd/2 (paper tables)'
+      : r.m === d
+        ? 'd'
+        : r.m === Math.round(d * Math.log(d))
+          ? 'd·ln d (Performer default)'
+          : '';
+  console.log(
+    `| ${r.logitStd} | ${r.m} | ${note} | ${r.plain.toFixed(4)} / ${r.plainMax.toFixed(4)} [${r.plainS.toFixed(2)}] | ${r.perf.toFixed(4)} [${r.perfS.toFixed(2)}] | ${r.uniform.toFixed(4)} |`,
+  );
 }

@@ -22,6 +22,9 @@ for (const c of gold.cases) {
   const e = maxAbs(softmaxAttention(q, k, v).dataSync(), flat(c.exact_attention_output));
   const p = maxAbs(favorAttention(q, k, v, W, { stabilize: false }).dataSync(), flat(c.favor_plain_output));
   const s0 = maxAbs(favorAttention(q, k, v, W, { stabilize: true }).dataSync(), flat(c.favor_plain_output));
-  const s4 = maxAbs(favorAttention(q, k, v, W, { stabilize: true, epsilon: 1e-4 }).dataSync(), flat(c['favor_performer_code_eps1e-4_output']));
+  const s4 = maxAbs(
+    favorAttention(q, k, v, W, { stabilize: true, epsilon: 1e-4 }).dataSync(),
+    flat(c['favor_performer_code_eps1e-4_output']),
+  );
   console.log(`| ${c.name} | ${e.toExponential(2)} | ${p.toExponential(2)} | ${s0.toExponential(2)} | ${s4.toExponential(2)} |`);
 }

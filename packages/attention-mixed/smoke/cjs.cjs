@@ -14,7 +14,9 @@ const tfl = require('@tensorflow/tfjs-layers');
   const store = new ParamStore(blk.paramSpecs(), new Rng(2));
   const x = tf.randomNormal([1, 4, 4, 8], 0, 1, 'float32', 1);
   const y = blk.apply(store.read, x).dataSync();
-  const model = tfl.sequential({ layers: [tfl.layers.inputLayer({ inputShape: [4, 4, 8] }), new SpatialSelfAttentionLayer(cfg)] });
+  const model = tfl.sequential({
+    layers: [tfl.layers.inputLayer({ inputShape: [4, 4, 8] }), new SpatialSelfAttentionLayer(cfg)],
+  });
   const z = model.predict(x).dataSync();
   const d = Math.max(...Array.from(y, (a, i) => Math.abs(a - z[i])));
   if (d !== 0) throw new Error(`layer vs block differ by ${d}`);

@@ -69,7 +69,8 @@ export type ResolvedAttentionConfig = Required<Omit<SpatialSelfAttentionConfig, 
 export function resolveConfig(cfg: SpatialSelfAttentionConfig): ResolvedAttentionConfig {
   if (!cfg || typeof cfg !== 'object') throw new Error('SpatialSelfAttention: config object required');
   const who = `SpatialSelfAttention "${cfg.name}"`;
-  if (typeof cfg.name !== 'string' || cfg.name.length === 0) throw new Error('SpatialSelfAttention: config.name must be a non-empty string');
+  if (typeof cfg.name !== 'string' || cfg.name.length === 0)
+    throw new Error('SpatialSelfAttention: config.name must be a non-empty string');
   const { channels, headChannels } = cfg;
   checkPositiveInt(who, 'channels', channels);
   checkPositiveInt(who, 'headChannels', headChannels);
@@ -96,9 +97,12 @@ export function resolveConfig(cfg: SpatialSelfAttentionConfig): ResolvedAttentio
   else throw new Error(`${who}: features must be a positive integer, 'half-head' or 'd-log-d', got ${String(featuresOption)}`);
   const redraw = cfg.redraw ?? { policy: 'fixed' };
   if (redraw.policy === 'every-n') {
-    if (!Number.isInteger(redraw.n) || redraw.n < 1) throw new Error(`${who}: redraw.n must be a positive integer for policy 'every-n', got ${redraw.n}`);
+    if (!Number.isInteger(redraw.n) || redraw.n < 1)
+      throw new Error(`${who}: redraw.n must be a positive integer for policy 'every-n', got ${redraw.n}`);
   } else if (redraw.policy !== 'fixed' && redraw.policy !== 'per-call') {
-    throw new Error(`${who}: redraw.policy must be 'fixed', 'every-n' or 'per-call', got ${String((redraw as { policy: unknown }).policy)}`);
+    throw new Error(
+      `${who}: redraw.policy must be 'fixed', 'every-n' or 'per-call', got ${String((redraw as { policy: unknown }).policy)}`,
+    );
   }
   const eps = cfg.eps ?? 1e-6;
   if (!(eps > 0)) throw new Error(`${who}: eps (GroupNorm) must be > 0, got ${eps}`);
@@ -107,7 +111,8 @@ export function resolveConfig(cfg: SpatialSelfAttentionConfig): ResolvedAttentio
     throw new Error(`${who}: stabilize must be 'none', 'performer' or 'exponent', got ${String(stabilize)}`);
   }
   const favorEpsilon = cfg.favorEpsilon ?? 0;
-  if (!(favorEpsilon >= 0) || !Number.isFinite(favorEpsilon)) throw new Error(`${who}: favorEpsilon must be a finite number >= 0, got ${favorEpsilon}`);
+  if (!(favorEpsilon >= 0) || !Number.isFinite(favorEpsilon))
+    throw new Error(`${who}: favorEpsilon must be a finite number >= 0, got ${favorEpsilon}`);
   const featureSeed = cfg.featureSeed ?? 0;
   if (!Number.isInteger(featureSeed)) throw new Error(`${who}: featureSeed must be an integer, got ${featureSeed}`);
   return {

@@ -53,7 +53,8 @@ export function favorAttention(
   }
   const stabilize = stabilizerOf(opts.stabilize);
   const epsilon = opts.epsilon ?? 0;
-  if (!(epsilon >= 0) || !Number.isFinite(epsilon)) throw new Error(`favorAttention: epsilon must be a finite number >= 0, got ${epsilon}`);
+  if (!(epsilon >= 0) || !Number.isFinite(epsilon))
+    throw new Error(`favorAttention: epsilon must be a finite number >= 0, got ${epsilon}`);
   return tf.tidy(() => {
     const qf = featureMap(q, projection, stabilize, 'query', epsilon);
     const kf = featureMap(k, projection, stabilize, 'key', epsilon);

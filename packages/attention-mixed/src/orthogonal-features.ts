@@ -14,8 +14,10 @@ import type { Rng } from '@evdm/core';
  * @returns row-major `[m, d]` (row `i` is the feature vector `w_i`).
  */
 export function orthogonalRandomFeatures(m: number, d: number, rng: Rng): Float32Array {
-  if (!Number.isInteger(m) || m < 1) throw new Error(`orthogonalRandomFeatures: m (features) must be a positive integer, got ${m}`);
-  if (!Number.isInteger(d) || d < 1) throw new Error(`orthogonalRandomFeatures: d (head dimension) must be a positive integer, got ${d}`);
+  if (!Number.isInteger(m) || m < 1)
+    throw new Error(`orthogonalRandomFeatures: m (features) must be a positive integer, got ${m}`);
+  if (!Number.isInteger(d) || d < 1)
+    throw new Error(`orthogonalRandomFeatures: d (head dimension) must be a positive integer, got ${d}`);
   const blocks = Math.ceil(m / d);
   const rows = new Float64Array(blocks * d * d);
   for (let b = 0; b < blocks; b++) {

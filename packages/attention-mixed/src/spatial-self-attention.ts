@@ -144,7 +144,10 @@ export class SpatialSelfAttention implements Block<AttentionContext> {
   /** Forward FLOPs (fvcore convention) of what runs at this resolution; see `attentionFlops`. */
   flops(batch: number, height: number, width: number, opts?: AttentionFlopOptions): FlopEntry[] {
     const { channels, heads, features } = this.config;
-    return attentionFlops({ name: this.name, batch, height, width, channels, heads, features, favor: this.usesFavor(height, width) }, opts);
+    return attentionFlops(
+      { name: this.name, batch, height, width, channels, heads, features, favor: this.usesFavor(height, width) },
+      opts,
+    );
   }
 
   /**
@@ -152,7 +155,8 @@ export class SpatialSelfAttention implements Block<AttentionContext> {
    * (`featureSeed`, block name, `seed`, `index`). Index 0 with seed 0 is the initial buffer.
    */
   projectionAt(index: number, seed = 0): Float32Array {
-    if (!Number.isInteger(index) || index < 0) throw new Error(`${this.name}: projection index must be an integer >= 0, got ${index}`);
+    if (!Number.isInteger(index) || index < 0)
+      throw new Error(`${this.name}: projection index must be an integer >= 0, got ${index}`);
     if (!Number.isInteger(seed)) throw new Error(`${this.name}: seed must be an integer, got ${seed}`);
     const key = `${seed}:${index}`;
     if (this.memo?.key === key) return this.memo.values;
@@ -195,8 +199,10 @@ export class SpatialSelfAttention implements Block<AttentionContext> {
   /** `x`: NHWC `[B, H, W, C]`. Returns `(x + attn(GN(x))) / √2`, same shape. */
   apply(read: ParamReader, x: tf.Tensor4D, ctx: AttentionContext = {}): tf.Tensor4D {
     const { channels: c, heads, headDim: d } = this.config;
-    if (!(x instanceof tf.Tensor) || x.rank !== 4) throw new Error(`${this.name}: x must be NHWC [B, H, W, C], got shape [${x?.shape}]`);
-    if (x.shape[3] !== c) throw new Error(`${this.name}: x has ${x.shape[3]} channels, the block was built for ${c} (shape [${x.shape}])`);
+    if (!(x instanceof tf.Tensor) || x.rank !== 4)
+      throw new Error(`${this.name}: x must be NHWC [B, H, W, C], got shape [${x?.shape}]`);
+    if (x.shape[3] !== c)
+      throw new Error(`${this.name}: x has ${x.shape[3]} channels, the block was built for ${c} (shape [${x.shape}])`);
     const favor = this.usesFavor(x.shape[1], x.shape[2]);
     const index = favor ? this.redrawIndex(ctx) : null;
     return tf.tidy(() => {
@@ -207,7 +213,8 @@ export class SpatialSelfAttention implements Block<AttentionContext> {
       const pixels = tf.reshape(h, [b * l, c]);
       const linear = (inp: tf.Tensor, p: string) => dense(read, `${n}/${p}`, inp);
       // head j owns channels [j·d, (j+1)·d): [B·L, C] → [B·heads, L, d]
-      const toHeads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [b, l, heads, d]), [0, 2, 1, 3]), [b * heads, l, d]) as tf.Tensor3D;
+      const toHeads = (t: tf.Tensor) =>
+        tf.reshape(tf.transpose(tf.reshape(t, [b, l, heads, d]), [0, 2, 1, 3]), [b * heads, l, d]) as tf.Tensor3D;
       const q = toHeads(linear(pixels, 'q'));
       const k = toHeads(linear(pixels, 'k'));
       const v = toHeads(linear(pixels, 'v'));
@@ -237,7 +244,11 @@ export class SpatialSelfAttention implements Block<AttentionContext> {
   }
 }
 
-SpatialSelfAttention satisfies Configurable<SpatialSelfAttentionConfig, Required<SpatialSelfAttentionConfig>, SpatialSelfAttention>;
+SpatialSelfAttention satisfies Configurable<
+  SpatialSelfAttentionConfig,
+  Required<SpatialSelfAttentionConfig>,
+  SpatialSelfAttention
+>;
 
 /** The constructor form of a resolved config (drops the derived fields, restores `features` as given). */
 function configJson(c: ResolvedAttentionConfig): Required<SpatialSelfAttentionConfig> {

@@ -43,9 +43,13 @@ describe('analytic FLOPs (fvcore convention)', () => {
     });
     const executed = levelGflops('favor', {});
     console.log(
-      `KTH attention GFLOPs L2/L3/L4 — MCVD softmax (fvcore rounding) ${levelGflops('softmax', { fvcoreRounding: true }).map((x) => x.toFixed(3)).join(' / ')}; ` +
+      `KTH attention GFLOPs L2/L3/L4 — MCVD softmax (fvcore rounding) ${levelGflops('softmax', { fvcoreRounding: true })
+        .map((x) => x.toFixed(3))
+        .join(' / ')}; ` +
         `FAVOR+ executed ${executed.map((x) => x.toFixed(3)).join(' / ')}; performer-einsum ${perf.map((x) => x.toFixed(3)).join(' / ')}; ` +
-        `paper-fit ${fit.map((x) => x.toFixed(3)).join(' / ')}; gate λ=2 ${levelGflops('gate', {}).map((x) => x.toFixed(3)).join(' / ')}`,
+        `paper-fit ${fit.map((x) => x.toFixed(3)).join(' / ')}; gate λ=2 ${levelGflops('gate', {})
+          .map((x) => x.toFixed(3))
+          .join(' / ')}`,
     );
   });
 

@@ -9,13 +9,35 @@ import { SpatialSelfAttentionLayer, type SpatialSelfAttentionLayerArgs } from '.
 
 const cases: Array<[string, SpatialSelfAttentionLayerArgs]> = [
   ['softmax defaults', { name: 'attnS', channels: 8, headChannels: 4 }],
-  ['favor, d-log-d features, every-n redraw, Performer stabiliser and eps', {
-    name: 'attnF', channels: 8, headChannels: 4, mode: 'favor', features: 'd-log-d', redraw: { policy: 'every-n', n: 10 },
-    stabilize: 'performer', favorEpsilon: 1e-4, eps: 1e-5, featureSeed: 9, seed: 4,
-  }],
-  ['gate with lambda 1.5, explicit feature count, one head wider than C', {
-    name: 'attnG', channels: 8, headChannels: 16, mode: 'gate', lambda: 1.5, features: 3, seed: 2, trainable: false,
-  }],
+  [
+    'favor, d-log-d features, every-n redraw, Performer stabiliser and eps',
+    {
+      name: 'attnF',
+      channels: 8,
+      headChannels: 4,
+      mode: 'favor',
+      features: 'd-log-d',
+      redraw: { policy: 'every-n', n: 10 },
+      stabilize: 'performer',
+      favorEpsilon: 1e-4,
+      eps: 1e-5,
+      featureSeed: 9,
+      seed: 4,
+    },
+  ],
+  [
+    'gate with lambda 1.5, explicit feature count, one head wider than C',
+    {
+      name: 'attnG',
+      channels: 8,
+      headChannels: 16,
+      mode: 'gate',
+      lambda: 1.5,
+      features: 3,
+      seed: 2,
+      trainable: false,
+    },
+  ],
 ];
 
 describe('SpatialSelfAttentionLayer: model.save -> tf.loadLayersModel', () => {

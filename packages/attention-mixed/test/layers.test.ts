@@ -29,15 +29,25 @@ describe('SpatialSelfAttentionLayer (tfjs-layers adapter)', () => {
     expect(maxAbsDiff(layer.nonTrainableWeights[0].read().dataSync(), projBefore)).toBe(0);
 
     let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => {
-      saved = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        saved = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
     expect(maxAbsDiff((loaded.predict(x) as tf.Tensor).dataSync(), (model.predict(x) as tf.Tensor).dataSync())).toBe(0);
     const reloaded = loaded.layers.find((l) => l instanceof SpatialSelfAttentionLayer) as SpatialSelfAttentionLayer;
     const cfgOut = reloaded.getConfig();
-    expect(cfgOut).toMatchObject({ channels: 8, headChannels: 4, mode: 'favor', lambda: 2, features: 'half-head', redraw: { policy: 'fixed' }, eps: 1e-6 });
+    expect(cfgOut).toMatchObject({
+      channels: 8,
+      headChannels: 4,
+      mode: 'favor',
+      lambda: 2,
+      features: 'half-head',
+      redraw: { policy: 'fixed' },
+      eps: 1e-6,
+    });
     store.dispose();
   });
 

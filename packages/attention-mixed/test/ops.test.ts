@@ -7,7 +7,11 @@ import { orthogonalRandomFeatures } from '../src/orthogonal-features';
 import { softmaxAttention } from '../src/softmax-attention';
 import { stopGradient } from '../src/stop-gradient';
 
-const randn = (shape: number[], seed: number, std = 1) => tf.tensor(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)).map((x) => x * std), shape);
+const randn = (shape: number[], seed: number, std = 1) =>
+  tf.tensor(
+    new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)).map((x) => x * std),
+    shape,
+  );
 
 describe('stopGradient', () => {
   beforeAll(useCpu);
@@ -66,8 +70,20 @@ describe('attention closed forms', () => {
 
   it('softmax attention with one dominant key copies its value row', () => {
     const q = tf.tensor3d([[[10, 0]]]);
-    const k = tf.tensor3d([[[10, 0], [0, 10], [-10, 0]]]);
-    const v = tf.tensor3d([[[1, 2], [3, 4], [5, 6]]]);
+    const k = tf.tensor3d([
+      [
+        [10, 0],
+        [0, 10],
+        [-10, 0],
+      ],
+    ]);
+    const v = tf.tensor3d([
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+    ]);
     expect(maxAbsDiff(softmaxAttention(q, k, v).dataSync(), [1, 2])).toBeLessThan(1e-6);
   });
 
@@ -95,7 +111,10 @@ describe('attention closed forms', () => {
   it("'exponent' stabiliser stays finite where plain FAVOR+ overflows; output rows stay inside V's range", () => {
     const q = randn([1, 8, 4], 31, 30) as tf.Tensor3D;
     const k = randn([1, 8, 4], 32, 30) as tf.Tensor3D;
-    const v = tf.tensor3d(Float32Array.from({ length: 8 * 2 }, (_, i) => (i * 7) % 5), [1, 8, 2]);
+    const v = tf.tensor3d(
+      Float32Array.from({ length: 8 * 2 }, (_, i) => (i * 7) % 5),
+      [1, 8, 2],
+    );
     const w = tf.tensor2d(orthogonalRandomFeatures(16, 4, new Rng(2)), [16, 4]);
     const plain = favorAttention(q, k, v, w, { stabilize: false }).dataSync();
     expect(Array.from(plain).every(Number.isFinite)).toBe(false);
@@ -124,14 +143,21 @@ describe('FAVOR+ gradients', () => {
 
   for (const stabilize of [false, 'performer', 'exponent'] as const) {
     it(`match finite differences in q, k, v (stabilize=${stabilize})`, () => {
-      const err = gradCheck((a, b, c) => favorAttention(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, w, { stabilize, epsilon: 0 }), [q, k, v], { eps: 1e-2, probes: 6 });
+      const err = gradCheck(
+        (a, b, c) => favorAttention(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D, w, { stabilize, epsilon: 0 }),
+        [q, k, v],
+        { eps: 1e-2, probes: 6 },
+      );
       console.log(`favorAttention (stabilize=${stabilize}) gradient check: worst relative error ${err.toExponential(2)}`);
       expect(err).toBeLessThan(2e-2);
     });
   }
 
   it('softmax attention gradients match finite differences', () => {
-    const err = gradCheck((a, b, c) => softmaxAttention(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D), [q, k, v], { eps: 1e-2, probes: 6 });
+    const err = gradCheck((a, b, c) => softmaxAttention(a as tf.Tensor3D, b as tf.Tensor3D, c as tf.Tensor3D), [q, k, v], {
+      eps: 1e-2,
+      probes: 6,
+    });
     console.log(`softmaxAttention gradient check: worst relative error ${err.toExponential(2)}`);
     expect(err).toBeLessThan(2e-2);
   });
@@ -143,14 +169,22 @@ describe('FAVOR+ gradients', () => {
     const gPlain = tf.grads(loss(false))([q, k, v]);
     const gStab = tf.grads(loss(true))([q, k, v]);
     const diffs = [0, 1, 2].map((i) => relL2(gStab[i].dataSync(), gPlain[i].dataSync()));
-    console.log(`stabilised vs plain FAVOR+ gradients (q, k, v), relative L2: ${diffs.map((e) => e.toExponential(2)).join(', ')}`);
+    console.log(
+      `stabilised vs plain FAVOR+ gradients (q, k, v), relative L2: ${diffs.map((e) => e.toExponential(2)).join(', ')}`,
+    );
     diffs.forEach((e) => expect(e).toBeLessThan(1e-5));
     tf.dispose([...gPlain, ...gStab, r]);
   });
 
   it("the backward pass does not differentiate the stabiliser's max (no Max-gradient mask)", async () => {
     for (const stabilize of ['performer', 'exponent'] as const) {
-      const prof = await tf.profile(() => tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(favorAttention(a as tf.Tensor3D, b as tf.Tensor3D, v, w, { stabilize })))([q, k])));
+      const prof = await tf.profile(() =>
+        tf.dispose(
+          tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(favorAttention(a as tf.Tensor3D, b as tf.Tensor3D, v, w, { stabilize })),
+          )([q, k]),
+        ),
+      );
       const names = prof.kernels.map((kr) => kr.name);
       expect(names).toContain('Max'); // the forward max runs ...
       expect(names).not.toContain('Equal'); // ... but Max's gradient (equal(x, max) · dy) does not
@@ -159,7 +193,9 @@ describe('FAVOR+ gradients', () => {
 
   it('does not leak tensors (forward and backward)', () => {
     expect(leakedTensors(() => favorAttention(q, k, v, w).dispose())).toBe(0);
-    expect(leakedTensors(() => tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(favorAttention(a as tf.Tensor3D, k, v, w)))([q])))).toBe(0);
+    expect(
+      leakedTensors(() => tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(favorAttention(a as tf.Tensor3D, k, v, w)))([q]))),
+    ).toBe(0);
     expect(leakedTensors(() => softmaxAttention(q, k, v).dispose())).toBe(0);
   });
 });

@@ -5,7 +5,11 @@ import { gradCheck, leakedTensors, maxAbsDiff, useCpu } from '../../../test-util
 import { SpatialSelfAttention } from '../src/spatial-self-attention';
 import type { SpatialSelfAttentionConfig } from '../src/attention-config';
 
-const randn = (shape: number[], seed: number, std = 1) => tf.tensor(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)).map((x) => x * std), shape);
+const randn = (shape: number[], seed: number, std = 1) =>
+  tf.tensor(
+    new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)).map((x) => x * std),
+    shape,
+  );
 
 /** A store whose trainable weights are all random (the MCVD init zeroes the output projection). */
 function randomStore(blk: SpatialSelfAttention, seed: number): ParamStore {
@@ -28,9 +32,16 @@ function reference(blk: SpatialSelfAttention, read: (n: string) => tf.Tensor, x:
     const l = h * w;
     const n = blk.name;
     const d = blk.headDim;
-    const g = groupNorm({ x, groups: mcvdGroupCount(c), eps: 1e-6, gamma: read(`${n}/norm/gamma`) as tf.Tensor1D, beta: read(`${n}/norm/beta`) as tf.Tensor1D });
+    const g = groupNorm({
+      x,
+      groups: mcvdGroupCount(c),
+      eps: 1e-6,
+      gamma: read(`${n}/norm/gamma`) as tf.Tensor1D,
+      beta: read(`${n}/norm/beta`) as tf.Tensor1D,
+    });
     const px = tf.reshape(g, [b, l, c]);
-    const lin = (t: tf.Tensor, p: string) => tf.add(tf.einsum('blc,co->blo', t, read(`${n}/${p}/kernel`)), read(`${n}/${p}/bias`));
+    const lin = (t: tf.Tensor, p: string) =>
+      tf.add(tf.einsum('blc,co->blo', t, read(`${n}/${p}/kernel`)), read(`${n}/${p}/bias`));
     const [q, k, v] = ['q', 'k', 'v'].map((p) => lin(px, p));
     const heads: tf.Tensor[] = [];
     for (let j = 0; j < blk.heads; j++) {
@@ -42,7 +53,10 @@ function reference(blk: SpatialSelfAttention, read: (n: string) => tf.Tensor, x:
         const W = read(blk.projectionName);
         const phi = (t: tf.Tensor) => {
           const ts = tf.mul(t, d ** -0.25);
-          return tf.div(tf.exp(tf.sub(tf.einsum('bld,fd->blf', ts, W), tf.div(tf.sum(tf.square(ts), -1, true), 2))), Math.sqrt(W.shape[0]));
+          return tf.div(
+            tf.exp(tf.sub(tf.einsum('bld,fd->blf', ts, W), tf.div(tf.sum(tf.square(ts), -1, true), 2))),
+            Math.sqrt(W.shape[0]),
+          );
         };
         const kernel = tf.einsum('blf,bmf->blm', phi(qj), phi(kj));
         attn = tf.div(kernel, tf.sum(kernel, -1, true));
@@ -54,7 +68,12 @@ function reference(blk: SpatialSelfAttention, read: (n: string) => tf.Tensor, x:
   });
 }
 
-const cfg = (over: Partial<SpatialSelfAttentionConfig> = {}): SpatialSelfAttentionConfig => ({ name: 'attn', channels: 16, headChannels: 8, ...over });
+const cfg = (over: Partial<SpatialSelfAttentionConfig> = {}): SpatialSelfAttentionConfig => ({
+  name: 'attn',
+  channels: 16,
+  headChannels: 8,
+  ...over,
+});
 
 describe('SpatialSelfAttention', () => {
   beforeAll(useCpu);
@@ -63,8 +82,17 @@ describe('SpatialSelfAttention', () => {
     const blk = new SpatialSelfAttention(cfg({ mode: 'gate' }));
     const specs = blk.paramSpecs();
     expect(specs.map((s) => `${s.name}:${s.shape}`)).toEqual([
-      'attn/norm/gamma:16', 'attn/norm/beta:16', 'attn/q/kernel:16,16', 'attn/q/bias:16', 'attn/k/kernel:16,16', 'attn/k/bias:16',
-      'attn/v/kernel:16,16', 'attn/v/bias:16', 'attn/out/kernel:16,16', 'attn/out/bias:16', 'attn/favor/projection:4,8',
+      'attn/norm/gamma:16',
+      'attn/norm/beta:16',
+      'attn/q/kernel:16,16',
+      'attn/q/bias:16',
+      'attn/k/kernel:16,16',
+      'attn/k/bias:16',
+      'attn/v/kernel:16,16',
+      'attn/v/bias:16',
+      'attn/out/kernel:16,16',
+      'attn/out/bias:16',
+      'attn/favor/projection:4,8',
     ]);
     expect(blk.paramCount()).toBe(2 * 16 + 4 * (16 * 16 + 16));
     expect(blk.bufferCount()).toBe(4 * 8);
@@ -132,13 +160,28 @@ describe('SpatialSelfAttention', () => {
     expect(forced.usesFavor(8, 8)).toBe(true);
     expect(forced.describe(8, 8)).toMatch(/forced; gate would pick softmax/);
     expect(new SpatialSelfAttention({ name: 'a', channels: 192, headChannels: 96 }).usesFavor(64, 64)).toBe(false);
-    expect(new SpatialSelfAttention({ name: 'a', channels: 192, headChannels: 96, mode: 'gate', lambda: 20 }).usesFavor(32, 32)).toBe(false);
+    expect(
+      new SpatialSelfAttention({ name: 'a', channels: 192, headChannels: 96, mode: 'gate', lambda: 20 }).usesFavor(32, 32),
+    ).toBe(false);
   });
 
   it('gate per paper preset (d = C0): SMMNIST 64, KTH 96, BAIR 192, UCF 288 at 32/16/8', () => {
-    const table = ([['smmnist', 64], ['kth', 96], ['bair', 192], ['ucf', 288]] as const).map(([p, c0]) =>
-      [p, ...[1, 2, 3].map((lvl) => new SpatialSelfAttention({ name: p, channels: c0 * (lvl + 1), headChannels: c0, mode: 'gate' }).usesFavor(64 >> lvl, 64 >> lvl))],
-    );
+    const table = (
+      [
+        ['smmnist', 64],
+        ['kth', 96],
+        ['bair', 192],
+        ['ucf', 288],
+      ] as const
+    ).map(([p, c0]) => [
+      p,
+      ...[1, 2, 3].map((lvl) =>
+        new SpatialSelfAttention({ name: p, channels: c0 * (lvl + 1), headChannels: c0, mode: 'gate' }).usesFavor(
+          64 >> lvl,
+          64 >> lvl,
+        ),
+      ),
+    ]);
     expect(table).toEqual([
       ['smmnist', true, true, false],
       ['kth', true, true, false],
@@ -151,7 +194,11 @@ describe('SpatialSelfAttention', () => {
     const mk = (mode: 'gate' | 'favor' | 'softmax') => new SpatialSelfAttention(cfg({ mode, lambda: 2 }));
     const store = randomStore(mk('gate'), 7); // same names/values serve all three modes
     // λ·d = 16: L = 20 > 16 runs FAVOR+, L = 16 and L = 8 run softmax
-    for (const [hw, twin] of [[[4, 5], 'favor'], [[4, 4], 'softmax'], [[2, 4], 'softmax']] as const) {
+    for (const [hw, twin] of [
+      [[4, 5], 'favor'],
+      [[4, 4], 'softmax'],
+      [[2, 4], 'softmax'],
+    ] as const) {
       const x = randn([1, hw[0], hw[1], 16], 8) as tf.Tensor4D;
       const y = mk('gate').apply(store.read, x);
       const z = mk(twin).apply(store.read, x);
@@ -201,28 +248,42 @@ describe('SpatialSelfAttention', () => {
 
   it('does not leak tensors (every mode, redraws, backward)', () => {
     const x = randn([1, 4, 4, 16], 12) as tf.Tensor4D;
-    for (const c of [cfg(), cfg({ mode: 'favor' }), cfg({ mode: 'gate' }), cfg({ mode: 'favor', redraw: { policy: 'per-call' } })]) {
+    for (const c of [
+      cfg(),
+      cfg({ mode: 'favor' }),
+      cfg({ mode: 'gate' }),
+      cfg({ mode: 'favor', redraw: { policy: 'per-call' } }),
+    ]) {
       const blk = new SpatialSelfAttention(c);
       const store = new ParamStore(blk.paramSpecs(), new Rng(1));
       let step = 0;
       expect(leakedTensors(() => blk.apply(store.read, x, { step: step++ }).dispose(), 5)).toBe(0);
       const vars = store.trainableVariables();
-      expect(leakedTensors(() => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(blk.apply(store.read, x, { step: step++, training: true })) as tf.Scalar, vars);
-        tf.dispose([value, ...Object.values(grads)]);
-      })).toBe(0);
+      expect(
+        leakedTensors(() => {
+          const { value, grads } = tf.variableGrads(
+            () => tf.sum(blk.apply(store.read, x, { step: step++, training: true })) as tf.Scalar,
+            vars,
+          );
+          tf.dispose([value, ...Object.values(grads)]);
+        }),
+      ).toBe(0);
       store.dispose();
     }
     x.dispose();
   });
 
   it('rejects bad configs and inputs with clear errors', () => {
-    expect(() => new SpatialSelfAttention(cfg({ channels: 20, headChannels: 8 }))).toThrow(/headChannels 8 does not divide channels 20/);
+    expect(() => new SpatialSelfAttention(cfg({ channels: 20, headChannels: 8 }))).toThrow(
+      /headChannels 8 does not divide channels 20/,
+    );
     expect(() => new SpatialSelfAttention(cfg({ lambda: 0 }))).toThrow(/lambda must be a finite number > 0, got 0/);
     expect(() => new SpatialSelfAttention(cfg({ lambda: -2 }))).toThrow(/lambda/);
     expect(() => new SpatialSelfAttention(cfg({ features: 0 }))).toThrow(/features must be a positive integer/);
     expect(() => new SpatialSelfAttention(cfg({ mode: 'linear' as never }))).toThrow(/mode must be/);
-    expect(() => new SpatialSelfAttention(cfg({ redraw: { policy: 'every-n', n: 0 } }))).toThrow(/redraw.n must be a positive integer/);
+    expect(() => new SpatialSelfAttention(cfg({ redraw: { policy: 'every-n', n: 0 } }))).toThrow(
+      /redraw.n must be a positive integer/,
+    );
     expect(() => new SpatialSelfAttention(cfg({ eps: 0 }))).toThrow(/eps \(GroupNorm\) must be > 0/);
     expect(() => new SpatialSelfAttention(cfg({ name: '' }))).toThrow(/name/);
     expect(() => new SpatialSelfAttention(cfg({ stabilize: true as never }))).toThrow(/stabilize must be/);
@@ -231,7 +292,9 @@ describe('SpatialSelfAttention', () => {
     expect(new SpatialSelfAttention(cfg({ channels: 4, headChannels: 8 })).heads).toBe(1);
     const blk = new SpatialSelfAttention(cfg());
     const store = new ParamStore(blk.paramSpecs(), 0);
-    expect(() => blk.apply(store.read, tf.zeros([1, 2, 2, 8]) as tf.Tensor4D)).toThrow(/x has 8 channels, the block was built for 16/);
+    expect(() => blk.apply(store.read, tf.zeros([1, 2, 2, 8]) as tf.Tensor4D)).toThrow(
+      /x has 8 channels, the block was built for 16/,
+    );
     expect(() => blk.apply(store.read, tf.zeros([2, 2, 16]) as unknown as tf.Tensor4D)).toThrow(/NHWC/);
     store.dispose();
   });

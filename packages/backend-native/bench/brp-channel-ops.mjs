@@ -10,6 +10,7 @@ import { ParamStore, Rng, setGroupNormImplementation } from '@evdm/core';
 import { BottleneckResidualPathway, setBrpChannelOps } from '@evdm/layers-brp';
 import { fusedGroupNorm, loadNative, registerNativeKernels } from '@evdm/backend-native';
 import { loadavg } from 'node:os';
+import { median, timeOnce } from '../../../scripts/bench-timing.mjs';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 9) || 9;
 const status = loadNative();
@@ -17,7 +18,6 @@ if (!status.ok) throw new Error(`native addon unavailable: ${status.reason}`);
 await tf.setBackend('cpu');
 registerNativeKernels('cpu');
 setGroupNormImplementation(fusedGroupNorm);
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const L = { delta: 8, channelSplit: true, shortcutGroups: 4, tembChannels: 384 };
 const cases = [
   ['96->96 @64x64 (identity shortcut)', { inChannels: 96, outChannels: 96 }, [8, 64, 64, 96]],
@@ -25,7 +25,11 @@ const cases = [
   ['192->288 @16x16 (expand, SO 4)', { inChannels: 192, outChannels: 288 }, [8, 16, 16, 192]],
   ['96->96 @64x64 down (SO 4)', { inChannels: 96, outChannels: 96, resample: 'down' }, [8, 64, 64, 96]],
 ];
-console.log(`native ${status.version}, ${status.threads} thread(s); load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+console.log(
+  `native ${status.version}, ${status.threads} thread(s); load average ${loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ')}`,
+);
 let totF = 0;
 let totC = 0;
 for (const [label, widths, shape] of cases) {
@@ -36,10 +40,11 @@ for (const [label, widths, shape] of cases) {
   const tembAct = tf.tidy(() => tf.mul(temb, tf.sigmoid(temb)));
   const step = (mode) => {
     setBrpChannelOps(mode);
-    const t0 = performance.now();
-    const { value, grads } = tf.variableGrads(() => tf.sum(block.apply(store.read, x, { temb, tembAct })));
-    Object.values(grads).forEach((g) => g.dataSync());
-    const ms = performance.now() - t0;
+    let value, grads;
+    const ms = timeOnce(() => {
+      ({ value, grads } = tf.variableGrads(() => tf.sum(block.apply(store.read, x, { temb, tembAct }))));
+      Object.values(grads).forEach((g) => g.dataSync());
+    });
     tf.dispose([value, ...Object.values(grads)]);
     return ms;
   };
@@ -64,10 +69,15 @@ for (const [label, widths, shape] of cases) {
       tf.dispose([value, ...Object.values(grads)]);
     });
     const ks = p.kernels.filter((k) => plumbing.has(k.name));
-    prof[mode] = `${p.kernels.length} kernels, ${ks.length} slice/concat/transpose/pad/gather ${ks.reduce((a, k) => a + k.kernelTimeMs, 0).toFixed(1)} ms`;
+    prof[mode] =
+      `${p.kernels.length} kernels, ${ks.length} slice/concat/transpose/pad/gather ${ks.reduce((a, k) => a + k.kernelTimeMs, 0).toFixed(1)} ms`;
   }
   console.log(`   kernels per fwd+bwd: composed ${prof.composed}; fused ${prof.fused}`);
-  console.log(`${label.padEnd(36)} composed ${median(c).toFixed(1)} ms  fused ${median(f).toFixed(1)} ms  ratio ${(median(c) / median(f)).toFixed(2)}x`);
+  console.log(
+    `${label.padEnd(36)} composed ${median(c).toFixed(1)} ms  fused ${median(f).toFixed(1)} ms  ratio ${(median(c) / median(f)).toFixed(2)}x`,
+  );
   tf.dispose([x, temb, tembAct, ...store.variableList()]);
 }
-console.log(`${'sum of medians'.padEnd(36)} composed ${totC.toFixed(1)} ms  fused ${totF.toFixed(1)} ms  ratio ${(totC / totF).toFixed(2)}x`);
+console.log(
+  `${'sum of medians'.padEnd(36)} composed ${totC.toFixed(1)} ms  fused ${totF.toFixed(1)} ms  ratio ${(totC / totF).toFixed(2)}x`,
+);

@@ -8,20 +8,23 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { registerWasmTrainingKernels } from '@evdm/backend';
 import { loadNative, registerNativeKernels, unregisterNativeKernels } from '@evdm/backend-native';
+import { median, timeOnce } from '../../../scripts/bench-timing.mjs';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 15) || 15;
 const status = loadNative();
 if (!status.ok) throw new Error(`native addon unavailable: ${status.reason}`);
 const flops = 2 * 8 * 32 * 32 * 64 * 64 * 9;
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 function time(fn) {
   for (let i = 0; i < 3; i++) tf.dispose(fn());
   const ts = [];
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const out = fn();
-    (Array.isArray(out) ? out : [out]).forEach((t) => t.dataSync());
-    ts.push(performance.now() - t0);
+    let out;
+    ts.push(
+      timeOnce(() => {
+        out = fn();
+        (Array.isArray(out) ? out : [out]).forEach((t) => t.dataSync());
+      }),
+    );
     tf.dispose(out);
   }
   return median(ts);
@@ -38,7 +41,9 @@ for (const host of ['wasm', 'cpu']) {
     if (native) registerNativeKernels(host);
     const f = time(fwd);
     const g = time(all);
-    console.log(`${host.padEnd(4)} ${native ? `native (${status.threads} thr)` : 'pure TF.js  '}: forward ${f.toFixed(1)} ms (${(flops / f / 1e6).toFixed(0)} GFLOP/s), forward + dx + dW ${g.toFixed(1)} ms`);
+    console.log(
+      `${host.padEnd(4)} ${native ? `native (${status.threads} thr)` : 'pure TF.js  '}: forward ${f.toFixed(1)} ms (${(flops / f / 1e6).toFixed(0)} GFLOP/s), forward + dx + dW ${g.toFixed(1)} ms`,
+    );
   }
   unregisterNativeKernels();
   tf.dispose([x, w]);

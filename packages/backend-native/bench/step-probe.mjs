@@ -23,7 +23,15 @@ const median = (xs) => {
 };
 const network = modelConfig(model, dataset);
 const cfg = new DenoisingUNet(network).config;
-const data = new SyntheticClipSource({ batchSize: batch, imageSize: cfg.imageSize, channels: cfg.imageChannels, past: cfg.pastFrames, current: cfg.currentFrames, future: cfg.futureFrames, seed: 1 });
+const data = new SyntheticClipSource({
+  batchSize: batch,
+  imageSize: cfg.imageSize,
+  channels: cfg.imageChannels,
+  past: cfg.pastFrames,
+  current: cfg.currentFrames,
+  future: cfg.futureFrames,
+  seed: 1,
+});
 const trainer = new Trainer({ network, data, train: { steps: runs + 2, batchSize: batch, warmup: 0, checkpointEvery: 0 } });
 await trainer.trainStep();
 const ru0 = process.resourceUsage();
@@ -54,14 +62,22 @@ for (let i = 0; i < sampleRuns; i++) {
 tf.dispose([xt, cond].filter(Boolean));
 trainer.dispose();
 const ru = process.resourceUsage();
-console.log(JSON.stringify({
-  model: `${model}-${dataset}`, backend: backendArg, batch,
-  train_ms: Math.round(median(train)), train_runs: train.map(Math.round),
-  sample_ms: Math.round(median(sample)), sample_runs: sample.map(Math.round),
-  peak_rss_mb: Math.round(ru.maxRSS / 1024),
-  train_minflt_per_step: Math.round((ru1.minorPageFault - ru0.minorPageFault) / runs),
-  train_sys_s_per_step: +(((ru1.systemCPUTime - ru0.systemCPUTime) / 1e6 / runs).toFixed(2)),
-  train_user_s_per_step: +(((ru1.userCPUTime - ru0.userCPUTime) / 1e6 / runs).toFixed(2)),
-  pool_train_per_step: Object.fromEntries(['reused', 'fresh', 'released', 'evicted', 'escaped'].map((k) => [k, Math.round((p1[k] - p0[k]) / runs)])),
-  load: (await import('node:os')).loadavg().map((x) => +x.toFixed(2)),
-}));
+console.log(
+  JSON.stringify({
+    model: `${model}-${dataset}`,
+    backend: backendArg,
+    batch,
+    train_ms: Math.round(median(train)),
+    train_runs: train.map(Math.round),
+    sample_ms: Math.round(median(sample)),
+    sample_runs: sample.map(Math.round),
+    peak_rss_mb: Math.round(ru.maxRSS / 1024),
+    train_minflt_per_step: Math.round((ru1.minorPageFault - ru0.minorPageFault) / runs),
+    train_sys_s_per_step: +((ru1.systemCPUTime - ru0.systemCPUTime) / 1e6 / runs).toFixed(2),
+    train_user_s_per_step: +((ru1.userCPUTime - ru0.userCPUTime) / 1e6 / runs).toFixed(2),
+    pool_train_per_step: Object.fromEntries(
+      ['reused', 'fresh', 'released', 'evicted', 'escaped'].map((k) => [k, Math.round((p1[k] - p0[k]) / runs)]),
+    ),
+    load: (await import('node:os')).loadavg().map((x) => +x.toFixed(2)),
+  }),
+);

@@ -14,8 +14,16 @@ if (!status.ok) {
 await tf.setBackend('cpu');
 const x = tf.randomNormal([2, 9, 9, 8], 0, 1, 'float32', 1);
 const w = tf.randomNormal([3, 3, 8, 4], 0, 1, 'float32', 2);
-const run = () => [tf.conv2d(x, w, 2, 'same'), tf.matMul(tf.reshape(x, [18, 72]), tf.reshape(x, [72, 18])), fusedGroupNorm({ x, groups: 2, eps: 1e-5, activation: 'silu' })];
-const want = [tf.conv2d(x, w, 2, 'same'), tf.matMul(tf.reshape(x, [18, 72]), tf.reshape(x, [72, 18])), groupNormComposed({ x, groups: 2, eps: 1e-5, activation: 'silu' })].map((t) => t.dataSync());
+const run = () => [
+  tf.conv2d(x, w, 2, 'same'),
+  tf.matMul(tf.reshape(x, [18, 72]), tf.reshape(x, [72, 18])),
+  fusedGroupNorm({ x, groups: 2, eps: 1e-5, activation: 'silu' }),
+];
+const want = [
+  tf.conv2d(x, w, 2, 'same'),
+  tf.matMul(tf.reshape(x, [18, 72]), tf.reshape(x, [72, 18])),
+  groupNormComposed({ x, groups: 2, eps: 1e-5, activation: 'silu' }),
+].map((t) => t.dataSync());
 const names = registerNativeKernels('cpu');
 if (!names.includes('Conv2D')) throw new Error('Conv2D not registered');
 const got = run().map((t) => t.dataSync());

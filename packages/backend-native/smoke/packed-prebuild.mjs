@@ -36,8 +36,13 @@ try {
     mkdirSync(join(target, '..'), { recursive: true });
     symlinkSync(realpathSync(join(pkgDir, 'node_modules', name)), target);
   }
-  const install = spawnSync(process.execPath, ['scripts/build-native.mjs', '--install'], { cwd: dest, encoding: 'utf8', env: { ...process.env, CXX: '/nonexistent-g++' } });
-  if (!/using the prebuilt native kernels/.test(install.stdout)) fail(`install script did not take the prebuild: ${install.stdout}${install.stderr}`);
+  const install = spawnSync(process.execPath, ['scripts/build-native.mjs', '--install'], {
+    cwd: dest,
+    encoding: 'utf8',
+    env: { ...process.env, CXX: '/nonexistent-g++' },
+  });
+  if (!/using the prebuilt native kernels/.test(install.stdout))
+    fail(`install script did not take the prebuild: ${install.stdout}${install.stderr}`);
   if (existsSync(join(dest, 'build', 'Release'))) fail('install compiled from source');
   const probe = `import { loadNative, resolveAddon } from '@evdm/backend-native';
 const s = loadNative(); console.log(JSON.stringify({ s, path: resolveAddon() }));`;
@@ -47,7 +52,9 @@ const s = loadNative(); console.log(JSON.stringify({ s, path: resolveAddon() }))
   if (!s.ok) fail(`native kernels unavailable from the extracted tarball: ${s.reason}`);
   if (!path.endsWith(prebuilt)) fail(`loaded ${path}, not the prebuild`);
   const kb = (info.files.find((f) => f.path === prebuilt).size / 1024).toFixed(0);
-  console.log(`packed prebuild ok: ${info.filename} ships ${prebuilt} (${kb} KiB), loads ${s.version} with ${s.threads} thread(s)`);
+  console.log(
+    `packed prebuild ok: ${info.filename} ships ${prebuilt} (${kb} KiB), loads ${s.version} with ${s.threads} thread(s)`,
+  );
 } finally {
   rmSync(tmp, { recursive: true, force: true });
   rmSync(join(pkgDir, 'prebuilds'), { recursive: true, force: true });

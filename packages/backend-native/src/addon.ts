@@ -13,29 +13,113 @@ export interface NativeAddon {
   version(): string;
   cacheSize(): number;
   clearCache(): void;
-  conv(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, params: number[], alpha?: number): boolean;
+  conv(
+    kind: 0 | 1 | 2,
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    params: number[],
+    alpha?: number,
+  ): boolean;
   /** kind 0 forward (a = x, b = filter, bias added), 1 backward data (a = dy), 2 backward weights (a = x, b = dy, bias = dBias out). */
-  groupedConv(kind: 0 | 1 | 2, a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, params: number[]): void;
-  matmul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, params: number[], alpha?: number): boolean;
-  copy(src: Float32Array, srcOffset: number, srcStrides: number[], dst: Float32Array, dstOffset: number, dstStrides: number[], shape: number[]): void;
+  groupedConv(
+    kind: 0 | 1 | 2,
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    params: number[],
+  ): void;
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    params: number[],
+    alpha?: number,
+  ): boolean;
+  copy(
+    src: Float32Array,
+    srcOffset: number,
+    srcStrides: number[],
+    dst: Float32Array,
+    dstOffset: number,
+    dstStrides: number[],
+    shape: number[],
+  ): void;
   fill(dst: Float32Array, value: number): void;
-  binary(op: number, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array, shape: number[]): void;
+  binary(
+    op: number,
+    a: Float32Array,
+    aStrides: number[],
+    b: Float32Array,
+    bStrides: number[],
+    out: Float32Array,
+    shape: number[],
+  ): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha?: number): void;
   sum(x: Float32Array, shape: number[], outStrides: number[], out: Float32Array): void;
   softmax(x: Float32Array, out: Float32Array, cols: number): void;
   addN(inputs: Float32Array[], out: Float32Array): void;
   max(x: Float32Array, outer: number, reduce: number, inner: number, out: Float32Array): void;
   adam(
-    param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, paramOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
-    beta1: number, beta2: number, lrOverBc1: number, bc2: number, eps: number, clip: number,
+    param: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    paramOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+    beta1: number,
+    beta2: number,
+    lrOverBc1: number,
+    bc2: number,
+    eps: number,
+    clip: number,
   ): void;
-  channelGather(srcs: Float32Array[], channels: number[], perm: number[], rows: number, addend: Float32Array | null, out: Float32Array, scale: number): void;
-  channelScatter(dy: Float32Array, channels: number[], perm: number[], rows: number, dsrcs: Float32Array[], daddend: Float32Array | null, scale: number): void;
-  groupNormForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, scale: Float32Array | null, shift: Float32Array | null, y: Float32Array, params: number[], eps: number): void;
+  channelGather(
+    srcs: Float32Array[],
+    channels: number[],
+    perm: number[],
+    rows: number,
+    addend: Float32Array | null,
+    out: Float32Array,
+    scale: number,
+  ): void;
+  channelScatter(
+    dy: Float32Array,
+    channels: number[],
+    perm: number[],
+    rows: number,
+    dsrcs: Float32Array[],
+    daddend: Float32Array | null,
+    scale: number,
+  ): void;
+  groupNormForward(
+    x: Float32Array,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    scale: Float32Array | null,
+    shift: Float32Array | null,
+    y: Float32Array,
+    params: number[],
+    eps: number,
+  ): void;
   groupNormBackward(
-    dy: Float32Array, x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, scale: Float32Array | null, shift: Float32Array | null,
-    dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null, dscale: Float32Array | null, dshift: Float32Array | null,
-    params: number[], eps: number,
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    scale: Float32Array | null,
+    shift: Float32Array | null,
+    dx: Float32Array,
+    dgamma: Float32Array | null,
+    dbeta: Float32Array | null,
+    dscale: Float32Array | null,
+    dshift: Float32Array | null,
+    params: number[],
+    eps: number,
   ): void;
 }
 
@@ -100,7 +184,9 @@ function cpuLacksPrebuildIsa(path: string): string | null {
   try {
     const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
     const missing = ['avx2', 'fma', 'bmi2'].filter((f) => !flags.includes(f));
-    return missing.length ? `the prebuilt addon needs a CPU with ${missing.join(', ')} (x86-64-v3); build from source: ${INSTALL_HINT}` : null;
+    return missing.length
+      ? `the prebuilt addon needs a CPU with ${missing.join(', ')} (x86-64-v3); build from source: ${INSTALL_HINT}`
+      : null;
   } catch {
     return null;
   }

@@ -14,8 +14,17 @@ const shapes = (ts: (TensorInfo | undefined)[]) => ts.map((t) => `[${t?.shape}]`
 function rowsOf(kernel: string, xs: (TensorInfo | undefined)[]): number[] {
   const first = xs[0];
   for (const [i, t] of xs.entries()) {
-    if (!t || t.dtype !== 'float32' || t.shape.length !== 4 || t.shape[0] !== first?.shape[0] || t.shape[1] !== first.shape[1] || t.shape[2] !== first.shape[2]) {
-      throw new Error(`@evdm/backend-native: ${kernel} needs float32 NHWC inputs sharing [B, H, W]; input ${i} is ${t ? `${t.dtype} [${t.shape}]` : 'missing'} (inputs ${shapes(xs)})`);
+    if (
+      !t ||
+      t.dtype !== 'float32' ||
+      t.shape.length !== 4 ||
+      t.shape[0] !== first?.shape[0] ||
+      t.shape[1] !== first.shape[1] ||
+      t.shape[2] !== first.shape[2]
+    ) {
+      throw new Error(
+        `@evdm/backend-native: ${kernel} needs float32 NHWC inputs sharing [B, H, W]; input ${i} is ${t ? `${t.dtype} [${t.shape}]` : 'missing'} (inputs ${shapes(xs)})`,
+      );
     }
   }
   return first!.shape.slice(0, 3);
@@ -29,14 +38,24 @@ export function channelGatherForward(host: HostName) {
     const outShape = [...bhw, a.perm.length];
     const addend = args.inputs.addend;
     if (addend && (addend.dtype !== 'float32' || !util.arraysEqual(addend.shape, outShape))) {
-      throw new Error(`@evdm/backend-native: EvdmChannelGather: addend must be float32 [${outShape}], got ${addend.dtype} [${addend.shape}]`);
+      throw new Error(
+        `@evdm/backend-native: EvdmChannelGather: addend must be float32 [${outShape}], got ${addend.dtype} [${addend.shape}]`,
+      );
     }
     const h = hostFor(host, args.backend);
     const out = h.alloc(outShape);
     const rows = util.sizeFromShape(bhw);
     if (rows === 0) return out;
     const list = xs as TensorInfo[];
-    nativeAddon().channelGather(list.map((x) => h.view(x)), list.map((x) => x.shape[3]), a.perm, rows, addend ? h.view(addend) : null, h.view(out), a.scale);
+    nativeAddon().channelGather(
+      list.map((x) => h.view(x)),
+      list.map((x) => x.shape[3]),
+      a.perm,
+      rows,
+      addend ? h.view(addend) : null,
+      h.view(out),
+      a.scale,
+    );
     return out;
   };
 }
@@ -46,14 +65,25 @@ export function channelGatherBackward(host: HostName) {
     const a = args.attrs as unknown as ChannelGatherGradAttrs;
     const dy = args.inputs.dy;
     const bhw = rowsOf('EvdmChannelGatherGrad', [dy]);
-    if (dy!.shape[3] !== a.perm.length) throw new Error(`@evdm/backend-native: EvdmChannelGatherGrad: dy [${dy!.shape}] must have ${a.perm.length} channels (perm length)`);
+    if (dy!.shape[3] !== a.perm.length)
+      throw new Error(
+        `@evdm/backend-native: EvdmChannelGatherGrad: dy [${dy!.shape}] must have ${a.perm.length} channels (perm length)`,
+      );
     const h = hostFor(host, args.backend);
     // every element of every gradient is written (0 for unread channels): no zero-filled allocation
     const dxs = a.channels.map((c) => h.alloc([...bhw, c]));
     const dadd = a.addend ? h.alloc([...dy!.shape]) : null;
     const rows = util.sizeFromShape(bhw);
     if (rows > 0) {
-      nativeAddon().channelScatter(h.view(dy!), a.channels, a.perm, rows, dxs.map((t) => h.view(t)), dadd ? h.view(dadd) : null, a.scale);
+      nativeAddon().channelScatter(
+        h.view(dy!),
+        a.channels,
+        a.perm,
+        rows,
+        dxs.map((t) => h.view(t)),
+        dadd ? h.view(dadd) : null,
+        a.scale,
+      );
     }
     return dadd ? [...dxs, dadd] : dxs;
   };

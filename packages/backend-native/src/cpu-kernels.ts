@@ -11,7 +11,6 @@ import { f32, stridesOf, type Func } from './cpu-util';
 
 export type { Func } from './cpu-util';
 
-
 /** Copies the block `size` at `begin` of x into a fresh contiguous tensor. */
 function sliceInto(h: Host, x: TensorInfo, begin: number[], size: number[], outShape: number[] = size): TensorInfo {
   const out = h.alloc(outShape);
@@ -78,7 +77,15 @@ function transpose(fallback: Func): Func {
     const out = h.alloc(outShape);
     if (util.sizeFromShape(outShape) === 0) return out;
     const xs = stridesOf(x.shape);
-    nativeAddon().copy(h.view(x), 0, perm.map((p) => xs[p]), h.view(out), 0, stridesOf(outShape), outShape);
+    nativeAddon().copy(
+      h.view(x),
+      0,
+      perm.map((p) => xs[p]),
+      h.view(out),
+      0,
+      stridesOf(outShape),
+      outShape,
+    );
     return out;
   };
 }
@@ -108,7 +115,10 @@ function concat(fallback: Func): Func {
     const list = (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as TensorInfo[];
     if (list.length === 0 || !list.every(f32)) return fallback(args);
     const axis = util.parseAxisParam(args.attrs!.axis as number, list[0].shape)[0];
-    const outShape = backend_util.computeOutShape(list.map((t) => t.shape), axis);
+    const outShape = backend_util.computeOutShape(
+      list.map((t) => t.shape),
+      axis,
+    );
     const h = hostFor('cpu', args.backend);
     const out = h.alloc(outShape);
     const ov = h.view(out);
@@ -143,7 +153,18 @@ function binary(name: string, fallback: Func): Func {
   };
 }
 
-const UNARY: Record<string, number> = { Sqrt: 0, Square: 1, Relu: 2, Neg: 3, Exp: 4, Sigmoid: 5, Rsqrt: 6, Abs: 7, Floor: 8, Step: 9 };
+const UNARY: Record<string, number> = {
+  Sqrt: 0,
+  Square: 1,
+  Relu: 2,
+  Neg: 3,
+  Exp: 4,
+  Sigmoid: 5,
+  Rsqrt: 6,
+  Abs: 7,
+  Floor: 8,
+  Step: 9,
+};
 
 function unary(name: string, fallback: Func): Func {
   const op = UNARY[name];
@@ -152,7 +173,8 @@ function unary(name: string, fallback: Func): Func {
     if (!f32(x)) return fallback(args);
     const h = hostFor('cpu', args.backend);
     const out = h.alloc([...x.shape]);
-    if (util.sizeFromShape(x.shape) > 0) nativeAddon().unary(op, h.view(x), h.view(out), (args.attrs?.alpha as number | undefined) ?? 0);
+    if (util.sizeFromShape(x.shape) > 0)
+      nativeAddon().unary(op, h.view(x), h.view(out), (args.attrs?.alpha as number | undefined) ?? 0);
     return out;
   };
 }
@@ -168,7 +190,12 @@ function sum(fallback: Func): Func {
     const h = hostFor('cpu', args.backend);
     const out = h.alloc(outShape);
     const ks = stridesOf(kept);
-    nativeAddon().sum(h.view(x), x.shape, kept.map((d, k) => (axes.includes(k) ? 0 : ks[k])), h.view(out));
+    nativeAddon().sum(
+      h.view(x),
+      x.shape,
+      kept.map((d, k) => (axes.includes(k) ? 0 : ks[k])),
+      h.view(out),
+    );
     return out;
   };
 }
@@ -190,7 +217,8 @@ function softmax(fallback: Func): Func {
 function pack(fallback: Func): Func {
   return (args) => {
     const list = (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as TensorInfo[];
-    if (list.length === 0 || !list.every(f32) || list.some((t) => !util.arraysEqual(t.shape, list[0].shape))) return fallback(args);
+    if (list.length === 0 || !list.every(f32) || list.some((t) => !util.arraysEqual(t.shape, list[0].shape)))
+      return fallback(args);
     const axis = util.parseAxisParam(args.attrs!.axis as number, [...list[0].shape, 1])[0];
     const outShape = [...list[0].shape.slice(0, axis), list.length, ...list[0].shape.slice(axis)];
     const h = hostFor('cpu', args.backend);

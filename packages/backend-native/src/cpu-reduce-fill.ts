@@ -18,7 +18,11 @@ export function addN(fallback: Func): Func {
     );
     const h = hostFor('cpu', args.backend);
     const out = h.alloc([...list[0].shape]);
-    if (util.sizeFromShape(out.shape) > 0) nativeAddon().addN(list.map((t) => h.view(t)), h.view(out));
+    if (util.sizeFromShape(out.shape) > 0)
+      nativeAddon().addN(
+        list.map((t) => h.view(t)),
+        h.view(out),
+      );
     return out;
   };
 }
@@ -39,7 +43,8 @@ export function max(fallback: Func): Func {
     const hi = lo < 0 ? lo : dims.length - [...dims].reverse().findIndex((e) => e.r);
     const prod = (es: { d: number }[]) => es.reduce((p, e) => p * e.d, 1);
     if (lo < 0 || dims.slice(lo, hi).every((e) => e.r)) {
-      const [outer, red, inner] = lo < 0 ? [prod(dims), 1, 1] : [prod(dims.slice(0, lo)), prod(dims.slice(lo, hi)), prod(dims.slice(hi))];
+      const [outer, red, inner] =
+        lo < 0 ? [prod(dims), 1, 1] : [prod(dims.slice(0, lo)), prod(dims.slice(lo, hi)), prod(dims.slice(hi))];
       nativeAddon().max(h.view(x), outer, red, inner, h.view(out));
       return out;
     }
@@ -47,7 +52,15 @@ export function max(fallback: Func): Func {
     const perm = [...dims.filter((e) => !e.r), ...dims.filter((e) => e.r)];
     const tmp = h.alloc(perm.map((e) => e.d));
     const xs = stridesOf(x.shape);
-    nativeAddon().copy(h.view(x), 0, perm.map((e) => xs[e.k]), h.view(tmp), 0, stridesOf(tmp.shape), tmp.shape);
+    nativeAddon().copy(
+      h.view(x),
+      0,
+      perm.map((e) => xs[e.k]),
+      h.view(tmp),
+      0,
+      stridesOf(tmp.shape),
+      tmp.shape,
+    );
     try {
       nativeAddon().max(h.view(tmp), prod(perm.filter((e) => !e.r)), prod(perm.filter((e) => e.r)), 1, h.view(out));
     } finally {

@@ -18,4 +18,5 @@ export function stridesOf(shape: number[]): number[] {
 export const f32 = (t: TensorInfo | undefined): t is TensorInfo => t !== undefined && t.dtype === 'float32';
 
 /** The input list of a kernel that takes a variable number of tensors (AddN, Concat, Pack). */
-export const inputList = (args: Args): TensorInfo[] => (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as TensorInfo[];
+export const inputList = (args: Args): TensorInfo[] =>
+  (Array.isArray(args.inputs) ? args.inputs : Object.values(args.inputs)) as TensorInfo[];

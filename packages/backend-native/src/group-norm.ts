@@ -22,7 +22,8 @@ export function nativeGroupNormAvailable(): boolean {
 export function fusedGroupNorm(args: GroupNormArgs): tf.Tensor {
   const present = OPTIONAL.filter((k) => args[k] !== undefined);
   const tensors = [args.x, ...present.map((k) => args[k] as tf.Tensor)];
-  if (!nativeGroupNormAvailable() || tensors.some((t) => t.dtype !== 'float32') || args.x.size === 0) return groupNormComposed(args);
+  if (!nativeGroupNormAvailable() || tensors.some((t) => t.dtype !== 'float32') || args.x.size === 0)
+    return groupNormComposed(args);
   const attrs = { groups: args.groups, eps: args.eps, activation: GN_ACTIVATIONS[args.activation ?? 'none'] };
   const named = (list: tf.Tensor[]) => {
     const m: Record<string, tf.Tensor> = { x: list[0] };
@@ -32,13 +33,21 @@ export function fusedGroupNorm(args: GroupNormArgs): tf.Tensor {
   const f = tf.customGrad((...inputs: unknown[]) => {
     const list = inputs.slice(0, -1) as tf.Tensor[];
     const save = inputs[inputs.length - 1] as tf.GradSaveFunc;
-    const y = tf.engine().runKernel('EvdmGroupNorm', named(list) as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const y = tf
+      .engine()
+      .runKernel('EvdmGroupNorm', named(list) as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     save(list);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const ins = { dy: dy as tf.Tensor, ...named(saved) };
-        return tf.engine().runKernel('EvdmGroupNormGrad', ins as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        return tf
+          .engine()
+          .runKernel(
+            'EvdmGroupNormGrad',
+            ins as unknown as tf.NamedTensorMap,
+            attrs as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor[];
       },
     };
   });

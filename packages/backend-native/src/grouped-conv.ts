@@ -27,7 +27,13 @@ const BWD_FILTER = 'EvdmGroupedConv2DBackpropFilter';
 const shapeOf = (t: TensorInfo | undefined) => (t ? `[${t.shape}]` : 'missing');
 
 /** Checks the shapes of one grouped conv and returns the native parameter list. */
-function plan(kernel: string, xShape: readonly number[], wShape: readonly number[], attrs: GroupedConvAttrs, named: string): number[] {
+function plan(
+  kernel: string,
+  xShape: readonly number[],
+  wShape: readonly number[],
+  attrs: GroupedConvAttrs,
+  named: string,
+): number[] {
   const fail = (why: string): never => {
     throw new Error(`${kernel}: ${why} (${named}; strides [${attrs.strides}], pad [${attrs.pad}], groups ${attrs.groups})`);
   };
@@ -52,7 +58,8 @@ function plan(kernel: string, xShape: readonly number[], wShape: readonly number
 function requireF32(kernel: string, inputs: Record<string, TensorInfo | undefined>, names: string[]): void {
   for (const k of names) {
     const t = inputs[k];
-    if (!t || t.dtype !== 'float32') throw new Error(`${kernel}: input '${k}' must be a float32 tensor, got ${t ? `${t.dtype} [${t.shape}]` : 'missing'}`);
+    if (!t || t.dtype !== 'float32')
+      throw new Error(`${kernel}: input '${k}' must be a float32 tensor, got ${t ? `${t.dtype} [${t.shape}]` : 'missing'}`);
   }
 }
 
@@ -62,7 +69,8 @@ function forward(host: HostName): Func {
     requireF32(FWD, inputs, inputs.bias ? ['x', 'filter', 'bias'] : ['x', 'filter']);
     const { x, filter, bias } = inputs as Record<string, TensorInfo>;
     const p = plan(FWD, x.shape, filter.shape, a, `x ${shapeOf(x)}, filter ${shapeOf(filter)}`);
-    if (bias && (bias.shape.length !== 1 || bias.shape[0] !== p[6])) throw new Error(`${FWD}: bias must have shape [${p[6]}], got [${bias.shape}]`);
+    if (bias && (bias.shape.length !== 1 || bias.shape[0] !== p[6]))
+      throw new Error(`${FWD}: bias must have shape [${p[6]}], got [${bias.shape}]`);
     const h = hostFor(host, backend);
     const y = h.alloc([p[0], p[7], p[8], p[6]]);
     nativeAddon().groupedConv(0, h.view(x), h.view(filter), bias ? h.view(bias) : null, h.view(y), p);
@@ -75,8 +83,15 @@ function backpropInput(host: HostName): Func {
     const a = attrs as unknown as GroupedConvAttrs & { inputShape: number[] };
     requireF32(BWD_INPUT, inputs, ['dy', 'filter']);
     const { dy, filter } = inputs as Record<string, TensorInfo>;
-    const p = plan(BWD_INPUT, a.inputShape ?? [], filter.shape, a, `inputShape [${a.inputShape}], dy ${shapeOf(dy)}, filter ${shapeOf(filter)}`);
-    if (!util.arraysEqual(dy.shape, [p[0], p[7], p[8], p[6]])) throw new Error(`${BWD_INPUT}: dy must have shape [${[p[0], p[7], p[8], p[6]]}], got [${dy.shape}]`);
+    const p = plan(
+      BWD_INPUT,
+      a.inputShape ?? [],
+      filter.shape,
+      a,
+      `inputShape [${a.inputShape}], dy ${shapeOf(dy)}, filter ${shapeOf(filter)}`,
+    );
+    if (!util.arraysEqual(dy.shape, [p[0], p[7], p[8], p[6]]))
+      throw new Error(`${BWD_INPUT}: dy must have shape [${[p[0], p[7], p[8], p[6]]}], got [${dy.shape}]`);
     const h = hostFor(host, backend);
     const dx = h.alloc([...a.inputShape]);
     nativeAddon().groupedConv(1, h.view(dy), h.view(filter), null, h.view(dx), p);
@@ -89,8 +104,15 @@ function backpropFilter(host: HostName): Func {
     const a = attrs as unknown as GroupedConvAttrs & { filterShape: number[]; bias?: boolean };
     requireF32(BWD_FILTER, inputs, ['x', 'dy']);
     const { x, dy } = inputs as Record<string, TensorInfo>;
-    const p = plan(BWD_FILTER, x.shape, a.filterShape ?? [], a, `x ${shapeOf(x)}, dy ${shapeOf(dy)}, filterShape [${a.filterShape}]`);
-    if (!util.arraysEqual(dy.shape, [p[0], p[7], p[8], p[6]])) throw new Error(`${BWD_FILTER}: dy must have shape [${[p[0], p[7], p[8], p[6]]}], got [${dy.shape}]`);
+    const p = plan(
+      BWD_FILTER,
+      x.shape,
+      a.filterShape ?? [],
+      a,
+      `x ${shapeOf(x)}, dy ${shapeOf(dy)}, filterShape [${a.filterShape}]`,
+    );
+    if (!util.arraysEqual(dy.shape, [p[0], p[7], p[8], p[6]]))
+      throw new Error(`${BWD_FILTER}: dy must have shape [${[p[0], p[7], p[8], p[6]]}], got [${dy.shape}]`);
     const h = hostFor(host, backend);
     const dw = h.alloc([...a.filterShape]);
     const db = a.bias ? h.alloc([p[6]]) : null;

@@ -44,7 +44,8 @@ export function hostFor(name: HostName, backend: unknown): Host {
       if (values instanceof Float32Array) return values;
       // tfjs-backend-cpu's Cast bool/int32 -> float32 shares the input's Uint8Array/Int32Array
       // (no encoding loss), so a float32 tensor can hold other typed arrays: read a float copy.
-      if (ArrayBuffer.isView(values) && !(values instanceof DataView)) return Float32Array.from(values as unknown as ArrayLike<number>);
+      if (ArrayBuffer.isView(values) && !(values instanceof DataView))
+        return Float32Array.from(values as unknown as ArrayLike<number>);
       throw new Error(`@evdm/backend-native: tensor of shape [${info.shape}] has no numeric values on the cpu backend`);
     },
   };

@@ -55,10 +55,24 @@ interface ConvAttrs {
 function convParams(info: backend_util.Conv2DInfo, act: number): number[] {
   const p = info.padInfo;
   return [
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
-    info.filterHeight, info.filterWidth, info.outChannels, info.outHeight, info.outWidth,
-    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    p.top, p.left, p.bottom, p.right, act,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
+    act,
   ];
 }
 
@@ -80,22 +94,43 @@ function conv2dLike(host: HostName, fallback: Func | null, kind: 'Conv2D' | 'Fus
     const attrs = args.attrs as unknown as ConvAttrs;
     const act = ACTIVATIONS[attrs.activation ?? 'linear'];
     const ok =
-      x && filter && nativeEligible(x, filter, bias) && attrs.dataFormat !== 'NCHW' && act !== undefined && !preluActivationWeights &&
-      x.shape.length === 4 && filter.shape.length === 4;
+      x &&
+      filter &&
+      nativeEligible(x, filter, bias) &&
+      attrs.dataFormat !== 'NCHW' &&
+      act !== undefined &&
+      !preluActivationWeights &&
+      x.shape.length === 4 &&
+      filter.shape.length === 4;
     if (ok) {
       const info = backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-        attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        attrs.strides,
+        attrs.dilations ?? 1,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        'channelsLast',
       );
       if ((!bias || util.sizeFromShape(bias.shape) === info.outChannels) && util.sizeFromShape(info.outShape) > 0) {
         const h = hostFor(host, args.backend);
         const out = withOutput(h, args.backend, info.outShape, (o) =>
-          nativeAddon().conv(0, h.view(x), h.view(filter), bias ? h.view(bias) : null, h.view(o), convParams(info, act), attrs.leakyreluAlpha ?? 0.2),
+          nativeAddon().conv(
+            0,
+            h.view(x),
+            h.view(filter),
+            bias ? h.view(bias) : null,
+            h.view(o),
+            convParams(info, act),
+            attrs.leakyreluAlpha ?? 0.2,
+          ),
         );
         if (out) return out;
       }
     }
-    if (!fallback) throw new Error(`@evdm/backend-native: ${kind} on ${host}: this configuration needs the stock kernel, which is missing`);
+    if (!fallback)
+      throw new Error(`@evdm/backend-native: ${kind} on ${host}: this configuration needs the stock kernel, which is missing`);
     return fallback(args);
   };
 }
@@ -106,13 +141,25 @@ function conv2dBackpropInput(host: HostName, fallback: Func | null): Func {
     const attrs = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
     if (dy && filter && nativeEligible(dy, filter) && attrs.dataFormat !== 'NCHW' && util.sizeFromShape(attrs.inputShape) > 0) {
       const info = backend_util.computeConv2DInfo(
-        attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+        attrs.inputShape,
+        filter.shape as [number, number, number, number],
+        attrs.strides,
+        1,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        'channelsLast',
       );
       const h = hostFor(host, args.backend);
-      const out = withOutput(h, args.backend, attrs.inputShape, (o) => nativeAddon().conv(1, h.view(dy), h.view(filter), null, h.view(o), convParams(info, 0)));
+      const out = withOutput(h, args.backend, attrs.inputShape, (o) =>
+        nativeAddon().conv(1, h.view(dy), h.view(filter), null, h.view(o), convParams(info, 0)),
+      );
       if (out) return out;
     }
-    if (!fallback) throw new Error(`@evdm/backend-native: Conv2DBackpropInput on ${host}: this configuration needs the stock kernel, which is missing`);
+    if (!fallback)
+      throw new Error(
+        `@evdm/backend-native: Conv2DBackpropInput on ${host}: this configuration needs the stock kernel, which is missing`,
+      );
     return fallback(args);
   };
 }
@@ -123,13 +170,25 @@ function conv2dBackpropFilter(host: HostName, fallback: Func | null): Func {
     const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
     if (x && dy && nativeEligible(x, dy) && attrs.dataFormat !== 'NCHW' && util.sizeFromShape(attrs.filterShape) > 0) {
       const info = backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+        x.shape as [number, number, number, number],
+        attrs.filterShape,
+        attrs.strides,
+        1,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        'channelsLast',
       );
       const h = hostFor(host, args.backend);
-      const out = withOutput(h, args.backend, attrs.filterShape, (o) => nativeAddon().conv(2, h.view(x), h.view(dy), null, h.view(o), convParams(info, 0)));
+      const out = withOutput(h, args.backend, attrs.filterShape, (o) =>
+        nativeAddon().conv(2, h.view(x), h.view(dy), null, h.view(o), convParams(info, 0)),
+      );
       if (out) return out;
     }
-    if (!fallback) throw new Error(`@evdm/backend-native: Conv2DBackpropFilter on ${host}: this configuration needs the stock kernel, which is missing`);
+    if (!fallback)
+      throw new Error(
+        `@evdm/backend-native: Conv2DBackpropFilter on ${host}: this configuration needs the stock kernel, which is missing`,
+      );
     return fallback(args);
   };
 }
@@ -137,9 +196,22 @@ function conv2dBackpropFilter(host: HostName, fallback: Func | null): Func {
 function matMulLike(host: HostName, fallback: Func | null, kind: string): Func {
   return (args) => {
     const { a, b, bias, preluActivationWeights } = args.inputs;
-    const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string; leakyreluAlpha?: number };
+    const attrs = (args.attrs ?? {}) as {
+      transposeA?: boolean;
+      transposeB?: boolean;
+      activation?: string;
+      leakyreluAlpha?: number;
+    };
     const act = ACTIVATIONS[attrs.activation ?? 'linear'];
-    if (a && b && nativeEligible(a, b, bias) && act !== undefined && !preluActivationWeights && a.shape.length >= 2 && b.shape.length >= 2) {
+    if (
+      a &&
+      b &&
+      nativeEligible(a, b, bias) &&
+      act !== undefined &&
+      !preluActivationWeights &&
+      a.shape.length >= 2 &&
+      b.shape.length >= 2
+    ) {
       const ta = !!attrs.transposeA;
       const tb = !!attrs.transposeB;
       const ra = a.shape.length;
@@ -159,13 +231,21 @@ function matMulLike(host: HostName, fallback: Func | null, kind: string): Func {
         if (simple && (!bias || util.sizeFromShape(bias.shape) === n) && sizeO * m * n > 0) {
           const h = hostFor(host, args.backend);
           const out = withOutput(h, args.backend, [...outBatch, m, n], (o) =>
-            nativeAddon().matmul(h.view(a), h.view(b), bias ? h.view(bias) : null, h.view(o), [sizeA, sizeB, m, k, n, ta ? 1 : 0, tb ? 1 : 0, act], attrs.leakyreluAlpha ?? 0.2),
+            nativeAddon().matmul(
+              h.view(a),
+              h.view(b),
+              bias ? h.view(bias) : null,
+              h.view(o),
+              [sizeA, sizeB, m, k, n, ta ? 1 : 0, tb ? 1 : 0, act],
+              attrs.leakyreluAlpha ?? 0.2,
+            ),
           );
           if (out) return out;
         }
       }
     }
-    if (!fallback) throw new Error(`@evdm/backend-native: ${kind} on ${host}: this configuration needs the stock kernel, which is missing`);
+    if (!fallback)
+      throw new Error(`@evdm/backend-native: ${kind} on ${host}: this configuration needs the stock kernel, which is missing`);
     return fallback(args);
   };
 }
@@ -191,7 +271,13 @@ function groupNormForward(host: HostName): Func {
     const h = hostFor(host, args.backend);
     const y = h.alloc([...x.shape]);
     const opt = OPTIONAL.map((k) => args.inputs[k]);
-    nativeAddon().groupNormForward(h.view(x), ...(opt.map((t) => (t ? h.view(t) : null)) as [null, null, null, null]), h.view(y), gnParams(x, attrs), attrs.eps);
+    nativeAddon().groupNormForward(
+      h.view(x),
+      ...(opt.map((t) => (t ? h.view(t) : null)) as [null, null, null, null]),
+      h.view(y),
+      gnParams(x, attrs),
+      attrs.eps,
+    );
     return y;
   };
 }
@@ -206,9 +292,19 @@ function groupNormBackward(host: HostName): Func {
     const grads = opt.map((t) => (t ? h.alloc([...t.shape]) : null));
     const v = (t: TensorInfo | null | undefined) => (t ? h.view(t) : null);
     nativeAddon().groupNormBackward(
-      h.view(dy), h.view(x), v(opt[0]), v(opt[1]), v(opt[2]), v(opt[3]),
-      h.view(dx), v(grads[0]), v(grads[1]), v(grads[2]), v(grads[3]),
-      gnParams(x, attrs), attrs.eps,
+      h.view(dy),
+      h.view(x),
+      v(opt[0]),
+      v(opt[1]),
+      v(opt[2]),
+      v(opt[3]),
+      h.view(dx),
+      v(grads[0]),
+      v(grads[1]),
+      v(grads[2]),
+      v(grads[3]),
+      gnParams(x, attrs),
+      attrs.eps,
     );
     return [dx, ...(grads.filter((g) => g !== null) as TensorInfo[])];
   };
@@ -233,22 +329,47 @@ function adamUpdate(host: HostName): Func {
   return (args) => {
     const { param, grad, m, v } = args.inputs as Record<string, TensorInfo>;
     const a = args.attrs as unknown as AdamAttrs;
-    for (const [name, t] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
+    for (const [name, t] of [
+      ['param', param],
+      ['grad', grad],
+      ['m', m],
+      ['v', v],
+    ] as const) {
       if (!t || t.dtype !== 'float32' || !util.arraysEqual(t.shape, param.shape)) {
-        throw new Error(`@evdm/backend-native: EvdmAdam needs float32 param, grad, m, v of one shape; ${name} is ${t ? `${t.dtype} [${t.shape}]` : 'missing'} (param [${param?.shape}])`);
+        throw new Error(
+          `@evdm/backend-native: EvdmAdam needs float32 param, grad, m, v of one shape; ${name} is ${t ? `${t.dtype} [${t.shape}]` : 'missing'} (param [${param?.shape}])`,
+        );
       }
     }
     const h = hostFor(host, args.backend);
     const outs = [h.alloc([...param.shape]), h.alloc([...param.shape]), h.alloc([...param.shape])];
     if (util.sizeFromShape(param.shape) > 0) {
-      nativeAddon().adam(h.view(param), h.view(grad), h.view(m), h.view(v), h.view(outs[0]), h.view(outs[1]), h.view(outs[2]), a.beta1, a.beta2, a.lrOverBc1, a.bc2, a.eps, a.clip);
+      nativeAddon().adam(
+        h.view(param),
+        h.view(grad),
+        h.view(m),
+        h.view(v),
+        h.view(outs[0]),
+        h.view(outs[1]),
+        h.view(outs[2]),
+        a.beta1,
+        a.beta2,
+        a.lrOverBc1,
+        a.bc2,
+        a.eps,
+        a.clip,
+      );
     }
     return outs;
   };
 }
 
 function configsFor(host: HostName, stock: (name: string) => Func | null): KernelConfig[] {
-  const cfg = (kernelName: string, f: Func): KernelConfig => ({ kernelName, backendName: host, kernelFunc: f as unknown as KernelFunc });
+  const cfg = (kernelName: string, f: Func): KernelConfig => ({
+    kernelName,
+    backendName: host,
+    kernelFunc: f as unknown as KernelFunc,
+  });
   return [
     cfg('Conv2D', conv2dLike(host, stock('Conv2D'), 'Conv2D')),
     cfg('FusedConv2D', conv2dLike(host, stock('FusedConv2D'), 'FusedConv2D')),
@@ -263,7 +384,9 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     cfg('EvdmChannelGatherGrad', channelGatherBackward(host) as unknown as Func),
     ...groupedConvKernels(host).map(([name, f]) => cfg(name, f as Func)),
     ...(host === 'cpu'
-      ? CPU_KERNELS.filter(([name]) => stock(name) !== null).map(([name, make]) => cfg(name, make(stock(name) as never) as unknown as Func))
+      ? CPU_KERNELS.filter(([name]) => stock(name) !== null).map(([name, make]) =>
+          cfg(name, make(stock(name) as never) as unknown as Func),
+        )
       : []),
   ];
 }
@@ -278,7 +401,10 @@ interface RegistryState {
   ours: Set<unknown>;
 }
 const STATE_KEY = Symbol.for('@evdm/backend-native/kernel-registry');
-const registry = ((globalThis as Record<symbol, RegistryState | undefined>)[STATE_KEY] ??= { replaced: new Map(), ours: new Set() });
+const registry = ((globalThis as Record<symbol, RegistryState | undefined>)[STATE_KEY] ??= {
+  replaced: new Map(),
+  ours: new Set(),
+});
 const { replaced, ours } = registry;
 
 /**
@@ -287,7 +413,8 @@ const { replaced, ours } = registry;
  * and come back on unregister). Idempotent. Throws if the addon is not loaded.
  */
 export function registerNativeKernels(backend: HostName): string[] {
-  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`@evdm/backend-native: backend must be 'wasm' or 'cpu', got '${String(backend)}'`);
+  if (backend !== 'wasm' && backend !== 'cpu')
+    throw new Error(`@evdm/backend-native: backend must be 'wasm' or 'cpu', got '${String(backend)}'`);
   nativeAddon();
   let saved = replaced.get(backend);
   if (!saved) replaced.set(backend, (saved = new Map()));

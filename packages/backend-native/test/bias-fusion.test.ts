@@ -8,17 +8,36 @@ requireAddon();
 
 // @evdm/core's conv()/dense() run the bias inside FusedConv2D / _FusedMatMul: on the native kernels
 // they must equal the composition they replaced (conv2d / matMul + broadcast add) on stock tfjs-cpu.
-const reader = (w: tf.Tensor, b: tf.Tensor): ParamReader => (name) => (name.endsWith('/kernel') ? w : b);
+const reader =
+  (w: tf.Tensor, b: tf.Tensor): ParamReader =>
+  (name) =>
+    name.endsWith('/kernel') ? w : b;
 const fusedConv = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => conv(reader(w, b), 'c', x as tf.Tensor4D);
-const composedConv = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), b);
+const composedConv = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+  tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), b);
 const fusedDense = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => dense(reader(w, b), 'd', x);
 const composedDense = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b);
-const both = (f: (...xs: tf.Tensor[]) => tf.Tensor) => (...xs: tf.Tensor[]) => [f(...xs), ...gradsOf(f)(...xs)];
+const both =
+  (f: (...xs: tf.Tensor[]) => tf.Tensor) =>
+  (...xs: tf.Tensor[]) => [f(...xs), ...gradsOf(f)(...xs)];
 
 describe.skipIf(!available)('conv / dense bias fused into the native kernels', () => {
   for (const host of HOSTS) {
     it(`${host}: conv forward + gradients in x, kernel, bias equal conv2d + add on stock cpu (rel L2 < 1e-6)`, async () => {
-      for (const [x, w] of [[[1, 5, 7, 3], [3, 3, 3, 4]], [[2, 9, 6, 5], [1, 1, 5, 7]], [[8, 16, 16, 24], [3, 3, 24, 48]]]) {
+      for (const [x, w] of [
+        [
+          [1, 5, 7, 3],
+          [3, 3, 3, 4],
+        ],
+        [
+          [2, 9, 6, 5],
+          [1, 1, 5, 7],
+        ],
+        [
+          [8, 16, 16, 24],
+          [3, 3, 24, 48],
+        ],
+      ]) {
         const shapes = [x, w, [w[3]]];
         const ref = await runOn('cpu', false, shapes, both(composedConv));
         const got = await runOn(host, true, shapes, both(fusedConv));
@@ -26,7 +45,11 @@ describe.skipIf(!available)('conv / dense bias fused into the native kernels', (
       }
     });
     it(`${host}: dense forward + gradients equal matMul + add on stock cpu`, async () => {
-      for (const [n, i, o] of [[1, 3, 5], [8, 384, 96], [3, 1, 1]]) {
+      for (const [n, i, o] of [
+        [1, 3, 5],
+        [8, 384, 96],
+        [3, 1, 1],
+      ]) {
         const shapes = [[n, i], [i, o], [o]];
         const ref = await runOn('cpu', false, shapes, both(composedDense));
         const got = await runOn(host, true, shapes, both(fusedDense));

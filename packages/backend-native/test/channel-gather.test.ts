@@ -24,7 +24,12 @@ function inputsOf(c: GatherCase, seed = 1): tf.Tensor4D[] {
 
 function argsOf(c: GatherCase, ts: tf.Tensor[]): ChannelGatherArgs {
   const n = c.channels.length;
-  return { inputs: ts.slice(0, n) as tf.Tensor4D[], perm: c.perm, addend: c.addend ? (ts[n] as tf.Tensor4D) : undefined, scale: c.scale };
+  return {
+    inputs: ts.slice(0, n) as tf.Tensor4D[],
+    perm: c.perm,
+    addend: c.addend ? (ts[n] as tf.Tensor4D) : undefined,
+    scale: c.scale,
+  };
 }
 
 /** Output and every input's gradient of sum(op(...) · dy). */
@@ -77,7 +82,9 @@ describe.skipIf(!available)('native EvdmChannelGather vs the composed tfjs path 
     await on('cpu', true);
     for (const c of gatherCases().slice(0, 12)) {
       const xs = inputsOf(c, 3);
-      const prof = await tf.profile(() => tf.tidy(() => tf.grads((...ts: tf.Tensor[]) => tf.sum(channelGather(argsOf(c, ts))))(xs)));
+      const prof = await tf.profile(() =>
+        tf.tidy(() => tf.grads((...ts: tf.Tensor[]) => tf.sum(channelGather(argsOf(c, ts))))(xs)),
+      );
       const names = prof.kernels.map((k) => k.name);
       expect(names).toContain('EvdmChannelGather');
       expect(names).toContain('EvdmChannelGatherGrad');
@@ -87,7 +94,14 @@ describe.skipIf(!available)('native EvdmChannelGather vs the composed tfjs path 
   });
 
   it('a large multithreaded case (rows split over the threads) matches the composed path', async () => {
-    const c: GatherCase = { bhw: [3, 33, 65], channels: [24, 24, 96], perm: Array.from({ length: 96 }, (_, k) => (k % 2) * 48 + Math.floor(k / 2)), addend: true, scale: 0.7, label: 'big' };
+    const c: GatherCase = {
+      bhw: [3, 33, 65],
+      channels: [24, 24, 96],
+      perm: Array.from({ length: 96 }, (_, k) => (k % 2) * 48 + Math.floor(k / 2)),
+      addend: true,
+      scale: 0.7,
+      label: 'big',
+    };
     await on('cpu', true);
     const native = run(c, channelGather);
     const composed = run(c, channelGatherComposed);
@@ -113,8 +127,14 @@ describe.skipIf(!available)('native EvdmChannelGather vs the composed tfjs path 
     const a = tf.zeros([2, 3, 3, 4]);
     const b = tf.zeros([2, 3, 4, 2]);
     const run1 = (inputs: Record<string, tf.Tensor>, perm: number[]) =>
-      tf.engine().runKernel('EvdmChannelGather', inputs, { perm, scale: 1, count: Object.keys(inputs).length } as unknown as tf.NamedAttrMap);
-    expect(() => run1({ x0: a, x1: b }, [0])).toThrow(/EvdmChannelGather needs float32 NHWC inputs sharing \[B, H, W\]; input 1 is float32 \[2,3,4,2\]/);
+      tf.engine().runKernel('EvdmChannelGather', inputs, {
+        perm,
+        scale: 1,
+        count: Object.keys(inputs).length,
+      } as unknown as tf.NamedAttrMap);
+    expect(() => run1({ x0: a, x1: b }, [0])).toThrow(
+      /EvdmChannelGather needs float32 NHWC inputs sharing \[B, H, W\]; input 1 is float32 \[2,3,4,2\]/,
+    );
     expect(() => run1({ x0: a }, [0, 9])).toThrow(/channelGather: perm\[1\] = 9 is out of range or repeated \(4 channels\)/);
     expect(() => run1({ x0: a }, [1, 1])).toThrow(/out of range or repeated/);
     tf.dispose([a, b]);

@@ -47,7 +47,12 @@ function shapesOf(c: GnCase): number[][] {
 function gnFn(c: GnCase, impl: (a: GroupNormArgs) => tf.Tensor) {
   return (...ts: tf.Tensor[]) => {
     let i = 1;
-    const args: GroupNormArgs = { x: tf.add(tf.mul(ts[0], 2.5), 0.7), groups: c.groups, eps: 1e-6, activation: c.silu ? 'silu' : c.relu ? 'relu' : 'none' };
+    const args: GroupNormArgs = {
+      x: tf.add(tf.mul(ts[0], 2.5), 0.7),
+      groups: c.groups,
+      eps: 1e-6,
+      activation: c.silu ? 'silu' : c.relu ? 'relu' : 'none',
+    };
     if (c.gamma) args.gamma = ts[i++] as tf.Tensor1D;
     if (c.beta) args.beta = ts[i++] as tf.Tensor1D;
     if (c.scale) args.scale = tf.mul(ts[i++], 0.3) as tf.Tensor2D;
@@ -65,7 +70,9 @@ describe.skipIf(!available)('native fused GroupNorm vs the composed tfjs referen
         const ref = gnFn(c, groupNormComposed);
         const nat = gnFn(c, fusedGroupNorm);
         const shapes = shapesOf(c);
-        const both = (f: typeof ref) => (...ts: tf.Tensor[]) => [f(...ts), ...gradsOf(f)(...ts)];
+        const both =
+          (f: typeof ref) =>
+          (...ts: tf.Tensor[]) => [f(...ts), ...gradsOf(f)(...ts)];
         const { runOn, relErr } = await import('./helpers');
         const want = await runOn('cpu', false, shapes, both(ref));
         const got = await runOn(host, true, shapes, both(nat));
@@ -81,7 +88,11 @@ describe.skipIf(!available)('native fused GroupNorm vs the composed tfjs referen
         const x = tf.tensor(randomData([2, 4, 4, 8], 3), [2, 4, 4, 8]);
         const s = tf.tensor(randomData([2, 8], 4), [2, 8]) as tf.Tensor2D;
         const step = () => {
-          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(groupNorm({ x: a, groups: 2, eps: 1e-5, scale: b as tf.Tensor2D, shift: b as tf.Tensor2D, activation: 'silu' })))([x, s]);
+          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(
+              groupNorm({ x: a, groups: 2, eps: 1e-5, scale: b as tf.Tensor2D, shift: b as tf.Tensor2D, activation: 'silu' }),
+            ),
+          )([x, s]);
           tf.dispose(g);
         };
         step();

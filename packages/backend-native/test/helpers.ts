@@ -30,7 +30,6 @@ export function requireAddon(): void {
   }
 }
 
-
 export type Host = 'cpu' | 'wasm';
 export const HOSTS: Host[] = ['cpu', 'wasm'];
 
@@ -38,7 +37,13 @@ export const HOSTS: Host[] = ['cpu', 'wasm'];
  * Runs fn on `backend` from seeded inputs and returns every output's values. native=false runs the
  * pure-TF.js kernels (stock, plus evdm's wasm training kernels on wasm).
  */
-export async function runOn(backend: Host, native: boolean, shapes: number[][], fn: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], seed = 1): Promise<Float32Array[]> {
+export async function runOn(
+  backend: Host,
+  native: boolean,
+  shapes: number[][],
+  fn: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+  seed = 1,
+): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   await tf.ready();
   if (backend === 'wasm') registerWasmTrainingKernels();
@@ -57,7 +62,11 @@ export async function runOn(backend: Host, native: boolean, shapes: number[][], 
 }
 
 /** Worst relative error of the native run on `host` against the pure-TF.js cpu reference. */
-export async function nativeVsReference(host: Host, shapes: number[][], fn: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<number> {
+export async function nativeVsReference(
+  host: Host,
+  shapes: number[][],
+  fn: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<number> {
   const ref = await runOn('cpu', false, shapes, fn);
   const got = await runOn(host, true, shapes, fn);
   if (got.length !== ref.length) throw new Error('output count differs');

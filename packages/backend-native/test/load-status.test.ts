@@ -16,7 +16,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function packageCopy(name: string): string {
   const dir = join(tmp, name);
   mkdirSync(dir, { recursive: true });
-  for (const f of ['package.json', 'binding.gyp', 'scripts', 'native']) cpSync(join(pkgDir, f), join(dir, f), { recursive: true });
+  for (const f of ['package.json', 'binding.gyp', 'scripts', 'native'])
+    cpSync(join(pkgDir, f), join(dir, f), { recursive: true });
   return dir;
 }
 const hasCc = spawnSync('gcc', ['--version']).status === 0;
@@ -34,7 +35,9 @@ describe('native addon load failure reasons', () => {
   it('install script ran without oneDNN headers: says headers were missing (not that the library is)', () => {
     const dir = packageCopy('no-headers');
     const r = spawnSync(process.execPath, ['scripts/build-native.mjs', '--install'], {
-      cwd: dir, encoding: 'utf8', env: { ...process.env, EVDM_DNNL_INCLUDE: join(tmp, 'nowhere'), EVDM_NATIVE_BUILD_STRICT: '' },
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, EVDM_DNNL_INCLUDE: join(tmp, 'nowhere'), EVDM_NATIVE_BUILD_STRICT: '' },
     });
     expect(r.status).toBe(0); // never fails the install
     const reason = loadFailureReason(dir, resolveAddon(dir));

@@ -37,18 +37,30 @@ describe.skipIf(!available)('native BatchMatMul / _FusedMatMul vs pure TF.js', (
     }
     it(`${host}: unsupported batch broadcasting ([2,1] vs [1,3] batch dims) falls back to the stock kernel`, async () => {
       const mm = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b);
-      expect(await nativeVsReference(host, [[2, 1, 4, 5], [1, 3, 5, 6]], mm)).toBeLessThan(TOL);
+      expect(
+        await nativeVsReference(
+          host,
+          [
+            [2, 1, 4, 5],
+            [1, 3, 5, 6],
+          ],
+          mm,
+        ),
+      ).toBeLessThan(TOL);
     });
     it(`${host}: _FusedMatMul with bias and activations, and its gradients`, async () => {
       for (const activation of ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu'] as const) {
-        const f = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => tf.fused.matMul({ a, b, bias, activation, transposeB: true, leakyreluAlpha: 0.15 });
+        const f = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
+          tf.fused.matMul({ a, b, bias, activation, transposeB: true, leakyreluAlpha: 0.15 });
         expect(await nativeVsReference(host, [[6, 10], [7, 10], [7]], f), activation).toBeLessThan(TOL);
-        if (activation === 'linear' || activation === 'relu') expect(await nativeVsReference(host, [[6, 10], [7, 10], [7]], gradsOf(f))).toBeLessThan(TOL);
+        if (activation === 'linear' || activation === 'relu')
+          expect(await nativeVsReference(host, [[6, 10], [7, 10], [7]], gradsOf(f))).toBeLessThan(TOL);
       }
     });
     it(`${host}: the grouped 1x1 conv (all formulations) and channel shuffle of layers-brp`, async () => {
       for (const method of ['matmul', 'blockDiagonal', 'splitConcat'] as const) {
-        const f = (x: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => channelShuffle(groupedConv1x1(x as tf.Tensor4D, k as tf.Tensor4D, b as tf.Tensor1D, 4, method), 2);
+        const f = (x: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
+          channelShuffle(groupedConv1x1(x as tf.Tensor4D, k as tf.Tensor4D, b as tf.Tensor1D, 4, method), 2);
         const shapes = [[2, 5, 6, 16], [1, 1, 4, 24], [24]];
         expect(await nativeVsReference(host, shapes, f), method).toBeLessThan(TOL);
         expect(await nativeVsReference(host, shapes, gradsOf(f)), `${method} grads`).toBeLessThan(TOL);
@@ -56,7 +68,16 @@ describe.skipIf(!available)('native BatchMatMul / _FusedMatMul vs pure TF.js', (
     });
     it(`${host}: empty matrices fall back to the stock kernel`, async () => {
       const mm = (a: tf.Tensor, b: tf.Tensor) => tf.add(tf.matMul(a, b), 1);
-      expect(await nativeVsReference(host, [[0, 4], [4, 3]], mm)).toBe(0);
+      expect(
+        await nativeVsReference(
+          host,
+          [
+            [0, 4],
+            [4, 3],
+          ],
+          mm,
+        ),
+      ).toBe(0);
     });
   }
 });

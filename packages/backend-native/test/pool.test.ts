@@ -76,7 +76,11 @@ describe.skipIf(!available)('cpu host buffer pool', () => {
   it('kernels that need zeros get them from a recycled array (PadV2 with 0)', () => {
     const x = filled(1, [8, 16, 15]);
     tf.dispose(Array.from({ length: 3 }, () => tf.mul(filled(9), 9))); // the pool now holds 81s
-    const p = tf.pad(x, [[0, 0], [0, 0], [1, 0]]);
+    const p = tf.pad(x, [
+      [0, 0],
+      [0, 0],
+      [1, 0],
+    ]);
     const v = p.dataSync();
     for (let i = 0; i < v.length; i++) expect(v[i]).toBe(i % 16 === 0 ? 0 : 1);
     tf.dispose([x, p]);

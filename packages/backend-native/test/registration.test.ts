@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '@evdm/backend';
 import { describe, expect, it } from 'vitest';
-import { loadNative, nativeKernelsActive, NATIVE_KERNEL_NAMES, registerNativeKernels, threadCount, unregisterNativeKernels } from '../src/index';
+import {
+  loadNative,
+  nativeKernelsActive,
+  NATIVE_KERNEL_NAMES,
+  registerNativeKernels,
+  threadCount,
+  unregisterNativeKernels,
+} from '../src/index';
 import { available, randomData, requireAddon, runOn } from './helpers';
 
 requireAddon();
@@ -55,7 +62,11 @@ describe.skipIf(!available)('registration', () => {
         const w = tf.tensor(randomData([3, 3, 4, 6], 2), [3, 3, 4, 6]);
         const m = tf.tensor(randomData([6, 5], 3), [6, 5]);
         const step = () =>
-          tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.matMul(tf.reshape(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), [-1, 6]), c)))([x, w, m]));
+          tf.dispose(
+            tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+              tf.sum(tf.matMul(tf.reshape(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), [-1, 6]), c)),
+            )([x, w, m]),
+          );
         step();
         const before = tf.memory().numTensors;
         for (let i = 0; i < 3; i++) step();
@@ -68,16 +79,48 @@ describe.skipIf(!available)('registration', () => {
   }
   it('a raw addon call with inconsistent sizes is a clear error, not a crash', async () => {
     const { nativeAddon } = await import('../src/addon');
-    expect(() => nativeAddon().conv(0, new Float32Array(4), new Float32Array(1), null, new Float32Array(4), [1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0])).not.toThrow();
-    expect(() => nativeAddon().conv(0, new Float32Array(3), new Float32Array(1), null, new Float32Array(4), [1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0])).toThrow(/sizes do not match/);
-    expect(() => nativeAddon().matmul(new Float32Array(4), new Float32Array(4), null, new Float32Array(1e3), [1, 1, 2, 2, 2, 0, 0, 0])).toThrow(/sizes do not match/);
-    expect(() => nativeAddon().groupNormForward(new Float32Array(6), null, null, null, null, new Float32Array(6), [1, 6, 1, 2, 0], 1e-5)).toThrow(/bad shape/);
+    expect(() =>
+      nativeAddon().conv(
+        0,
+        new Float32Array(4),
+        new Float32Array(1),
+        null,
+        new Float32Array(4),
+        [1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+      ),
+    ).not.toThrow();
+    expect(() =>
+      nativeAddon().conv(
+        0,
+        new Float32Array(3),
+        new Float32Array(1),
+        null,
+        new Float32Array(4),
+        [1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+      ),
+    ).toThrow(/sizes do not match/);
+    expect(() =>
+      nativeAddon().matmul(new Float32Array(4), new Float32Array(4), null, new Float32Array(1e3), [1, 1, 2, 2, 2, 0, 0, 0]),
+    ).toThrow(/sizes do not match/);
+    expect(() =>
+      nativeAddon().groupNormForward(new Float32Array(6), null, null, null, null, new Float32Array(6), [1, 6, 1, 2, 0], 1e-5),
+    ).toThrow(/bad shape/);
     const f = (n: number) => new Float32Array(n);
-    expect(() => nativeAddon().adam(f(4), f(4), f(3), f(4), f(4), f(4), f(4), 0.9, 0.999, 1e-3, 1, 1e-8, 1)).toThrow(/differ in size/);
+    expect(() => nativeAddon().adam(f(4), f(4), f(3), f(4), f(4), f(4), f(4), 0.9, 0.999, 1e-3, 1, 1e-8, 1)).toThrow(
+      /differ in size/,
+    );
   });
   it('EvdmAdam through the kernel registry: clear error on mismatched moments', async () => {
     await runOn('cpu', true, [[3, 2]], (p) => {
-      const run = (m: tf.Tensor) => tf.engine().runKernel('EvdmAdam', { param: p, grad: p, m, v: p }, { beta1: 0.9, beta2: 0.999, lrOverBc1: 1e-3, bc2: 1, eps: 1e-8, clip: 1 } as unknown as tf.NamedAttrMap);
+      const run = (m: tf.Tensor) =>
+        tf.engine().runKernel('EvdmAdam', { param: p, grad: p, m, v: p }, {
+          beta1: 0.9,
+          beta2: 0.999,
+          lrOverBc1: 1e-3,
+          bc2: 1,
+          eps: 1e-8,
+          clip: 1,
+        } as unknown as tf.NamedAttrMap);
       expect(() => run(tf.zeros([2, 3]))).toThrow(/EvdmAdam needs float32 param, grad, m, v of one shape; m is float32 \[2,3\]/);
       return p.clone();
     });

@@ -39,10 +39,7 @@ function convCases(x, w, full) {
   return { fwd, bwd };
 }
 function attention(q, k, v) {
-  return () =>
-    readAll(
-      tf.grads((a, b, c) => tf.sum(tf.matMul(tf.softmax(tf.matMul(a, b, false, true)), c)))([q, k, v]),
-    );
+  return () => readAll(tf.grads((a, b, c) => tf.sum(tf.matMul(tf.softmax(tf.matMul(a, b, false, true)), c)))([q, k, v]));
 }
 
 const rows = [];
@@ -59,15 +56,28 @@ async function onBackend(name, setup, reps, fullBackward, label) {
   const w = tf.randomNormal([3, 3, C, C], 0, 0.05, 'float32', 2);
   const { fwd, bwd } = convCases(x, w, fullBackward);
   report(`${label}: conv3x3 fwd`, timeIt(fwd, reps), convFlops);
-  report(`${label}: conv3x3 fwd+bwd${fullBackward ? '' : ' (dx only: no dW kernel)'}`, timeIt(bwd, reps), fullBackward ? 3 * convFlops : 2 * convFlops);
+  report(
+    `${label}: conv3x3 fwd+bwd${fullBackward ? '' : ' (dx only: no dW kernel)'}`,
+    timeIt(bwd, reps),
+    fullBackward ? 3 * convFlops : 2 * convFlops,
+  );
   const q = tf.randomNormal([1, HEADS, L, D], 0, 0.1, 'float32', 3);
   const k = tf.randomNormal([1, HEADS, L, D], 0, 0.1, 'float32', 4);
   const v = tf.randomNormal([1, HEADS, L, D], 0, 0.1, 'float32', 5);
-  report(`${label}: attention 4x1024x64 fwd+bwd`, timeIt(attention(q, k, v), name === 'cpu' ? Math.max(1, reps) : Math.max(1, Math.min(reps, name === 'wasm' && !fullBackward ? 1 : reps))), 3 * attFlops);
+  report(
+    `${label}: attention 4x1024x64 fwd+bwd`,
+    timeIt(
+      attention(q, k, v),
+      name === 'cpu' ? Math.max(1, reps) : Math.max(1, Math.min(reps, name === 'wasm' && !fullBackward ? 1 : reps)),
+    ),
+    3 * attFlops,
+  );
   tf.dispose([x, w, q, k, v]);
 }
 
-console.log(`conv 3x3 ${C}->${C} ${H}x${W} batch ${B}: ${(convFlops / 1e9).toFixed(3)} GFLOP fwd, x3 fwd+bwd; median of ${REPS} (cpu: ${CPU_REPS})`);
+console.log(
+  `conv 3x3 ${C}->${C} ${H}x${W} batch ${B}: ${(convFlops / 1e9).toFixed(3)} GFLOP fwd, x3 fwd+bwd; median of ${REPS} (cpu: ${CPU_REPS})`,
+);
 await onBackend('wasm', () => unregisterWasmTrainingKernels(), REPS, false, 'wasm stock');
 await onBackend('wasm', () => registerWasmTrainingKernels(), REPS, true, 'wasm + evdm kernels');
 if (!SKIP_CPU) await onBackend('cpu', null, CPU_REPS, true, 'cpu');

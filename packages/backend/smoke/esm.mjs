@@ -12,9 +12,18 @@ const from = ensureGradients();
 if (from !== '@tensorflow/tfjs-layers' && from !== 'already-registered') throw new Error(`gradients: ${from}`);
 
 function lossGrads() {
-  const x = tf.tensor4d(Float32Array.from({ length: 2 * 9 * 7 * 3 }, (_, i) => Math.sin(i * 0.37)), [2, 9, 7, 3]);
-  const w1 = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 3 * 5 }, (_, i) => Math.cos(i * 0.11) * 0.3), [3, 3, 3, 5]);
-  const w2 = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 5 * 4 }, (_, i) => Math.sin(i * 0.23) * 0.3), [3, 3, 5, 4]);
+  const x = tf.tensor4d(
+    Float32Array.from({ length: 2 * 9 * 7 * 3 }, (_, i) => Math.sin(i * 0.37)),
+    [2, 9, 7, 3],
+  );
+  const w1 = tf.tensor4d(
+    Float32Array.from({ length: 3 * 3 * 3 * 5 }, (_, i) => Math.cos(i * 0.11) * 0.3),
+    [3, 3, 3, 5],
+  );
+  const w2 = tf.tensor4d(
+    Float32Array.from({ length: 3 * 3 * 5 * 4 }, (_, i) => Math.sin(i * 0.23) * 0.3),
+    [3, 3, 5, 4],
+  );
   const g = tf.grads((a, b, c) => {
     const h = tf.conv2d(a, b, 2, 'same');
     const s = tf.mul(h, tf.sigmoid(h));
@@ -30,8 +39,12 @@ const onWasm = lossGrads();
 await selectBackend({ backend: 'cpu', log: () => {} });
 const onCpu = lossGrads();
 onWasm.forEach((g, i) => {
-  let num = 0, den = 0;
-  g.forEach((v, j) => { num += (v - onCpu[i][j]) ** 2; den += onCpu[i][j] ** 2; });
+  let num = 0,
+    den = 0;
+  g.forEach((v, j) => {
+    num += (v - onCpu[i][j]) ** 2;
+    den += onCpu[i][j] ** 2;
+  });
   const rel = Math.sqrt(num / den);
   if (!(rel < 1e-4)) throw new Error(`gradient ${i}: wasm vs cpu relative error ${rel}`);
 });

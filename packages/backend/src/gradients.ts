@@ -21,11 +21,15 @@ export function ensureGradients(): 'already-registered' | '@tensorflow/tfjs-laye
   const loaded = loadOptional('@tensorflow/tfjs-layers');
   if (!loaded.ok) {
     const why = loaded.missing ? 'it is not installed' : loaded.error.message;
-    throw new Error(`evdm: no tfjs gradients are registered and @tensorflow/tfjs-layers cannot be loaded (${why}); install @tensorflow/tfjs-layers@4.22.0 or import @tensorflow/tfjs`);
+    throw new Error(
+      `evdm: no tfjs gradients are registered and @tensorflow/tfjs-layers cannot be loaded (${why}); install @tensorflow/tfjs-layers@4.22.0 or import @tensorflow/tfjs`,
+    );
   }
   if (!gradientsRegistered()) {
     const missing = PROBE_KERNELS.filter((k) => getGradient(k) == null).join(', ');
-    throw new Error(`evdm: @tensorflow/tfjs-layers loaded but gradients are still missing for ${missing} (two different @tensorflow/tfjs-core copies?)`);
+    throw new Error(
+      `evdm: @tensorflow/tfjs-layers loaded but gradients are still missing for ${missing} (two different @tensorflow/tfjs-core copies?)`,
+    );
   }
   return '@tensorflow/tfjs-layers';
 }

@@ -9,8 +9,4 @@ export {
 } from './select-backend';
 export { ensureGradients, gradientsRegistered } from './gradients';
 export { describeBackend } from './describe-backend';
-export {
-  registerWasmTrainingKernels,
-  unregisterWasmTrainingKernels,
-  wasmTrainingKernelsActive,
-} from './wasm-kernels/register';
+export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, wasmTrainingKernelsActive } from './wasm-kernels/register';

@@ -66,13 +66,14 @@ export function loadTfjsNode(specifier: string): LoadResult {
   if (dir == null) return { ok: false, missing: true };
   const lib = join(dir, 'lib');
   const hasAddon =
-    existsSync(lib) &&
-    readdirSync(lib).some((d) => /^napi-v\d+$/.test(d) && existsSync(join(lib, d, 'tfjs_binding.node')));
+    existsSync(lib) && readdirSync(lib).some((d) => /^napi-v\d+$/.test(d) && existsSync(join(lib, d, 'tfjs_binding.node')));
   if (!hasAddon) {
     return {
       ok: false,
       missing: false,
-      error: new Error('installed without its native addon lib/napi-v*/tfjs_binding.node (libtensorflow was not fetched at install)'),
+      error: new Error(
+        'installed without its native addon lib/napi-v*/tfjs_binding.node (libtensorflow was not fetched at install)',
+      ),
     };
   }
   return loadOptional(specifier);

@@ -39,7 +39,12 @@ function shortName(pkg: string): string {
 }
 
 function firstLine(message: string): string {
-  return message.split('\n').find((l) => l.trim() !== '')?.trim() ?? message;
+  return (
+    message
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? message
+  );
 }
 
 /** Validates a backend choice (case-insensitive); `from` names its origin in the error message. */
@@ -81,7 +86,11 @@ async function tryWasm(kernels: boolean, notes: string[]): Promise<BackendSelect
     if (kernels) registerWasmTrainingKernels();
     if (await tf.setBackend('wasm')) {
       await tf.ready();
-      return { name: 'wasm', source: '@tensorflow/tfjs-backend-wasm', reason: kernels ? 'wasm + evdm training kernels' : 'wasm, stock kernels (no Conv2DBackpropFilter: inference only)' };
+      return {
+        name: 'wasm',
+        source: '@tensorflow/tfjs-backend-wasm',
+        reason: kernels ? 'wasm + evdm training kernels' : 'wasm, stock kernels (no Conv2DBackpropFilter: inference only)',
+      };
     }
     notes.push('wasm failed to initialise');
   } catch (err) {
@@ -94,7 +103,9 @@ async function tryCpu(deps: SelectorDeps, notes: string[]): Promise<BackendSelec
   if (tf.engine().registryFactory['cpu'] == null) {
     const loaded = deps.load('@tensorflow/tfjs-backend-cpu');
     if (!loaded.ok) {
-      notes.push(loaded.missing ? 'tfjs-backend-cpu not installed' : `tfjs-backend-cpu failed: ${firstLine(loaded.error.message)}`);
+      notes.push(
+        loaded.missing ? 'tfjs-backend-cpu not installed' : `tfjs-backend-cpu failed: ${firstLine(loaded.error.message)}`,
+      );
       return null;
     }
   }
@@ -133,7 +144,9 @@ export async function selectBackendWith(opts: SelectBackendOptions, deps: Select
   }
   if (!picked) picked = await tryCpu(deps, notes);
   if (!picked) {
-    throw new Error(`evdm: no TF.js backend could be initialised (${notes.join('; ')}). Install @tensorflow/tfjs-backend-cpu@4.22.0.`);
+    throw new Error(
+      `evdm: no TF.js backend could be initialised (${notes.join('; ')}). Install @tensorflow/tfjs-backend-cpu@4.22.0.`,
+    );
   }
 
   const why = [choice === 'auto' ? '' : `forced by ${forcedBy}`, ...notes, picked.reason].filter((s) => s !== '');
@@ -149,6 +162,7 @@ export async function selectBackendWith(opts: SelectBackendOptions, deps: Select
  * error saying what to install. Logs exactly one line saying which backend is active and why.
  */
 export function selectBackend(opts: SelectBackendOptions = {}): Promise<BackendSelection> {
-  const load = (spec: string) => ((TENSORFLOW_PACKAGES as readonly string[]).includes(spec) ? loadTfjsNode(spec) : loadOptional(spec));
+  const load = (spec: string) =>
+    (TENSORFLOW_PACKAGES as readonly string[]).includes(spec) ? loadTfjsNode(spec) : loadOptional(spec);
   return selectBackendWith(opts, { load, env: process.env });
 }

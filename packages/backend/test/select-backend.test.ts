@@ -39,7 +39,9 @@ describe('selectBackend order with the tfjs-node packages absent', () => {
     expect(sel).toMatchObject({ name: 'wasm', source: '@tensorflow/tfjs-backend-wasm' });
     expect(tf.getBackend()).toBe('wasm');
     expect(wasmTrainingKernelsActive()).toBe(true);
-    expect(lines).toEqual(['evdm: backend wasm (tfjs-node-gpu not installed; tfjs-node not installed; wasm + evdm training kernels)']);
+    expect(lines).toEqual([
+      'evdm: backend wasm (tfjs-node-gpu not installed; tfjs-node not installed; wasm + evdm training kernels)',
+    ]);
     expect(describeBackend()).toMatch(/^wasm \(1 thread, evdm training kernels on, gradients registered\)$/);
   });
 
@@ -54,19 +56,25 @@ describe('selectBackend order with the tfjs-node packages absent', () => {
   it('EVDM_BACKEND=tensorflow gives a clear error saying what to install', async () => {
     const { lines, log } = collect();
     const run = selectBackendWith({ log }, deps({ EVDM_BACKEND: 'tensorflow' }));
-    await expect(run).rejects.toThrow(/EVDM_BACKEND=tensorflow.*tfjs-node-gpu not installed; tfjs-node not installed.*Install @tensorflow\/tfjs-node/);
+    await expect(run).rejects.toThrow(
+      /EVDM_BACKEND=tensorflow.*tfjs-node-gpu not installed; tfjs-node not installed.*Install @tensorflow\/tfjs-node/,
+    );
     expect(lines).toEqual([]);
   });
 
   it('a tfjs-node whose native addon fails to load is reported, then skipped in auto mode', async () => {
-    const broken = (): LoadResult => ({ ok: false, missing: false, error: new Error('The Node.js native addon module (tfjs_binding.node) can not be found') });
+    const broken = (): LoadResult => ({
+      ok: false,
+      missing: false,
+      error: new Error('The Node.js native addon module (tfjs_binding.node) can not be found'),
+    });
     const { lines, log } = collect();
     const sel = await selectBackendWith({ log }, deps({}, { '@tensorflow/tfjs-node': broken }));
     expect(sel.name).toBe('wasm');
     expect(lines[0]).toMatch(/tfjs-node: The Node.js native addon module \(tfjs_binding\.node\) can not be found/);
-    await expect(selectBackendWith({ backend: 'tensorflow', log }, deps({}, { '@tensorflow/tfjs-node': broken }))).rejects.toThrow(
-      /option backend='tensorflow'.*tfjs_binding\.node/,
-    );
+    await expect(
+      selectBackendWith({ backend: 'tensorflow', log }, deps({}, { '@tensorflow/tfjs-node': broken })),
+    ).rejects.toThrow(/option backend='tensorflow'.*tfjs_binding\.node/);
   });
 
   it('prefers tfjs-node-gpu, then tfjs-node, when they register a tensorflow backend', async () => {
@@ -82,7 +90,10 @@ describe('selectBackend order with the tfjs-node packages absent', () => {
     expect(tf.getBackend()).toBe('tensorflow');
     expect(lines).toEqual(['evdm: backend tensorflow (tfjs-node-gpu not installed)']);
     tf.removeBackend('tensorflow');
-    const gpu = await selectBackendWith({ log }, deps({}, { '@tensorflow/tfjs-node-gpu': fakeNode, '@tensorflow/tfjs-node': fakeNode }));
+    const gpu = await selectBackendWith(
+      { log },
+      deps({}, { '@tensorflow/tfjs-node-gpu': fakeNode, '@tensorflow/tfjs-node': fakeNode }),
+    );
     expect(gpu.source).toBe('@tensorflow/tfjs-node-gpu');
   });
 
@@ -100,8 +111,12 @@ describe('selectBackend order with the tfjs-node packages absent', () => {
   it('the option wins over EVDM_BACKEND, and bad values are rejected by name', async () => {
     const { log } = collect();
     expect((await selectBackendWith({ backend: 'wasm', log }, deps({ EVDM_BACKEND: 'cpu' }))).name).toBe('wasm');
-    await expect(selectBackendWith({ log }, deps({ EVDM_BACKEND: 'gpu' }))).rejects.toThrow(/EVDM_BACKEND must be one of auto, tensorflow, wasm, cpu; got 'gpu'/);
-    await expect(selectBackendWith({ backend: 'webgl' as never, log }, deps({}))).rejects.toThrow(/backend option must be one of/);
+    await expect(selectBackendWith({ log }, deps({ EVDM_BACKEND: 'gpu' }))).rejects.toThrow(
+      /EVDM_BACKEND must be one of auto, tensorflow, wasm, cpu; got 'gpu'/,
+    );
+    await expect(selectBackendWith({ backend: 'webgl' as never, log }, deps({}))).rejects.toThrow(
+      /backend option must be one of/,
+    );
   });
 
   it('the default logger honours EVDM_LOG=quiet', async () => {

@@ -21,7 +21,14 @@ async function wasmVsCpu(inputs: Spec[], fn: (...xs: tf.Tensor[]) => tf.Tensor |
 
 type Pad = 'same' | 'valid';
 interface ConvCase {
-  b: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad;
+  b: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  k: number;
+  s: number;
+  pad: Pad;
 }
 const convCases: ConvCase[] = [
   { b: 2, h: 7, w: 9, ci: 3, co: 5, k: 3, s: 1, pad: 'same' },
@@ -51,7 +58,17 @@ describe('registration', () => {
   it('is idempotent and restorable', () => {
     const names = registerWasmTrainingKernels();
     expect(names.sort()).toEqual(
-      ['BatchMatMul', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Slice', 'SplitV', 'Unpack', '_FusedMatMul'].sort(),
+      [
+        'BatchMatMul',
+        'Conv2DBackpropFilter',
+        'Conv2DBackpropInput',
+        'DepthwiseConv2dNativeBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+        'Slice',
+        'SplitV',
+        'Unpack',
+        '_FusedMatMul',
+      ].sort(),
     );
     expect(registerWasmTrainingKernels().sort()).toEqual(names.sort());
     expect(wasmTrainingKernelsActive()).toBe(true);
@@ -66,27 +83,41 @@ describe('registration', () => {
 describe('Conv2DBackpropFilter / Conv2DBackpropInput kernels, wasm vs cpu', () => {
   for (const c of convCases) {
     it(`backprop filter ${label(c)}`, async () => {
-      const oh = outSize(c.h, c), ow = outSize(c.w, c);
+      const oh = outSize(c.h, c),
+        ow = outSize(c.w, c);
       const err = await wasmVsCpu(
-        [{ shape: [c.b, c.h, c.w, c.ci], seed: 1 }, { shape: [c.b, oh, ow, c.co], seed: 2 }],
+        [
+          { shape: [c.b, c.h, c.w, c.ci], seed: 1 },
+          { shape: [c.b, oh, ow, c.co], seed: 2 },
+        ],
         (x, dy) =>
           tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-            strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: [c.k, c.k, c.ci, c.co],
+            strides: c.s,
+            pad: c.pad,
+            dataFormat: 'NHWC',
+            filterShape: [c.k, c.k, c.ci, c.co],
           } as unknown as tf.NamedAttrMap) as tf.Tensor,
       );
       expect(err).toBeLessThan(TOL);
     });
     it(`backprop input ${label(c)}`, async () => {
-      const oh = outSize(c.h, c), ow = outSize(c.w, c);
+      const oh = outSize(c.h, c),
+        ow = outSize(c.w, c);
       const err = await wasmVsCpu(
-        [{ shape: [c.b, oh, ow, c.co], seed: 3 }, { shape: [c.k, c.k, c.ci, c.co], seed: 4 }],
+        [
+          { shape: [c.b, oh, ow, c.co], seed: 3 },
+          { shape: [c.k, c.k, c.ci, c.co], seed: 4 },
+        ],
         (dy, f) => tf.conv2dTranspose(dy as tf.Tensor4D, f as tf.Tensor4D, [c.b, c.h, c.w, c.ci], c.s, c.pad),
       );
       expect(err).toBeLessThan(TOL);
     });
     it(`conv2d gradients ${label(c)}`, async () => {
       const err = await wasmVsCpu(
-        [{ shape: [c.b, c.h, c.w, c.ci], seed: 5 }, { shape: [c.k, c.k, c.ci, c.co], seed: 6 }],
+        [
+          { shape: [c.b, c.h, c.w, c.ci], seed: 5 },
+          { shape: [c.k, c.k, c.ci, c.co], seed: 6 },
+        ],
         gradsOf((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad)),
       );
       expect(err).toBeLessThan(TOL);
@@ -94,22 +125,41 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput kernels, wasm vs cpu', () =
   }
 
   it('explicit padding, backprop filter and input', async () => {
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [2, 0], [1, 3], [0, 0]];
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [2, 0],
+      [1, 3],
+      [0, 0],
+    ];
     const err = await wasmVsCpu(
-      [{ shape: [2, 6, 5, 3], seed: 7 }, { shape: [3, 3, 3, 4], seed: 8 }],
+      [
+        { shape: [2, 6, 5, 3], seed: 7 },
+        { shape: [3, 3, 3, 4], seed: 8 },
+      ],
       gradsOf((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, pad)),
     );
     expect(err).toBeLessThan(TOL);
   });
 
   it('asymmetric strides [2, 1] and [1, 3] with explicit padding', async () => {
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 2], [0, 1], [0, 0]];
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ];
     const err1 = await wasmVsCpu(
-      [{ shape: [2, 9, 7, 4], seed: 14 }, { shape: [3, 3, 4, 5], seed: 15 }],
+      [
+        { shape: [2, 9, 7, 4], seed: 14 },
+        { shape: [3, 3, 4, 5], seed: 15 },
+      ],
       gradsOf((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [2, 1], pad)),
     );
     const err2 = await wasmVsCpu(
-      [{ shape: [2, 6, 10, 3], seed: 16 }, { shape: [2, 3, 3, 4], seed: 17 }],
+      [
+        { shape: [2, 6, 10, 3], seed: 16 },
+        { shape: [2, 3, 3, 4], seed: 17 },
+      ],
       gradsOf((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [1, 3], 'same')),
     );
     expect(Math.max(err1, err2)).toBeLessThan(TOL);
@@ -117,7 +167,10 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput kernels, wasm vs cpu', () =
 
   it('conv2dTranspose gradients (stride 2, the upsampling path)', async () => {
     const err = await wasmVsCpu(
-      [{ shape: [2, 4, 5, 6], seed: 9 }, { shape: [3, 3, 5, 6], seed: 10 }],
+      [
+        { shape: [2, 4, 5, 6], seed: 9 },
+        { shape: [3, 3, 5, 6], seed: 10 },
+      ],
       gradsOf((x, f) => tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, [2, 8, 10, 5], 2, 'same')),
     );
     expect(err).toBeLessThan(TOL);
@@ -125,10 +178,23 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput kernels, wasm vs cpu', () =
 
   it('fused conv2d and fused depthwise forward with bias, batch 3 (stock forward kernels)', async () => {
     const err = await wasmVsCpu(
-      [{ shape: [3, 7, 6, 5], seed: 71 }, { shape: [3, 3, 5, 9], seed: 72 }, { shape: [9], seed: 73 }, { shape: [3, 3, 5, 2], seed: 74 }, { shape: [10], seed: 75 }],
+      [
+        { shape: [3, 7, 6, 5], seed: 71 },
+        { shape: [3, 3, 5, 9], seed: 72 },
+        { shape: [9], seed: 73 },
+        { shape: [3, 3, 5, 2], seed: 74 },
+        { shape: [10], seed: 75 },
+      ],
       (x, f, b, fd, bd) => [
         tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: 1, pad: 'same', activation: 'relu' }),
-        tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: fd as tf.Tensor4D, bias: bd, strides: 1, pad: 'same', activation: 'linear' }),
+        tf.fused.depthwiseConv2d({
+          x: x as tf.Tensor4D,
+          filter: fd as tf.Tensor4D,
+          bias: bd,
+          strides: 1,
+          pad: 'same',
+          activation: 'linear',
+        }),
       ],
     );
     expect(err).toBeLessThan(TOL);
@@ -136,8 +202,14 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput kernels, wasm vs cpu', () =
 
   it('fused conv2d (bias + relu) gradients', async () => {
     const err = await wasmVsCpu(
-      [{ shape: [2, 7, 6, 5], seed: 11 }, { shape: [3, 3, 5, 9], seed: 12 }, { shape: [9], seed: 13 }],
-      gradsOf((x, f, b) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: 1, pad: 'same', activation: 'relu' })),
+      [
+        { shape: [2, 7, 6, 5], seed: 11 },
+        { shape: [3, 3, 5, 9], seed: 12 },
+        { shape: [9], seed: 13 },
+      ],
+      gradsOf((x, f, b) =>
+        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: 1, pad: 'same', activation: 'relu' }),
+      ),
     );
     expect(err).toBeLessThan(TOL);
   });
@@ -155,7 +227,11 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput kernels, wasm vs cpu', () =
     await tf.setBackend('wasm');
     const x = tf.ones([1, 4, 4, 2]);
     const dy = tf.ones([1, 4, 4, 3]);
-    expect(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] })).toThrow(/NCHW/);
+    expect(() =>
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] }),
+    ).toThrow(/NCHW/);
     tf.dispose([x, dy]);
   });
 });
@@ -170,7 +246,10 @@ describe('depthwise backprop kernels, wasm vs cpu', () => {
   for (const c of cases) {
     it(`depthwise gradients ${c.k}x${c.k} s${c.s} ${c.pad} c=${c.c} m=${c.m}`, async () => {
       const err = await wasmVsCpu(
-        [{ shape: [c.b, c.h, c.w, c.c], seed: 21 }, { shape: [c.k, c.k, c.c, c.m], seed: 22 }],
+        [
+          { shape: [c.b, c.h, c.w, c.c], seed: 21 },
+          { shape: [c.k, c.k, c.c, c.m], seed: 22 },
+        ],
         gradsOf((x, f) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad)),
       );
       expect(err).toBeLessThan(TOL);
@@ -178,8 +257,21 @@ describe('depthwise backprop kernels, wasm vs cpu', () => {
   }
   it('fused depthwise conv2d (bias + relu) gradients', async () => {
     const err = await wasmVsCpu(
-      [{ shape: [2, 9, 7, 6], seed: 26 }, { shape: [3, 3, 6, 2], seed: 27 }, { shape: [12], seed: 28 }],
-      gradsOf((x, f, b) => tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: 2, pad: 'same', activation: 'relu' })),
+      [
+        { shape: [2, 9, 7, 6], seed: 26 },
+        { shape: [3, 3, 6, 2], seed: 27 },
+        { shape: [12], seed: 28 },
+      ],
+      gradsOf((x, f, b) =>
+        tf.fused.depthwiseConv2d({
+          x: x as tf.Tensor4D,
+          filter: f as tf.Tensor4D,
+          bias: b,
+          strides: 2,
+          pad: 'same',
+          activation: 'relu',
+        }),
+      ),
     );
     expect(err).toBeLessThan(TOL);
   });
@@ -193,8 +285,14 @@ describe('depthwise backprop kernels, wasm vs cpu', () => {
     const f = tf.randomNormal([3, 3, 3, 2], 0, 1, 'float32', 24) as tf.Tensor4D;
     const dy = tf.randomNormal([2, 9, 8, 6], 0, 1, 'float32', 25) as tf.Tensor4D;
     const y = tf.depthwiseConv2d(x, f, 1, 'same', 'NHWC', 2);
-    const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: f }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    const df = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: f.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: f }, {
+      ...attrs,
+      inputShape: x.shape,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const df = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
+      ...attrs,
+      filterShape: f.shape,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor;
     const lhs = tf.sum(tf.mul(y, dy)).dataSync()[0];
     const viaX = tf.sum(tf.mul(x, dx)).dataSync()[0];
     const viaF = tf.sum(tf.mul(f, df)).dataSync()[0];
@@ -206,34 +304,80 @@ describe('depthwise backprop kernels, wasm vs cpu', () => {
 
 describe('BatchMatMul with transposes, wasm vs cpu', () => {
   // Small matrices take the stock path, larger ones the per-batch XNNPACK path: test both.
-  const sizes = [[3, 5, 7, 6], [3, 17, 19, 23]];
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) for (const [bt, m, k, n] of sizes) {
-    it(`matMul [${bt}] ${m}x${k}x${n} transposeA=${ta} transposeB=${tb}, forward and gradients`, async () => {
-      const aShape = ta ? [bt, k, m] : [bt, m, k];
-      const bShape = tb ? [bt, n, k] : [bt, k, n];
-      const fwd = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, ta, tb);
-      const inputs = [{ shape: aShape, seed: 31 }, { shape: bShape, seed: 32 }];
-      expect(await wasmVsCpu(inputs, fwd)).toBeLessThan(TOL);
-      expect(await wasmVsCpu(inputs, gradsOf(fwd))).toBeLessThan(TOL);
-    });
-  }
+  const sizes = [
+    [3, 5, 7, 6],
+    [3, 17, 19, 23],
+  ];
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const)
+    for (const [bt, m, k, n] of sizes) {
+      it(`matMul [${bt}] ${m}x${k}x${n} transposeA=${ta} transposeB=${tb}, forward and gradients`, async () => {
+        const aShape = ta ? [bt, k, m] : [bt, m, k];
+        const bShape = tb ? [bt, n, k] : [bt, k, n];
+        const fwd = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, ta, tb);
+        const inputs = [
+          { shape: aShape, seed: 31 },
+          { shape: bShape, seed: 32 },
+        ];
+        expect(await wasmVsCpu(inputs, fwd)).toBeLessThan(TOL);
+        expect(await wasmVsCpu(inputs, gradsOf(fwd))).toBeLessThan(TOL);
+      });
+    }
   it('rank-4 attention-style products (q k^T, softmax, times v)', async () => {
     const fwd = (q: tf.Tensor, kk: tf.Tensor, v: tf.Tensor) =>
       tf.matMul(tf.softmax(tf.matMul(q as tf.Tensor4D, kk as tf.Tensor4D, false, true)), v as tf.Tensor4D);
     const err = await wasmVsCpu(
-      [{ shape: [2, 3, 20, 16], seed: 33 }, { shape: [2, 3, 24, 16], seed: 34 }, { shape: [2, 3, 24, 18], seed: 38 }],
+      [
+        { shape: [2, 3, 20, 16], seed: 33 },
+        { shape: [2, 3, 24, 16], seed: 34 },
+        { shape: [2, 3, 24, 18], seed: 38 },
+      ],
       gradsOf(fwd),
     );
     expect(err).toBeLessThan(TOL);
   });
   // Forward only: tfjs's own BatchMatMul gradient does not reduce broadcast batch dimensions.
   it('batch broadcasting forward: [4,M,K] x [K,N], [1,M,K] x [4,K,N], [4,M,K]^T x [1,N,K]^T', async () => {
-    const err1 = await wasmVsCpu([{ shape: [4, 20, 30], seed: 51 }, { shape: [30, 25], seed: 52 }], (a, b) => tf.matMul(a, b));
-    const err2 = await wasmVsCpu([{ shape: [1, 20, 30], seed: 53 }, { shape: [4, 30, 25], seed: 54 }], (a, b) => tf.matMul(a, b));
-    const err3 = await wasmVsCpu([{ shape: [4, 30, 20], seed: 55 }, { shape: [1, 25, 30], seed: 56 }], (a, b) => tf.matMul(a, b, true, true));
+    const err1 = await wasmVsCpu(
+      [
+        { shape: [4, 20, 30], seed: 51 },
+        { shape: [30, 25], seed: 52 },
+      ],
+      (a, b) => tf.matMul(a, b),
+    );
+    const err2 = await wasmVsCpu(
+      [
+        { shape: [1, 20, 30], seed: 53 },
+        { shape: [4, 30, 25], seed: 54 },
+      ],
+      (a, b) => tf.matMul(a, b),
+    );
+    const err3 = await wasmVsCpu(
+      [
+        { shape: [4, 30, 20], seed: 55 },
+        { shape: [1, 25, 30], seed: 56 },
+      ],
+      (a, b) => tf.matMul(a, b, true, true),
+    );
     // Tiny sizes take the stock path.
-    const err4 = await wasmVsCpu([{ shape: [4, 3, 5], seed: 57 }, { shape: [1, 5, 2], seed: 58 }], (a, b) => tf.matMul(a, b));
-    const err5 = await wasmVsCpu([{ shape: [1, 3, 5], seed: 59 }, { shape: [4, 2, 5], seed: 60 }], (a, b) => tf.matMul(a, b, false, true));
+    const err4 = await wasmVsCpu(
+      [
+        { shape: [4, 3, 5], seed: 57 },
+        { shape: [1, 5, 2], seed: 58 },
+      ],
+      (a, b) => tf.matMul(a, b),
+    );
+    const err5 = await wasmVsCpu(
+      [
+        { shape: [1, 3, 5], seed: 59 },
+        { shape: [4, 2, 5], seed: 60 },
+      ],
+      (a, b) => tf.matMul(a, b, false, true),
+    );
     expect(Math.max(err4, err5)).toBeLessThan(TOL);
     expect(err3).toBeLessThan(TOL);
     expect(Math.max(err1, err2)).toBeLessThan(TOL);
@@ -241,10 +385,19 @@ describe('BatchMatMul with transposes, wasm vs cpu', () => {
   for (const activation of ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const) {
     it(`fused matMul forward, batch 3, transposeB, bias, ${activation} (per-batch path)`, async () => {
       const err = await wasmVsCpu(
-        [{ shape: [3, 20, 30], seed: 61 }, { shape: [3, 25, 30], seed: 62 }, { shape: [25], seed: 63 }, { shape: [25], seed: 64 }],
+        [
+          { shape: [3, 20, 30], seed: 61 },
+          { shape: [3, 25, 30], seed: 62 },
+          { shape: [25], seed: 63 },
+          { shape: [25], seed: 64 },
+        ],
         (a, b, bias, alpha) =>
           tf.fused.matMul({
-            a: a as tf.Tensor3D, b: b as tf.Tensor3D, bias, activation, transposeB: true,
+            a: a as tf.Tensor3D,
+            b: b as tf.Tensor3D,
+            bias,
+            activation,
+            transposeB: true,
             preluActivationWeights: activation === 'prelu' ? alpha : undefined,
             leakyreluAlpha: activation === 'leakyrelu' ? 0.15 : undefined,
           }),
@@ -253,11 +406,19 @@ describe('BatchMatMul with transposes, wasm vs cpu', () => {
     });
   }
   // Stock wasm gets this wrong (bias misapplied for batch > 1); small sizes used to take that path.
-  for (const [ta, tb] of [[false, false], [true, true]] as const) {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, true],
+  ] as const) {
     it(`fused matMul forward, batch 3, tiny 5x7x6, bias, transposeA=${ta} transposeB=${tb}`, async () => {
       const err = await wasmVsCpu(
-        [{ shape: ta ? [3, 7, 5] : [3, 5, 7], seed: 68 }, { shape: tb ? [3, 6, 7] : [3, 7, 6], seed: 69 }, { shape: [6], seed: 70 }],
-        (a, b, bias) => tf.fused.matMul({ a: a as tf.Tensor3D, b: b as tf.Tensor3D, bias, activation: 'relu', transposeA: ta, transposeB: tb }),
+        [
+          { shape: ta ? [3, 7, 5] : [3, 5, 7], seed: 68 },
+          { shape: tb ? [3, 6, 7] : [3, 7, 6], seed: 69 },
+          { shape: [6], seed: 70 },
+        ],
+        (a, b, bias) =>
+          tf.fused.matMul({ a: a as tf.Tensor3D, b: b as tf.Tensor3D, bias, activation: 'relu', transposeA: ta, transposeB: tb }),
       );
       expect(err).toBeLessThan(TOL);
     });
@@ -265,13 +426,27 @@ describe('BatchMatMul with transposes, wasm vs cpu', () => {
   it('fused matMul gradients, batch 3, transposeA, bias + relu (per-batch path)', async () => {
     const fwd = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
       tf.fused.matMul({ a: a as tf.Tensor3D, b: b as tf.Tensor3D, bias, activation: 'relu', transposeA: true });
-    const err = await wasmVsCpu([{ shape: [3, 30, 20], seed: 65 }, { shape: [3, 30, 25], seed: 66 }, { shape: [25], seed: 67 }], gradsOf(fwd));
+    const err = await wasmVsCpu(
+      [
+        { shape: [3, 30, 20], seed: 65 },
+        { shape: [3, 30, 25], seed: 66 },
+        { shape: [25], seed: 67 },
+      ],
+      gradsOf(fwd),
+    );
     expect(err).toBeLessThan(TOL);
   });
   it('fused matMul (bias + relu) gradients', async () => {
     const fwd = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
       tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: 'relu', transposeB: true });
-    const err = await wasmVsCpu([{ shape: [6, 10], seed: 35 }, { shape: [7, 10], seed: 36 }, { shape: [7], seed: 37 }], gradsOf(fwd));
+    const err = await wasmVsCpu(
+      [
+        { shape: [6, 10], seed: 35 },
+        { shape: [7, 10], seed: 36 },
+        { shape: [7], seed: 37 },
+      ],
+      gradsOf(fwd),
+    );
     expect(err).toBeLessThan(TOL);
   });
 });
@@ -330,7 +505,7 @@ describe('no leaks', () => {
     expect(tf.memory().numBytes).toBe(before);
     // Aliases and temporary filters must also release their C++ side (ids, cached XNNPACK
     // operators): the wasm heap must not keep growing.
-    const wasm = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array }; numDataIds(): number });
+    const wasm = tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array }; numDataIds(): number };
     const heap = wasm.wasm.HEAPU8.length;
     const ids = wasm.numDataIds();
     for (let i = 0; i < 60; i++) step();
@@ -395,17 +570,27 @@ describe('Unpack and SplitV kernels, wasm vs cpu', () => {
     }
     const err = await wasmVsCpu(
       [{ shape: [3, 4, 2, 5, 2], seed: 46 }],
-      gradsOf((x) => { const [a, b] = tf.unstack(x, 2); return tf.mul(a, tf.sin(b)); }),
+      gradsOf((x) => {
+        const [a, b] = tf.unstack(x, 2);
+        return tf.mul(a, tf.sin(b));
+      }),
     );
     expect(err).toBeLessThan(TOL);
   });
   it('split into unequal and equal pieces along inner and outer axes, with gradients (the concat path)', async () => {
-    for (const [shape, sizes, axis] of [[[2, 5, 4, 12], [3, 3, 6], 3], [[3, 7, 4, 5, 2], [2, -1, 4], 1], [[4, 6], 2, 0]] as const) {
+    for (const [shape, sizes, axis] of [
+      [[2, 5, 4, 12], [3, 3, 6], 3],
+      [[3, 7, 4, 5, 2], [2, -1, 4], 1],
+      [[4, 6], 2, 0],
+    ] as const) {
       const err = await wasmVsCpu([{ shape: [...shape], seed: 50 }], (x) => tf.split(x, sizes as number | number[], axis));
       expect(err).toBe(0);
     }
     const err = await wasmVsCpu(
-      [{ shape: [2, 5, 3, 8], seed: 51 }, { shape: [2, 5, 3, 4], seed: 52 }],
+      [
+        { shape: [2, 5, 3, 8], seed: 51 },
+        { shape: [2, 5, 3, 4], seed: 52 },
+      ],
       gradsOf((a, b) => tf.square(tf.concat([a, b, a], 3))),
     );
     expect(err).toBeLessThan(TOL);

@@ -35,12 +35,22 @@ export function affineNormSpecs(prefix: string, channels: number): ParamSpec[] {
  * inside the conv (oneDNN, XNNPACK) instead of as a full-tensor Add, and its gradient is one Sum.
  */
 export function conv(read: ParamReader, prefix: string, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.fused.conv2d({ x, filter: read(`${prefix}/kernel`) as tf.Tensor4D, bias: read(`${prefix}/bias`), strides: 1, pad: 'same' });
+  return tf.fused.conv2d({
+    x,
+    filter: read(`${prefix}/kernel`) as tf.Tensor4D,
+    bias: read(`${prefix}/bias`),
+    strides: 1,
+    pad: 'same',
+  });
 }
 
 /** `x·W + b` on `[N, in]` rows (weights of {@link denseSpecs}), the bias fused into the matmul. */
 export function dense(read: ParamReader, prefix: string, x: tf.Tensor): tf.Tensor2D {
-  return tf.fused.matMul({ a: x as tf.Tensor2D, b: read(`${prefix}/kernel`) as tf.Tensor2D, bias: read(`${prefix}/bias`) }) as tf.Tensor2D;
+  return tf.fused.matMul({
+    a: x as tf.Tensor2D,
+    b: read(`${prefix}/kernel`) as tf.Tensor2D,
+    bias: read(`${prefix}/bias`),
+  }) as tf.Tensor2D;
 }
 
 /** The `gamma`, `beta` of {@link affineNormSpecs}, typed for `groupNorm`. */

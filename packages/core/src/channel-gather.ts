@@ -43,7 +43,8 @@ export interface ChannelGatherGradAttrs {
 }
 
 // duck-typed: a second tfjs-core copy (ESM and CJS builds) would fail instanceof
-const isTensor = (t: unknown): t is tf.Tensor => !!t && typeof t === 'object' && Array.isArray((t as tf.Tensor).shape) && typeof (t as tf.Tensor).dtype === 'string';
+const isTensor = (t: unknown): t is tf.Tensor =>
+  !!t && typeof t === 'object' && Array.isArray((t as tf.Tensor).shape) && typeof (t as tf.Tensor).dtype === 'string';
 const shapeList = (ts: readonly tf.Tensor[]) => ts.map((t) => `[${t?.shape}]`).join(', ');
 
 /** Throws a clear error (op, argument, shapes) for anything the op cannot take. */
@@ -54,7 +55,8 @@ export function validateChannelGather(args: ChannelGatherArgs): void {
   const first = inputs[0];
   inputs.forEach((t, i) => {
     if (!isTensor(t)) throw new Error(`${op}: inputs[${i}] is not a tensor`);
-    if (t.rank !== 4) throw new Error(`${op}: inputs[${i}] must be NHWC [B, H, W, C], got shape [${t.shape}] (inputs ${shapeList(inputs)})`);
+    if (t.rank !== 4)
+      throw new Error(`${op}: inputs[${i}] must be NHWC [B, H, W, C], got shape [${t.shape}] (inputs ${shapeList(inputs)})`);
     if (t.size === 0) throw new Error(`${op}: inputs[${i}] is empty, shape [${t.shape}] (inputs ${shapeList(inputs)})`);
     if (t.shape[0] !== first.shape[0] || t.shape[1] !== first.shape[1] || t.shape[2] !== first.shape[2]) {
       throw new Error(`${op}: inputs must share [B, H, W]; inputs[${i}] is [${t.shape}], inputs[0] is [${first.shape}]`);
@@ -62,7 +64,8 @@ export function validateChannelGather(args: ChannelGatherArgs): void {
     if (t.dtype !== 'float32') throw new Error(`${op}: inputs[${i}] must be float32, got ${t.dtype}`);
   });
   const total = inputs.reduce((a, t) => a + t.shape[3], 0);
-  if (!Array.isArray(perm) || perm.length === 0) throw new Error(`${op}: perm must be a non-empty array of channel indices (inputs ${shapeList(inputs)})`);
+  if (!Array.isArray(perm) || perm.length === 0)
+    throw new Error(`${op}: perm must be a non-empty array of channel indices (inputs ${shapeList(inputs)})`);
   const seen = new Uint8Array(total);
   for (let j = 0; j < perm.length; j++) {
     const p = perm[j];
@@ -75,11 +78,14 @@ export function validateChannelGather(args: ChannelGatherArgs): void {
   if (addend !== undefined) {
     const want = [first.shape[0], first.shape[1], first.shape[2], perm.length];
     if (!isTensor(addend) || !tf.util.arraysEqual(addend.shape, want) || addend.dtype !== 'float32') {
-      throw new Error(`${op}: addend must be float32 [${want}] (the output shape), got ${isTensor(addend) ? `${addend.dtype} [${addend.shape}]` : String(addend)}`);
+      throw new Error(
+        `${op}: addend must be float32 [${want}] (the output shape), got ${isTensor(addend) ? `${addend.dtype} [${addend.shape}]` : String(addend)}`,
+      );
     }
   }
   const scale = args.scale ?? 1;
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new Error(`${op}: scale must be a finite number, got ${String(scale)}`);
+  if (typeof scale !== 'number' || !Number.isFinite(scale))
+    throw new Error(`${op}: scale must be a finite number, got ${String(scale)}`);
 }
 
 /** `inv[c]` = the output channel reading concatenated channel c, or -1. */
@@ -93,7 +99,12 @@ function isIdentity(perm: readonly number[], total: number): boolean {
   return perm.length === total && perm.every((p, j) => p === j);
 }
 
-function composedForward(inputs: tf.Tensor4D[], perm: readonly number[], addend: tf.Tensor4D | undefined, scale: number): tf.Tensor4D {
+function composedForward(
+  inputs: tf.Tensor4D[],
+  perm: readonly number[],
+  addend: tf.Tensor4D | undefined,
+  scale: number,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const x = inputs.length === 1 ? inputs[0] : tf.concat(inputs, 3);
     let y: tf.Tensor4D = isIdentity(perm, x.shape[3]) ? x : tf.gather(x, tf.tensor1d(perm as number[], 'int32'), 3);
@@ -103,7 +114,13 @@ function composedForward(inputs: tf.Tensor4D[], perm: readonly number[], addend:
 }
 
 /** The scatter as tfjs ops: `dy` (+ a zero channel for unread ones) gathered by the inverse perm, split per input. */
-function composedBackward(dy: tf.Tensor4D, perm: readonly number[], channels: number[], hasAddend: boolean, scale: number): tf.Tensor[] {
+function composedBackward(
+  dy: tf.Tensor4D,
+  perm: readonly number[],
+  channels: number[],
+  hasAddend: boolean,
+  scale: number,
+): tf.Tensor[] {
   return tf.tidy(() => {
     const total = channels.reduce((a, c) => a + c, 0);
     const g: tf.Tensor4D = scale === 1 ? dy : tf.mul(dy, scale);
@@ -144,7 +161,9 @@ function run(args: ChannelGatherArgs, useKernel: boolean): tf.Tensor4D {
       xs.forEach((x, i) => (named[`x${i}`] = x));
       if (add) named.addend = add;
       const attrs: ChannelGatherAttrs = { perm, scale, count: n };
-      value = tf.engine().runKernel(CHANNEL_GATHER, named as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+      value = tf
+        .engine()
+        .runKernel(CHANNEL_GATHER, named as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
     } else {
       value = composedForward(xs, perm, add, scale);
     }
@@ -154,7 +173,9 @@ function run(args: ChannelGatherArgs, useKernel: boolean): tf.Tensor4D {
         const d = dy as tf.Tensor4D;
         if (!useKernel) return composedBackward(d, perm, channels, !!add, scale);
         const attrs: ChannelGatherGradAttrs = { perm, scale, channels, addend: !!add };
-        return tf.engine().runKernel(CHANNEL_GATHER_GRAD, { dy: d } as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        return tf
+          .engine()
+          .runKernel(CHANNEL_GATHER_GRAD, { dy: d } as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
       },
     };
   });

@@ -64,12 +64,18 @@ export function validateGroupNorm(args: GroupNormArgs): void {
   if (act !== 'none' && act !== 'silu' && act !== 'relu') {
     throw new Error(`groupNorm: activation must be 'none', 'silu' or 'relu', got ${JSON.stringify(act)}`);
   }
-  for (const [key, t] of [['gamma', args.gamma], ['beta', args.beta]] as const) {
+  for (const [key, t] of [
+    ['gamma', args.gamma],
+    ['beta', args.beta],
+  ] as const) {
     if (t && (t.rank !== 1 || t.shape[0] !== c)) {
       throw new Error(`groupNorm: ${key} must have shape [${c}], got [${t.shape}]`);
     }
   }
-  for (const [key, t] of [['scale', args.scale], ['shift', args.shift]] as const) {
+  for (const [key, t] of [
+    ['scale', args.scale],
+    ['shift', args.shift],
+  ] as const) {
     if (t && (t.rank !== 2 || t.shape[0] !== x.shape[0] || t.shape[1] !== c)) {
       throw new Error(`groupNorm: ${key} must have shape [${x.shape[0]}, ${c}], got [${t.shape}]`);
     }

@@ -5,13 +5,7 @@ import type { Rng } from './rng';
  * `limit = sqrt(3·scale / ((fanIn + fanOut) / 2))`; scale 0 becomes 1e-10 (effectively zero).
  * `fanIn = cin·k·k`, `fanOut = cout·k·k` for convs.
  */
-export function varianceScalingUniform(
-  n: number,
-  fanIn: number,
-  fanOut: number,
-  scale: number,
-  rng: Rng,
-): Float32Array {
+export function varianceScalingUniform(n: number, fanIn: number, fanOut: number, scale: number, rng: Rng): Float32Array {
   if (!(fanIn > 0 && fanOut > 0)) throw new Error(`varianceScalingUniform: bad fans ${fanIn}, ${fanOut}`);
   const s = scale === 0 ? 1e-10 : scale;
   const limit = Math.sqrt((3 * s) / ((fanIn + fanOut) / 2));

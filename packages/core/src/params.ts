@@ -46,7 +46,8 @@ export function initialValues(spec: ParamSpec, rng: Rng): Float32Array {
       }
       return Float32Array.from(init.values);
     case 'varianceScaling': {
-      const f = init.fanIn !== undefined && init.fanOut !== undefined ? { fanIn: init.fanIn, fanOut: init.fanOut } : fans(spec.shape);
+      const f =
+        init.fanIn !== undefined && init.fanOut !== undefined ? { fanIn: init.fanIn, fanOut: init.fanOut } : fans(spec.shape);
       return varianceScalingUniform(n, f.fanIn, f.fanOut, init.scale, rng);
     }
   }

@@ -52,7 +52,7 @@ export class Rng {
     this.s = (old * MULT + this.inc) & MASK64;
     const xorshifted = Number((((old >> 18n) ^ old) >> 27n) & 0xffffffffn);
     const rot = Number(old >> 59n);
-    return ((xorshifted >>> rot) | (xorshifted << ((-rot) & 31))) >>> 0;
+    return ((xorshifted >>> rot) | (xorshifted << (-rot & 31))) >>> 0;
   }
 
   /** Uniform double in [0, 1) with 53 random bits. */

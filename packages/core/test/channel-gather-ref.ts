@@ -17,7 +17,14 @@ export function shufflePerm(c: number, g: number): number[] {
 }
 
 /** Forward: out[r, j] = scale · (cat[r, perm[j]] + addend[r, j]). */
-export function gatherRef(xs: Float32Array[], channels: number[], rows: number, perm: number[], addend: Float32Array | null, scale: number): Float64Array {
+export function gatherRef(
+  xs: Float32Array[],
+  channels: number[],
+  rows: number,
+  perm: number[],
+  addend: Float32Array | null,
+  scale: number,
+): Float64Array {
   const offs: [number, number][] = [];
   channels.forEach((c, s) => {
     for (let k = 0; k < c; k++) offs.push([s, k]);
@@ -35,7 +42,14 @@ export function gatherRef(xs: Float32Array[], channels: number[], rows: number, 
 }
 
 /** Gradients of sum(out · dy): per input scale·dy routed back (0 where unread), then the addend's scale·dy. */
-export function scatterRef(dy: Float32Array, channels: number[], rows: number, perm: number[], addend: boolean, scale: number): Float64Array[] {
+export function scatterRef(
+  dy: Float32Array,
+  channels: number[],
+  rows: number,
+  perm: number[],
+  addend: boolean,
+  scale: number,
+): Float64Array[] {
   const grads = channels.map((c) => new Float64Array(rows * c));
   const offs: [number, number][] = [];
   channels.forEach((c, s) => {
@@ -84,7 +98,14 @@ export function gatherCases(): GatherCase[] {
     const expand = cin < cout;
     const direct = expand ? cin : cout / 2;
     const pathOut = expand ? (cout - cin) / 2 : cout / 4;
-    cases.push({ bhw, channels: [pathOut, pathOut, cin], perm: shufflePerm(2 * pathOut + direct, 2), addend: false, scale: 1, label: `split ${cin}->${cout}` });
+    cases.push({
+      bhw,
+      channels: [pathOut, pathOut, cin],
+      perm: shufflePerm(2 * pathOut + direct, 2),
+      addend: false,
+      scale: 1,
+      label: `split ${cin}->${cout}`,
+    });
     if (!expand) {
       const perm = Array.from({ length: cin - direct }, (_, i) => direct + i);
       cases.push({ bhw, channels: [cin], perm, addend: false, scale: 1, label: `bottleneck slice ${cin}->${cout}` });
@@ -99,11 +120,39 @@ export function gatherCases(): GatherCase[] {
   split([2, 5, 3], 28, 12); // reduce 7:3 (1344->576)
   split([2, 4, 4], 24, 16); // reduce 3:2 (1152->768-like)
   for (const g of [1, 2, 4]) {
-    cases.push({ bhw: [2, 3, 5], channels: [16], perm: shufflePerm(16, g), addend: true, scale: Math.SQRT1_2, label: `block output shuffle(${g}) + h, ·√½` });
+    cases.push({
+      bhw: [2, 3, 5],
+      channels: [16],
+      perm: shufflePerm(16, g),
+      addend: true,
+      scale: Math.SQRT1_2,
+      label: `block output shuffle(${g}) + h, ·√½`,
+    });
   }
-  cases.push({ bhw: [1, 1, 1], channels: [12], perm: shufflePerm(12, 4), addend: true, scale: Math.SQRT1_2, label: 'block output 1x1 spatial' });
-  cases.push({ bhw: [3, 2, 7], channels: [5, 1, 9], perm: randomPerm(15, 11, 3), addend: false, scale: -1.75, label: 'random subset, odd widths' });
-  cases.push({ bhw: [2, 9, 1], channels: [3, 7], perm: randomPerm(10, 10, 5), addend: true, scale: 0.5, label: 'random full perm + addend' });
+  cases.push({
+    bhw: [1, 1, 1],
+    channels: [12],
+    perm: shufflePerm(12, 4),
+    addend: true,
+    scale: Math.SQRT1_2,
+    label: 'block output 1x1 spatial',
+  });
+  cases.push({
+    bhw: [3, 2, 7],
+    channels: [5, 1, 9],
+    perm: randomPerm(15, 11, 3),
+    addend: false,
+    scale: -1.75,
+    label: 'random subset, odd widths',
+  });
+  cases.push({
+    bhw: [2, 9, 1],
+    channels: [3, 7],
+    perm: randomPerm(10, 10, 5),
+    addend: true,
+    scale: 0.5,
+    label: 'random full perm + addend',
+  });
   cases.push({ bhw: [1, 5, 5], channels: [7], perm: [6], addend: true, scale: 2, label: 'one channel out' });
   return cases;
 }

@@ -17,7 +17,12 @@ function tensorsOf(c: GatherCase, seed = 1) {
 
 function argsOf(c: GatherCase, ts: tf.Tensor[]): ChannelGatherArgs {
   const n = c.channels.length;
-  return { inputs: ts.slice(0, n) as tf.Tensor4D[], perm: c.perm, addend: c.addend ? (ts[n] as tf.Tensor4D) : undefined, scale: c.scale };
+  return {
+    inputs: ts.slice(0, n) as tf.Tensor4D[],
+    perm: c.perm,
+    addend: c.addend ? (ts[n] as tf.Tensor4D) : undefined,
+    scale: c.scale,
+  };
 }
 
 describe('channelGather (composed tfjs path) vs a plain-JS reference', () => {
@@ -32,7 +37,14 @@ describe('channelGather (composed tfjs path) vs a plain-JS reference', () => {
       const rows = c.bhw[0] * c.bhw[1] * c.bhw[2];
       const y = channelGather(argsOf(c, all));
       expect(y.shape).toEqual([...c.bhw, c.perm.length]);
-      const want = gatherRef(xs.map((x) => x.dataSync() as Float32Array), c.channels, rows, c.perm, addend ? (addend.dataSync() as Float32Array) : null, c.scale);
+      const want = gatherRef(
+        xs.map((x) => x.dataSync() as Float32Array),
+        c.channels,
+        rows,
+        c.perm,
+        addend ? (addend.dataSync() as Float32Array) : null,
+        c.scale,
+      );
       expect(relL2(y.dataSync(), want)).toBeLessThan(TOL);
       const dy = tf.tensor4d(seeded(y.size, 7), y.shape);
       const grads = tf.grads((...ts: tf.Tensor[]) => tf.sum(tf.mul(channelGatherComposed(argsOf(c, ts)), dy)))(all);
@@ -77,13 +89,19 @@ describe('channelGather (composed tfjs path) vs a plain-JS reference', () => {
     const bad: [ChannelGatherArgs, RegExp][] = [
       [{ inputs: [], perm: [0] }, /channelGather: inputs must be a non-empty array/],
       [{ inputs: [r3], perm: [0] }, /channelGather: inputs\[0\] must be NHWC \[B, H, W, C\], got shape \[2,3,4\]/],
-      [{ inputs: [a, b], perm: [0] }, /channelGather: inputs must share \[B, H, W\]; inputs\[1\] is \[2,3,4,2\], inputs\[0\] is \[2,3,3,4\]/],
+      [
+        { inputs: [a, b], perm: [0] },
+        /channelGather: inputs must share \[B, H, W\]; inputs\[1\] is \[2,3,4,2\], inputs\[0\] is \[2,3,3,4\]/,
+      ],
       [{ inputs: [a], perm: [0, 4] }, /channelGather: perm\[1\] = 4 is out of range: the inputs \[2,3,3,4\] have 4 channels/],
       [{ inputs: [a], perm: [1.5] }, /perm\[0\] = 1.5 is out of range/],
       [{ inputs: [a], perm: [2, 2] }, /channelGather: perm reads channel 2 twice/],
       [{ inputs: [a], perm: [] }, /channelGather: perm must be a non-empty array/],
       [{ inputs: [e], perm: [0] }, /channelGather: inputs\[0\] is empty, shape \[2,0,3,2\]/],
-      [{ inputs: [a], perm: [0, 1], addend: a }, /channelGather: addend must be float32 \[2,3,3,2\] \(the output shape\), got float32 \[2,3,3,4\]/],
+      [
+        { inputs: [a], perm: [0, 1], addend: a },
+        /channelGather: addend must be float32 \[2,3,3,2\] \(the output shape\), got float32 \[2,3,3,4\]/,
+      ],
       [{ inputs: [a], perm: [0], scale: Number.NaN }, /channelGather: scale must be a finite number/],
     ];
     for (const [args, re] of bad) expect(() => channelGather(args)).toThrow(re);

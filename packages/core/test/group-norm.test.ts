@@ -53,8 +53,15 @@ describe('groupNorm modulation, activation, gradients', () => {
     const y = groupNorm({ x, groups: 4, eps: 1e-5, scale, shift, activation: 'silu' });
     expect(maxAbsDiff(y.dataSync(), expected.dataSync())).toBeLessThan(1e-6);
     const yRelu = groupNorm({ x, groups: 4, eps: 1e-5, scale, shift, activation: 'relu' });
-    expect(maxAbsDiff(yRelu.dataSync(), Float32Array.from(pre.dataSync(), (v) => Math.max(v, 0)))).toBeLessThan(1e-6);
-    expect(() => groupNorm({ x, groups: 4, eps: 1e-5, activation: 'gelu' as 'relu' })).toThrow(/activation must be 'none', 'silu' or 'relu', got "gelu"/);
+    expect(
+      maxAbsDiff(
+        yRelu.dataSync(),
+        Float32Array.from(pre.dataSync(), (v) => Math.max(v, 0)),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(() => groupNorm({ x, groups: 4, eps: 1e-5, activation: 'gelu' as 'relu' })).toThrow(
+      /activation must be 'none', 'silu' or 'relu', got "gelu"/,
+    );
     yRelu.dispose();
     // normalised groups have zero mean and unit (biased) variance
     const g = tf.reshape(base, [2, 9, 4, 2]);
@@ -72,7 +79,16 @@ describe('groupNorm modulation, activation, gradients', () => {
     const shift = tf.randomNormal([2, 8], 0, 0.3, 'float32', 8) as tf.Tensor2D;
     const err = gradCheck(
       (a, g, b, s, t) =>
-        groupNorm({ x: a, groups: 2, eps: 1e-5, gamma: g as tf.Tensor1D, beta: b as tf.Tensor1D, scale: s as tf.Tensor2D, shift: t as tf.Tensor2D, activation: 'silu' }),
+        groupNorm({
+          x: a,
+          groups: 2,
+          eps: 1e-5,
+          gamma: g as tf.Tensor1D,
+          beta: b as tf.Tensor1D,
+          scale: s as tf.Tensor2D,
+          shift: t as tf.Tensor2D,
+          activation: 'silu',
+        }),
       [x, gamma, beta, scale, shift],
       { eps: 1e-2, probes: 5 },
     );
@@ -88,11 +104,17 @@ describe('groupNorm modulation, activation, gradients', () => {
 
   it('rejects bad arguments clearly', () => {
     const x = tf.zeros([1, 2, 2, 6]);
-    expect(() => groupNorm({ x, groups: 4, eps: 1e-5 })).toThrow(/groups \(4\) must be a positive integer dividing the 6 channels/);
+    expect(() => groupNorm({ x, groups: 4, eps: 1e-5 })).toThrow(
+      /groups \(4\) must be a positive integer dividing the 6 channels/,
+    );
     expect(() => groupNorm({ x: tf.zeros([2, 6]), groups: 2, eps: 1e-5 })).toThrow(/NHWC/);
     expect(() => groupNorm({ x, groups: 2, eps: 0 })).toThrow(/eps/);
-    expect(() => groupNorm({ x, groups: 2, eps: 1e-5, gamma: tf.ones([5]) as tf.Tensor1D })).toThrow(/gamma must have shape \[6\]/);
-    expect(() => groupNorm({ x, groups: 2, eps: 1e-5, scale: tf.ones([2, 6]) as tf.Tensor2D })).toThrow(/scale must have shape \[1, 6\]/);
+    expect(() => groupNorm({ x, groups: 2, eps: 1e-5, gamma: tf.ones([5]) as tf.Tensor1D })).toThrow(
+      /gamma must have shape \[6\]/,
+    );
+    expect(() => groupNorm({ x, groups: 2, eps: 1e-5, scale: tf.ones([2, 6]) as tf.Tensor2D })).toThrow(
+      /scale must have shape \[1, 6\]/,
+    );
   });
 
   it('uses a plugged-in implementation and restores the default', () => {

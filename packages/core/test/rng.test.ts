@@ -23,7 +23,9 @@ describe('Rng', () => {
   it('draws uniform, integer and normal values with the right moments', () => {
     const r = new Rng(1);
     const n = 200_000;
-    let su = 0, sn = 0, sn2 = 0;
+    let su = 0,
+      sn = 0,
+      sn2 = 0;
     const counts = new Array(6).fill(0);
     for (let i = 0; i < n; i++) {
       const u = r.uniform();

@@ -15,13 +15,28 @@ const tmp = mkdtempSync(join(tmpdir(), 'evdm-bench-'));
 // Moving gradient bars so fixture clips show motion and flips.
 const synth = (v, t, h, w, c) => {
   const f = new Uint8Array(t * h * w * c);
-  for (let j = 0; j < t; j++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++)
-    f[((j * h + y) * w + x) * c + k] = ((x + 3 * j + 7 * v) % 24 < 8 ? 230 : 30) * (k === v % c || c === 1 ? 1 : 0.4) + (y % 16 === 0 ? 25 : 0);
+  for (let j = 0; j < t; j++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let k = 0; k < c; k++)
+          f[((j * h + y) * w + x) * c + k] =
+            ((x + 3 * j + 7 * v) % 24 < 8 ? 230 : 30) * (k === v % c || c === 1 ? 1 : 0.4) + (y % 16 === 0 ? 25 : 0);
   return { frames: f, t, h, w, c };
 };
-await writeVideoShard(join(tmp, 'kth', 'shard_0001.hdf5'), [1, 2, 21, 22].map((p, v) => ({ clip: synth(v, 40, 64, 64, 1), labels: { person: p, target: v } })));
-for (const s of ['train', 'test']) await writeVideoShard(join(tmp, 'bair', s, 'traj.hdf5'), [0, 1, 2].map((v) => ({ clip: synth(v, 30, 64, 64, 3) })));
-await writeVideoShard(join(tmp, 'UCF101_64.hdf5'), Array.from({ length: 23 }, (_, v) => ({ clip: synth(v, 20, 64, 85, 3), labels: { target: v } })), { num_train: 3, num_test: 20 });
+await writeVideoShard(
+  join(tmp, 'kth', 'shard_0001.hdf5'),
+  [1, 2, 21, 22].map((p, v) => ({ clip: synth(v, 40, 64, 64, 1), labels: { person: p, target: v } })),
+);
+for (const s of ['train', 'test'])
+  await writeVideoShard(
+    join(tmp, 'bair', s, 'traj.hdf5'),
+    [0, 1, 2].map((v) => ({ clip: synth(v, 30, 64, 64, 3) })),
+  );
+await writeVideoShard(
+  join(tmp, 'UCF101_64.hdf5'),
+  Array.from({ length: 23 }, (_, v) => ({ clip: synth(v, 20, 64, 85, 3), labels: { target: v } })),
+  { num_train: 3, num_test: 20 },
+);
 
 const sets = {
   smmnist: await openDataset({ name: 'smmnist' }),
@@ -35,12 +50,34 @@ for (const [name, ds] of Object.entries(sets)) {
   writeClipGridPng(join(docs, `grid-${name}.png`), clips);
 }
 
-const busy = (ms) => { const t = performance.now(); while (performance.now() - t < ms) { /* spin: a busy consumer */ } };
+const busy = (ms) => {
+  const t = performance.now();
+  while (performance.now() - t < ms) {
+    /* spin: a busy consumer */
+  }
+};
 for (const name of ['smmnist', 'kth']) {
   const ds = sets[name];
-  for (const [prefetch, prefetchIn] of [[0, 'main'], [2, 'main'], [2, 'worker'], [0, 'main'], [2, 'main'], [2, 'worker']]) {
+  for (const [prefetch, prefetchIn] of [
+    [0, 'main'],
+    [2, 'main'],
+    [2, 'worker'],
+    [0, 'main'],
+    [2, 'main'],
+    [2, 'worker'],
+  ]) {
     let n = 0;
-    const it = createClipLoader({ dataset: ds, split: 'train', past: 5, current: 10, batchSize: 4, seed: 1, prefetch, prefetchIn, epochs: Infinity });
+    const it = createClipLoader({
+      dataset: ds,
+      split: 'train',
+      past: 5,
+      current: 10,
+      batchSize: 4,
+      seed: 1,
+      prefetch,
+      prefetchIn,
+      epochs: Infinity,
+    });
     let t0 = 0;
     let waited = 0;
     const iter = it[Symbol.asyncIterator]();
@@ -53,14 +90,17 @@ for (const name of ['smmnist', 'kth']) {
       busy(80);
       await new Promise((r) => setTimeout(r, 10)); // trainer awaiting async tensor reads
       tf.dispose([b.past, b.current]);
-      if (t0 === 0) t0 = performance.now(); // steady state: start after the first batch (worker start-up)
+      if (t0 === 0)
+        t0 = performance.now(); // steady state: start after the first batch (worker start-up)
       else n += b.clips.length;
       if (n >= 160) break;
     }
     await iter.return?.();
     const s = (performance.now() - t0) / 1000;
     const mode = prefetch === 0 ? 'off' : `${prefetch} in ${prefetchIn} thread`;
-    console.log(`${name} prefetch ${mode}: ${(n / s).toFixed(1)} clips/s, consumer waits ${(waited / (n / 4)).toFixed(1)} ms per batch (${n} clips, batch 4, 15 frames)`);
+    console.log(
+      `${name} prefetch ${mode}: ${(n / s).toFixed(1)} clips/s, consumer waits ${(waited / (n / 4)).toFixed(1)} ms per batch (${n} clips, batch 4, 15 frames)`,
+    );
   }
 }
 for (const ds of Object.values(sets)) ds.close();

@@ -8,7 +8,15 @@ import { createClipLoader, openDataset, writeVideoShard } from '@evdm/datasets';
 
 await tf.setBackend('cpu');
 const mm = await openDataset({ name: 'smmnist', trainLength: 4 });
-for await (const b of createClipLoader({ dataset: mm, past: 2, current: 3, batchSize: 2, seed: 1, prefetch: 2, prefetchIn: 'worker' })) {
+for await (const b of createClipLoader({
+  dataset: mm,
+  past: 2,
+  current: 3,
+  batchSize: 2,
+  seed: 1,
+  prefetch: 2,
+  prefetchIn: 'worker',
+})) {
   if (b.current.shape.join() !== '2,64,64,3' || b.past.shape.join() !== '2,64,64,2') throw new Error('bad shapes');
   const v = b.current.dataSync();
   if (Math.max(...v) > 1 || Math.min(...v) < -1) throw new Error('values outside [-1, 1]');

@@ -12,7 +12,8 @@ try {
   const probe = `import { openDataset } from '@evdm/datasets';
 try { await openDataset({ name: 'kth', path: ${JSON.stringify(dir)} }); console.log('opened?!'); }
 catch (e) { console.log(e.message); }`;
-  const run = (env) => spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const run = (env) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', env: { ...process.env, ...env } });
   const r = run({ EVDM_DEBUG: '' });
   const msg = r.stdout.trim();
   if (!/shard_0001\.hdf5: cannot open HDF5 file \(truncated or corrupt: File has been truncated\)/.test(msg)) {
@@ -22,7 +23,9 @@ catch (e) { console.log(e.message); }`;
   // the diagnostics are still there for debugging
   const dbg = run({ EVDM_DEBUG: '1' });
   if (!/HDF5-DIAG/.test(dbg.stderr)) throw new Error('EVDM_DEBUG=1 should show the HDF5 diagnostics');
-  console.log(`truncated HDF5: "${msg}", stderr empty (EVDM_DEBUG=1 shows ${dbg.stderr.trim().split('\n').length} diagnostic lines)`);
+  console.log(
+    `truncated HDF5: "${msg}", stderr empty (EVDM_DEBUG=1 shows ${dbg.stderr.trim().split('\n').length} diagnostic lines)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

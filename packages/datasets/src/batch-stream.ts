@@ -16,7 +16,11 @@ export interface BatchStreamSpec {
   dropLast: boolean;
 }
 
-export async function* hostBatchStream(ds: VideoDataset, spec: BatchStreamSpec, yieldBetweenClips = false): AsyncGenerator<Clip[]> {
+export async function* hostBatchStream(
+  ds: VideoDataset,
+  spec: BatchStreamSpec,
+  yieldBetweenClips = false,
+): AsyncGenerator<Clip[]> {
   const rng = new Rng(BigInt(spec.seed), 7n);
   const n = ds.length(spec.split);
   // Test clips use their per-index generator (deterministic test set); training draws from the stream's.

@@ -24,7 +24,9 @@ export async function convertBair(options: ConvertBairOptions): Promise<{ train:
     const dir = join(options.input, split);
     let files: string[];
     try {
-      files = readdirSync(dir).filter((f) => f.endsWith('.tfrecords') || f.endsWith('.tfrecord')).sort();
+      files = readdirSync(dir)
+        .filter((f) => f.endsWith('.tfrecords') || f.endsWith('.tfrecord'))
+        .sort();
     } catch {
       throw new DatasetError(dir, 'TFRecord folder does not exist');
     }
@@ -38,7 +40,8 @@ export async function convertBair(options: ConvertBairOptions): Promise<{ train:
         for (let t = 0; t < frames; t++) {
           const img = feats.get(`${t}/image_aux1/encoded`);
           if (!img) throw new DatasetError(path, `record ${r} has no feature "${t}/image_aux1/encoded"`);
-          if (img.length !== 64 * 64 * 3) throw new DatasetError(path, `record ${r} frame ${t} has ${img.length} bytes, expected 64*64*3 = 12288`);
+          if (img.length !== 64 * 64 * 3)
+            throw new DatasetError(path, `record ${r} frame ${t} has ${img.length} bytes, expected 64*64*3 = 12288`);
           px.set(img, t * 64 * 64 * 3);
         }
         return { clip: { frames: px, t: frames, h: 64, w: 64, c: 3 } };

@@ -37,7 +37,10 @@ export async function convertKth(options: ConvertKthOptions): Promise<number> {
       const m = /^person(\d+)_([a-z]+)_d\d+/.exec(basename(f));
       const target = m ? KTH_CLASSES.indexOf(m[2] as (typeof KTH_CLASSES)[number]) : -1;
       if (!m || target < 0) throw new DatasetError(f, 'file name is not personXX_<action>_dY_uncomp.avi with a KTH action');
-      w.add({ clip: decodeVideo(f, { width: 64, height: 64, channels: 1, scaler: 'bilinear', ffmpeg: options.ffmpeg }), labels: { person: Number(m[1]), target } });
+      w.add({
+        clip: decodeVideo(f, { width: 64, height: 64, channels: 1, scaler: 'bilinear', ffmpeg: options.ffmpeg }),
+        labels: { person: Number(m[1]), target },
+      });
     }
   });
   return files.length;
@@ -63,7 +66,10 @@ function checkedPath(path: string): string {
 
 function readList(path: string): string[] {
   if (!existsSync(path)) throw new DatasetError(path, 'split list does not exist');
-  return readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+  return readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter(Boolean);
 }
 
 /** UCF-101: 64x85 RGB (LANCZOS), train list first then test list, `num_train`/`num_test`, `target`. */
@@ -81,13 +87,23 @@ export async function convertUcf101(options: ConvertUcf101Options): Promise<{ tr
   );
   const train = readList(join(options.splits, `trainlist0${k}.txt`));
   const test = readList(join(options.splits, `testlist0${k}.txt`));
-  await withShard(options.output, (w) => {
-    for (const rel of [...train, ...test]) {
-      const cls = classes.get(rel.split('/')[0]);
-      if (cls === undefined) throw new DatasetError(rel, 'class folder not listed in classInd.txt');
-      const clip = decodeVideo(join(options.input, rel), { width: 85, height: 64, channels: 3, scaler: 'lanczos', ffmpeg: options.ffmpeg });
-      w.add({ clip, labels: { target: cls } });
-    }
-  }, () => ({ num_train: train.length, num_test: test.length }));
+  await withShard(
+    options.output,
+    (w) => {
+      for (const rel of [...train, ...test]) {
+        const cls = classes.get(rel.split('/')[0]);
+        if (cls === undefined) throw new DatasetError(rel, 'class folder not listed in classInd.txt');
+        const clip = decodeVideo(join(options.input, rel), {
+          width: 85,
+          height: 64,
+          channels: 3,
+          scaler: 'lanczos',
+          ffmpeg: options.ffmpeg,
+        });
+        w.add({ clip, labels: { target: cls } });
+      }
+    },
+    () => ({ num_train: train.length, num_test: test.length }),
+  );
   return { train: train.length, test: test.length };
 }

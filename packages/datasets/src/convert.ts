@@ -19,6 +19,9 @@ export async function convert(options: ConvertOptions): Promise<unknown> {
     case 'ucf101':
       return convertUcf101(options);
     default:
-      throw new DatasetError('convert dataset', `unknown dataset ${JSON.stringify((options as { dataset?: unknown })?.dataset)}; expected kth, bair or ucf101`);
+      throw new DatasetError(
+        'convert dataset',
+        `unknown dataset ${JSON.stringify((options as { dataset?: unknown })?.dataset)}; expected kth, bair or ucf101`,
+      );
   }
 }

@@ -23,18 +23,39 @@ export function hasFfmpeg(ffmpeg = 'ffmpeg'): boolean {
  * Decodes every frame of a video, resized to `width x height` with the given scaler
  * (`bilinear` for KTH as cv2.resize, `lanczos` for UCF as PIL LANCZOS).
  */
-export function decodeVideo(path: string, opts: { width: number; height: number; channels: 1 | 3; scaler: string; ffmpeg?: string }): Clip {
+export function decodeVideo(
+  path: string,
+  opts: { width: number; height: number; channels: 1 | 3; scaler: string; ffmpeg?: string },
+): Clip {
   if (!existsSync(path)) throw new DatasetError(path, 'video file does not exist');
   const { width: w, height: h, channels: c } = opts;
   const r = spawnSync(
     opts.ffmpeg ?? 'ffmpeg',
-    ['-v', 'error', '-i', path, '-vf', `scale=${w}:${h}:flags=${opts.scaler}`, '-f', 'rawvideo', '-pix_fmt', c === 1 ? 'gray' : 'rgb24', '-'],
+    [
+      '-v',
+      'error',
+      '-i',
+      path,
+      '-vf',
+      `scale=${w}:${h}:flags=${opts.scaler}`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      c === 1 ? 'gray' : 'rgb24',
+      '-',
+    ],
     { maxBuffer: 1 << 30 },
   );
-  if (r.error) throw new DatasetError(opts.ffmpeg ?? 'ffmpeg', `cannot run ffmpeg (${r.error.message}); install it with: apt-get install ffmpeg`);
+  if (r.error)
+    throw new DatasetError(
+      opts.ffmpeg ?? 'ffmpeg',
+      `cannot run ffmpeg (${r.error.message}); install it with: apt-get install ffmpeg`,
+    );
   const frameBytes = w * h * c;
-  if (r.status !== 0) throw new DatasetError(path, `ffmpeg could not decode the video: ${String(r.stderr).trim().split('\n').pop()}`);
+  if (r.status !== 0)
+    throw new DatasetError(path, `ffmpeg could not decode the video: ${String(r.stderr).trim().split('\n').pop()}`);
   const out = r.stdout as Buffer;
-  if (out.length === 0 || out.length % frameBytes !== 0) throw new DatasetError(path, `decoded ${out.length} bytes, not a whole number of ${w}x${h}x${c} frames`);
+  if (out.length === 0 || out.length % frameBytes !== 0)
+    throw new DatasetError(path, `decoded ${out.length} bytes, not a whole number of ${w}x${h}x${c} frames`);
   return { frames: new Uint8Array(out.buffer, out.byteOffset, out.length).slice(), t: out.length / frameBytes, h, w, c };
 }

@@ -57,7 +57,12 @@ function captureHdf5Diagnostics(fs: { write: (...args: never[]) => number } | nu
     if (stream && (stream.fd === 2 || stream.nfd === 2) && ArrayBuffer.isView(buffer)) {
       const text = Buffer.from(buffer.buffer, buffer.byteOffset + offset, length).toString('utf8');
       if (/HDF5-DIAG/.test(text)) hdf5Diagnostics = [];
-      hdf5Diagnostics.push(...text.split('\n').filter((l) => /^\s*minor:/.test(l)).map((l) => l.replace(/^\s*minor:\s*/, '')));
+      hdf5Diagnostics.push(
+        ...text
+          .split('\n')
+          .filter((l) => /^\s*minor:/.test(l))
+          .map((l) => l.replace(/^\s*minor:\s*/, '')),
+      );
       if (hdf5Diagnostics.length > 50) hdf5Diagnostics.splice(0, hdf5Diagnostics.length - 50);
       return length;
     }
@@ -173,7 +178,14 @@ function safeFilters(ds: H5Dataset): number[] {
 export function readIntScalar(f: H5File, file: string, name: string): number {
   const ds = getDataset(f, file, name);
   const v = readValue(ds, file, name);
-  const x = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : ArrayBuffer.isView(v) ? Number((v as unknown as ArrayLike<number | bigint>)[0]) : NaN;
+  const x =
+    typeof v === 'bigint'
+      ? Number(v)
+      : typeof v === 'number'
+        ? v
+        : ArrayBuffer.isView(v)
+          ? Number((v as unknown as ArrayLike<number | bigint>)[0])
+          : NaN;
   if (!Number.isFinite(x) || !Number.isInteger(x) || x < 0) {
     throw new DatasetError(file, `dataset "${name}" should hold a non-negative integer, got ${String(v)}`);
   }

@@ -28,8 +28,7 @@ export async function openKth(options: KthOptions): Promise<VideoDataset> {
   const testClips = options.testClips ?? 256;
   const videos = (split: Split) => (split === 'train' ? train : test);
   const geom = { storedHeight: SIZE, storedWidth: SIZE, channels: 1, width: SIZE };
-  const length = (split: Split): number =>
-    (split === 'train' ? train.length : test.length === 0 ? 0 : testClips);
+  const length = (split: Split): number => (split === 'train' ? train.length : test.length === 0 ? 0 : testClips);
   return {
     name: 'kth',
     channels: 1,

@@ -13,9 +13,7 @@ export interface WorkerInit {
 }
 
 export type WorkerMessage =
-  | { type: 'batch'; clips: Clip[] }
-  | { type: 'done' }
-  | { type: 'error'; name: string; message: string; subject?: string };
+  { type: 'batch'; clips: Clip[] } | { type: 'done' } | { type: 'error'; name: string; message: string; subject?: string };
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -37,8 +35,14 @@ async function main(): Promise<void> {
         if (closing) break;
         credit--;
         // own, exact-size buffers so they can be transferred
-        const owned = clips.map((c) => ({ ...c, frames: c.frames.byteOffset === 0 && c.frames.byteLength === c.frames.buffer.byteLength ? c.frames : c.frames.slice() }));
-        port.postMessage({ type: 'batch', clips: owned } satisfies WorkerMessage, owned.map((c) => c.frames.buffer as ArrayBuffer));
+        const owned = clips.map((c) => ({
+          ...c,
+          frames: c.frames.byteOffset === 0 && c.frames.byteLength === c.frames.buffer.byteLength ? c.frames : c.frames.slice(),
+        }));
+        port.postMessage(
+          { type: 'batch', clips: owned } satisfies WorkerMessage,
+          owned.map((c) => c.frames.buffer as ArrayBuffer),
+        );
       }
     } finally {
       ds.close();
@@ -46,7 +50,12 @@ async function main(): Promise<void> {
     port.postMessage({ type: 'done' } satisfies WorkerMessage);
   } catch (e) {
     const err = e as Error & { subject?: string };
-    port.postMessage({ type: 'error', name: err.name ?? 'Error', message: err.message ?? String(e), subject: err.subject } satisfies WorkerMessage);
+    port.postMessage({
+      type: 'error',
+      name: err.name ?? 'Error',
+      message: err.message ?? String(e),
+      subject: err.subject,
+    } satisfies WorkerMessage);
   }
   port.close();
 }

@@ -49,7 +49,8 @@ export interface ClipBatch {
 
 function count(name: string, v: number | undefined, min: number, dflt: number): number {
   const x = v ?? dflt;
-  if (!Number.isInteger(x) || x < min) throw new DatasetError(`createClipLoader ${name}`, `must be an integer >= ${min}, got ${v}`);
+  if (!Number.isInteger(x) || x < min)
+    throw new DatasetError(`createClipLoader ${name}`, `must be an integer >= ${min}, got ${v}`);
   return x;
 }
 
@@ -58,7 +59,8 @@ export function createClipLoader(options: ClipLoaderOptions): AsyncIterable<Clip
   const ds = options.dataset;
   if (!ds || typeof ds.clip !== 'function') throw new DatasetError('createClipLoader dataset', 'missing or not a dataset');
   const split = options.split ?? 'train';
-  if (split !== 'train' && split !== 'test') throw new DatasetError('createClipLoader split', `must be "train" or "test", got ${JSON.stringify(split)}`);
+  if (split !== 'train' && split !== 'test')
+    throw new DatasetError('createClipLoader split', `must be "train" or "test", got ${JSON.stringify(split)}`);
   const past = count('past', options.past, 0, 0);
   const current = count('current', options.current, 1, NaN);
   const future = count('future', options.future, 0, 0);
@@ -80,14 +82,28 @@ export function createClipLoader(options: ClipLoaderOptions): AsyncIterable<Clip
 
   const prefetchIn = options.prefetchIn ?? 'auto';
   if (!['auto', 'worker', 'main'].includes(prefetchIn)) {
-    throw new DatasetError('createClipLoader prefetchIn', `must be "auto", "worker" or "main", got ${JSON.stringify(prefetchIn)}`);
+    throw new DatasetError(
+      'createClipLoader prefetchIn',
+      `must be "auto", "worker" or "main", got ${JSON.stringify(prefetchIn)}`,
+    );
   }
-  const spec: BatchStreamSpec = { split, window, batchSize, shuffle, seed: options.seed ?? 0, flip, epochs, dropLast: options.dropLast ?? false };
+  const spec: BatchStreamSpec = {
+    split,
+    window,
+    batchSize,
+    shuffle,
+    seed: options.seed ?? 0,
+    flip,
+    epochs,
+    dropLast: options.dropLast ?? false,
+  };
   const script = prefetch > 0 && prefetchIn !== 'main' && ds.openOptions ? loaderWorkerPath() : null;
   if (prefetchIn === 'worker' && prefetch > 0 && !script) {
     throw new DatasetError(
       'createClipLoader prefetchIn',
-      ds.openOptions ? 'the built worker script (dist/loader-worker.js) was not found' : `"worker" needs a dataset opened with openDataset (${ds.name} was not)`,
+      ds.openOptions
+        ? 'the built worker script (dist/loader-worker.js) was not found'
+        : `"worker" needs a dataset opened with openDataset (${ds.name} was not)`,
     );
   }
 

@@ -38,7 +38,8 @@ export function readIdxImages(path: string): DigitPool {
   const cols = buf.readUInt32BE(12);
   if (rows !== SIDE || cols !== SIDE) throw new DatasetError(path, `images are ${rows}x${cols}, expected 28x28`);
   const need = 16 + n * SIDE * SIDE;
-  if (buf.length < need) throw new DatasetError(path, `truncated: header says ${n} images (${need} bytes), file has ${buf.length}`);
+  if (buf.length < need)
+    throw new DatasetError(path, `truncated: header says ${n} images (${need} bytes), file has ${buf.length}`);
   return { count: n, pixels: new Uint8Array(buf.buffer, buf.byteOffset + 16, n * SIDE * SIDE).slice(), source: path };
 }
 

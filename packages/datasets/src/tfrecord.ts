@@ -33,11 +33,14 @@ export function readTfRecords(buf: Uint8Array, file: string): Uint8Array[] {
   while (o < buf.length) {
     if (o + 12 > buf.length) throw new DatasetError(file, `truncated TFRecord header at byte ${o}`);
     const len = Number(dv.getBigUint64(o, true));
-    if (dv.getUint32(o + 8, true) !== maskedCrc(buf.subarray(o, o + 8))) throw new DatasetError(file, `bad length CRC in record ${out.length} at byte ${o}`);
+    if (dv.getUint32(o + 8, true) !== maskedCrc(buf.subarray(o, o + 8)))
+      throw new DatasetError(file, `bad length CRC in record ${out.length} at byte ${o}`);
     const start = o + 12;
-    if (start + len + 4 > buf.length) throw new DatasetError(file, `truncated TFRecord data in record ${out.length} (needs ${len} bytes)`);
+    if (start + len + 4 > buf.length)
+      throw new DatasetError(file, `truncated TFRecord data in record ${out.length} (needs ${len} bytes)`);
     const data = buf.subarray(start, start + len);
-    if (dv.getUint32(start + len, true) !== maskedCrc(data)) throw new DatasetError(file, `bad data CRC in record ${out.length} at byte ${o}`);
+    if (dv.getUint32(start + len, true) !== maskedCrc(data))
+      throw new DatasetError(file, `bad data CRC in record ${out.length} at byte ${o}`);
     out.push(data);
     o = start + len + 4;
   }
@@ -110,7 +113,8 @@ export function parseExampleBytes(record: Uint8Array, file: string): Map<string,
           if (f3 === 1 && p instanceof Uint8Array) key = new TextDecoder().decode(p);
           if (f3 === 2 && p instanceof Uint8Array) {
             for (const [f4, , list] of fields(p)) {
-              if (f4 === 1 && list instanceof Uint8Array) for (const [f5, , b] of fields(list)) if (f5 === 1 && b instanceof Uint8Array && !value) value = b;
+              if (f4 === 1 && list instanceof Uint8Array)
+                for (const [f5, , b] of fields(list)) if (f5 === 1 && b instanceof Uint8Array && !value) value = b;
             }
           }
         }

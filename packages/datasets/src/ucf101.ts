@@ -30,7 +30,10 @@ export async function openUcf101(options: Ucf101Options): Promise<VideoDataset> 
     numTrain = store.rootScalar('num_train');
     numTest = store.rootScalar('num_test');
     if (numTrain + numTest !== store.count) {
-      throw new DatasetError(options.path, `num_train (${numTrain}) + num_test (${numTest}) != number of videos in "len" (${store.count})`);
+      throw new DatasetError(
+        options.path,
+        `num_train (${numTrain}) + num_test (${numTest}) != number of videos in "len" (${store.count})`,
+      );
     }
   } catch (e) {
     store.close();
@@ -40,8 +43,7 @@ export async function openUcf101(options: Ucf101Options): Promise<VideoDataset> 
   const testClips = options.testClips ?? 256;
   const geom = { storedHeight: UCF_STORED_HEIGHT, storedWidth: UCF_STORED_WIDTH, channels: 3, width: SIZE };
   const maxCrop = UCF_STORED_WIDTH - SIZE - 1; // MCVD: randint(0, 85 - 64) -> [0, 20]
-  const length = (split: Split): number =>
-    (split === 'train' ? numTrain : testVideos === 0 ? 0 : testClips);
+  const length = (split: Split): number => (split === 'train' ? numTrain : testVideos === 0 ? 0 : testClips);
   return {
     name: 'ucf101',
     channels: 3,

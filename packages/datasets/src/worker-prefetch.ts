@@ -22,14 +22,22 @@ export function loaderWorkerPath(): string | null {
 
 function rebuildError(m: Extract<WorkerMessage, { type: 'error' }>): Error {
   if (m.name === 'DatasetError' && m.subject !== undefined) {
-    return new DatasetError(m.subject, m.message.startsWith(`${m.subject}: `) ? m.message.slice(m.subject.length + 2) : m.message);
+    return new DatasetError(
+      m.subject,
+      m.message.startsWith(`${m.subject}: `) ? m.message.slice(m.subject.length + 2) : m.message,
+    );
   }
   const e = new Error(m.message);
   e.name = m.name;
   return e;
 }
 
-export function workerBatches(script: string, open: OpenDatasetOptions, spec: BatchStreamSpec, ahead: number): AsyncIterator<Clip[]> & { return(): Promise<IteratorResult<Clip[]>> } {
+export function workerBatches(
+  script: string,
+  open: OpenDatasetOptions,
+  spec: BatchStreamSpec,
+  ahead: number,
+): AsyncIterator<Clip[]> & { return(): Promise<IteratorResult<Clip[]>> } {
   const worker = new Worker(script, { workerData: { open, spec, ahead } satisfies WorkerInit });
   const ready: Clip[][] = [];
   let finished = false;

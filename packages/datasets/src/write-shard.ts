@@ -114,7 +114,12 @@ export async function writeVideoShard(
   rootScalars: Record<string, number> = {},
   compression: FrameCompression = 'gzip',
 ): Promise<void> {
-  await withShard(path, (w) => {
-    for (const v of videos) w.add(v);
-  }, () => rootScalars, compression);
+  await withShard(
+    path,
+    (w) => {
+      for (const v of videos) w.add(v);
+    },
+    () => rootScalars,
+    compression,
+  );
 }

@@ -24,7 +24,8 @@ async function fails(p: Promise<unknown> | (() => unknown), ...parts: (string | 
 describe('bad input gives one clear DatasetError naming the file and problem', () => {
   it('unknown dataset name', () => fails(openDataset({ name: 'cifar' } as never), 'unknown dataset "cifar"'));
   it('missing path argument', () => fails(openDataset({ name: 'kth' } as never), 'kth path', 'missing'));
-  it('path that does not exist', () => fails(openDataset({ name: 'kth', path: '/nope/KTH64_h5' }), '/nope/KTH64_h5', 'does not exist'));
+  it('path that does not exist', () =>
+    fails(openDataset({ name: 'kth', path: '/nope/KTH64_h5' }), '/nope/KTH64_h5', 'does not exist'));
   it('directory without shards', () => {
     const d = tmp();
     return fails(openDataset({ name: 'kth', path: d }), d, 'no *.hdf5');
@@ -78,7 +79,11 @@ describe('bad input gives one clear DatasetError naming the file and problem', (
   it('UCF file without num_train', async () => {
     const d = tmp();
     await writeVideoShard(join(d, 'UCF101_64.hdf5'), [{ clip: patternClip(0, 3, 64, 85, 3) }]);
-    await fails(openDataset({ name: 'ucf101', path: join(d, 'UCF101_64.hdf5') }), 'UCF101_64.hdf5', 'missing dataset "num_train"');
+    await fails(
+      openDataset({ name: 'ucf101', path: join(d, 'UCF101_64.hdf5') }),
+      'UCF101_64.hdf5',
+      'missing dataset "num_train"',
+    );
   });
   it('missing, truncated and wrong MNIST IDX files', async () => {
     const d = tmp();

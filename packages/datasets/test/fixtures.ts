@@ -11,7 +11,9 @@ export const pix = (v: number, j: number, y: number, x: number, k: number) => (3
 
 export function patternClip(v: number, t: number, h: number, w: number, c: number): Clip {
   const frames = new Uint8Array(t * h * w * c);
-  for (let j = 0; j < t; j++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) frames[(((j * h + y) * w + x) * c) + k] = pix(v, j, y, x, k);
+  for (let j = 0; j < t; j++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) frames[((j * h + y) * w + x) * c + k] = pix(v, j, y, x, k);
   return { frames, t, h, w, c };
 }
 
@@ -20,14 +22,23 @@ export const tmp = () => mkdtempSync(join(tmpdir(), 'evdm-ds-'));
 /** KTH: 4 videos, persons 1, 2, 21, 22, 12 frames each. */
 export async function makeKth(dir = tmp()): Promise<string> {
   const persons = [1, 2, 21, 22];
-  await writeVideoShard(join(dir, 'shard_0001.hdf5'), persons.map((p, v) => ({ clip: patternClip(v, 12, 64, 64, 1), labels: { person: p, target: v % 6 } })));
+  await writeVideoShard(
+    join(dir, 'shard_0001.hdf5'),
+    persons.map((p, v) => ({ clip: patternClip(v, 12, 64, 64, 1), labels: { person: p, target: v % 6 } })),
+  );
   return dir;
 }
 
 /** BAIR: train 3 videos, test 2 videos, 30 frames of 64x64x3 (short: 8 frames, to stay small). */
 export async function makeBair(dir = tmp(), frames = 8): Promise<string> {
-  await writeVideoShard(join(dir, 'train', 'traj_0.hdf5'), [0, 1, 2].map((v) => ({ clip: patternClip(v, frames, 64, 64, 3) })));
-  await writeVideoShard(join(dir, 'test', 'traj_0.hdf5'), [3, 4].map((v) => ({ clip: patternClip(v, frames, 64, 64, 3) })));
+  await writeVideoShard(
+    join(dir, 'train', 'traj_0.hdf5'),
+    [0, 1, 2].map((v) => ({ clip: patternClip(v, frames, 64, 64, 3) })),
+  );
+  await writeVideoShard(
+    join(dir, 'test', 'traj_0.hdf5'),
+    [3, 4].map((v) => ({ clip: patternClip(v, frames, 64, 64, 3) })),
+  );
   return dir;
 }
 

@@ -12,9 +12,19 @@ describe('MCVD HDF5 layout', () => {
     expect(s.count).toBe(2);
     expect([s.length(0), s.length(1)]).toEqual([5, 4]);
     expect([s.label('person', 0), s.label('person', 1)]).toEqual([1, 21]);
-    for (const [v, j] of [[0, 0], [0, 4], [1, 3]]) {
+    for (const [v, j] of [
+      [0, 0],
+      [0, 4],
+      [1, 3],
+    ]) {
       const f = s.frame(v, j, 64, 64, 1);
-      for (const [y, x] of [[0, 0], [7, 63], [63, 1], [30, 31]]) expect(f[y * 64 + x]).toBe((3 * x + 5 * y + 17 * j + 50 * v) % 256);
+      for (const [y, x] of [
+        [0, 0],
+        [7, 63],
+        [63, 1],
+        [30, 31],
+      ])
+        expect(f[y * 64 + x]).toBe((3 * x + 5 * y + 17 * j + 50 * v) % 256);
     }
     s.close();
   });
@@ -35,10 +45,14 @@ describe('MCVD HDF5 layout', () => {
       const j0 = [...Array(12).keys()].find((j) => pix(v, j, 0, x, 0) === a)!;
       expect(j0).toBeGreaterThanOrEqual(0);
       expect(j0).toBeLessThanOrEqual(12 - 5 - 1); // last possible start never drawn
-      for (let f = 0; f < 5; f++) for (const [y, xx] of [[0, 0], [10, 20]]) {
-        const sx = isFlip ? 63 - xx : xx;
-        expect(c.frames[f * 4096 + y * 64 + xx]).toBe(pix(v, j0 + f, y, sx, 0));
-      }
+      for (let f = 0; f < 5; f++)
+        for (const [y, xx] of [
+          [0, 0],
+          [10, 20],
+        ]) {
+          const sx = isFlip ? 63 - xx : xx;
+          expect(c.frames[f * 4096 + y * 64 + xx]).toBe(pix(v, j0 + f, y, sx, 0));
+        }
       if (isFlip) flipped++;
     }
     expect(flipped).toBeGreaterThan(5);
@@ -49,7 +63,9 @@ describe('MCVD HDF5 layout', () => {
     expect([0, 1].map((j) => pix(2, j, 0, 0, 0))).toContain(t0.frames[0]);
     expect([0, 1].map((j) => pix(3, j, 0, 0, 0))).toContain(t255.frames[0]);
     // deterministic test set
-    expect(Array.from((await ds.clip(7, 'test', { frames: 4 })).frames)).toEqual(Array.from((await ds.clip(7, 'test', { frames: 4 })).frames));
+    expect(Array.from((await ds.clip(7, 'test', { frames: 4 })).frames)).toEqual(
+      Array.from((await ds.clip(7, 'test', { frames: 4 })).frames),
+    );
     ds.close();
   });
 

@@ -28,8 +28,14 @@ describe('Stochastic Moving MNIST', () => {
     expect([c.t, c.h, c.w, c.c]).toEqual([30, 64, 64, 1]);
     // bounding box of the single digit moves by <= 4 px and stays inside the canvas
     const box = (f: number) => {
-      let x0 = 64, y0 = 64;
-      for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) if (c.frames[f * 4096 + y * 64 + x] > 0) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); }
+      let x0 = 64,
+        y0 = 64;
+      for (let y = 0; y < 64; y++)
+        for (let x = 0; x < 64; x++)
+          if (c.frames[f * 4096 + y * 64 + x] > 0) {
+            x0 = Math.min(x0, x);
+            y0 = Math.min(y0, y);
+          }
       return [x0, y0];
     };
     for (let f = 1; f < 30; f++) {
@@ -64,14 +70,26 @@ describe('createClipLoader', () => {
     const ds = await openDataset({ name: 'kth', path: await makeKth() });
     const before = tf.memory().numTensors;
     let batches = 0;
-    for await (const b of createClipLoader({ dataset: ds, split: 'test', past: 2, current: 3, future: 1, batchSize: 4, seed: 1 })) {
+    for await (const b of createClipLoader({
+      dataset: ds,
+      split: 'test',
+      past: 2,
+      current: 3,
+      future: 1,
+      batchSize: 4,
+      seed: 1,
+    })) {
       expect(b.past!.shape).toEqual([b.clips.length, 64, 64, 2]);
       expect(b.current.shape).toEqual([b.clips.length, 64, 64, 3]);
       expect(b.future!.shape).toEqual([b.clips.length, 64, 64, 1]);
       const cur = b.current.dataSync();
       // channel f of `current` is frame past + f of the host clip, mapped to x / 127.5 - 1
       const clip = b.clips[0];
-      for (const [y, x, f] of [[0, 0, 0], [5, 9, 2], [63, 63, 1]]) {
+      for (const [y, x, f] of [
+        [0, 0, 0],
+        [5, 9, 2],
+        [63, 63, 1],
+      ]) {
         expect(cur[(y * 64 + x) * 3 + f]).toBeCloseTo(clip.frames[(2 + f) * 4096 + y * 64 + x] / 127.5 - 1, 6);
       }
       expect(Math.min(...cur)).toBeGreaterThanOrEqual(-1);

@@ -24,7 +24,10 @@ it('TFRecord round trip; corrupt CRC and truncation are reported', () => {
 
 it('BAIR TFRecords -> HDF5 -> reader gives back the frames', async () => {
   const dir = tmp();
-  for (const [split, vids] of [['train', [0, 1]], ['test', [2]]] as const) {
+  for (const [split, vids] of [
+    ['train', [0, 1]],
+    ['test', [2]],
+  ] as const) {
     mkdirSync(join(dir, 'raw', split), { recursive: true });
     const recs = vids.map((v) => {
       const c = patternClip(v, 30, 64, 64, 3);
@@ -37,6 +40,11 @@ it('BAIR TFRecords -> HDF5 -> reader gives back the frames', async () => {
   expect(await convertBair({ input: join(dir, 'raw'), output: join(dir, 'BAIR_h5') })).toEqual({ train: 2, test: 1 });
   const ds = await openDataset({ name: 'bair', path: join(dir, 'BAIR_h5') });
   const c = await ds.clip(0, 'test', { frames: 30 });
-  for (const [t, y, x, k] of [[0, 0, 0, 0], [29, 63, 5, 2], [17, 30, 40, 1]]) expect(c.frames[((t * 64 + y) * 64 + x) * 3 + k]).toBe(pix(2, t, y, x, k));
+  for (const [t, y, x, k] of [
+    [0, 0, 0, 0],
+    [29, 63, 5, 2],
+    [17, 30, 40, 1],
+  ])
+    expect(c.frames[((t * 64 + y) * 64 + x) * 3 + k]).toBe(pix(2, t, y, x, k));
   ds.close();
 });

@@ -15,7 +15,22 @@ if (process.env.CI && !ok) throw new Error('ffmpeg is required in CI (apt-get in
 /** A flat-colour test video: `n` frames of `w x h`, value `level` (gray), mpeg4 in .avi. */
 function makeAvi(path: string, n: number, w: number, h: number, level: number) {
   const hex = level.toString(16).padStart(2, '0');
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=0x${hex}${hex}${hex}:s=${w}x${h}:r=25`, '-frames:v', String(n), '-c:v', 'mpeg4', '-q:v', '1', path]);
+  const r = spawnSync('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=0x${hex}${hex}${hex}:s=${w}x${h}:r=25`,
+    '-frames:v',
+    String(n),
+    '-c:v',
+    'mpeg4',
+    '-q:v',
+    '1',
+    path,
+  ]);
   if (r.status !== 0) throw new Error(String(r.stderr));
 }
 
@@ -66,7 +81,10 @@ describe.runIf(ok)('ffmpeg video converters', { timeout: 90_000 }, () => {
     writeFileSync(join(dir, 'lists', 'trainlist03.txt'), `${names[0]} 1\n`);
     writeFileSync(join(dir, 'lists', 'testlist03.txt'), names.slice(1).join('\n') + '\n');
     const out = join(dir, 'UCF101_64.hdf5');
-    expect(await convertUcf101({ input: join(dir, 'UCF-101'), splits: join(dir, 'lists'), output: out })).toEqual({ train: 1, test: 10 });
+    expect(await convertUcf101({ input: join(dir, 'UCF-101'), splits: join(dir, 'lists'), output: out })).toEqual({
+      train: 1,
+      test: 10,
+    });
     const ds = await openDataset({ name: 'ucf101', path: out });
     expect([ds.length('train'), ds.length('test')]).toEqual([1, 256]);
     const c = await ds.clip(0, 'test', { frames: 4 }); // test video 0 = names[1], level 70
@@ -78,7 +96,9 @@ describe.runIf(ok)('ffmpeg video converters', { timeout: 90_000 }, () => {
   it('bad video and bad KTH file name are reported', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'person01_boxing_d1_uncomp.avi'), 'not a video');
-    await expect(convertKth({ input: dir, output: join(dir, 'o') })).rejects.toThrow(/person01_boxing_d1_uncomp.avi: ffmpeg could not decode/);
+    await expect(convertKth({ input: dir, output: join(dir, 'o') })).rejects.toThrow(
+      /person01_boxing_d1_uncomp.avi: ffmpeg could not decode/,
+    );
     const d2 = tmp();
     makeAvi(join(d2, 'clip.avi'), 2, 32, 32, 0);
     await expect(convertKth({ input: d2, output: join(d2, 'o') })).rejects.toThrow(DatasetError);

@@ -48,7 +48,9 @@ describe('prefetch worker', () => {
     const ds = await openDataset({ name: 'smmnist', trainLength: 12 });
     const base: ClipLoaderOptions = { dataset: ds, past: 1, current: 2, batchSize: 4, seed: 3 };
     expect(await collect({ ...base, prefetch: 3, prefetchIn: 'worker' })).toEqual(await collect({ ...base, prefetch: 0 }));
-    expect(await collect({ ...base, prefetch: 3, prefetchIn: 'worker', epochs: Infinity }, 2)).toEqual(await collect({ ...base, prefetch: 0 }, 2));
+    expect(await collect({ ...base, prefetch: 3, prefetchIn: 'worker', epochs: Infinity }, 2)).toEqual(
+      await collect({ ...base, prefetch: 0 }, 2),
+    );
   });
 
   it('an error inside the worker is re-thrown with the file and problem named', async () => {
@@ -69,8 +71,12 @@ describe('prefetch worker', () => {
 
   it('"worker" with a dataset that was not opened by openDataset is a clear error', () => {
     const ds = openSmmnist({ trainLength: 4 });
-    expect(() => createClipLoader({ dataset: ds, current: 1, prefetch: 1, prefetchIn: 'worker' })).toThrow(/needs a dataset opened with openDataset/);
-    expect(() => createClipLoader({ dataset: ds, current: 1, prefetchIn: 'thread' as never })).toThrow(/prefetchIn.*"auto", "worker" or "main"/);
+    expect(() => createClipLoader({ dataset: ds, current: 1, prefetch: 1, prefetchIn: 'worker' })).toThrow(
+      /needs a dataset opened with openDataset/,
+    );
+    expect(() => createClipLoader({ dataset: ds, current: 1, prefetchIn: 'thread' as never })).toThrow(
+      /prefetchIn.*"auto", "worker" or "main"/,
+    );
   });
 
   it('a script that stops reading exits promptly (the worker never keeps the process alive)', () => {

@@ -14,7 +14,10 @@ const { NoiseSchedule, ddimSample, samplingPlan, stackFrames, unstackFrames } = 
   // sqrt(abar_prev·abar) + sqrt((1 - abar_prev)(1 - abar)) = cos of the angle between the two noise levels
   const toy = (x, t) => tf.mul(x, Math.sqrt(1 - schedule.alphasCumprod[t[0]]));
   const out = ddimSample({ schedule, denoiser: toy, xT, steps: 10, spacing: 'leading', clipX0: false });
-  const want = plan.reduce((f, p) => f * (Math.sqrt(p.alphaBarPrev * p.alphaBar) + Math.sqrt((1 - p.alphaBarPrev) * (1 - p.alphaBar))), 1);
+  const want = plan.reduce(
+    (f, p) => f * (Math.sqrt(p.alphaBarPrev * p.alphaBar) + Math.sqrt((1 - p.alphaBarPrev) * (1 - p.alphaBar))),
+    1,
+  );
   const got = out.dataSync();
   [0.5, -1, 2, 0.25].forEach((v, i) => {
     if (Math.abs(got[i] - want * v) > 1e-5) throw new Error(`ddim toy ${got[i]} vs ${want * v}`);

@@ -28,7 +28,9 @@ const ema = new Ema([w]);
 const opt = tf.train.sgd(0.01);
 const data = tf.randomUniform([2, 2, 4, 4, 1], -1, 1, 'float32', 1);
 const rng = new Rng(3);
-const loss = opt.minimize(() => maskedConditioningLoss({ schedule, denoiser: net, past: data, current: data, rng }).loss, true, [w]);
+const loss = opt.minimize(() => maskedConditioningLoss({ schedule, denoiser: net, past: data, current: data, rng }).loss, true, [
+  w,
+]);
 if (!Number.isFinite(loss.dataSync()[0])) throw new Error('loss not finite');
 ema.update();
 ema.withApplied(() => undefined);

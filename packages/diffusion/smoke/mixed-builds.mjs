@@ -29,7 +29,10 @@ try {
   const cjsDiffusion = require('@evdm/diffusion');
 
   check(cjsCore.Rng !== Rng && copy.Rng !== Rng, 'the CJS build and the copy must be distinct classes for this check');
-  for (const [what, R] of [['CJS build', cjsCore.Rng], ['second copy', copy.Rng]]) {
+  for (const [what, R] of [
+    ['CJS build', cjsCore.Rng],
+    ['second copy', copy.Rng],
+  ]) {
     const r = new R(7);
     check(r instanceof Rng && isRng(r), `${what}: an Rng is not recognised as an Rng`);
     check(new Rng(7) instanceof R, `${what}: instanceof fails the other way round`);
@@ -51,12 +54,18 @@ try {
     ['CJS schedule', new Rng(3), cjsSchedule],
   ]) {
     const got = run(seed, s);
-    check(got.every((v, i) => v === ref[i]), `ddimSample with a ${what} differs from the same seed in ESM`);
+    check(
+      got.every((v, i) => v === ref[i]),
+      `ddimSample with a ${what} differs from the same seed in ESM`,
+    );
   }
   ddpmSample({ schedule: cjsSchedule, denoiser, shape, seed: new copy.Rng(1) }).dispose();
   const current = tf.randomNormal([2, 1, 2, 2, 1], 0, 1, 'float32', 1);
   const { loss } = maskedConditioningLoss({
-    schedule: cjsSchedule, denoiser: (xt) => tf.zerosLike(xt), rng: new cjsCore.Rng(1), current,
+    schedule: cjsSchedule,
+    denoiser: (xt) => tf.zerosLike(xt),
+    rng: new cjsCore.Rng(1),
+    current,
   });
   check(Number.isFinite(loss.dataSync()[0]), 'loss with a CJS Rng');
   console.log('mixed builds and copies ok');

@@ -118,7 +118,8 @@ export class Ema {
   setState(state: EmaState): void {
     this.checkAlive();
     if (!state || typeof state !== 'object' || !state.shadow) fail('setState needs {rate, updates, shadow}');
-    if (!Number.isInteger(state.updates) || state.updates < 0) fail(`state.updates must be a non-negative integer, got ${state.updates}`);
+    if (!Number.isInteger(state.updates) || state.updates < 0)
+      fail(`state.updates must be a non-negative integer, got ${state.updates}`);
     const extra = Object.keys(state.shadow).filter((k) => !this.names.includes(k));
     if (extra.length) fail(`state has unknown shadow names: ${extra.join(', ')}`);
     this.names.forEach((n, i) => {

@@ -29,7 +29,11 @@ export function timestepArray(schedule: NoiseSchedule, t: Timesteps, batch: numb
 /** A [B, 1, …, 1] float32 tensor of `table[t_b]`, broadcastable against a rank-`rank` batch. */
 export function perSample(table: Float64Array, t: number[], rank: number): tf.Tensor {
   const shape = [t.length, ...new Array<number>(Math.max(rank - 1, 0)).fill(1)];
-  return tf.tensor(Float32Array.from(t, (v) => table[v]), shape, 'float32');
+  return tf.tensor(
+    Float32Array.from(t, (v) => table[v]),
+    shape,
+    'float32',
+  );
 }
 
 function checkSameShape(fn: string, a: tf.Tensor, an: string, b: tf.Tensor, bn: string): void {

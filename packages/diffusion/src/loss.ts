@@ -82,7 +82,8 @@ export function maskedConditioningLoss(opts: MaskedLossOptions): MaskedLossResul
     fail(`syncMask needs maskProbPast === maskProbFuture, got ${pPast} and ${pFuture}`);
   }
   const reduction = opts.reduction ?? 'mean';
-  if (reduction !== 'mean' && reduction !== 'mcvd-sum') fail(`reduction must be 'mean' or 'mcvd-sum', got ${JSON.stringify(reduction)}`);
+  if (reduction !== 'mean' && reduction !== 'mcvd-sum')
+    fail(`reduction must be 'mean' or 'mcvd-sum', got ${JSON.stringify(reduction)}`);
   if (opts.current === undefined) fail('current frames are required');
 
   const stacked: tf.Tensor[] = [];
@@ -95,7 +96,10 @@ export function maskedConditioningLoss(opts: MaskedLossOptions): MaskedLossResul
     const past = track(opts.past, asStacked('past', opts.past));
     const future = track(opts.future, asStacked('future', opts.future));
     const [B, H, W] = current.shape;
-    for (const [name, x] of [['past', past], ['future', future]] as const) {
+    for (const [name, x] of [
+      ['past', past],
+      ['future', future],
+    ] as const) {
       if (x && (x.shape[0] !== B || x.shape[1] !== H || x.shape[2] !== W)) {
         fail(`${name} has stacked shape [${x.shape}] but current is [${current.shape}] (batch, height and width must match)`);
       }
@@ -125,7 +129,10 @@ export function maskedConditioningLoss(opts: MaskedLossOptions): MaskedLossResul
       const target =
         schedule.prediction === 'eps'
           ? noise
-          : tf.sub(tf.mul(perSample(schedule.sqrtAlphasCumprod, t, 4), noise), tf.mul(perSample(schedule.sqrtOneMinusAlphasCumprod, t, 4), current));
+          : tf.sub(
+              tf.mul(perSample(schedule.sqrtAlphasCumprod, t, 4), noise),
+              tf.mul(perSample(schedule.sqrtOneMinusAlphasCumprod, t, 4), current),
+            );
       const sq = tf.square(tf.sub(target, out));
       if (reduction === 'mean') return tf.mean(sq) as tf.Scalar;
       return tf.mul(tf.mean(tf.sum(sq, [1, 2, 3])), 0.5) as tf.Scalar;

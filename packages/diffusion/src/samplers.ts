@@ -48,7 +48,12 @@ export type McvdDenoiser = (xt: tf.Tensor4D, label: number[], cond?: tf.Tensor4D
 
 /** Wraps an MCVD-convention network so samplers and the loss can call it with standard t. */
 export function withMcvdLabels(net: McvdDenoiser, T: number): Denoiser {
-  return (xt, t, cond) => net(xt, t.map((v) => mcvdLabel(v, T)), cond);
+  return (xt, t, cond) =>
+    net(
+      xt,
+      t.map((v) => mcvdLabel(v, T)),
+      cond,
+    );
 }
 
 // ---- 2. The step plan -------------------------------------------------------------------------
@@ -225,7 +230,8 @@ export function prepareSampler(fn: string, opts: SamplerOptions): PreparedSample
   if (typeof opts.denoiser !== 'function') fail(fn, 'denoiser must be a function (xt, t, cond) => eps');
   let shape = opts.shape;
   if (opts.xT !== undefined) {
-    if (!(opts.xT instanceof tf.Tensor) || opts.xT.rank !== 4) fail(fn, `xT must be a rank-4 tensor, got shape [${opts.xT?.shape}]`);
+    if (!(opts.xT instanceof tf.Tensor) || opts.xT.rank !== 4)
+      fail(fn, `xT must be a rank-4 tensor, got shape [${opts.xT?.shape}]`);
     const s = opts.xT.shape as [number, number, number, number];
     if (shape && shape.some((d, i) => d !== s[i])) fail(fn, `xT has shape [${s}] but shape is [${shape}]`);
     shape = s;
@@ -234,7 +240,8 @@ export function prepareSampler(fn: string, opts: SamplerOptions): PreparedSample
     fail(fn, `shape must be [B, H, W, C] of positive integers, got ${JSON.stringify(shape)}`);
   }
   if (opts.cond !== undefined) {
-    if (!(opts.cond instanceof tf.Tensor) || opts.cond.rank !== 4) fail(fn, `cond must be a rank-4 tensor, got shape [${opts.cond?.shape}]`);
+    if (!(opts.cond instanceof tf.Tensor) || opts.cond.rank !== 4)
+      fail(fn, `cond must be a rank-4 tensor, got shape [${opts.cond?.shape}]`);
     const c = opts.cond.shape;
     if (c[0] !== shape[0] || c[1] !== shape[1] || c[2] !== shape[2]) {
       fail(fn, `cond has shape [${c}] but the sample is [${shape}] (batch, height and width must match)`);
@@ -245,7 +252,8 @@ export function prepareSampler(fn: string, opts: SamplerOptions): PreparedSample
     fail(fn, `finalDenoise must be 'none' or 'mcvd', got ${JSON.stringify(opts.finalDenoise)}`);
   }
   if (opts.onStep !== undefined && typeof opts.onStep !== 'function') fail(fn, 'onStep must be a function');
-  if (opts.stepNoise !== undefined && typeof opts.stepNoise !== 'function') fail(fn, 'stepNoise must be a function (k) => tensor');
+  if (opts.stepNoise !== undefined && typeof opts.stepNoise !== 'function')
+    fail(fn, 'stepNoise must be a function (k) => tensor');
   let rng: Rng;
   if (opts.seed instanceof Rng) rng = opts.seed;
   else if (opts.seed === undefined) rng = new Rng(Math.floor(Math.random() * 2 ** 32));
@@ -268,7 +276,9 @@ export function callDenoiser(fn: string, opts: SamplerOptions, x: tf.Tensor4D, t
   }
   if (opts.schedule.prediction === 'eps') return out;
   // v-parameterised network: ε = √ᾱ_t·v + √(1−ᾱ_t)·x_t
-  return tf.tidy(() => tf.add(tf.mul(out, opts.schedule.sqrtAlphasCumprod[t]), tf.mul(x, opts.schedule.sqrtOneMinusAlphasCumprod[t]))) as tf.Tensor4D;
+  return tf.tidy(() =>
+    tf.add(tf.mul(out, opts.schedule.sqrtAlphasCumprod[t]), tf.mul(x, opts.schedule.sqrtOneMinusAlphasCumprod[t])),
+  ) as tf.Tensor4D;
 }
 
 /** x_T: the caller's tensor (not owned) or a seeded N(0, I) draw (owned). */

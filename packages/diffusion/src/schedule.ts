@@ -46,7 +46,13 @@ export type ScheduleConfigInput =
   | ({ kind: 'cosine' } & Partial<Omit<CosineScheduleConfig, 'kind'>>);
 
 /** MCVD / EVDM defaults: linear 1e-4..0.02 over T = 1000 steps. */
-export const DEFAULT_LINEAR: LinearScheduleConfig = { kind: 'linear', T: 1000, betaStart: 1e-4, betaEnd: 0.02, prediction: 'eps' };
+export const DEFAULT_LINEAR: LinearScheduleConfig = {
+  kind: 'linear',
+  T: 1000,
+  betaStart: 1e-4,
+  betaEnd: 0.02,
+  prediction: 'eps',
+};
 export const DEFAULT_COSINE: CosineScheduleConfig = { kind: 'cosine', T: 1000, s: 0.008, maxBeta: 0.999, prediction: 'eps' };
 
 const fail: Fail = failWith('NoiseSchedule');
@@ -66,7 +72,8 @@ export function resolveScheduleConfig(input: unknown = {}): ScheduleConfig {
   }
   const c = input as Record<string, unknown>;
   const kind = c.kind ?? 'linear';
-  const allowed = kind === 'linear' ? ['kind', 'T', 'betaStart', 'betaEnd', 'prediction'] : ['kind', 'T', 's', 'maxBeta', 'prediction'];
+  const allowed =
+    kind === 'linear' ? ['kind', 'T', 'betaStart', 'betaEnd', 'prediction'] : ['kind', 'T', 's', 'maxBeta', 'prediction'];
   if (kind !== 'linear' && kind !== 'cosine') fail(`kind must be 'linear' or 'cosine', got ${JSON.stringify(kind)}`);
   for (const k of Object.keys(c)) if (!allowed.includes(k)) fail(`unknown field "${k}" for a ${kind} schedule`);
   const T = checkNumber('T', c.T ?? 1000);
@@ -76,7 +83,10 @@ export function resolveScheduleConfig(input: unknown = {}): ScheduleConfig {
   if (kind === 'linear') {
     const betaStart = checkNumber('betaStart', c.betaStart ?? DEFAULT_LINEAR.betaStart);
     const betaEnd = checkNumber('betaEnd', c.betaEnd ?? DEFAULT_LINEAR.betaEnd);
-    for (const [n, b] of [['betaStart', betaStart], ['betaEnd', betaEnd]] as const) {
+    for (const [n, b] of [
+      ['betaStart', betaStart],
+      ['betaEnd', betaEnd],
+    ] as const) {
       if (!(b > 0 && b < 1)) fail(`${n} must lie in (0, 1), got ${b}`);
     }
     return { kind, T, betaStart, betaEnd, prediction };

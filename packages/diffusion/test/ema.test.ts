@@ -62,7 +62,9 @@ describe('Ema', () => {
     const bad = { rate: 0.8, updates: 1, shadow: { 'layer/w': tf.zeros([4]) } };
     expect(() => other.setState(bad)).toThrow(/shadow "layer\/w" has shape \[4\], expected \[3\]/);
     expect(() => other.setState({ rate: 0.8, updates: 1, shadow: {} })).toThrow(/missing shadow "layer\/w"/);
-    expect(() => other.setState({ ...st, shadow: { ...st.shadow, extra: st.shadow['layer/w'] } })).toThrow(/unknown shadow names: extra/);
+    expect(() => other.setState({ ...st, shadow: { ...st.shadow, extra: st.shadow['layer/w'] } })).toThrow(
+      /unknown shadow names: extra/,
+    );
     tf.dispose([...Object.values(st.shadow), bad.shadow['layer/w']]);
     ema.dispose();
     other.dispose();

@@ -16,24 +16,40 @@ describe('forward maths on tensors (float32) vs golden forward_and_posterior_exa
     const x0v = regenerate(ex.x0_generation);
     const epsv = regenerate(ex.eps_generation);
     // batch of the 4 cases, each sample an [8] vector: per-sample t
-    const x0 = tf.tensor2d(cases.flatMap(() => x0v), [B, 8]);
-    const eps = tf.tensor2d(cases.flatMap(() => epsv), [B, 8]);
+    const x0 = tf.tensor2d(
+      cases.flatMap(() => x0v),
+      [B, 8],
+    );
+    const eps = tf.tensor2d(
+      cases.flatMap(() => epsv),
+      [B, 8],
+    );
     const t = cases.map((c) => c.t);
     const xt = addNoise(sched, x0, t, eps);
     const xtGold = cases.flatMap((c) => c.x_t);
     const post = posteriorMeanVariance(sched, x0, xt, t);
     const rec = predictX0FromEps(sched, xt, tf.tensor1d(t, 'int32'), eps);
     const eXt = maxAbsDiff(xt.dataSync(), xtGold);
-    const ePm = maxAbsDiff(post.mean.dataSync(), cases.flatMap((c) => c.posterior_mean));
+    const ePm = maxAbsDiff(
+      post.mean.dataSync(),
+      cases.flatMap((c) => c.posterior_mean),
+    );
     // x0 = 157·x_t − 157·eps at t = 999: float32 rounding of x_t is amplified ~157x
-    const eRec = maxAbsDiff(rec.dataSync(), cases.flatMap((c) => c.x0_reconstructed_from_eps));
-    console.log(`float32 forward vs golden: x_t ${eXt.toExponential(2)}, posterior mean ${ePm.toExponential(2)}, x0 ${eRec.toExponential(2)}`);
+    const eRec = maxAbsDiff(
+      rec.dataSync(),
+      cases.flatMap((c) => c.x0_reconstructed_from_eps),
+    );
+    console.log(
+      `float32 forward vs golden: x_t ${eXt.toExponential(2)}, posterior mean ${ePm.toExponential(2)}, x0 ${eRec.toExponential(2)}`,
+    );
     expect(eXt).toBeLessThan(5e-7);
     expect(ePm).toBeLessThan(5e-7);
     expect(eRec).toBeLessThan(1e-4);
     expect(post.variance.shape).toEqual([B, 1]);
     expect(Array.from(post.variance.dataSync())).toEqual(t.map((v) => Math.fround(sched.posteriorVariance[v])));
-    expect(Array.from(post.logVarianceClipped.dataSync())).toEqual(t.map((v) => Math.fround(sched.posteriorLogVarianceClipped[v])));
+    expect(Array.from(post.logVarianceClipped.dataSync())).toEqual(
+      t.map((v) => Math.fround(sched.posteriorLogVarianceClipped[v])),
+    );
     tf.dispose([x0, eps, xt, post.mean, post.variance, post.logVarianceClipped, rec]);
   });
 
@@ -69,7 +85,10 @@ describe('forward maths on tensors (float32) vs golden forward_and_posterior_exa
     expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
     // sample 2 uses t = 999 only
     const s2 = tf.slice(a, [2], [1]);
-    const manual = tf.add(tf.mul(tf.slice(x0, [2], [1]), Math.fround(sched.sqrtAlphasCumprod[999])), tf.mul(tf.slice(z, [2], [1]), Math.fround(sched.sqrtOneMinusAlphasCumprod[999])));
+    const manual = tf.add(
+      tf.mul(tf.slice(x0, [2], [1]), Math.fround(sched.sqrtAlphasCumprod[999])),
+      tf.mul(tf.slice(z, [2], [1]), Math.fround(sched.sqrtOneMinusAlphasCumprod[999])),
+    );
     expect(maxAbsDiff(s2.dataSync(), manual.dataSync())).toBeLessThan(1e-6);
     expect(leakedTensors(() => addNoise(sched, x0, [1, 2, 3], z).dispose())).toBe(0);
     tf.dispose([x0, z, a, tt, b, s2, manual]);

@@ -35,7 +35,16 @@ describe('maskedConditioningLoss (Eq. 7)', () => {
 
   it('p = 0 keeps every frame: cond = [past | future] stacked frame-major, past first', () => {
     const r = recorder();
-    const res = maskedConditioningLoss({ schedule: sched, denoiser: r.den, past, current, future, rng: new Rng(1), maskProbPast: 0, maskProbFuture: 0 });
+    const res = maskedConditioningLoss({
+      schedule: sched,
+      denoiser: r.den,
+      past,
+      current,
+      future,
+      rng: new Rng(1),
+      maskProbPast: 0,
+      maskProbFuture: 0,
+    });
     expect(res.maskPast).toEqual(new Array(B).fill(1));
     expect(res.maskFuture).toEqual(new Array(B).fill(1));
     const want = tf.concat([stackFrames(past), stackFrames(future)], 3);
@@ -47,7 +56,16 @@ describe('maskedConditioningLoss (Eq. 7)', () => {
 
   it('p = 1 zeroes every conditioning frame', () => {
     const r = recorder();
-    const res = maskedConditioningLoss({ schedule: sched, denoiser: r.den, past, current, future, rng: new Rng(1), maskProbPast: 1, maskProbFuture: 1 });
+    const res = maskedConditioningLoss({
+      schedule: sched,
+      denoiser: r.den,
+      past,
+      current,
+      future,
+      rng: new Rng(1),
+      maskProbPast: 1,
+      maskProbFuture: 1,
+    });
     expect(res.maskPast).toEqual(new Array(B).fill(0));
     expect(res.maskFuture).toEqual(new Array(B).fill(0));
     expect(perSampleMaxAbs(r.seen[0].cond!)).toEqual(new Array(B).fill(0));
@@ -73,13 +91,33 @@ describe('maskedConditioningLoss (Eq. 7)', () => {
     for (let i = 0; i < n; i++) expect(cond[i][0][0]).toEqual([res.maskPast[i], res.maskPast[i], res.maskFuture[i]]);
     res.loss.dispose();
     const rs = recorder();
-    const sync = maskedConditioningLoss({ schedule: sched, denoiser: rs.den, past: p, current: x, future: f, rng: new Rng(5), syncMask: true, maskProbPast: 0.3, maskProbFuture: 0.3 });
+    const sync = maskedConditioningLoss({
+      schedule: sched,
+      denoiser: rs.den,
+      past: p,
+      current: x,
+      future: f,
+      rng: new Rng(5),
+      syncMask: true,
+      maskProbPast: 0.3,
+      maskProbFuture: 0.3,
+    });
     expect(sync.maskFuture).toEqual(sync.maskPast);
     expect(Math.abs(sync.maskPast.reduce((a, b) => a + b, 0) / n - 0.7)).toBeLessThan(0.12);
     sync.loss.dispose();
-    expect(() => maskedConditioningLoss({ schedule: sched, denoiser: rs.den, past: p, current: x, future: f, rng: new Rng(5), syncMask: true, maskProbPast: 0.5, maskProbFuture: 0.2 })).toThrow(
-      /syncMask needs maskProbPast === maskProbFuture, got 0.5 and 0.2/,
-    );
+    expect(() =>
+      maskedConditioningLoss({
+        schedule: sched,
+        denoiser: rs.den,
+        past: p,
+        current: x,
+        future: f,
+        rng: new Rng(5),
+        syncMask: true,
+        maskProbPast: 0.5,
+        maskProbFuture: 0.2,
+      }),
+    ).toThrow(/syncMask needs maskProbPast === maskProbFuture, got 0.5 and 0.2/);
     tf.dispose([p, f, x]);
     r.dispose();
     rs.dispose();
@@ -91,8 +129,14 @@ describe('maskedConditioningLoss (Eq. 7)', () => {
     const exact: Denoiser = (xt, t, cond) => {
       calls++;
       expect(cond!.shape).toEqual([B, H, W, 2 * C]);
-      const a = tf.tensor(t.map((v) => sched.sqrtAlphasCumprod[v]), [B, 1, 1, 1]);
-      const s = tf.tensor(t.map((v) => sched.sqrtOneMinusAlphasCumprod[v]), [B, 1, 1, 1]);
+      const a = tf.tensor(
+        t.map((v) => sched.sqrtAlphasCumprod[v]),
+        [B, 1, 1, 1],
+      );
+      const s = tf.tensor(
+        t.map((v) => sched.sqrtOneMinusAlphasCumprod[v]),
+        [B, 1, 1, 1],
+      );
       return tf.div(tf.sub(xt, tf.mul(a, cur)), s) as tf.Tensor4D;
     };
     const res = maskedConditioningLoss({ schedule: sched, denoiser: exact, past, current, rng: new Rng(3), reduction: 'mean' });
@@ -109,11 +153,19 @@ describe('maskedConditioningLoss (Eq. 7)', () => {
   it("prediction 'v': the exact v = √ᾱ·ε − √(1−ᾱ)·x0 gives zero loss; the exact ε does not", () => {
     const vs = new NoiseSchedule({ prediction: 'v' });
     const cur = stackFrames(current);
-    const coef = (table: Float64Array, t: number[]) => tf.tensor(t.map((v) => table[v]), [B, 1, 1, 1]);
+    const coef = (table: Float64Array, t: number[]) =>
+      tf.tensor(
+        t.map((v) => table[v]),
+        [B, 1, 1, 1],
+      );
     // from x_t and the known x0: ε = (x_t − √ᾱ·x0)/√(1−ᾱ), then v
-    const epsOf = (xt: tf.Tensor4D, t: number[]) => tf.div(tf.sub(xt, tf.mul(coef(vs.sqrtAlphasCumprod, t), cur)), coef(vs.sqrtOneMinusAlphasCumprod, t));
+    const epsOf = (xt: tf.Tensor4D, t: number[]) =>
+      tf.div(tf.sub(xt, tf.mul(coef(vs.sqrtAlphasCumprod, t), cur)), coef(vs.sqrtOneMinusAlphasCumprod, t));
     const exactV: Denoiser = (xt, t) =>
-      tf.sub(tf.mul(coef(vs.sqrtAlphasCumprod, t), epsOf(xt, t)), tf.mul(coef(vs.sqrtOneMinusAlphasCumprod, t), cur)) as tf.Tensor4D;
+      tf.sub(
+        tf.mul(coef(vs.sqrtAlphasCumprod, t), epsOf(xt, t)),
+        tf.mul(coef(vs.sqrtOneMinusAlphasCumprod, t), cur),
+      ) as tf.Tensor4D;
     const exactEps: Denoiser = (xt, t) => epsOf(xt, t) as tf.Tensor4D;
     const v = maskedConditioningLoss({ schedule: vs, denoiser: exactV, past, current, rng: new Rng(3) });
     const e = maskedConditioningLoss({ schedule: vs, denoiser: exactEps, past, current, rng: new Rng(3) });
@@ -124,9 +176,33 @@ describe('maskedConditioningLoss (Eq. 7)', () => {
 
   it("'mcvd-sum' = ½·(H·W·C_current)·'mean' for the same draws; seeded runs repeat exactly", () => {
     const den: Denoiser = (xt) => tf.mul(xt, 0.3) as tf.Tensor4D;
-    const a = maskedConditioningLoss({ schedule: sched, denoiser: den, past, current, future, rng: new Rng(9), reduction: 'mean' });
-    const b = maskedConditioningLoss({ schedule: sched, denoiser: den, past, current, future, rng: new Rng(9), reduction: 'mcvd-sum' });
-    const c = maskedConditioningLoss({ schedule: sched, denoiser: den, past, current, future, rng: new Rng(9), reduction: 'mean' });
+    const a = maskedConditioningLoss({
+      schedule: sched,
+      denoiser: den,
+      past,
+      current,
+      future,
+      rng: new Rng(9),
+      reduction: 'mean',
+    });
+    const b = maskedConditioningLoss({
+      schedule: sched,
+      denoiser: den,
+      past,
+      current,
+      future,
+      rng: new Rng(9),
+      reduction: 'mcvd-sum',
+    });
+    const c = maskedConditioningLoss({
+      schedule: sched,
+      denoiser: den,
+      past,
+      current,
+      future,
+      rng: new Rng(9),
+      reduction: 'mean',
+    });
     expect([b.t, b.maskPast, b.maskFuture]).toEqual([a.t, a.maskPast, a.maskFuture]);
     const per = H * W * 3 * C;
     expect(b.loss.dataSync()[0] / a.loss.dataSync()[0]).toBeCloseTo(per / 2, 3);
@@ -151,7 +227,18 @@ describe('maskedConditioningLoss (Eq. 7)', () => {
     const w = tf.variable(tf.randomNormal([1, 1, 7, 3], 0, 0.3, 'float32', 4)) as tf.Variable<tf.Rank.R4>;
     const den: Denoiser = (xt, _t, cond) => tf.conv2d(tf.concat([xt, cond!], 3), w, 1, 'same') as tf.Tensor4D;
     for (const reduction of ['mean', 'mcvd-sum'] as const) {
-      const lossAt = () => maskedConditioningLoss({ schedule: sched, denoiser: den, past, current, future, rng: new Rng(21), reduction, maskProbPast: 0.3, maskProbFuture: 0.3 }).loss;
+      const lossAt = () =>
+        maskedConditioningLoss({
+          schedule: sched,
+          denoiser: den,
+          past,
+          current,
+          future,
+          rng: new Rng(21),
+          reduction,
+          maskProbPast: 0.3,
+          maskProbFuture: 0.3,
+        }).loss;
       const { value, grads } = tf.variableGrads(lossAt, [w]);
       const g = grads[w.name].dataSync().slice();
       const base = w.dataSync().slice();
@@ -184,10 +271,18 @@ describe('maskedConditioningLoss (Eq. 7)', () => {
     const w = tf.variable(tf.fill([1, 1, 7, 3], 0.1)) as tf.Variable<tf.Rank.R4>;
     const den: Denoiser = (xt, _t, cond) => tf.conv2d(tf.concat([xt, cond!], 3), w, 1, 'same') as tf.Tensor4D;
     const rng = new Rng(1);
-    expect(leakedTensors(() => maskedConditioningLoss({ schedule: sched, denoiser: den, past, current, future, rng }).loss.dispose(), 5)).toBe(0);
+    expect(
+      leakedTensors(
+        () => maskedConditioningLoss({ schedule: sched, denoiser: den, past, current, future, rng }).loss.dispose(),
+        5,
+      ),
+    ).toBe(0);
     expect(
       leakedTensors(() => {
-        const { value, grads } = tf.variableGrads(() => maskedConditioningLoss({ schedule: sched, denoiser: den, past, current, future, rng }).loss, [w]);
+        const { value, grads } = tf.variableGrads(
+          () => maskedConditioningLoss({ schedule: sched, denoiser: den, past, current, future, rng }).loss,
+          [w],
+        );
         tf.dispose([value, ...Object.values(grads)]);
       }, 5),
     ).toBe(0);
@@ -201,12 +296,22 @@ describe('maskedConditioningLoss (Eq. 7)', () => {
     const wrongBatch = frames(2, 5, B + 1);
     const wrongRank = tf.zeros([2, 2]);
     const before = tf.memory().numTensors;
-    expect(() => maskedConditioningLoss({ ...base, past: wrongBatch })).toThrow(/past has stacked shape \[7,4,4,2\] but current is \[6,4,4,3\]/);
-    expect(() => maskedConditioningLoss({ ...base, maskProbPast: 1.5 })).toThrow(/maskProbPast must be a probability in \[0, 1\], got 1.5/);
-    expect(() => maskedConditioningLoss({ ...base, reduction: 'sum' as never })).toThrow(/reduction must be 'mean' or 'mcvd-sum'/);
+    expect(() => maskedConditioningLoss({ ...base, past: wrongBatch })).toThrow(
+      /past has stacked shape \[7,4,4,2\] but current is \[6,4,4,3\]/,
+    );
+    expect(() => maskedConditioningLoss({ ...base, maskProbPast: 1.5 })).toThrow(
+      /maskProbPast must be a probability in \[0, 1\], got 1.5/,
+    );
+    expect(() => maskedConditioningLoss({ ...base, reduction: 'sum' as never })).toThrow(
+      /reduction must be 'mean' or 'mcvd-sum'/,
+    );
     expect(() => maskedConditioningLoss({ ...base, rng: 3 as never })).toThrow(/rng must be an Rng/);
-    expect(() => maskedConditioningLoss({ ...base, current: wrongRank as never })).toThrow(/current must be \[B, H, W, frames\*C\]/);
-    expect(() => maskedConditioningLoss({ ...base, denoiser: () => tf.zeros([1, 1, 1, 1]) as tf.Tensor4D })).toThrow(/denoiser returned shape \[1,1,1,1\], expected \[6,4,4,3\]/);
+    expect(() => maskedConditioningLoss({ ...base, current: wrongRank as never })).toThrow(
+      /current must be \[B, H, W, frames\*C\]/,
+    );
+    expect(() => maskedConditioningLoss({ ...base, denoiser: () => tf.zeros([1, 1, 1, 1]) as tf.Tensor4D })).toThrow(
+      /denoiser returned shape \[1,1,1,1\], expected \[6,4,4,3\]/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([wrongBatch, wrongRank]);
   });

@@ -52,11 +52,22 @@ describe('DDIM golden toy run on tensors', () => {
         seen.push(t[0]);
         return tf.mul(x, Math.sqrt(1 - sched.alphasCumprod[t[0]])) as tf.Tensor4D;
       };
-      const out = ddimSample({ schedule: sched, denoiser: toy, xT, steps: g.num_steps, spacing: 'leading', clipX0: false, eta: 0, seed: 1 });
+      const out = ddimSample({
+        schedule: sched,
+        denoiser: toy,
+        xT,
+        steps: g.num_steps,
+        spacing: 'leading',
+        clipX0: false,
+        eta: 0,
+        seed: 1,
+      });
       expect(seen).toEqual(g.steps_in_sampling_order.map((s: { t: number }) => s.t));
       const want = flat(g.toy_run.trajectory[g.num_steps]);
       const err = maxAbsDiff(out.dataSync(), want);
-      console.log(`${key} toy run: float32 sampler vs float64 golden, max abs error ${err.toExponential(2)} (|x| <= ${Math.max(...want.map(Math.abs)).toFixed(2)})`);
+      console.log(
+        `${key} toy run: float32 sampler vs float64 golden, max abs error ${err.toExponential(2)} (|x| <= ${Math.max(...want.map(Math.abs)).toFixed(2)})`,
+      );
       expect(err).toBeLessThan(1e-4);
       expect(xT.isDisposed).toBe(false); // the caller's x_T is not consumed
       tf.dispose([xT, out]);
@@ -89,14 +100,16 @@ describe('closed-form denoisers', () => {
   }
 
   /** The same exact ε, expressed as v = √ᾱ·ε̂ − √(1−ᾱ)·x̂0 for a v-parameterised schedule. */
-  const asVelocity = (s: NoiseSchedule, eps: Denoiser): Denoiser => (x, t, cond) =>
-    tf.tidy(() => {
-      const a = s.sqrtAlphasCumprod[t[0]];
-      const b = s.sqrtOneMinusAlphasCumprod[t[0]];
-      const e = eps(x, t, cond);
-      const x0 = tf.div(tf.sub(x, tf.mul(e, b)), a);
-      return tf.sub(tf.mul(e, a), tf.mul(x0, b)) as tf.Tensor4D;
-    });
+  const asVelocity =
+    (s: NoiseSchedule, eps: Denoiser): Denoiser =>
+    (x, t, cond) =>
+      tf.tidy(() => {
+        const a = s.sqrtAlphasCumprod[t[0]];
+        const b = s.sqrtOneMinusAlphasCumprod[t[0]];
+        const e = eps(x, t, cond);
+        const x0 = tf.div(tf.sub(x, tf.mul(e, b)), a);
+        return tf.sub(tf.mul(e, a), tf.mul(x0, b)) as tf.Tensor4D;
+      });
 
   for (const [name, sample, extra] of configs) {
     it(`${name}, prediction 'v': the v-form of the same denoiser gives the same samples`, () => {
@@ -105,7 +118,13 @@ describe('closed-form denoisers', () => {
         const vSched = new NoiseSchedule({ kind, prediction: 'v' });
         const c = tf.tidy(() => tf.sub(tf.mul(tf.randomUniform(shape, 0, 1, 'float32', 3), 1.8), 0.9)) as tf.Tensor4D;
         const a = sample({ schedule: epsSched, denoiser: pointMassDenoiser(epsSched, c), shape, seed: 42, ...extra });
-        const b = sample({ schedule: vSched, denoiser: asVelocity(vSched, pointMassDenoiser(vSched, c)), shape, seed: 42, ...extra });
+        const b = sample({
+          schedule: vSched,
+          denoiser: asVelocity(vSched, pointMassDenoiser(vSched, c)),
+          shape,
+          seed: 42,
+          ...extra,
+        });
         expect(maxAbsDiff(b.dataSync(), c.dataSync()), kind).toBeLessThan(2e-5);
         expect(maxAbsDiff(b.dataSync(), a.dataSync()), kind).toBeLessThan(2e-5);
         tf.dispose([c, a, b]);
@@ -163,10 +182,20 @@ describe('closed-form denoisers', () => {
       const shp: [number, number, number, number] = [2, 32, 32, 4];
       const n = shp.reduce((a, b) => a * b, 1);
       const den = gaussianDenoiser(linear, mu, s);
-      const out = (kind === 'ddpm' ? ddpmSample : ddimSample)({ schedule: linear, denoiser: den, shape: shp, seed: 7, clipX0: false, eta, ...opts });
+      const out = (kind === 'ddpm' ? ddpmSample : ddimSample)({
+        schedule: linear,
+        denoiser: den,
+        shape: shp,
+        seed: 7,
+        clipX0: false,
+        eta,
+        ...opts,
+      });
       const emp = moments(out.dataSync());
       const pred = predictedMoments(linear, mu, s, kind, opts, eta);
-      console.log(`${name}: empirical mean ${emp.mean.toFixed(4)} var ${emp.variance.toFixed(4)}; discrete-chain prediction ${pred.mean.toFixed(4)} / ${pred.variance.toFixed(4)}; data ${mu} / ${s * s}`);
+      console.log(
+        `${name}: empirical mean ${emp.mean.toFixed(4)} var ${emp.variance.toFixed(4)}; discrete-chain prediction ${pred.mean.toFixed(4)} / ${pred.variance.toFixed(4)}; data ${mu} / ${s * s}`,
+      );
       const seMean = Math.sqrt(pred.variance / n);
       const seVar = pred.variance * Math.sqrt(2 / n);
       // the samples follow the chain within 6 standard errors
@@ -222,7 +251,15 @@ describe('sampler behaviour', () => {
     for (const sample of [ddpmSample, ddimSample] as ((o: DdimOptions) => tf.Tensor4D)[]) {
       const counts: number[] = [];
       const before = tf.memory().numTensors;
-      const out = sample({ schedule: linear, denoiser: den, shape, steps: 50, seed: 1, eta: 1, onStep: () => counts.push(tf.memory().numTensors) });
+      const out = sample({
+        schedule: linear,
+        denoiser: den,
+        shape,
+        steps: 50,
+        seed: 1,
+        eta: 1,
+        onStep: () => counts.push(tf.memory().numTensors),
+      });
       expect(counts.length).toBe(50);
       expect(new Set(counts).size).toBe(1);
       expect(tf.memory().numTensors).toBe(before + 1);
@@ -246,9 +283,19 @@ describe('sampler behaviour', () => {
       seed: 1,
       onStep: (k, total, t) => progress.push([k, total, t]),
     });
-    expect(calls.map((c) => c.t)).toEqual([[999, 999], [749, 749], [499, 499], [249, 249]]);
+    expect(calls.map((c) => c.t)).toEqual([
+      [999, 999],
+      [749, 749],
+      [499, 499],
+      [249, 249],
+    ]);
     expect(calls.every((c) => c.cond === cond)).toBe(true);
-    expect(progress).toEqual([[1, 4, 999], [2, 4, 749], [3, 4, 499], [4, 4, 249]]);
+    expect(progress).toEqual([
+      [1, 4, 999],
+      [2, 4, 749],
+      [3, 4, 499],
+      [4, 4, 249],
+    ]);
     expect(cond.isDisposed).toBe(false);
     tf.dispose([cond, out]);
   });
@@ -267,7 +314,14 @@ describe('sampler behaviour', () => {
     const c = tf.fill(shape, 0.25) as tf.Tensor4D;
     const ts: number[] = [];
     const pm = pointMassDenoiser(linear, c);
-    const out = ddpmSample({ schedule: linear, denoiser: (x, t) => (ts.push(t[0]), pm(x, t)), shape, steps: 100, seed: 3, finalDenoise: 'mcvd' });
+    const out = ddpmSample({
+      schedule: linear,
+      denoiser: (x, t) => (ts.push(t[0]), pm(x, t)),
+      shape,
+      steps: 100,
+      seed: 3,
+      finalDenoise: 'mcvd',
+    });
     expect(ts.length).toBe(101);
     expect(mcvdLabel(ts[100], 1000)).toBe(99);
     // after the loop x = c; then x − √(1−ᾱ_9)·ε̂(c, t = 900)

@@ -76,7 +76,9 @@ describe('schedules vs golden', () => {
         expect(ea).toBeLessThan(TOL);
       }
       if (g.continuous_alpha_bar_ratio_at_timesteps) {
-        const clipped = Array.from(sched.betas.entries()).filter(([, b]) => b >= 0.999).map(([i]) => i);
+        const clipped = Array.from(sched.betas.entries())
+          .filter(([, b]) => b >= 0.999)
+          .map(([i]) => i);
         expect(clipped).toEqual(g.clipped_indices);
         expect(clipped.length).toBe(g.num_clipped_betas);
         // away from the clipped last step, ᾱ_t equals the continuous ratio ᾱ((t+1)/T)/ᾱ(0)
@@ -111,7 +113,12 @@ describe('DDIM tables vs golden', () => {
     it(`${key}: timesteps, every step's coefficients, the alternative last step`, () => {
       const sched = schedules[g.schedule];
       const plan = samplingPlan(sched, { steps: g.num_steps, spacing: 'leading' });
-      expect(plan.map((p) => p.t).slice().reverse()).toEqual(g.timesteps_ascending);
+      expect(
+        plan
+          .map((p) => p.t)
+          .slice()
+          .reverse(),
+      ).toEqual(g.timesteps_ascending);
       expect(plan.length).toBe(g.steps_in_sampling_order.length);
       plan.forEach((p, k) => {
         const gs = g.steps_in_sampling_order[k];
@@ -165,7 +172,11 @@ describe('forward_and_posterior_examples vs golden (float64 from the schedule ta
       const xt = x0.map((v, i) => s.sqrtAlphasCumprod[t] * v + s.sqrtOneMinusAlphasCumprod[t] * eps[i]);
       const pm = x0.map((v, i) => s.posteriorMeanCoef1[t] * v + s.posteriorMeanCoef2[t] * xt[i]);
       const rec = xt.map((v, i) => s.sqrtRecipAlphasCumprod[t] * v - s.sqrtRecipm1AlphasCumprod[t] * eps[i]);
-      for (const [f, v] of [['x_t', xt], ['posterior_mean', pm], ['x0_reconstructed_from_eps', rec]] as const) {
+      for (const [f, v] of [
+        ['x_t', xt],
+        ['posterior_mean', pm],
+        ['x0_reconstructed_from_eps', rec],
+      ] as const) {
         const e = maxErr(v, c[f]);
         record(`forward.${f}`, e);
         expect(e, `t=${t} ${f}`).toBeLessThan(TOL);

@@ -35,8 +35,12 @@ describe('stepNoise', () => {
   it('a draw of the wrong shape is a clear error', () => {
     const xT = tf.zeros([1, 2, 2, 1]) as tf.Tensor4D;
     const bad = tf.zeros([1, 2, 2, 2]) as tf.Tensor4D;
-    expect(() => ddpmSample({ schedule, denoiser: zero, xT, steps: 3, stepNoise: () => bad })).toThrow(/ddpmSample: stepNoise\(0\) returned shape \[1,2,2,2\], expected \[1,2,2,1\]/);
-    expect(() => ddimSample({ schedule, denoiser: zero, xT, steps: 3, eta: 1, stepNoise: () => bad })).toThrow(/ddimSample: stepNoise\(0\)/);
+    expect(() => ddpmSample({ schedule, denoiser: zero, xT, steps: 3, stepNoise: () => bad })).toThrow(
+      /ddpmSample: stepNoise\(0\) returned shape \[1,2,2,2\], expected \[1,2,2,1\]/,
+    );
+    expect(() => ddimSample({ schedule, denoiser: zero, xT, steps: 3, eta: 1, stepNoise: () => bad })).toThrow(
+      /ddimSample: stepNoise\(0\)/,
+    );
     tf.dispose([xT, bad]);
   });
 });

@@ -52,7 +52,10 @@ const dir = mkdtempSync(join(tmpdir(), 'evdm-l-check-'));
 try {
   writeFileSync(join(dir, 'check.bin'), Buffer.concat(chunks));
   writeFileSync(join(dir, 'check.json'), JSON.stringify(meta));
-  const r = spawnSync('/usr/bin/python3', [join(here, 'evdm_l_torch.py'), '--check', dir], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
+  const r = spawnSync('/usr/bin/python3', [join(here, 'evdm_l_torch.py'), '--check', dir], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+  });
   process.stdout.write(r.stdout);
   if (r.status !== 0) {
     process.stderr.write(r.stderr);

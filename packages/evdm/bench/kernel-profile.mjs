@@ -30,8 +30,20 @@ tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
 
 const network = modelConfig(model, dataset);
 const cfg = new DenoisingUNet(network).config;
-const data = new SyntheticClipSource({ batchSize: batch, imageSize: cfg.imageSize, channels: cfg.imageChannels, past: cfg.pastFrames, current: cfg.currentFrames, future: cfg.futureFrames, seed: 1 });
-const trainer = new Trainer({ network, data, train: { steps: 3, batchSize: batch, warmup: 0, checkpointEvery: 0, rematerialize: process.argv.includes('--remat') } });
+const data = new SyntheticClipSource({
+  batchSize: batch,
+  imageSize: cfg.imageSize,
+  channels: cfg.imageChannels,
+  past: cfg.pastFrames,
+  current: cfg.currentFrames,
+  future: cfg.futureFrames,
+  seed: 1,
+});
+const trainer = new Trainer({
+  network,
+  data,
+  train: { steps: 3, batchSize: batch, warmup: 0, checkpointEvery: 0, rematerialize: process.argv.includes('--remat') },
+});
 await trainer.trainStep();
 const t0 = performance.now();
 const profile = await tf.profile(() => trainer.trainStep());
@@ -41,7 +53,7 @@ trainer.dispose();
 const byName = new Map();
 let kernelMs = 0;
 for (const k of profile.kernels) {
-  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : k.kernelTimeMs?.kernelMs ?? 0;
+  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : (k.kernelTimeMs?.kernelMs ?? 0);
   const e = byName.get(k.name) ?? { name: k.name, count: 0, ms: 0 };
   e.count++;
   e.ms += ms;
@@ -53,15 +65,17 @@ const rows = [...byName.values()].sort((a, b) => b.ms - a.ms);
 // the memory-bound ones the float32 bytes they read and write (inputs + outputs; the floor of an
 // op-by-op execution of this graph at the machine's memory bandwidth). Custom-op scopes are skipped
 // (their inner kernels are counted).
-const COMPUTE = /^(Conv2D|Conv2DBackpropInput|Conv2DBackpropFilter|FusedConv2D|BatchMatMul|_FusedMatMul|DepthwiseConv2dNative.*|EvdmGroupedConv2D.*)$/;
+const COMPUTE =
+  /^(Conv2D|Conv2DBackpropInput|Conv2DBackpropFilter|FusedConv2D|BatchMatMul|_FusedMatMul|DepthwiseConv2dNative.*|EvdmGroupedConv2D.*)$/;
 const size = (shape) => (shape ?? []).reduce((p, v) => p * v, 1);
 const split = { compute_ms: 0, memory_ms: 0, memory_bytes: 0, memory_calls: 0, memory_small_calls: 0 };
 for (const k of profile.kernels) {
   if (k.name === 'unnamed scope' || k.name === 'Reshape' || k.name === 'Identity') continue;
-  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : k.kernelTimeMs?.kernelMs ?? 0;
+  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : (k.kernelTimeMs?.kernelMs ?? 0);
   if (COMPUTE.test(k.name)) split.compute_ms += ms;
   else {
-    const bytes = 4 * (k.inputShapes.reduce((a, s) => a + (s ? size(s) : 0), 0) + k.outputShapes.reduce((a, s) => a + size(s), 0));
+    const bytes =
+      4 * (k.inputShapes.reduce((a, s) => a + (s ? size(s) : 0), 0) + k.outputShapes.reduce((a, s) => a + size(s), 0));
     split.memory_ms += ms;
     split.memory_bytes += bytes;
     split.memory_calls++;
@@ -81,17 +95,36 @@ for (const k of profile.kernels) {
   const key = `${k.name} ${k.inputShapes.map((s) => (s ? `[${s}]` : '-')).join(' ')}`;
   const e = byShape.get(key) ?? { key, count: 0, ms: 0 };
   e.count++;
-  e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : k.kernelTimeMs?.kernelMs ?? 0;
+  e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : (k.kernelTimeMs?.kernelMs ?? 0);
   byShape.set(key, e);
 }
 const shapeRows = [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, shapesTop);
 if (json) {
-  process.stdout.write(JSON.stringify({ model: `${model}-${dataset}`, backend: backendArg, batch, wall_ms: wall, kernel_ms: kernelMs, calls: profile.kernels.length, ...split, kernels: rows, shapes: shapeRows }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      model: `${model}-${dataset}`,
+      backend: backendArg,
+      batch,
+      wall_ms: wall,
+      kernel_ms: kernelMs,
+      calls: profile.kernels.length,
+      ...split,
+      kernels: rows,
+      shapes: shapeRows,
+    }) + '\n',
+  );
 } else {
-  console.log(`${model}-${dataset} batch ${batch} on ${backendArg}: profiled step ${(wall / 1000).toFixed(2)} s, kernels ${(kernelMs / 1000).toFixed(2)} s (${profile.kernels.length} calls), outside kernels ~${((wall - kernelMs) / 1000).toFixed(2)} s`);
-  console.log(`convs + matmuls ${(split.compute_ms / 1000).toFixed(2)} s; memory-bound kernels ${(split.memory_ms / 1000).toFixed(2)} s moving ${(split.memory_bytes / 1e9).toFixed(1)} GB (${split.memory_gbps.toFixed(1)} GB/s; ${split.memory_small_calls} of ${split.memory_calls} calls move < 1 MB)`);
+  console.log(
+    `${model}-${dataset} batch ${batch} on ${backendArg}: profiled step ${(wall / 1000).toFixed(2)} s, kernels ${(kernelMs / 1000).toFixed(2)} s (${profile.kernels.length} calls), outside kernels ~${((wall - kernelMs) / 1000).toFixed(2)} s`,
+  );
+  console.log(
+    `convs + matmuls ${(split.compute_ms / 1000).toFixed(2)} s; memory-bound kernels ${(split.memory_ms / 1000).toFixed(2)} s moving ${(split.memory_bytes / 1e9).toFixed(1)} GB (${split.memory_gbps.toFixed(1)} GB/s; ${split.memory_small_calls} of ${split.memory_calls} calls move < 1 MB)`,
+  );
   console.log('kernel                          calls   total s   share    GB/s (memory-bound)');
-  for (const r of rows.slice(0, top)) console.log(`${r.name.padEnd(30)} ${String(r.count).padStart(6)} ${(r.ms / 1000).toFixed(3).padStart(9)} ${((100 * r.ms) / wall).toFixed(1).padStart(6)} %${r.gbps === undefined ? '' : r.gbps.toFixed(2).padStart(8)}`);
+  for (const r of rows.slice(0, top))
+    console.log(
+      `${r.name.padEnd(30)} ${String(r.count).padStart(6)} ${(r.ms / 1000).toFixed(3).padStart(9)} ${((100 * r.ms) / wall).toFixed(1).padStart(6)} %${r.gbps === undefined ? '' : r.gbps.toFixed(2).padStart(8)}`,
+    );
   if (shapeRows.length) console.log('\nmost expensive kernel + input shapes (calls, total s)');
   for (const r of shapeRows) console.log(`${String(r.count).padStart(5)} ${(r.ms / 1000).toFixed(3).padStart(7)}  ${r.key}`);
 }

@@ -29,17 +29,23 @@ async function runOne(model, dataset, rematerialize) {
 
 /** Runs one network in a fresh process; a row with `error` (and `outOfMemory`) when it fails. */
 function runChild(model, dataset, backend, rematerialize) {
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--one', `${model}:${dataset}`, ...(rematerialize ? ['--remat-on'] : [])], {
-    encoding: 'utf8',
-    env: { ...process.env, EVDM_BACKEND: backend },
-    maxBuffer: 1 << 26,
-  });
+  const child = spawnSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--one', `${model}:${dataset}`, ...(rematerialize ? ['--remat-on'] : [])],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, EVDM_BACKEND: backend },
+      maxBuffer: 1 << 26,
+    },
+  );
   const line = child.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line);
   } catch {
     const err = (child.stderr || '').split('\n').filter((l) => /Error|Aborted|XNN status|out of memory/i.test(l));
-    const outOfMemory = err.some((l) => /XNN status .* 6|Aborted|out of memory|Cannot enlarge|memory access out of bounds/i.test(l));
+    const outOfMemory = err.some((l) =>
+      /XNN status .* 6|Aborted|out of memory|Cannot enlarge|memory access out of bounds/i.test(l),
+    );
     return {
       model,
       dataset,
@@ -47,7 +53,9 @@ function runChild(model, dataset, backend, rematerialize) {
       params: new DenoisingUNet(modelConfig(model, dataset)).paramCount(),
       rematerialize,
       outOfMemory,
-      error: outOfMemory ? `does not fit the ${backend} heap${rematerialize ? ' even with gradient checkpointing' : ''} (${err[0] ?? 'aborted'})` : (err[0] ?? `exit code ${child.status}`),
+      error: outOfMemory
+        ? `does not fit the ${backend} heap${rematerialize ? ' even with gradient checkpointing' : ''} (${err[0] ?? 'aborted'})`
+        : (err[0] ?? `exit code ${child.status}`),
     };
   }
 }
@@ -70,7 +78,10 @@ if (one) {
       if (row.error && row.outOfMemory && remat === 'auto') row = runChild(model, dataset, runtime.name, true);
       delete row.outOfMemory;
       rows.push(row);
-      if (!json) console.log(`${dataset.padEnd(8)} ${model.padEnd(7)} params ${(row.params / 1e6).toFixed(1).padStart(6)}M  ${row.error ? 'FAILED: ' + row.error : `${row.fwd_bwd_ms} ms${row.rematerialize ? ' (gradient checkpointing)' : ''}, leaked ${row.leaked_tensors}`}`);
+      if (!json)
+        console.log(
+          `${dataset.padEnd(8)} ${model.padEnd(7)} params ${(row.params / 1e6).toFixed(1).padStart(6)}M  ${row.error ? 'FAILED: ' + row.error : `${row.fwd_bwd_ms} ms${row.rematerialize ? ' (gradient checkpointing)' : ''}, leaked ${row.leaked_tensors}`}`,
+        );
     }
   }
   if (json) console.log(JSON.stringify(rows, null, 2));

@@ -6,6 +6,7 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { firDownsample, firUpsample, groupedConv1x1 } from '@evdm/layers-brp';
 import { initBackend } from '../dist/index.js';
+import { median, timeOnce } from '../../../scripts/bench-timing.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -24,7 +25,6 @@ const setNative = (on) => {
     if (on) tf.registerKernel(saved[i]);
   }
 };
-const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 // EVDM-L-KTH's resampling and grouped shortcut shapes (one call each; a step has several of each)
 const cases = [
   ['fir down [B,64,64,96]', [[B, 64, 64, 96]], (x) => firDownsample(x)],
@@ -35,7 +35,11 @@ const cases = [
   ['gconv1x1 g4 [B,32,32,480]->192', [[B, 32, 32, 480], [1, 1, 120, 192], [192]], (x, k, b) => groupedConv1x1(x, k, b, 4)],
   ['gconv1x1 g4 [B,16,16,672]->288', [[B, 16, 16, 672], [1, 1, 168, 288], [288]], (x, k, b) => groupedConv1x1(x, k, b, 4)],
 ];
-console.log(`load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; batch ${B}; medians of ${reps}; fwd+bwd = value and all input gradients`);
+console.log(
+  `load average ${loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ')}; batch ${B}; medians of ${reps}; fwd+bwd = value and all input gradients`,
+);
 console.log('case                               composed ms   native ms   speed-up');
 let tot = [0, 0];
 for (const [name, shapes, f] of cases) {
@@ -50,9 +54,8 @@ for (const [name, shapes, f] of cases) {
   for (let k = 0; k < reps + 1; k++) {
     for (const on of [false, true]) {
       setNative(on);
-      const t0 = performance.now();
-      step();
-      if (k > 0) times[on ? 1 : 0].push(performance.now() - t0);
+      const ms = timeOnce(step);
+      if (k > 0) times[on ? 1 : 0].push(ms);
     }
   }
   const [c, n] = times.map(median);
@@ -62,7 +65,9 @@ for (const [name, shapes, f] of cases) {
   tf.dispose([...xs, r]);
 }
 setNative(true);
-console.log(`${'total'.padEnd(34)} ${tot[0].toFixed(1).padStart(9)} ${tot[1].toFixed(1).padStart(11)} ${(tot[0] / tot[1]).toFixed(2).padStart(9)}x`);
+console.log(
+  `${'total'.padEnd(34)} ${tot[0].toFixed(1).padStart(9)} ${tot[1].toFixed(1).padStart(11)} ${(tot[0] / tot[1]).toFixed(2).padStart(9)}x`,
+);
 
 // --step: whole training steps of preset networks, alternating composed / native resampling + shortcut
 if (process.argv.includes('--step')) {
@@ -72,7 +77,15 @@ if (process.argv.includes('--step')) {
     const { model, dataset } = parseBenchModel(name);
     const network = modelConfig(model, dataset);
     const cfg = new DenoisingUNet(network).config;
-    const data = new SyntheticClipSource({ batchSize: B, imageSize: cfg.imageSize, channels: cfg.imageChannels, past: cfg.pastFrames, current: cfg.currentFrames, future: cfg.futureFrames, seed: 1 });
+    const data = new SyntheticClipSource({
+      batchSize: B,
+      imageSize: cfg.imageSize,
+      channels: cfg.imageChannels,
+      past: cfg.pastFrames,
+      current: cfg.currentFrames,
+      future: cfg.futureFrames,
+      seed: 1,
+    });
     const trainer = new Trainer({ network, data, train: { steps: 100, batchSize: B, warmup: 0, checkpointEvery: 0 } });
     const times = [[], []];
     for (let k = 0; k < Math.max(2, Math.ceil(reps / 2)) + 1; k++) {
@@ -86,6 +99,8 @@ if (process.argv.includes('--step')) {
     trainer.dispose();
     setNative(true);
     const [c, n] = times.map(median);
-    console.log(`${name} training step (batch ${B}): composed ${(c / 1000).toFixed(2)} s, native ${(n / 1000).toFixed(2)} s, ${(c / n).toFixed(2)}x; load ${loadavg()[0].toFixed(2)}`);
+    console.log(
+      `${name} training step (batch ${B}): composed ${(c / 1000).toFixed(2)} s, native ${(n / 1000).toFixed(2)} s, ${(c / n).toFixed(2)}x; load ${loadavg()[0].toFixed(2)}`,
+    );
   }
 }

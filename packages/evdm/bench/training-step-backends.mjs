@@ -71,8 +71,11 @@ function lastJson(text) {
 }
 
 function errorOf(r, cap = timeoutS) {
-  if (r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGTERM') return { timeout: true, error: `> ${Math.round(cap / 2)} s (warm-up + 1 step did not finish in ${cap} s)` };
-  const lines = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').filter((l) => /error|Aborted|out of bounds|XNN status|parameters/i.test(l));
+  if (r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGTERM')
+    return { timeout: true, error: `> ${Math.round(cap / 2)} s (warm-up + 1 step did not finish in ${cap} s)` };
+  const lines = `${r.stderr ?? ''}\n${r.stdout ?? ''}`
+    .split('\n')
+    .filter((l) => /error|Aborted|out of bounds|XNN status|parameters/i.test(l));
   const oom = lines.some((l) => /XNN status .* 6|Aborted|out of bounds|Cannot enlarge/i.test(l));
   return { error: oom ? 'does not fit the 4 GB wasm heap' : (lines[0] ?? `exit ${r.status}`).trim().slice(0, 160) };
 }
@@ -99,24 +102,42 @@ function benchCell(model, backend, mode = 'train') {
   let r;
   if (backend === 'torch' || backend === 'torch1') {
     const py = python();
-    if (!py) return { model, backend, mode, skipped: 'python3 has no torch (apt-get install python3-torch libopenblas0-pthread)' };
+    if (!py)
+      return { model, backend, mode, skipped: 'python3 has no torch (apt-get install python3-torch libopenblas0-pthread)' };
     if (!TORCH_PEERS[model]) return { model, backend, mode, skipped: `no PyTorch peer for ${model}` };
     const threads = backend === 'torch1' ? ['--threads', '1'] : [];
     r = spawnSync(py.py, [join(here, TORCH_PEERS[model]), ...modeArgs, ...threads], { encoding: 'utf8', timeout: cap * 1000 });
   } else {
     const hugetlb = backend === 'native-cpu-hugetlb';
-    r = spawnSync(process.execPath, [cli, 'bench', 'step', '--model', model, '--backend', hugetlb ? 'native-cpu' : backend, ...modeArgs, '--json'], {
-      encoding: 'utf8',
-      timeout: cap * 1000,
-      env: { ...process.env, EVDM_LOG: 'quiet', ...(hugetlb ? HUGETLB : {}) },
-      maxBuffer: 1 << 26,
-    });
+    r = spawnSync(
+      process.execPath,
+      [cli, 'bench', 'step', '--model', model, '--backend', hugetlb ? 'native-cpu' : backend, ...modeArgs, '--json'],
+      {
+        encoding: 'utf8',
+        timeout: cap * 1000,
+        env: { ...process.env, EVDM_LOG: 'quiet', ...(hugetlb ? HUGETLB : {}) },
+        maxBuffer: 1 << 26,
+      },
+    );
   }
   const out = lastJson(r.stdout);
   const wall = Math.round((Date.now() - started) / 1000);
   if (r.status === 0 && out?.median_ms) {
     const { median_ms, runs: rs, params, threads, blas, max_rss_mb, openblas_threads } = out;
-    return { model, backend, mode, batch: b, median_ms, runs: rs, params, threads, openblas_threads, blas, max_rss_mb, wall_s: wall };
+    return {
+      model,
+      backend,
+      mode,
+      batch: b,
+      median_ms,
+      runs: rs,
+      params,
+      threads,
+      openblas_threads,
+      blas,
+      max_rss_mb,
+      wall_s: wall,
+    };
   }
   return { model, backend, mode, batch: b, ...errorOf(r, cap), wall_s: wall };
 }
@@ -124,20 +145,48 @@ function benchCell(model, backend, mode = 'train') {
 function mainThroughput(label, env, steps) {
   const dir = mkdtempSync(join(tmpdir(), 'evdm-main-bench-'));
   try {
-    const cfgR = spawnSync(process.execPath, ['--input-type=module', '-e', `import('${join(here, '..', 'dist', 'internal.js')}').then((m) => process.stdout.write(JSON.stringify(m.MAIN_JOB ?? null)))`], { encoding: 'utf8' });
+    const cfgR = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import('${join(here, '..', 'dist', 'internal.js')}').then((m) => process.stdout.write(JSON.stringify(m.MAIN_JOB ?? null)))`,
+      ],
+      { encoding: 'utf8' },
+    );
     const cfg = JSON.parse(cfgR.stdout || 'null');
     if (!cfg) return { label, error: 'MAIN_JOB not exported' };
     const config = join(dir, 'main.json');
     writeFileSync(config, JSON.stringify(cfg));
     const logEvery = steps <= 3 ? 1 : Math.max(1, Math.floor(steps / 3));
-    const r = spawnSync(process.execPath, [cli, 'train', '--config', config, '--steps', String(steps), '--checkpoint-every', '0', '--log-every', String(logEvery), '--out', join(dir, 'run')], {
-      encoding: 'utf8',
-      timeout: timeoutS * 1000,
-      env: { ...process.env, EVDM_LOG: 'quiet', ...env },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'train',
+        '--config',
+        config,
+        '--steps',
+        String(steps),
+        '--checkpoint-every',
+        '0',
+        '--log-every',
+        String(logEvery),
+        '--out',
+        join(dir, 'run'),
+      ],
+      {
+        encoding: 'utf8',
+        timeout: timeoutS * 1000,
+        env: { ...process.env, EVDM_LOG: 'quiet', ...env },
+      },
+    );
     let lines = [];
     try {
-      lines = readFileSync(join(dir, 'run', 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      lines = readFileSync(join(dir, 'run', 'train.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     } catch {
       /* no log */
     }
@@ -157,12 +206,17 @@ function triad() {
   try {
     const exe = join(dir, 'triad');
     const cc = spawnSync('cc', ['-O3', '-march=native', '-fopenmp', join(here, 'triad.c'), '-o', exe], { encoding: 'utf8' });
-    if (cc.status !== 0) return { skipped: `cc -fopenmp failed (${(cc.stderr || cc.error?.message || '').trim().split('\n')[0]}): install gcc` };
+    if (cc.status !== 0)
+      return { skipped: `cc -fopenmp failed (${(cc.stderr || cc.error?.message || '').trim().split('\n')[0]}): install gcc` };
     const rows = [1, 2].map((t) => {
       const r = spawnSync(exe, ['16777216', '10'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(t) } });
       return lastJson(r.stdout) ?? { threads: t, error: (r.stderr || `exit ${r.status}`).trim() };
     });
-    return { probe: 'bench/triad.c (C, OpenMP, 3 x 128 MiB double arrays, 24 bytes per element, best of 10)', threads1: rows[0], threads2: rows[1] };
+    return {
+      probe: 'bench/triad.c (C, OpenMP, 3 x 128 MiB double arrays, 24 bytes per element, best of 10)',
+      threads1: rows[0],
+      threads2: rows[1],
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -170,29 +224,54 @@ function triad() {
 
 /** One profiled training step (kernel-profile.mjs --json): memory-bound kernels' time, bytes and GB/s. */
 function kernelProfile(model, env = {}) {
-  const r = spawnSync(process.execPath, [join(here, 'kernel-profile.mjs'), '--model', model, '--backend', 'native-cpu', '--batch', String(batch), '--json'], {
-    encoding: 'utf8',
-    timeout: timeoutS * 1000,
-    env: { ...process.env, EVDM_LOG: 'quiet', ...env },
-    maxBuffer: 1 << 26,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(here, 'kernel-profile.mjs'), '--model', model, '--backend', 'native-cpu', '--batch', String(batch), '--json'],
+    {
+      encoding: 'utf8',
+      timeout: timeoutS * 1000,
+      env: { ...process.env, EVDM_LOG: 'quiet', ...env },
+      maxBuffer: 1 << 26,
+    },
+  );
   const out = lastJson(r.stdout);
   if (r.status !== 0 || !out) return { model, ...errorOf(r) };
-  const top = out.kernels.filter((k) => k.bytes !== undefined).slice(0, 8).map(({ name, count, ms, bytes, gbps }) => ({ name, count, ms, bytes, gbps }));
+  const top = out.kernels
+    .filter((k) => k.bytes !== undefined)
+    .slice(0, 8)
+    .map(({ name, count, ms, bytes, gbps }) => ({ name, count, ms, bytes, gbps }));
   const { wall_ms, kernel_ms, calls, compute_ms, memory_ms, memory_bytes, memory_gbps, memory_calls, memory_small_calls } = out;
-  return { model, backend: out.backend, hugetlb: Boolean(env.GLIBC_TUNABLES), wall_ms, kernel_ms, calls, compute_ms, memory_ms, memory_bytes, memory_gbps, memory_calls, memory_small_calls, top_memory_kernels: top };
+  return {
+    model,
+    backend: out.backend,
+    hugetlb: Boolean(env.GLIBC_TUNABLES),
+    wall_ms,
+    kernel_ms,
+    calls,
+    compute_ms,
+    memory_ms,
+    memory_bytes,
+    memory_gbps,
+    memory_calls,
+    memory_small_calls,
+    top_memory_kernels: top,
+  };
 }
 
 const started = new Date().toISOString();
 const load = { before: loadavg().map((v) => Math.round(v * 100) / 100) };
-say(`training step, batch ${batch}, median of ${runs} timed steps after 1 warm-up (pure cpu: 1 timed step), each cell in its own process; started ${started}, load average ${load.before.join(' ')}`);
+say(
+  `training step, batch ${batch}, median of ${runs} timed steps after 1 warm-up (pure cpu: 1 timed step), each cell in its own process; started ${started}, load average ${load.before.join(' ')}`,
+);
 const cells = [];
 for (const model of models) {
   for (const backend of backends) {
     say(`  ${model} on ${backend} ...`);
     const c = benchCell(model, backend);
     cells.push(c);
-    say(`    ${c.median_ms ? `${(c.median_ms / 1000).toFixed(2)} s (runs ${c.runs.map((x) => (x / 1000).toFixed(2)).join(', ')}), peak RSS ${c.max_rss_mb} MB` : (c.error ?? c.skipped)}`);
+    say(
+      `    ${c.median_ms ? `${(c.median_ms / 1000).toFixed(2)} s (runs ${c.runs.map((x) => (x / 1000).toFixed(2)).join(', ')}), peak RSS ${c.max_rss_mb} MB` : (c.error ?? c.skipped)}`,
+    );
   }
 }
 const sampling = [];
@@ -202,14 +281,18 @@ for (const model of models) {
     say(`  ${model} sampling on ${backend} ...`);
     const c = benchCell(model, backend, 'sample');
     sampling.push(c);
-    say(`    ${c.median_ms ? `${c.median_ms.toFixed(0)} ms (runs ${c.runs.map((x) => x.toFixed(0)).join(', ')})` : (c.error ?? c.skipped)}`);
+    say(
+      `    ${c.median_ms ? `${c.median_ms.toFixed(0)} ms (runs ${c.runs.map((x) => x.toFixed(0)).join(', ')})` : (c.error ?? c.skipped)}`,
+    );
   }
 }
 let bandwidth = null;
 if (!process.argv.includes('--no-triad')) {
   say('  memory bandwidth (triad) ...');
   bandwidth = triad();
-  say(`    ${bandwidth.skipped ?? `1 thread ${bandwidth.threads1.best_gbps} GB/s, 2 threads ${bandwidth.threads2.best_gbps} GB/s`}`);
+  say(
+    `    ${bandwidth.skipped ?? `1 thread ${bandwidth.threads1.best_gbps} GB/s, 2 threads ${bandwidth.threads2.best_gbps} GB/s`}`,
+  );
 }
 const profiles = [];
 if (!process.argv.includes('--no-profile')) {
@@ -217,7 +300,9 @@ if (!process.argv.includes('--no-profile')) {
     say(`  kernel profile of ${model} on native-cpu ...`);
     const p = kernelProfile(model);
     profiles.push(p);
-    say(`    ${p.error ?? `memory-bound kernels ${(p.memory_ms / 1000).toFixed(2)} s, ${(p.memory_bytes / 1e9).toFixed(1)} GB, ${p.memory_gbps.toFixed(2)} GB/s; convs + matmuls ${(p.compute_ms / 1000).toFixed(2)} s`}`);
+    say(
+      `    ${p.error ?? `memory-bound kernels ${(p.memory_ms / 1000).toFixed(2)} s, ${(p.memory_bytes / 1e9).toFixed(1)} GB, ${p.memory_gbps.toFixed(2)} GB/s; convs + matmuls ${(p.compute_ms / 1000).toFixed(2)} s`}`,
+    );
   }
 }
 const mainRows = [];
@@ -238,7 +323,34 @@ if (mainSteps > 0) {
 }
 load.after = loadavg().map((v) => Math.round(v * 100) / 100);
 
-const ratios = printSummary({ say, batch, models, backends, sampleBackends, sampleBatch, cells, sampling, bandwidth, profiles, mainRows, load });
+const ratios = printSummary({
+  say,
+  batch,
+  models,
+  backends,
+  sampleBackends,
+  sampleBatch,
+  cells,
+  sampling,
+  bandwidth,
+  profiles,
+  mainRows,
+  load,
+});
 if (json) {
-  process.stdout.write(JSON.stringify({ started, batch, runs, cells, main: mainRows, ratios, sample_batch: sampleBatch, sampling, bandwidth, kernel_profile: profiles, load_average: load }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      started,
+      batch,
+      runs,
+      cells,
+      main: mainRows,
+      ratios,
+      sample_batch: sampleBatch,
+      sampling,
+      bandwidth,
+      kernel_profile: profiles,
+      load_average: load,
+    }) + '\n',
+  );
 }

@@ -3,8 +3,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {
-  conv, conv2dMacs, convSpecs, dense, denseSpecs, groupNorm, groupNormFlops, mcvdGroupCount, ParamStore, silu,
-  type BlockContext, type FlopEntry, type ParamReader, type ParamSpec, type ResidualBlock,
+  conv,
+  conv2dMacs,
+  convSpecs,
+  dense,
+  denseSpecs,
+  groupNorm,
+  groupNormFlops,
+  mcvdGroupCount,
+  ParamStore,
+  silu,
+  type BlockContext,
+  type FlopEntry,
+  type ParamReader,
+  type ParamSpec,
+  type ResidualBlock,
 } from '@evdm/core';
 import { firDownsample, firUpsample } from '@evdm/layers-brp';
 import { DenoisingUNet, registerResidualBlock, type ResidualBlockSite } from 'evdm';
@@ -19,7 +32,11 @@ export class TimeConvBlock implements ResidualBlock {
 
   paramSpecs(): ParamSpec[] {
     const { name, inChannels: cin, outChannels: cout, tembChannels: t } = this.site;
-    return [...denseSpecs(`${name}/temb`, t, cout), ...convSpecs(`${name}/conv`, 3, cin, cout), ...convSpecs(`${name}/skip`, 1, cin, cout)];
+    return [
+      ...denseSpecs(`${name}/temb`, t, cout),
+      ...convSpecs(`${name}/conv`, 3, cin, cout),
+      ...convSpecs(`${name}/skip`, 1, cin, cout),
+    ];
   }
 
   apply(read: ParamReader, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
@@ -48,7 +65,15 @@ export class TimeConvBlock implements ResidualBlock {
 registerResidualBlock('time-conv', (site) => new TimeConvBlock(site));
 
 // Any network config (or preset) can now name it.
-export const net = new DenoisingUNet({ arch: 'time-conv', baseChannels: 8, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], pastFrames: 2, currentFrames: 1 });
+export const net = new DenoisingUNet({
+  arch: 'time-conv',
+  baseChannels: 8,
+  channelMult: [1, 2],
+  imageSize: 16,
+  attnResolutions: [8],
+  pastFrames: 2,
+  currentFrames: 1,
+});
 const store = new ParamStore(net.paramSpecs(), 0);
 export const eps = net.apply(store.read, tf.randomNormal([2, 16, 16, 1]), [10, 500], tf.randomNormal([2, 16, 16, 2]));
 console.log(eps.shape, net.paramCount(), 'params');

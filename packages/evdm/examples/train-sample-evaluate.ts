@@ -13,8 +13,14 @@ export const run = await train({
   config: {
     network: {
       preset: { model: 'evdm-l', dataset: 'smmnist' },
-      baseChannels: 16, headChannels: 16, channelMult: [1, 2], numResBlocks: 1,
-      imageSize: 16, attnResolutions: [8], pastFrames: 2, currentFrames: 1,
+      baseChannels: 16,
+      headChannels: 16,
+      channelMult: [1, 2],
+      numResBlocks: 1,
+      imageSize: 16,
+      attnResolutions: [8],
+      pastFrames: 2,
+      currentFrames: 1,
     },
     data: { source: 'smmnist', imageSize: 16 }, // Stochastic Moving MNIST, generated, pooled to 16 px
     train: { steps: 4, batchSize: 2, warmup: 0, logEvery: 1 },

@@ -21,7 +21,14 @@ export type { UNetModule, UNetContext, ModuleGroup } from './models/unet';
 export { registerResidualBlock, residualBlockArchs } from './models/residual-blocks';
 export type { ResidualBlockFactory, ResidualBlockSite } from './models/residual-blocks';
 export { inputChannels, outputChannels, condChannels, DEFAULT_BRP } from './models/network-config';
-export type { NetworkConfig, NetworkConfigInput, BrpOptions, AttentionOptions, AttentionMode, Arch } from './models/network-config';
+export type {
+  NetworkConfig,
+  NetworkConfigInput,
+  BrpOptions,
+  AttentionOptions,
+  AttentionMode,
+  Arch,
+} from './models/network-config';
 export { timestepEmbedding } from './models/timestep-embedding';
 
 // ---- Presets of the paper (datasets, MCVD / EVDM / EVDM-L, Table 8 ablations) ----
@@ -77,7 +84,13 @@ export { openTestClips } from './eval/test-clips';
 export type { TestClips, TestBatch, TestClipLayout } from './eval/test-clips';
 export { scorePrediction, copyLastFrame, perSampleMetrics } from './sample/score';
 export { reproduceEvalTable, reproduceTimingTable, paperProtocols, EVAL_TABLES } from './eval/reproduce-eval';
-export type { EvalTable, EvalProtocol, EvalReproductionRow, TimingReproductionRow, ReproduceEvalOptions } from './eval/reproduce-eval';
+export type {
+  EvalTable,
+  EvalProtocol,
+  EvalReproductionRow,
+  TimingReproductionRow,
+  ReproduceEvalOptions,
+} from './eval/reproduce-eval';
 export { runBudgetStudy } from './eval/budget/study';
 export type { BudgetStudyOptions, BudgetScaleName } from './eval/budget/config';
 export type { BudgetStudyResult, BudgetModelResult, BudgetPoint } from './eval/budget/results';
@@ -91,7 +104,18 @@ export { measureExecutedFlops } from './profile/executed-flops';
 export type { ExecutedFlops } from './profile/executed-flops';
 export { reproduceTable, reproduceTable1, reproduceTable2, reproduceTable8 } from './profile/reproduce';
 export type { ReproductionRow, ReproduceOptions } from './profile/reproduce';
-export { TABLE1, TABLE2, TABLE3, TABLE4, TABLE5, TABLE6, TABLE7, TABLE8, TABLE9, MCVD_TRAIN_STEPS } from './profile/paper-numbers';
+export {
+  TABLE1,
+  TABLE2,
+  TABLE3,
+  TABLE4,
+  TABLE5,
+  TABLE6,
+  TABLE7,
+  TABLE8,
+  TABLE9,
+  MCVD_TRAIN_STEPS,
+} from './profile/paper-numbers';
 
 // ---- Interop: MCVD PyTorch checkpoints and configs, safetensors and TF.js weights ----
 export { readTorchCheckpoint, parseTorchCheckpoint } from './interop/torch-checkpoint';
@@ -109,4 +133,3 @@ export { checkpointWeights, exportModel, asMcvdStateDict, readTfjsExport, readSa
 export type { ExportedModel, ExportFormat } from './interop/export-weights';
 export { runImportMcvd, runImportSafetensors, runImportTfjs } from './interop/run-import';
 export type { ImportSummary } from './interop/run-import';
-

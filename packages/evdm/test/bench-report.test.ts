@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script beside the package, no type declarations
 import { printSummary, MAIN_JOB_BASELINE_STEPS_PER_S } from '../bench/training-step-report.mjs';
 
-const cell = (model: string, backend: string, median_ms: number, extra: Record<string, unknown> = {}) => ({ model, backend, median_ms, runs: [median_ms], ...extra });
+const cell = (model: string, backend: string, median_ms: number, extra: Record<string, unknown> = {}) => ({
+  model,
+  backend,
+  median_ms,
+  runs: [median_ms],
+  ...extra,
+});
 
 describe('training-step-backends ratios', () => {
   it('takes the faster native host, keeps hugetlb and PyTorch apart, and sets GB/s against the triad', () => {
@@ -21,7 +27,12 @@ describe('training-step-backends ratios', () => {
       cell('evdm-l-kth', 'torch', 4000, { max_rss_mb: 1500 }),
       cell('evdm-l-kth', 'torch1', 3000),
     ];
-    const sampling = [cell('mcvd-kth', 'native-cpu', 900), cell('mcvd-kth', 'torch1', 600), cell('evdm-l-kth', 'native-cpu', 450), cell('evdm-l-kth', 'torch1', 200)];
+    const sampling = [
+      cell('mcvd-kth', 'native-cpu', 900),
+      cell('mcvd-kth', 'torch1', 600),
+      cell('evdm-l-kth', 'native-cpu', 450),
+      cell('evdm-l-kth', 'torch1', 200),
+    ];
     const r = printSummary({
       say: (l: string) => lines.push(l),
       batch: 8,
@@ -32,8 +43,23 @@ describe('training-step-backends ratios', () => {
       cells,
       sampling,
       bandwidth: { probe: 'triad', threads1: { best_gbps: 20 }, threads2: { best_gbps: 40 } },
-      profiles: [{ model: 'evdm-l-kth', memory_gbps: 2, memory_ms: 6000, compute_ms: 2000, memory_bytes: 12e9, memory_calls: 10, memory_small_calls: 7, top_memory_kernels: [] }],
-      mainRows: [{ label: 'cpu + native', steps_per_s: 4.06 }, { label: 'wasm + native', steps_per_s: 2 }, { label: 'pure tfjs cpu (EVDM_NATIVE=0)', steps_per_s: 0.01 }],
+      profiles: [
+        {
+          model: 'evdm-l-kth',
+          memory_gbps: 2,
+          memory_ms: 6000,
+          compute_ms: 2000,
+          memory_bytes: 12e9,
+          memory_calls: 10,
+          memory_small_calls: 7,
+          top_memory_kernels: [],
+        },
+      ],
+      mainRows: [
+        { label: 'cpu + native', steps_per_s: 4.06 },
+        { label: 'wasm + native', steps_per_s: 2 },
+        { label: 'pure tfjs cpu (EVDM_NATIVE=0)', steps_per_s: 0.01 },
+      ],
       load: { before: [1, 1, 1], after: [2, 2, 2] },
     });
     expect(r.mcvd_over_evdml_native).toBeCloseTo(12000 / 8000); // native-cpu on both: native (wasm host) failed for EVDM-L
@@ -55,6 +81,8 @@ describe('training-step-backends ratios', () => {
     expect(r.main_native_over_pure_cpu).toBeCloseTo(406);
     expect(r).not.toHaveProperty('mcvd_memory_gbps_over_triad_1_thread');
     // the table names the failed cell's reason rather than a number
-    expect(lines.join('\n')).toMatch(/\| evdm-l-kth \| does not fit the 4 GB wasm heap \| 8\.00 s \| 4\.00 s \| 4\.00 s \| 3\.00 s \|/);
+    expect(lines.join('\n')).toMatch(
+      /\| evdm-l-kth \| does not fit the 4 GB wasm heap \| 8\.00 s \| 4\.00 s \| 4\.00 s \| 3\.00 s \|/,
+    );
   });
 });

@@ -12,7 +12,15 @@ describe('a new block variant is one file plus one registry entry (examples/time
     const blocks = net.modules.filter((m) => m.group === 'block');
     expect(blocks.length).toBeGreaterThan(0);
     // every block module is the new variant, with its three parameter groups
-    for (const m of blocks) expect(m.specs.map((s) => s.name.slice(m.name.length))).toEqual(['/temb/kernel', '/temb/bias', '/conv/kernel', '/conv/bias', '/skip/kernel', '/skip/bias']);
+    for (const m of blocks)
+      expect(m.specs.map((s) => s.name.slice(m.name.length))).toEqual([
+        '/temb/kernel',
+        '/temb/bias',
+        '/conv/kernel',
+        '/conv/bias',
+        '/skip/kernel',
+        '/skip/bias',
+      ]);
     expect(net.paramCount()).toBe(paramCount(net.paramSpecs()));
     const down = new ex.TimeConvBlock({ name: 'b', inChannels: 8, outChannels: 16, tembChannels: 32, resample: 'down' });
     expect(sumFlops(down.flops(1, 16, 16), 'conv')).toBe(8 * 8 * 16 * 8 * 9 + 8 * 8 * 16 * 8);

@@ -33,7 +33,16 @@ describe('budget study (library, smoke scale, injected clock)', () => {
     try {
       const clock = fakeClock();
       const before = tf.memory().numTensors;
-      const r = await runBudgetStudy({ out, scale: 'smoke', minutes: 1, evalEvery: 0.5, backend: 'cpu', log: () => {}, clock: clock.now, onTrainStep: clock.step });
+      const r = await runBudgetStudy({
+        out,
+        scale: 'smoke',
+        minutes: 1,
+        evalEvery: 0.5,
+        backend: 'cpu',
+        log: () => {},
+        clock: clock.now,
+        onTrainStep: clock.step,
+      });
       expect(r.models.map((m) => m.model)).toEqual(['mcvd', 'evdm', 'evdm-l']);
       for (const m of r.models) {
         // 60 s budget at 7 s per step: the point at 30 s comes after step 5 (35 s), the end after step 9 (63 s)
@@ -53,7 +62,8 @@ describe('budget study (library, smoke scale, injected clock)', () => {
           expect(existsSync(join(p.checkpoint!, 'meta.json'))).toBe(true);
         }
         // an ordinary evdm train run directory
-        for (const f of ['config.json', 'train.jsonl', 'loss.svg', 'checkpoints/latest.json']) expect(existsSync(join(m.run_dir, f)), f).toBe(true);
+        for (const f of ['config.json', 'train.jsonl', 'loss.svg', 'checkpoints/latest.json'])
+          expect(existsSync(join(m.run_dir, f)), f).toBe(true);
         expect(JSON.parse(readFileSync(join(m.run_dir, 'config.json'), 'utf8')).network.baseChannels).toBe(16);
         expect(readFileSync(m.gif!).subarray(0, 6).toString('latin1')).toBe('GIF89a');
         expect(existsSync(m.grid!)).toBe(true);
@@ -69,14 +79,22 @@ describe('budget study (library, smoke scale, injected clock)', () => {
       expect(saved.models.map((m) => m.points.length)).toEqual([2, 2, 2]);
       expect(saved.scale).toBe('smoke');
       const md = readFileSync(join(out, 'budget.md'), 'utf8');
-      for (const s of ['MCVD', 'EVDM', 'EVDM-L', 'copy last frame', 'paper Table 2 ratio', '| MCVD (end) | 9 |']) expect(md).toContain(s);
+      for (const s of ['MCVD', 'EVDM', 'EVDM-L', 'copy last frame', 'paper Table 2 ratio', '| MCVD (end) | 9 |'])
+        expect(md).toContain(s);
       for (const f of ['psnr-vs-minutes', 'ssim-vs-minutes', 'psnr-vs-steps', 'ssim-vs-steps']) {
         const svg = readFileSync(join(out, `${f}.svg`), 'utf8');
         const names = [...svg.matchAll(/class="series" data-name="([^"]+)"/g)].map((x) => x[1]);
         expect(names, f).toEqual(['MCVD', 'EVDM', 'EVDM-L', 'copy last frame']);
       }
       const rows = budgetRows(r);
-      expect(rows.map((x) => [x.model, x.step])).toEqual([['mcvd', 5], ['mcvd', 9], ['evdm', 5], ['evdm', 9], ['evdm-l', 5], ['evdm-l', 9]]);
+      expect(rows.map((x) => [x.model, x.step])).toEqual([
+        ['mcvd', 5],
+        ['mcvd', 9],
+        ['evdm', 5],
+        ['evdm', 9],
+        ['evdm-l', 5],
+        ['evdm-l', 9],
+      ]);
       // the study's own tensors (test clips, samples, metrics) are freed: what stays is only what
       // the three Trainers leave behind by themselves (network caches), measured here alone
       const left = tf.memory().numTensors - before;
@@ -100,7 +118,16 @@ describe('budget study (library, smoke scale, injected clock)', () => {
     try {
       const clock = fakeClock();
       let steps = 0;
-      const opts = { out, scale: 'smoke' as const, models: ['evdm-l'] as ModelName[], minutes: 1, evalEvery: 0.5, backend: 'cpu', log: () => {}, clock: clock.now };
+      const opts = {
+        out,
+        scale: 'smoke' as const,
+        models: ['evdm-l'] as ModelName[],
+        minutes: 1,
+        evalEvery: 0.5,
+        backend: 'cpu',
+        log: () => {},
+        clock: clock.now,
+      };
       const first = await runBudgetStudy({ ...opts, onTrainStep: () => (clock.step(), steps++), shouldStop: () => steps >= 3 });
       expect(first.stopped).toBe(true);
       expect(first.models[0].steps).toBe(3);
@@ -115,10 +142,19 @@ describe('budget study (library, smoke scale, injected clock)', () => {
       expect(m.points.map((p) => p.step)).toEqual([5, 9]);
       expect(m.train_minutes * 60).toBe(63);
       expect(m.done).toBe(true);
-      const log = readFileSync(join(out, 'evdm-l', 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+      const log = readFileSync(join(out, 'evdm-l', 'train.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).step);
       expect(log).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       // a finished study resumes to a no-op
-      const again = await runBudgetStudy({ ...opts, resume: true, onTrainStep: () => { throw new Error('no training expected'); } });
+      const again = await runBudgetStudy({
+        ...opts,
+        resume: true,
+        onTrainStep: () => {
+          throw new Error('no training expected');
+        },
+      });
       expect(again.models[0].points.length).toBe(2);
     } finally {
       rmSync(out, { recursive: true, force: true });
@@ -140,7 +176,11 @@ describe('budget study (library, smoke scale, injected clock)', () => {
 });
 
 describe('evdm reproduce budget (built CLI)', () => {
-  const run = (args: string[]) => spawnSync(process.execPath, [cli, 'reproduce', 'budget', ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [cli, 'reproduce', 'budget', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, EVDM_LOG: 'quiet' },
+    });
 
   it('bad flags exit non-zero with a clear message and write nothing', () => {
     const out = join(tmp(), 'never');
@@ -175,7 +215,8 @@ describe('evdm reproduce budget (built CLI)', () => {
         expect(typeof x.step === 'number' && typeof x.psnr === 'number' && typeof x.copy_last_psnr === 'number').toBe(true);
       }
       for (const m of ['mcvd', 'evdm', 'evdm-l']) expect(rows.filter((x) => x.model === m).some((x) => x.final)).toBe(true);
-      for (const f of ['budget.json', 'budget.md', 'psnr-vs-minutes.svg', 'predictions/evdm-l/sample.gif']) expect(existsSync(join(out, f)), f).toBe(true);
+      for (const f of ['budget.json', 'budget.md', 'psnr-vs-minutes.svg', 'predictions/evdm-l/sample.gif'])
+        expect(existsSync(join(out, f)), f).toBe(true);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -107,7 +107,9 @@ describe('checkpoint verification', () => {
     found = findCheckpoint(root, { warn: (m) => warnings.push(m) })!;
     disposeCheckpoint(found.loaded);
     expect(found.dir).toBe(join(root, 'step-2'));
-    expect(warnings.join('\n')).toMatch(/skipping checkpoint .*step-3 is truncated or corrupt: ema\.bin has 100 bytes, its manifest needs 256/);
+    expect(warnings.join('\n')).toMatch(
+      /skipping checkpoint .*step-3 is truncated or corrupt: ema\.bin has 100 bytes, its manifest needs 256/,
+    );
     // nothing verifies: null
     rmSync(join(root, 'step-2', 'meta.json'));
     rmSync(join(root, 'step-1', 'params.bin'));
@@ -131,7 +133,9 @@ describe('checkpoint verification', () => {
     tf.dispose([...g.params, ...g.ema].map((x) => x.tensor));
     expect(err).toBeInstanceOf(CheckpointWriteError);
     expect(err.code).toBe('ENOSPC');
-    expect(err.message).toMatch(/cannot write the checkpoint of step 2: .*\.tmp-step-2-\d+\/ema\.bin: no space left on device \(ENOSPC\); removed the partial files; the last complete checkpoint is .*step-1/);
+    expect(err.message).toMatch(
+      /cannot write the checkpoint of step 2: .*\.tmp-step-2-\d+\/ema\.bin: no space left on device \(ENOSPC\); removed the partial files; the last complete checkpoint is .*step-1/,
+    );
     expect(readdirSync(root).sort()).toEqual(['latest.json', 'step-1']);
     expect(readFileSync(join(root, 'latest.json'), 'utf8')).toBe(pointer);
     load(first);
@@ -141,7 +145,8 @@ describe('checkpoint verification', () => {
     const root = tmp();
     await save(root, 1);
     fsOps.renameSync = ((a: string, b: string) => {
-      if (b.endsWith('latest.json')) throw Object.assign(new Error('ENOSPC: no space left on device, rename'), { code: 'ENOSPC' });
+      if (b.endsWith('latest.json'))
+        throw Object.assign(new Error('ENOSPC: no space left on device, rename'), { code: 'ENOSPC' });
       return original.renameSync(a, b);
     }) as typeof fsOps.renameSync;
     const g = groups();
@@ -156,7 +161,7 @@ describe('checkpoint verification', () => {
     expect(found.dir).toBe(join(root, 'step-2'));
   });
 
-  it('removes leftovers of crashed writers (dead PIDs) at start, never a live writer\'s', async () => {
+  it("removes leftovers of crashed writers (dead PIDs) at start, never a live writer's", async () => {
     const root = tmp();
     await save(root, 1);
     const dead = 2 ** 22 + 12345; // above pid_max on Linux: no such process

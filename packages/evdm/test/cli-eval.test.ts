@@ -9,10 +9,21 @@ import { runEval, type EvalFlags } from '../src/commands/eval';
 import { I3D, saveI3D } from '@evdm/metrics';
 
 const cli = join(__dirname, '..', 'dist', 'cli.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
 
 const tiny = {
-  network: { preset: { model: 'evdm-l', dataset: 'smmnist' }, baseChannels: 16, channelMult: [1, 2], numResBlocks: 1, imageSize: 16, attnResolutions: [8], headChannels: 16, pastFrames: 2, currentFrames: 1 },
+  network: {
+    preset: { model: 'evdm-l', dataset: 'smmnist' },
+    baseChannels: 16,
+    channelMult: [1, 2],
+    numResBlocks: 1,
+    imageSize: 16,
+    attnResolutions: [8],
+    headChannels: 16,
+    pastFrames: 2,
+    currentFrames: 1,
+  },
   data: { source: 'smmnist', imageSize: 16, prefetch: 0 },
   train: { steps: 3, batchSize: 2, warmup: 1, checkpointEvery: 0, logEvery: 1 },
 };
@@ -34,16 +45,62 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('evdm eval (built CLI)', () => {
   it('evaluates a tiny SM-MNIST checkpoint on the test split: JSON keys, finite metrics, files, seeded determinism', () => {
-    const args = ['eval', '--checkpoint', runDir, '--clips', '3', '--batch', '2', '--trajectories', '2', '--steps', '2', '--horizon', '2', '--backend', 'wasm', '--json'];
+    const args = [
+      'eval',
+      '--checkpoint',
+      runDir,
+      '--clips',
+      '3',
+      '--batch',
+      '2',
+      '--trajectories',
+      '2',
+      '--steps',
+      '2',
+      '--horizon',
+      '2',
+      '--backend',
+      'wasm',
+      '--json',
+    ];
     const a = run(...args, '--out', join(dir, 'e1'));
     expect(a.status, a.stderr).toBe(0);
     expect(a.stderr).toMatch(/batch 1\/2 \(2\/3 clips/);
     expect(a.stderr).toMatch(/batch 2\/2 \(3\/3 clips/);
     const r = JSON.parse(a.stdout);
-    for (const k of ['checkpoint', 'step', 'dataset', 'mode', 'clips', 'trajectories', 'sampler', 'steps', 'psnr', 'ssim', 'psnr_ci95', 'ssim_ci95', 'fvd', 'copy_last_frame', 'seconds']) expect(r, k).toHaveProperty(k);
-    expect(r).toMatchObject({ step: 3, dataset: 'smmnist', mode: 'predict', clips: 3, trajectories: 2, sampler: 'ddpm', steps: 2, horizon: 2, test_set_size: 256, fvd: null });
+    for (const k of [
+      'checkpoint',
+      'step',
+      'dataset',
+      'mode',
+      'clips',
+      'trajectories',
+      'sampler',
+      'steps',
+      'psnr',
+      'ssim',
+      'psnr_ci95',
+      'ssim_ci95',
+      'fvd',
+      'copy_last_frame',
+      'seconds',
+    ])
+      expect(r, k).toHaveProperty(k);
+    expect(r).toMatchObject({
+      step: 3,
+      dataset: 'smmnist',
+      mode: 'predict',
+      clips: 3,
+      trajectories: 2,
+      sampler: 'ddpm',
+      steps: 2,
+      horizon: 2,
+      test_set_size: 256,
+      fvd: null,
+    });
     expect(r.fvd_note).toMatch(/FVD skipped: pass --i3d DIR/);
-    for (const v of [r.psnr, r.ssim, r.psnr_ci95, r.copy_last_frame.psnr, r.copy_last_frame.ssim]) expect(Number.isFinite(v)).toBe(true);
+    for (const v of [r.psnr, r.ssim, r.psnr_ci95, r.copy_last_frame.psnr, r.copy_last_frame.ssim])
+      expect(Number.isFinite(v)).toBe(true);
     expect(r.ssim).toBeLessThanOrEqual(1);
     for (const f of ['eval.json', 'grid.png', 'sample.gif']) expect(existsSync(join(dir, 'e1', f)), f).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'e1', 'eval.json'), 'utf8')).psnr).toBe(r.psnr);
@@ -51,7 +108,24 @@ describe('evdm eval (built CLI)', () => {
     const b = JSON.parse(run(...args, '--out', join(dir, 'e2')).stdout);
     expect([b.psnr, b.ssim]).toEqual([r.psnr, r.ssim]);
     // the human table, with --i3d (a saved random tiny I3D stands in for the converted weights: loads through loadI3D)
-    const h = run('eval', '--checkpoint', runDir, '--clips', '2', '--batch', '2', '--steps', '2', '--no-ema', '--backend', 'wasm', '--out', join(dir, 'e4'), '--i3d', join(dir, 'i3d'));
+    const h = run(
+      'eval',
+      '--checkpoint',
+      runDir,
+      '--clips',
+      '2',
+      '--batch',
+      '2',
+      '--steps',
+      '2',
+      '--no-ema',
+      '--backend',
+      'wasm',
+      '--out',
+      join(dir, 'e4'),
+      '--i3d',
+      join(dir, 'i3d'),
+    );
     expect(h.status, h.stderr).toBe(0);
     expect(h.stdout).toMatch(/Method\s+FVD\s+PSNR\s+SSIM/);
     expect(h.stdout).toMatch(/EVDM-L \(ours\)\s+-?\d+\.\d\d\s+-?[\d.]+ ± [\d.]+\s+-?[\d.]+ ± [\d.]+/);
@@ -65,7 +139,21 @@ describe('evdm eval (built CLI)', () => {
     expect(s.status, s.stderr).toBe(0);
     expect(JSON.parse(s.stdout).dataset).toBe('smmnist');
     expect(s.stderr).toMatch(/1 clips from the smmnist test split/);
-    const syn = run('sample', '--checkpoint', runDir, '--clips', '1', '--steps', '2', '--out', join(dir, 's2'), '--dataset', 'synthetic', '--backend', 'wasm');
+    const syn = run(
+      'sample',
+      '--checkpoint',
+      runDir,
+      '--clips',
+      '1',
+      '--steps',
+      '2',
+      '--out',
+      join(dir, 's2'),
+      '--dataset',
+      'synthetic',
+      '--backend',
+      'wasm',
+    );
     expect(syn.status, syn.stderr).toBe(0);
     expect(JSON.parse(syn.stdout).dataset).toBe('synthetic');
   });
@@ -83,7 +171,9 @@ describe('evdm eval (built CLI)', () => {
       }
       return 'no error';
     };
-    expect(await e({ dataset: 'imagenet' })).toMatch(/--dataset "imagenet" is unknown \(have: synthetic, smmnist, kth, bair, ucf101\)/);
+    expect(await e({ dataset: 'imagenet' })).toMatch(
+      /--dataset "imagenet" is unknown \(have: synthetic, smmnist, kth, bair, ucf101\)/,
+    );
     expect(await e({ dataset: 'kth' })).toMatch(/--dataset kth needs --data-path DIR/);
     expect(await e({ dataset: 'kth', dataPath: join(dir, 'no-kth') })).toMatch(/no-kth/);
     expect(await e({ trajectories: '0' })).toMatch(/--trajectories must be an integer >= 1, got "0"/);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fixturePath } from './mcvd-fixtures.helpers';
 
 const cli = join(__dirname, '..', 'dist', 'cli.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
 
 describe('evdm import / export (built CLI)', () => {
   it('import mcvd -> export safetensors and tfjs -> import back', () => {
@@ -23,7 +24,17 @@ describe('evdm import / export (built CLI)', () => {
 function check(dir: string): void {
   {
     const out = join(dir, 'bair');
-    const r = run('import', 'mcvd', '--checkpoint', fixturePath('bair', 'pt'), '--config', fixturePath('bair', 'yml'), '--out', out, '--json');
+    const r = run(
+      'import',
+      'mcvd',
+      '--checkpoint',
+      fixturePath('bair', 'pt'),
+      '--config',
+      fixturePath('bair', 'yml'),
+      '--out',
+      out,
+      '--json',
+    );
     expect(r.status, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ out, weights: 'ema', keysMapped: 254, params: 78219 });
@@ -44,12 +55,32 @@ function check(dir: string): void {
     const again = run('export', out, '--format', 'safetensors', '--out', st);
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/^evdm: error: --out .*bair\.safetensors already exists/);
-    const badWeights = run('import', 'mcvd', '--checkpoint', fixturePath('bair', 'pt'), '--config', fixturePath('bair', 'yml'), '--out', join(dir, 'x'), '--weights', 'best');
+    const badWeights = run(
+      'import',
+      'mcvd',
+      '--checkpoint',
+      fixturePath('bair', 'pt'),
+      '--config',
+      fixturePath('bair', 'yml'),
+      '--out',
+      join(dir, 'x'),
+      '--weights',
+      'best',
+    );
     expect(badWeights.status).toBe(1);
     expect(badWeights.stderr).toMatch(/--weights must be ema or model, got "best"/);
     const badFormat = run('export', out, '--format', 'onnx', '--out', join(dir, 'y'));
     expect(badFormat.stderr).toMatch(/--format must be safetensors or tfjs, got "onnx"/);
-    const notTorch = run('import', 'mcvd', '--checkpoint', fixturePath('bair', 'yml'), '--config', fixturePath('bair', 'yml'), '--out', join(dir, 'z'));
+    const notTorch = run(
+      'import',
+      'mcvd',
+      '--checkpoint',
+      fixturePath('bair', 'yml'),
+      '--config',
+      fixturePath('bair', 'yml'),
+      '--out',
+      join(dir, 'z'),
+    );
     expect(notTorch.status).toBe(1);
     expect(notTorch.stderr).toMatch(/bair\.yml: is not a PyTorch checkpoint/);
     expect(notTorch.stderr).not.toMatch(/\n\s+at /); // no stack trace

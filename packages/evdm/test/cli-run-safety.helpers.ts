@@ -11,7 +11,16 @@ export const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...a
 
 /** The tiny run of the CLI tests: 16 px EVDM-L, synthetic data, a long run (stopped by signals). */
 export const tinyRun = (train: Record<string, unknown> = {}) => ({
-  network: { preset: { model: 'evdm-l', dataset: 'smmnist' }, baseChannels: 16, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], headChannels: 16, pastFrames: 1, currentFrames: 1 },
+  network: {
+    preset: { model: 'evdm-l', dataset: 'smmnist' },
+    baseChannels: 16,
+    channelMult: [1, 2],
+    imageSize: 16,
+    attnResolutions: [8],
+    headChannels: 16,
+    pastFrames: 1,
+    currentFrames: 1,
+  },
   data: { source: 'synthetic', seed: 1 },
   train: { steps: 100000, batchSize: 1, warmup: 1, checkpointEvery: 1000, sampleEvery: 0, logEvery: 1, ...train },
 });
@@ -37,7 +46,10 @@ export interface Exit {
  * Spawns the CLI; each time stderr (accumulated) first matches `when[i].after`, sends `when[i].signal`
  * (after `delayMs`). Resolves at exit.
  */
-export function runWithSignals(args: string[], when: Array<{ after: RegExp; signal: NodeJS.Signals; delayMs?: number }>): Promise<Exit> {
+export function runWithSignals(
+  args: string[],
+  when: Array<{ after: RegExp; signal: NodeJS.Signals; delayMs?: number }>,
+): Promise<Exit> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [cli, ...args], { env });
     let stderr = '';

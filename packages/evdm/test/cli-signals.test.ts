@@ -18,16 +18,26 @@ const steps = (out: string) =>
 describe('evdm train under signals (built CLI, child processes)', { timeout: 180_000 }, () => {
   beforeAll(useCpu);
 
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`${signal} after the first progress line: finishes the step, checkpoints, says so, exits ${code}; resume continues`, async () => {
       const dir = tmp();
       try {
         const out = join(dir, 'run');
         const cfg = writeConfig(dir, tinyRun());
-        const r = await runWithSignals(['train', '--config', cfg, '--out', out, '--backend', 'cpu'], [{ after: /step 2\/100000/, signal }]);
+        const r = await runWithSignals(
+          ['train', '--config', cfg, '--out', out, '--backend', 'cpu'],
+          [{ after: /step 2\/100000/, signal }],
+        );
         expect(r.code, r.stderr).toBe(code);
-        expect(r.stderr).toMatch(new RegExp(`evdm train: ${signal}: finishing step \\d+, then writing a checkpoint and stopping`));
-        const m = new RegExp(`stopped by ${signal} at step (\\d+); checkpoint (\\S+); continue with: evdm train --resume`).exec(r.stderr);
+        expect(r.stderr).toMatch(
+          new RegExp(`evdm train: ${signal}: finishing step \\d+, then writing a checkpoint and stopping`),
+        );
+        const m = new RegExp(`stopped by ${signal} at step (\\d+); checkpoint (\\S+); continue with: evdm train --resume`).exec(
+          r.stderr,
+        );
         expect(m, r.stderr).not.toBeNull();
         const k = Number(m![1]);
         expect(k).toBeGreaterThanOrEqual(2);
@@ -58,10 +68,13 @@ describe('evdm train under signals (built CLI, child processes)', { timeout: 180
     try {
       const out = join(dir, 'run');
       const cfg = writeConfig(dir, tinyRun({ checkpointEvery: 1 }));
-      const r = await runWithSignals(['train', '--config', cfg, '--out', out, '--backend', 'cpu'], [
-        { after: /step 3\/100000/, signal: 'SIGINT' },
-        { after: /step 3\/100000/, signal: 'SIGINT', delayMs: 5 },
-      ]);
+      const r = await runWithSignals(
+        ['train', '--config', cfg, '--out', out, '--backend', 'cpu'],
+        [
+          { after: /step 3\/100000/, signal: 'SIGINT' },
+          { after: /step 3\/100000/, signal: 'SIGINT', delayMs: 5 },
+        ],
+      );
       expect(r.code, r.stderr).toBe(130);
       expect(r.stderr).toMatch(/SIGINT again: aborting now; the last complete checkpoint is .*step-\d+/);
       expect(r.stderr).not.toMatch(/stopped by SIGINT/);
@@ -83,10 +96,29 @@ describe('evdm train under signals (built CLI, child processes)', { timeout: 180
       const out = join(dir, 'run');
       const cfg = writeConfig(dir, tinyRun({ steps: 1 }));
       expect(run('train', '--config', cfg, '--out', out, '--backend', 'cpu').status).toBe(0);
-      for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      for (const [signal, code] of [
+        ['SIGINT', 130],
+        ['SIGTERM', 143],
+      ] as const) {
         const s = join(dir, `s-${signal}`);
         const r = await runWithSignals(
-          ['sample', '--checkpoint', out, '--out', s, '--sampler', 'ddpm', '--steps', '200', '--clips', '1', '--horizon', '2', '--backend', 'cpu'],
+          [
+            'sample',
+            '--checkpoint',
+            out,
+            '--out',
+            s,
+            '--sampler',
+            'ddpm',
+            '--steps',
+            '200',
+            '--clips',
+            '1',
+            '--horizon',
+            '2',
+            '--backend',
+            'cpu',
+          ],
           [{ after: /sampling predict: \d+\/\d+ steps/, signal }],
         );
         // killed by the signal (shell: 128 + n) or exited with that code

@@ -6,10 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const cli = join(__dirname, '..', 'dist', 'cli.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
 
 const tiny = {
-  network: { preset: { model: 'evdm-l', dataset: 'smmnist' }, baseChannels: 16, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], headChannels: 16, pastFrames: 1, currentFrames: 1 },
+  network: {
+    preset: { model: 'evdm-l', dataset: 'smmnist' },
+    baseChannels: 16,
+    channelMult: [1, 2],
+    imageSize: 16,
+    attnResolutions: [8],
+    headChannels: 16,
+    pastFrames: 1,
+    currentFrames: 1,
+  },
   data: { source: 'synthetic', seed: 1 },
   train: { steps: 2, batchSize: 1, warmup: 1, checkpointEvery: 1, sampleEvery: 2, logEvery: 1 },
   preview: { sampler: 'ddim', steps: 2 },
@@ -33,10 +43,32 @@ describe('evdm train / sample (built CLI)', () => {
       expect(again.stderr).toMatch(/already holds a training run; continue it with --resume/);
       const b = run('train', '--resume', out, '--steps', '2', '--backend', 'cpu');
       expect(b.status, b.stderr).toBe(0);
-      const lines = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const lines = readFileSync(join(out, 'train.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.map((l) => l.step)).toEqual([1, 2]);
-      for (const f of ['loss.svg', 'samples/step-2.png', 'checkpoints/step-2/meta.json', 'checkpoints/step-1/meta.json']) expect(existsSync(join(out, f)), f).toBe(true);
-      const s = run('sample', '--checkpoint', out, '--out', join(dir, 's'), '--horizon', '2', '--clips', '1', '--trajectories', '2', '--sampler', 'ddim', '--steps', '2', '--backend', 'cpu');
+      for (const f of ['loss.svg', 'samples/step-2.png', 'checkpoints/step-2/meta.json', 'checkpoints/step-1/meta.json'])
+        expect(existsSync(join(out, f)), f).toBe(true);
+      const s = run(
+        'sample',
+        '--checkpoint',
+        out,
+        '--out',
+        join(dir, 's'),
+        '--horizon',
+        '2',
+        '--clips',
+        '1',
+        '--trajectories',
+        '2',
+        '--sampler',
+        'ddim',
+        '--steps',
+        '2',
+        '--backend',
+        'cpu',
+      );
       expect(s.status, s.stderr).toBe(0);
       const r = JSON.parse(s.stdout);
       expect(r.step).toBe(2);
@@ -53,7 +85,9 @@ describe('evdm train / sample (built CLI)', () => {
     try {
       const cfg = join(dir, 'bad.json');
       writeFileSync(cfg, JSON.stringify({ ...tiny, train: { stepz: 3 } }));
-      expect(run('train', '--config', cfg).stderr).toMatch(/config file .*bad.json: invalid train config: unknown field\(s\) stepz/);
+      expect(run('train', '--config', cfg).stderr).toMatch(
+        /config file .*bad.json: invalid train config: unknown field\(s\) stepz/,
+      );
       writeFileSync(cfg, JSON.stringify({ ...tiny, data: { source: 'kth' } }));
       expect(run('train', '--config', cfg).stderr).toMatch(/config file .*bad.json: data.source "kth" needs "path"/);
       writeFileSync(cfg, JSON.stringify({ ...tiny, data: { source: 'imagenet' } }));
@@ -63,7 +97,9 @@ describe('evdm train / sample (built CLI)', () => {
       expect(run('train').stderr).toMatch(/train needs --config FILE.json/);
       expect(run('train', '--config', cfg, '--steps', 'x').stderr).toMatch(/--steps must be an integer >= 0, got "x"/);
       expect(run('sample', '--checkpoint', join(dir, 'none')).stderr).toMatch(/does not exist/);
-      expect(run('sample', '--checkpoint', dir, '--mode', 'dream').stderr).toMatch(/--mode must be predict, interpolate or generate/);
+      expect(run('sample', '--checkpoint', dir, '--mode', 'dream').stderr).toMatch(
+        /--mode must be predict, interpolate or generate/,
+      );
       expect(run('train', '--help').stdout).toMatch(/--resume <dir>/);
       expect(run('sample', '--help').stdout).toMatch(/--trajectories <n>/);
     } finally {
@@ -75,10 +111,14 @@ describe('evdm train / sample (built CLI)', () => {
 describe('evdm main (tiny budget)', () => {
   it('trains, predicts, scores against copy-last-frame and writes GIF, PNG and summary.json', () => {
     const out = mkdtempSync(join(tmpdir(), 'evdm-main-'));
-    const r = spawnSync(process.execPath, [cli, 'main', '--out', out, '--minutes', '0.05', '--clips', '2', '--trajectories', '2', '--steps', '4'], {
-      encoding: 'utf8',
-      env: { ...process.env, EVDM_LOG: 'quiet' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [cli, 'main', '--out', out, '--minutes', '0.05', '--clips', '2', '--trajectories', '2', '--steps', '4'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, EVDM_LOG: 'quiet' },
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/copy last frame\s+PSNR/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));

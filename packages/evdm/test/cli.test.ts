@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 
 const cli = join(__dirname, '..', 'dist', 'cli.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
 
 function writeGrayPng(path: string, w: number, h: number, value: (x: number, y: number) => number) {
   const png = new PNG({ width: w, height: h, colorType: 0, inputColorType: 0, bitDepth: 8, inputHasAlpha: false });
@@ -34,7 +35,11 @@ describe('evdm CLI (built)', () => {
 
   it('reproduce table1 --json has level and kind; unknown tables are refused clearly', () => {
     const rows = JSON.parse(run('reproduce', 'table1', '--json').stdout);
-    expect(rows.every((r: { level: number; kind: string }) => [1, 2, 3, 4].includes(r.level) && ['conv', 'attention'].includes(r.kind))).toBe(true);
+    expect(
+      rows.every(
+        (r: { level: number; kind: string }) => [1, 2, 3, 4].includes(r.level) && ['conv', 'attention'].includes(r.kind),
+      ),
+    ).toBe(true);
     const bad = run('reproduce', 'table99');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/unknown table "table99"/);
@@ -61,7 +66,17 @@ describe('evdm CLI (built)', () => {
   it('profile --measured cross-checks the analytic count with the kernels that run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'evdm-cli-'));
     const cfg = join(dir, 'small.json');
-    writeFileSync(cfg, JSON.stringify({ preset: { model: 'evdm-l', dataset: 'smmnist' }, imageSize: 16, channelMult: [1, 2], attnResolutions: [8], baseChannels: 16, headChannels: 16 }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        preset: { model: 'evdm-l', dataset: 'smmnist' },
+        imageSize: 16,
+        channelMult: [1, 2],
+        attnResolutions: [8],
+        baseChannels: 16,
+        headChannels: 16,
+      }),
+    );
     const r = run('profile', '--config', cfg, '--batch', '4', '--json', '--measured');
     expect(r.status, r.stderr).toBe(0);
     const m = JSON.parse(r.stdout).measured;
@@ -81,7 +96,11 @@ describe('evdm CLI (built)', () => {
     expect(j).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1, mode: 'train' });
     expect(j.runs).toHaveLength(2);
     expect(j.median_ms).toBeCloseTo((j.runs[0] + j.runs[1]) / 2, 0);
-    const table2 = JSON.parse(run('reproduce', 'table2', '--json').stdout) as Array<{ dataset: string; model: string; params: number }>;
+    const table2 = JSON.parse(run('reproduce', 'table2', '--json').stdout) as Array<{
+      dataset: string;
+      model: string;
+      params: number;
+    }>;
     expect(j.params).toBe(table2.find((row) => row.dataset === 'smmnist' && row.model === 'evdm-l')!.params);
     // the process held at least the float32 weights, Adam's two moments and the EMA copy
     expect(j.max_rss_mb).toBeGreaterThan((16 * j.params) / 2 ** 20);
@@ -100,7 +119,9 @@ describe('evdm CLI (built)', () => {
     for (const name of ['real', 'fake']) mkdirSync(join(dir, name));
     for (let t = 0; t < 2; t++) {
       writeGrayPng(join(dir, 'real', `${t}.png`), 16, 16, (x, y) => (x * 16 + y * 3 + t * 20) % 256);
-      writeGrayPng(join(dir, 'fake', `${t}.png`), 16, 16, (x, y) => Math.min(255, ((x * 16 + y * 3 + t * 20) % 256) + ((x + y) % 2 ? 8 : 0)));
+      writeGrayPng(join(dir, 'fake', `${t}.png`), 16, 16, (x, y) =>
+        Math.min(255, ((x * 16 + y * 3 + t * 20) % 256) + ((x + y) % 2 ? 8 : 0)),
+      );
     }
     const r = run('metrics', '--real', join(dir, 'real'), '--fake', join(dir, 'fake'), '--json');
     expect(r.status, r.stderr).toBe(0);

@@ -70,7 +70,11 @@ describe('config idiom: every config round-trips through JSON', () => {
 
   it('MCVD residual blocks (plain, down-sampling, SPADE): same config, specs, FLOPs and output', () => {
     const base = { name: 'm', inChannels: 8, outChannels: 16, tembChannels: 32 };
-    const cfgs: McvdResBlockConfig[] = [base, { ...base, resample: 'down', dropout: 0.2 }, { ...base, spade: { condChannels: 3, hiddenChannels: 8 } }];
+    const cfgs: McvdResBlockConfig[] = [
+      base,
+      { ...base, resample: 'down', dropout: 0.2 },
+      { ...base, spade: { condChannels: 3, hiddenChannels: 8 } },
+    ];
     const temb = tf.randomNormal([2, 32], 0, 1, 'float32', 5) as tf.Tensor2D;
     const cond = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 6) as tf.Tensor4D;
     for (const cfg of cfgs) {
@@ -90,7 +94,15 @@ describe('config idiom: every config round-trips through JSON', () => {
     const cfgs: SpatialSelfAttentionConfig[] = [
       base,
       { ...base, mode: 'favor', features: 'd-log-d', featureSeed: 3 },
-      { ...base, mode: 'gate', lambda: 4, features: 5, redraw: { policy: 'every-n', n: 10 }, stabilize: 'performer', favorEpsilon: 1e-4 },
+      {
+        ...base,
+        mode: 'gate',
+        lambda: 4,
+        features: 5,
+        redraw: { policy: 'every-n', n: 10 },
+        stabilize: 'performer',
+        favorEpsilon: 1e-4,
+      },
     ];
     const x = tf.randomNormal([2, 8, 8, 16], 0, 1, 'float32', 8) as tf.Tensor4D;
     for (const cfg of cfgs) {
@@ -111,7 +123,13 @@ describe('config idiom: every config round-trips through JSON', () => {
     }
     const kth = DATASET_PRESETS.kth;
     for (const v of Object.values(TABLE8_VARIANTS)) {
-      inputs.push({ ...v, baseChannels: kth.baseChannels, imageChannels: kth.imageChannels, pastFrames: kth.pastFrames, currentFrames: kth.currentFrames });
+      inputs.push({
+        ...v,
+        baseChannels: kth.baseChannels,
+        imageChannels: kth.imageChannels,
+        pastFrames: kth.pastFrames,
+        currentFrames: kth.currentFrames,
+      });
     }
     expect(inputs.length).toBe(24);
     for (const input of inputs) {
@@ -120,15 +138,24 @@ describe('config idiom: every config round-trips through JSON', () => {
       const b = DenoisingUNet.fromJSON(viaJson(a));
       expect(b.toJSON()).toEqual(a.toJSON());
       expect(DenoisingUNet.resolve(viaJson(a) as NetworkConfigInput)).toEqual(a.config);
-      expect(b.paramSpecs().map((s) => [s.name, s.shape.join('x'), s.init.kind])).toEqual(a.paramSpecs().map((s) => [s.name, s.shape.join('x'), s.init.kind]));
+      expect(b.paramSpecs().map((s) => [s.name, s.shape.join('x'), s.init.kind])).toEqual(
+        a.paramSpecs().map((s) => [s.name, s.shape.join('x'), s.init.kind]),
+      );
       expect(b.flops(1)).toEqual(a.flops(1));
     }
   });
 
   it('a network rebuilt from JSON computes the same eps (tiny EVDM-L-style net with gate attention)', () => {
     const a = new DenoisingUNet({
-      arch: 'evdm', baseChannels: 16, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], pastFrames: 2, currentFrames: 1,
-      brp: { delta: 8, channelSplit: true, shortcutGroups: 4, enhancementWidth: 'C' }, attention: { mode: 'gate', lambda: 1 },
+      arch: 'evdm',
+      baseChannels: 16,
+      channelMult: [1, 2],
+      imageSize: 16,
+      attnResolutions: [8],
+      pastFrames: 2,
+      currentFrames: 1,
+      brp: { delta: 8, channelSplit: true, shortcutGroups: 4, enhancementWidth: 'C' },
+      attention: { mode: 'gate', lambda: 1 },
     });
     const b = DenoisingUNet.fromJSON(JSON.stringify(a));
     expectSameSpecs(a.paramSpecs(), b.paramSpecs());

@@ -42,6 +42,8 @@ describe('clip sources', () => {
     const b = new SyntheticClipSource({ batchSize: 3, imageSize: 12, past: 2, current: 2, future: 1, seed: 0 });
     b.setState(st);
     expect(Array.from(b.drawFrames())).toEqual(Array.from(n1));
-    expect(() => new SyntheticClipSource({ batchSize: 0, imageSize: 12, past: 1, current: 1 })).toThrow(/batchSize must be a positive integer/);
+    expect(() => new SyntheticClipSource({ batchSize: 0, imageSize: 12, past: 1, current: 1 })).toThrow(
+      /batchSize must be a positive integer/,
+    );
   });
 });

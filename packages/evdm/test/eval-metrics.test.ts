@@ -31,7 +31,16 @@ function oracle(pick: (n: number, real: tf.Tensor5D) => tf.Tensor5D): EvalModel 
 describe('evaluate (oracle models)', () => {
   it('a perfect prediction scores PSNR Infinity and SSIM 1; best of N keeps it when one trajectory is perfect', async () => {
     const before = tf.memory().numTensors;
-    const perfect = await evaluate({ model: oracle((_, r) => tf.clone(r)), data, mode: 'predict', horizon: 3, clips: 3, trajectories: 1, batch: 2, seed: 0 });
+    const perfect = await evaluate({
+      model: oracle((_, r) => tf.clone(r)),
+      data,
+      mode: 'predict',
+      horizon: 3,
+      clips: 3,
+      trajectories: 1,
+      batch: 2,
+      seed: 0,
+    });
     expect(perfect.clips).toBe(3);
     expect(perfect.horizon).toBe(3);
     expect(perfect.psnr!.mean).toBe(Infinity);
@@ -41,10 +50,28 @@ describe('evaluate (oracle models)', () => {
     expect(perfect.copyLastFrame!.ssim.mean).toBeLessThan(1);
     // trajectory 0 is noise, trajectory 1 perfect: best of 2 is perfect, best of 1 (noise only) is not
     const noise = (r: tf.Tensor5D) => tf.randomUniform(r.shape, -1, 1, 'float32', 5) as tf.Tensor5D;
-    const mixed = await evaluate({ model: oracle((n, r) => (n === 0 ? noise(r) : tf.clone(r))), data, mode: 'predict', horizon: 3, clips: 3, trajectories: 2, batch: 2, seed: 0 });
+    const mixed = await evaluate({
+      model: oracle((n, r) => (n === 0 ? noise(r) : tf.clone(r))),
+      data,
+      mode: 'predict',
+      horizon: 3,
+      clips: 3,
+      trajectories: 2,
+      batch: 2,
+      seed: 0,
+    });
     expect(mixed.psnr!.mean).toBe(Infinity);
     expect(mixed.ssim!.mean).toBeCloseTo(1, 6);
-    const noisy = await evaluate({ model: oracle((_, r) => noise(r)), data, mode: 'predict', horizon: 3, clips: 3, trajectories: 1, batch: 2, seed: 0 });
+    const noisy = await evaluate({
+      model: oracle((_, r) => noise(r)),
+      data,
+      mode: 'predict',
+      horizon: 3,
+      clips: 3,
+      trajectories: 1,
+      batch: 2,
+      seed: 0,
+    });
     expect(noisy.psnr!.mean).toBeLessThan(10);
     expect(noisy.ssim!.mean).toBeLessThan(0.5);
     expect(tf.memory().numTensors).toBe(before);
@@ -52,7 +79,16 @@ describe('evaluate (oracle models)', () => {
 
   it('PSNR of an all-black prediction equals the closed form 10·log10(1 / mean(u²)) per clip, averaged', async () => {
     const before = tf.memory().numTensors;
-    const black = await evaluate({ model: oracle((_, r) => tf.fill(r.shape, -1) as tf.Tensor5D), data, mode: 'predict', horizon: 2, clips: 4, trajectories: 1, batch: 3, seed: 0 });
+    const black = await evaluate({
+      model: oracle((_, r) => tf.fill(r.shape, -1) as tf.Tensor5D),
+      data,
+      mode: 'predict',
+      horizon: 2,
+      clips: 4,
+      trajectories: 1,
+      batch: 3,
+      seed: 0,
+    });
     // the same test clips, read independently, and the closed form computed on the host
     const test = await openTestClips(data, { past: 2, current: 2, future: 0, imageSize: 16, imageChannels: 1 }, 4);
     const expected: number[] = [];
@@ -73,18 +109,41 @@ describe('evaluate (oracle models)', () => {
   });
 
   it('synthetic test clips hold the moving squares (a copy-last-frame baseline is finite)', async () => {
-    const r = await evaluate({ model: oracle((_, x) => tf.clone(x)), data: { source: 'synthetic' }, mode: 'predict', horizon: 2, clips: 2, trajectories: 1, batch: 2, seed: 0 });
+    const r = await evaluate({
+      model: oracle((_, x) => tf.clone(x)),
+      data: { source: 'synthetic' },
+      mode: 'predict',
+      horizon: 2,
+      clips: 2,
+      trajectories: 1,
+      batch: 2,
+      seed: 0,
+    });
     expect(r.dataset).toBe('synthetic');
     expect(r.psnr!.mean).toBe(Infinity);
     expect(Number.isFinite(r.copyLastFrame!.psnr.mean)).toBe(true);
   });
 
   it('refuses a mode the model cannot do and a wrong sample shape, naming the problem', async () => {
-    await expect(evaluate({ model: oracle((_, r) => tf.clone(r)), data, mode: 'interpolate', clips: 1, trajectories: 1, batch: 1, seed: 0 })).rejects.toThrow(/interpolate needs a model trained with past and future frames \(this one has 2 past, 0 future/);
+    await expect(
+      evaluate({ model: oracle((_, r) => tf.clone(r)), data, mode: 'interpolate', clips: 1, trajectories: 1, batch: 1, seed: 0 }),
+    ).rejects.toThrow(/interpolate needs a model trained with past and future frames \(this one has 2 past, 0 future/);
     const before = tf.memory().numTensors;
     const bad: EvalModel = { layout, sample: ({ real }) => tf.zeros([real.shape[0], 1, 8, 8, 1]) as tf.Tensor5D };
-    await expect(evaluate({ model: bad, data, mode: 'predict', horizon: 1, clips: 1, trajectories: 1, batch: 1, seed: 0 })).rejects.toThrow(/model sampled \[1,1,8,8,1\], expected \[1,1,16,16,1\]/);
+    await expect(
+      evaluate({ model: bad, data, mode: 'predict', horizon: 1, clips: 1, trajectories: 1, batch: 1, seed: 0 }),
+    ).rejects.toThrow(/model sampled \[1,1,8,8,1\], expected \[1,1,16,16,1\]/);
     expect(tf.memory().numTensors).toBe(before);
-    await expect(evaluate({ model: oracle((_, r) => tf.clone(r)), data: { source: 'smmnist', imageSize: 24 }, mode: 'predict', clips: 1, trajectories: 1, batch: 1, seed: 0 })).rejects.toThrow(/data.imageSize 24 does not divide the smmnist frames \(64x64\)/);
+    await expect(
+      evaluate({
+        model: oracle((_, r) => tf.clone(r)),
+        data: { source: 'smmnist', imageSize: 24 },
+        mode: 'predict',
+        clips: 1,
+        trajectories: 1,
+        batch: 1,
+        seed: 0,
+      }),
+    ).rejects.toThrow(/data.imageSize 24 does not divide the smmnist frames \(64x64\)/);
   });
 });

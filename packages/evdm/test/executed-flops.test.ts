@@ -10,7 +10,15 @@ import { measureExecutedFlops } from '../src/profile/executed-flops';
 
 beforeAll(useCpu);
 
-const small = { baseChannels: 16, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], pastFrames: 2, currentFrames: 1, headChannels: 16 };
+const small = {
+  baseChannels: 16,
+  channelMult: [1, 2],
+  imageSize: 16,
+  attnResolutions: [8],
+  pastFrames: 2,
+  currentFrames: 1,
+  headChannels: 16,
+};
 
 describe('executed conv/matmul MACs vs the analytic profile', () => {
   for (const model of ['mcvd', 'evdm', 'evdm-l'] as const) {

@@ -63,7 +63,14 @@ describe('TrainMonitor with a time budget', () => {
     try {
       vi.useFakeTimers({ now: 1_000_000 });
       const lines: string[] = [];
-      const plain = new TrainMonitor({ outDir: dir, totalSteps: 1_000_000, logEvery: 1, tty: false, write: (l) => lines.push(l), deadline: Date.now() + 30 * 60_000 });
+      const plain = new TrainMonitor({
+        outDir: dir,
+        totalSteps: 1_000_000,
+        logEvery: 1,
+        tty: false,
+        write: (l) => lines.push(l),
+        deadline: Date.now() + 30 * 60_000,
+      });
       vi.setSystemTime(1_000_000 + 1679.6 * 1000);
       plain.onStep({ step: 100, loss: 0.5, gradNorm: 1, lr: 1e-4 });
       plain.finish();

@@ -14,7 +14,17 @@ import { registerTrain } from '../src/commands/train';
 
 function program(): Command {
   const p = new Command().name('evdm');
-  for (const r of [registerMain, registerReproduce, registerProfile, registerMetrics, registerTrain, registerSample, registerEval, registerBench]) r(p);
+  for (const r of [
+    registerMain,
+    registerReproduce,
+    registerProfile,
+    registerMetrics,
+    registerTrain,
+    registerSample,
+    registerEval,
+    registerBench,
+  ])
+    r(p);
   polishHelp(p);
   return p;
 }
@@ -27,7 +37,18 @@ describe('evdm <command> --help', () => {
   const all = leaves(program());
 
   it('covers every subcommand', () => {
-    expect(all.map(([n]) => n)).toEqual(['main', 'reproduce', 'reproduce budget', 'profile', 'metrics', 'train', 'sample', 'eval', 'bench', 'bench step']);
+    expect(all.map(([n]) => n)).toEqual([
+      'main',
+      'reproduce',
+      'reproduce budget',
+      'profile',
+      'metrics',
+      'train',
+      'sample',
+      'eval',
+      'bench',
+      'bench step',
+    ]);
   });
 
   for (const [name, cmd] of all) {
@@ -36,7 +57,11 @@ describe('evdm <command> --help', () => {
       cmd.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
       cmd.outputHelp();
       // each option's block (its first line up to the next option) mentions a default or that it is required
-      const blocks = text.split('Options:')[1]!.split(/\n(?=\s{2}-)/).map((b) => b.replace(/\s+/g, ' ').trim()).filter((b) => b.startsWith('-'));
+      const blocks = text
+        .split('Options:')[1]!
+        .split(/\n(?=\s{2}-)/)
+        .map((b) => b.replace(/\s+/g, ' ').trim())
+        .filter((b) => b.startsWith('-'));
       expect(blocks.length).toBeGreaterThan(0);
       for (const b of blocks) {
         if (/^-h, --help/.test(b)) continue;
@@ -48,7 +73,8 @@ describe('evdm <command> --help', () => {
       const known = new Set(cmd.options.flatMap((o) => [o.long, o.short]).filter(Boolean));
       const leaf = name === 'bench' ? cmd.commands.find((c) => c.name() === 'step')! : cmd;
       const flags = example!.split(/\s+/).filter((w) => w.startsWith('--'));
-      for (const f of flags) expect(new Set(leaf.options.flatMap((o) => [o.long, o.short])).has(f) || known.has(f), `${f} in "${example}"`).toBe(true);
+      for (const f of flags)
+        expect(new Set(leaf.options.flatMap((o) => [o.long, o.short])).has(f) || known.has(f), `${f} in "${example}"`).toBe(true);
     });
   }
 });

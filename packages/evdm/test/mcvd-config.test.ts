@@ -12,8 +12,22 @@ const kth = () => parse(readFileSync(fixturePath('kth', 'yml'), 'utf8'));
 describe('MCVD config translation', () => {
   it('translates the shrunk KTH config', () => {
     const c = parseMcvdYaml(readFileSync(fixturePath('kth', 'yml'), 'utf8'));
-    expect(c.network).toMatchObject({ arch: 'mcvd', baseChannels: 4, channelMult: [1, 2, 3, 4], numResBlocks: 2, imageSize: 16, imageChannels: 1 });
-    expect(c.network).toMatchObject({ pastFrames: 10, currentFrames: 5, futureFrames: 0, headChannels: 4, spade: null, timestepConvention: 'mcvd' });
+    expect(c.network).toMatchObject({
+      arch: 'mcvd',
+      baseChannels: 4,
+      channelMult: [1, 2, 3, 4],
+      numResBlocks: 2,
+      imageSize: 16,
+      imageChannels: 1,
+    });
+    expect(c.network).toMatchObject({
+      pastFrames: 10,
+      currentFrames: 5,
+      futureFrames: 0,
+      headChannels: 4,
+      spade: null,
+      timestepConvention: 'mcvd',
+    });
     // attention at 8 and 16 px; the listed 32 is not a level of a 16 px network and MCVD ignores it
     expect(c.network.attnResolutions).toEqual([8, 16]);
     expect(c.schedule).toEqual({ kind: 'linear', T: 1000, betaStart: 0.0001, betaEnd: 0.02 });

@@ -18,7 +18,10 @@ const toNchw = (t: tf.Tensor4D) => tf.tidy(() => tf.transpose(t, [0, 3, 1, 2]).d
 
 function withNetwork<R>(name: string, weights: WeightChoice, fn: (imp: ImportedWeights, denoiser: Denoiser) => R): R {
   const imp = importMcvd(fixturePath(name, 'pt'), fixturePath(name, 'yml'), weights);
-  const store = new ParamStore(imp.network.paramSpecs().map((s) => ({ ...s, init: { kind: 'zeros' as const } })), 0);
+  const store = new ParamStore(
+    imp.network.paramSpecs().map((s) => ({ ...s, init: { kind: 'zeros' as const } })),
+    0,
+  );
   try {
     const tensors = Object.fromEntries(imp.params.map((p) => [p.name, tf.tensor(p.data, p.shape)]));
     store.load(tensors);
@@ -47,7 +50,9 @@ describe('MCVD forward pass', () => {
   for (const name of FIXTURES) {
     it(`${name}: EMA weights match MCVD`, () => {
       const e = forwardError(name, 'ema', 'cond', 'eps_ema');
-      console.log(`${name}: ${e.imp.mapped} keys mapped, ${e.imp.paramCount} params; forward max ${e.max.toExponential(2)} rel ${e.rel.toExponential(2)}`);
+      console.log(
+        `${name}: ${e.imp.mapped} keys mapped, ${e.imp.paramCount} params; forward max ${e.max.toExponential(2)} rel ${e.rel.toExponential(2)}`,
+      );
       expect(e.rel).toBeLessThan(1e-5);
     });
     it(`${name}: model (non-EMA) weights match MCVD`, () => {
@@ -79,12 +84,23 @@ describe('MCVD 10-step sampling with MCVD noise', () => {
         const z = Array.from({ length: noise.shape[0] }, (_, k) =>
           nhwc({ shape: noise.shape.slice(1), data: noise.data.subarray(k * per, (k + 1) * per) }),
         );
-        const common = { schedule, denoiser, xT, cond, steps: s.steps, spacing: 'mcvd' as const, clipX0: s.clipX0, finalDenoise: s.finalDenoise };
+        const common = {
+          schedule,
+          denoiser,
+          xT,
+          cond,
+          steps: s.steps,
+          spacing: 'mcvd' as const,
+          clipX0: s.clipX0,
+          finalDenoise: s.finalDenoise,
+        };
         const ddpm = ddpmSample({ ...common, stepNoise: (k) => z[k] });
         const ddim = ddimSample({ ...common, eta: 0 });
         const e1 = errors(toNchw(ddpm), io.get('ddpm_out').data);
         const e2 = errors(toNchw(ddim), io.get('ddim_out').data);
-        console.log(`${name}: DDPM max ${e1.max.toExponential(2)} rel ${e1.rel.toExponential(2)}; DDIM max ${e2.max.toExponential(2)} rel ${e2.rel.toExponential(2)}`);
+        console.log(
+          `${name}: DDPM max ${e1.max.toExponential(2)} rel ${e1.rel.toExponential(2)}; DDIM max ${e2.max.toExponential(2)} rel ${e2.rel.toExponential(2)}`,
+        );
         tf.dispose([xT, cond, ddpm, ddim, ...z]);
         expect(e1.rel).toBeLessThan(1e-4);
         expect(e2.rel).toBeLessThan(1e-4);

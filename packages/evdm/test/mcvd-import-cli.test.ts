@@ -54,20 +54,32 @@ describe('evdm import mcvd', () => {
 
 describe('export round trips give identical outputs', () => {
   const cases: Array<[string, () => Promise<string>]> = [
-    ['MCVD (imported SPADE fixture)', async () => {
-      const out = join(tmp, 'spade');
-      await runImportMcvd({ checkpoint: fixturePath('smmnist-spade', 'pt'), config: fixturePath('smmnist-spade', 'yml'), out });
-      return out;
-    }],
-    ...(['evdm', 'evdm-l'] as const).map((model): [string, () => Promise<string>] => [model.toUpperCase(), async () => {
-      const net = new DenoisingUNet(modelConfig(model, 'kth', { baseChannels: 16, imageSize: 16, headChannels: 16, attnResolutions: [16, 8] }));
-      const store = new ParamStore(net.paramSpecs(), 7);
-      const w = Object.entries(store.variables()).map(([name, v]) => ({ name, shape: [...v.shape], data: v.dataSync() as Float32Array }));
-      store.dispose();
-      const out = join(tmp, model);
-      await writeEvdmCheckpoint(out, { params: w, ema: w }, { network: net.config, schedule: {} }, 1);
-      return out;
-    }]),
+    [
+      'MCVD (imported SPADE fixture)',
+      async () => {
+        const out = join(tmp, 'spade');
+        await runImportMcvd({ checkpoint: fixturePath('smmnist-spade', 'pt'), config: fixturePath('smmnist-spade', 'yml'), out });
+        return out;
+      },
+    ],
+    ...(['evdm', 'evdm-l'] as const).map((model): [string, () => Promise<string>] => [
+      model.toUpperCase(),
+      async () => {
+        const net = new DenoisingUNet(
+          modelConfig(model, 'kth', { baseChannels: 16, imageSize: 16, headChannels: 16, attnResolutions: [16, 8] }),
+        );
+        const store = new ParamStore(net.paramSpecs(), 7);
+        const w = Object.entries(store.variables()).map(([name, v]) => ({
+          name,
+          shape: [...v.shape],
+          data: v.dataSync() as Float32Array,
+        }));
+        store.dispose();
+        const out = join(tmp, model);
+        await writeEvdmCheckpoint(out, { params: w, ema: w }, { network: net.config, schedule: {} }, 1);
+        return out;
+      },
+    ]),
   ];
   for (const [label, make] of cases) {
     it(`${label}: safetensors and tfjs`, async () => {
@@ -76,7 +88,13 @@ describe('export round trips give identical outputs', () => {
       const cfg = m.net.config;
       m.dispose();
       const b = 2;
-      const x = tf.randomNormal([b, cfg.imageSize, cfg.imageSize, cfg.currentFrames * cfg.imageChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const x = tf.randomNormal(
+        [b, cfg.imageSize, cfg.imageSize, cfg.currentFrames * cfg.imageChannels],
+        0,
+        1,
+        'float32',
+        1,
+      ) as tf.Tensor4D;
       const cc = (cfg.pastFrames + cfg.futureFrames) * cfg.imageChannels;
       const cond = tf.randomNormal([b, cfg.imageSize, cfg.imageSize, cc], 0, 1, 'float32', 2) as tf.Tensor4D;
       const ref = outputOf(src, x, [10, 900], cond);
@@ -93,11 +111,17 @@ describe('export round trips give identical outputs', () => {
         const mc = `${st}-mcvd`;
         await exportModel(checkpointWeights(resolveCheckpointDir(src)), 'safetensors', mc, 'mcvd');
         const back3 = await runImportSafetensors({ file: mc, out: `${mc}-back` });
-        const back4 = await runImportSafetensors({ file: mc, out: `${mc}-back-yml`, config: fixturePath('smmnist-spade', 'yml') });
+        const back4 = await runImportSafetensors({
+          file: mc,
+          out: `${mc}-back-yml`,
+          config: fixturePath('smmnist-spade', 'yml'),
+        });
         expect(Array.from(outputOf(back3.out, x, [10, 900], cond))).toEqual(Array.from(ref));
         expect(Array.from(outputOf(back4.out, x, [10, 900], cond))).toEqual(Array.from(ref));
       } else {
-        await expect(exportModel(checkpointWeights(resolveCheckpointDir(src)), 'safetensors', `${st}-mcvd`, 'mcvd')).rejects.toThrow(/--names mcvd needs an MCVD network/);
+        await expect(
+          exportModel(checkpointWeights(resolveCheckpointDir(src)), 'safetensors', `${st}-mcvd`, 'mcvd'),
+        ).rejects.toThrow(/--names mcvd needs an MCVD network/);
       }
       tf.dispose([x, cond]);
     });
@@ -121,30 +145,54 @@ describe('bad input: clear errors, nothing written', () => {
 
   it('a truncated checkpoint', async () => {
     const bytes = readFileSync(kthPt);
-    await rejects({ checkpoint: write('trunc.pt', bytes.subarray(0, bytes.length >> 1)), config: kthYml }, /trunc\.pt: is truncated or corrupt/);
+    await rejects(
+      { checkpoint: write('trunc.pt', bytes.subarray(0, bytes.length >> 1)), config: kthYml },
+      /trunc\.pt: is truncated or corrupt/,
+    );
   });
   it('a file that is not a torch checkpoint', async () => {
     await rejects({ checkpoint: write('text.pt', 'hello, world'), config: kthYml }, /not a PyTorch checkpoint/);
     await rejects({ checkpoint: kthYml.replace('.yml', '.io.safetensors'), config: kthYml }, /not a PyTorch checkpoint/);
   });
   it('a legacy (non-zip) torch file', async () => {
-    await rejects({ checkpoint: write('legacy.pt', new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc])), config: kthYml }, /legacy .* re-save it with torch >= 1\.6/);
+    await rejects(
+      { checkpoint: write('legacy.pt', new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc])), config: kthYml },
+      /legacy .* re-save it with torch >= 1\.6/,
+    );
   });
   it('a pickle that asks for os.system', async () => {
     // a torch-style archive whose data.pkl is `os.system("echo pwned")` (protocol 2)
     const { zipSync } = await import('fflate');
     const enc = new TextEncoder();
     const pkl = new Uint8Array([
-      0x80, 0x02, 0x63, ...enc.encode('os\nsystem\n'), 0x58, 10, 0, 0, 0, ...enc.encode('echo pwned'), 0x85, 0x52, 0x2e,
+      0x80,
+      0x02,
+      0x63,
+      ...enc.encode('os\nsystem\n'),
+      0x58,
+      10,
+      0,
+      0,
+      0,
+      ...enc.encode('echo pwned'),
+      0x85,
+      0x52,
+      0x2e,
     ]);
     const p = write('evil.pt', zipSync({ 'evil/data.pkl': [pkl, { level: 0 }] }));
     await rejects({ checkpoint: p, config: kthYml }, /refusing GLOBAL os\.system/);
   });
   it('a config that does not match the checkpoint names the keys and shapes', async () => {
     const yml = readFileSync(kthYml, 'utf8').replace(/ngf: 4\n/, 'ngf: 8\n');
-    await rejects({ checkpoint: kthPt, config: write('ngf8.yml', yml) }, /shape mismatch.*unet\.all_modules\.0\.weight is \[16, 4\], the config needs \[32, 8\]/);
+    await rejects(
+      { checkpoint: kthPt, config: write('ngf8.yml', yml) },
+      /shape mismatch.*unet\.all_modules\.0\.weight is \[16, 4\], the config needs \[32, 8\]/,
+    );
     const fewer = readFileSync(kthYml, 'utf8').replace(/num_res_blocks: 2\n/, 'num_res_blocks: 1\n');
-    await rejects({ checkpoint: kthPt, config: write('nrb1.yml', fewer) }, /missing key.*unexpected key\(s\): unet\.all_modules\.\d+\.\w+.* \[\d+/);
+    await rejects(
+      { checkpoint: kthPt, config: write('nrb1.yml', fewer) },
+      /missing key.*unexpected key\(s\): unet\.all_modules\.\d+\.\w+.* \[\d+/,
+    );
   });
   it('an unknown or unsupported YAML field', async () => {
     const extra = readFileSync(kthYml, 'utf8').replace('model:\n', 'model:\n  fancy_new_thing: 3\n');

@@ -16,8 +16,16 @@ describe('TrainMonitor', () => {
       const m = new TrainMonitor({ outDir: dir, totalSteps: 6, logEvery: 2, tty: false, write: (l) => lines.push(l) });
       for (let s = 1; s <= 6; s++) m.onStep({ step: s, loss: s, gradNorm: 1, lr: 1e-4 });
       m.finish();
-      const log = () => readFileSync(join(dir, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      expect(log().map((l) => [l.step, l.loss])).toEqual([[2, 1.5], [4, 3.5], [6, 5.5]]); // mean loss over each window
+      const log = () =>
+        readFileSync(join(dir, 'train.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
+      expect(log().map((l) => [l.step, l.loss])).toEqual([
+        [2, 1.5],
+        [4, 3.5],
+        [6, 5.5],
+      ]); // mean loss over each window
       expect(lines).toHaveLength(3);
       expect(lines[0]).toMatch(/^step 2\/6 {2}loss 1\.500 {2}[\d.]+ steps\/s {2}ETA /);
       expect(existsSync(join(dir, 'loss.svg'))).toBe(true);
@@ -25,7 +33,11 @@ describe('TrainMonitor', () => {
       expect(log().map((l) => l.step)).toEqual([2, 4]);
       r.onStep({ step: 5, loss: 1, gradNorm: 1, lr: 1 });
       r.onStep({ step: 6, loss: 3, gradNorm: 1, lr: 1 });
-      expect(log().map((l) => [l.step, l.loss])).toEqual([[2, 1.5], [4, 3.5], [6, 2]]);
+      expect(log().map((l) => [l.step, l.loss])).toEqual([
+        [2, 1.5],
+        [4, 3.5],
+        [6, 2],
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

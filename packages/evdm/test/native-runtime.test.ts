@@ -82,7 +82,8 @@ describe('initBackend and the native kernels', () => {
       if (process.env.CI) throw new Error(`native addon unusable in CI: ${status.reason}`);
       return;
     }
-    const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 3);
+    const values = (n: number, seed: number) =>
+      Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 3);
     // 3 steps: warm-up lr, bias corrections and (step 2) clipping all change between steps
     const train = async (host: 'cpu' | 'wasm', native: boolean) => {
       if (!native) (await nativeModule()).unregisterNativeKernels();

@@ -18,8 +18,15 @@ afterEach(async () => {
 });
 
 const net = {
-  baseChannels: 16, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], imageChannels: 1,
-  pastFrames: 2, currentFrames: 1, headChannels: 8, ...TABLE8_VARIANTS['EVDM-L'],
+  baseChannels: 16,
+  channelMult: [1, 2],
+  imageSize: 16,
+  attnResolutions: [8],
+  imageChannels: 1,
+  pastFrames: 2,
+  currentFrames: 1,
+  headChannels: 8,
+  ...TABLE8_VARIANTS['EVDM-L'],
 } as NetworkConfigInput;
 
 async function twoSteps(useNative: boolean) {
@@ -27,7 +34,11 @@ async function twoSteps(useNative: boolean) {
   await initBackend({ backend: 'cpu', native: useNative, log: () => {} });
   expect((await native()).nativeKernelsActive('cpu')).toBe(useNative);
   const data = new SyntheticClipSource({ batchSize: 3, imageSize: 16, past: 2, current: 1, seed: 4 });
-  const t = new Trainer({ network: net, data, train: { steps: 2, batchSize: 3, lr: 1e-3, warmup: 0, seed: 9, checkpointEvery: 0, gradClip: 1 } });
+  const t = new Trainer({
+    network: net,
+    data,
+    train: { steps: 2, batchSize: 3, lr: 1e-3, warmup: 0, seed: 9, checkpointEvery: 0, gradClip: 1 },
+  });
   const losses = [(await t.trainStep()).loss];
   const before = tf.memory().numTensors;
   losses.push((await t.trainStep()).loss);
@@ -55,7 +66,12 @@ describe('EVDM-L training step: native cpu kernels vs the pure TF.js path', () =
     const flat = (ws: ArrayLike<number>[]) => Float32Array.from(ws.flatMap((w) => Array.from(w)));
     const all = Math.max(relL2(flat(got.weights), flat(ref.weights)), relL2(flat(got.ema), flat(ref.ema)));
     const per = [...got.weights.map((w, i) => [relL2(w, ref.weights[i]), ref.names[i]] as const)].sort((a, b) => b[0] - a[0]);
-    console.log(`native vs pure cpu step: losses ${got.losses.join(', ')} vs ${ref.losses.join(', ')}; all weights + EMA rel L2 ${all.toExponential(2)}; worst tensors ${per.slice(0, 3).map(([e, n]) => `${n} ${e.toExponential(2)}`).join('; ')}`);
+    console.log(
+      `native vs pure cpu step: losses ${got.losses.join(', ')} vs ${ref.losses.join(', ')}; all weights + EMA rel L2 ${all.toExponential(2)}; worst tensors ${per
+        .slice(0, 3)
+        .map(([e, n]) => `${n} ${e.toExponential(2)}`)
+        .join('; ')}`,
+    );
     expect(all).toBeLessThan(1e-5);
     // per tensor: Adam's m/√v turns rounding-level differences in a near-zero gradient (a conv bias
     // right before a GroupNorm, zero-initialised) into lr-sized update differences; measured 1.3e-4

@@ -8,9 +8,22 @@ import { TABLE8_VARIANTS } from '../src/models/presets';
 import { rematerialized } from '../src/models/rematerialize';
 import type { NetworkConfigInput } from '../src/models/network-config';
 
-const tiny = { baseChannels: 8, channelMult: [1, 2], imageSize: 8, attnResolutions: [4], imageChannels: 1, pastFrames: 2, currentFrames: 1, headChannels: 8 };
+const tiny = {
+  baseChannels: 8,
+  channelMult: [1, 2],
+  imageSize: 8,
+  attnResolutions: [4],
+  imageChannels: 1,
+  pastFrames: 2,
+  currentFrames: 1,
+  headChannels: 8,
+};
 
-function lossAndGrads(net: DenoisingUNet, params: ParamStore, rematerialize: boolean): { loss: number; grads: Map<string, Float32Array> } {
+function lossAndGrads(
+  net: DenoisingUNet,
+  params: ParamStore,
+  rematerialize: boolean,
+): { loss: number; grads: Map<string, Float32Array> } {
   const cfg = net.config;
   const rng = new Rng(7);
   const b = 2;
@@ -20,10 +33,16 @@ function lossAndGrads(net: DenoisingUNet, params: ParamStore, rematerialize: boo
   const xt = tf.tensor4d(rng.normalArray(b * s * s * cx), [b, s, s, cx]);
   const cond = tf.tensor4d(rng.normalArray(b * s * s * cc), [b, s, s, cc]);
   const { value, grads } = tf.variableGrads(
-    () => tf.mean(tf.square(tf.sub(xt, net.apply(params.read, xt, [3, 640], cond, { training: true, seed: 5, rematerialize })))) as tf.Scalar,
+    () =>
+      tf.mean(
+        tf.square(tf.sub(xt, net.apply(params.read, xt, [3, 640], cond, { training: true, seed: 5, rematerialize }))),
+      ) as tf.Scalar,
     params.trainableVariables(),
   );
-  const out = { loss: value.dataSync()[0], grads: new Map(Object.entries(grads).map(([k, g]) => [k, g.dataSync() as Float32Array])) };
+  const out = {
+    loss: value.dataSync()[0],
+    grads: new Map(Object.entries(grads).map(([k, g]) => [k, g.dataSync() as Float32Array])),
+  };
   tf.dispose([value, ...Object.values(grads), xt, cond]);
   return out;
 }
@@ -87,7 +106,10 @@ describe('rematerialized U-Net steps (gradient checkpointing)', () => {
     const w = tf.variable(tf.ones([2]));
     const read = (name: string) => (name === 'w' ? w : tf.ones([2]));
     expect(() =>
-      tf.variableGrads(() => tf.sum(rematerialized((r, [x]) => tf.mul(tf.mul(x, r('w')), r('other')), read, ['w'], [tf.ones([2])])) as tf.Scalar, [w]),
+      tf.variableGrads(
+        () => tf.sum(rematerialized((r, [x]) => tf.mul(tf.mul(x, r('w')), r('other')), read, ['w'], [tf.ones([2])])) as tf.Scalar,
+        [w],
+      ),
     ).toThrow(/reads parameter "other" that is not in its parameter list/);
     w.dispose();
   });
@@ -101,7 +123,10 @@ function lossAndGradsTensors(net: DenoisingUNet, params: ParamStore, remateriali
     const xt = tf.tensor4d(rng.normalArray(2 * s * s), [2, s, s, 1]);
     const cond = tf.tensor4d(rng.normalArray(2 * s * s * cfg.pastFrames), [2, s, s, cfg.pastFrames]);
     return tf.variableGrads(
-      () => tf.mean(tf.square(tf.sub(xt, net.apply(params.read, xt, [3, 640], cond, { training: true, seed: 5, rematerialize })))) as tf.Scalar,
+      () =>
+        tf.mean(
+          tf.square(tf.sub(xt, net.apply(params.read, xt, [3, 640], cond, { training: true, seed: 5, rematerialize }))),
+        ) as tf.Scalar,
       params.trainableVariables(),
     );
   });

@@ -12,7 +12,8 @@ import { makeClipSource, resolveRunConfig } from '../src/train/run-config';
 import { DenoisingUNet } from '../src/models/unet';
 
 const cli = join(__dirname, '..', 'dist', 'cli.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
 
 describe('evaluation protocols', () => {
   beforeAll(useCpu);
@@ -24,7 +25,11 @@ describe('evaluation protocols', () => {
     expect([t4.dataset, t4.past, t4.horizon]).toEqual(['kth', 10, 30]);
     expect(t4.rows.map((r) => `${r.model}@${r.steps}`)).toEqual(['mcvd@100', 'evdm-l@100', 'evdm@100', 'evdm@1000']);
     for (const t of ['table5', 'table6'] as const) expect(paperProtocols(t)[0]).toMatchObject({ mode: 'generate', horizon: 16 });
-    expect(paperProtocols('table7').map((p) => [p.dataset, p.past + p.future, p.current, p.trajectories])).toEqual([['smmnist', 10, 5, 10], ['kth', 10, 5, 10], ['bair', 4, 5, 100]]);
+    expect(paperProtocols('table7').map((p) => [p.dataset, p.past + p.future, p.current, p.trajectories])).toEqual([
+      ['smmnist', 10, 5, 10],
+      ['kth', 10, 5, 10],
+      ['bair', 4, 5, 100],
+    ]);
     for (const t of EVAL_TABLES.filter((x) => x !== 'table9')) {
       for (const p of paperProtocols(t)) expect(new Set(p.rows.map((r) => r.model))).toEqual(new Set(['mcvd', 'evdm', 'evdm-l']));
     }
@@ -38,7 +43,11 @@ describe('evaluation protocols', () => {
           const net = cfg.network;
           // the presets build (zoo tests); the interpolation variants change the frames: build those once
           if (p.task === 'interp' && t === 'table7') expect(() => new DenoisingUNet(net)).not.toThrow();
-          expect([net.pastFrames, net.currentFrames, net.futureFrames], `${t} ${p.dataset} ${model}`).toEqual([p.past, p.current, p.future]);
+          expect([net.pastFrames, net.currentFrames, net.futureFrames], `${t} ${p.dataset} ${model}`).toEqual([
+            p.past,
+            p.current,
+            p.future,
+          ]);
           expect(net.imageSize).toBe(64);
         }
       }
@@ -46,7 +55,16 @@ describe('evaluation protocols', () => {
   });
 
   it('data.imageSize average-pools dataset frames for training, and bad values are named', async () => {
-    const network = { arch: 'evdm', baseChannels: 16, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], imageChannels: 1, pastFrames: 1, currentFrames: 1 };
+    const network = {
+      arch: 'evdm',
+      baseChannels: 16,
+      channelMult: [1, 2],
+      imageSize: 16,
+      attnResolutions: [8],
+      imageChannels: 1,
+      pastFrames: 1,
+      currentFrames: 1,
+    };
     const cfg = resolveRunConfig({ network, data: { source: 'smmnist', imageSize: 16, prefetch: 0 } });
     const src = makeClipSource(cfg.data, cfg.network, 2);
     const b = await src.next();
@@ -56,7 +74,9 @@ describe('evaluation protocols', () => {
     expect(Math.min(...v)).toBeGreaterThanOrEqual(-1);
     tf.dispose([b.past!, b.current]);
     await src.close?.();
-    expect(() => resolveRunConfig({ network, data: { source: 'kth', path: 'x', imageSize: 0 } }, 'run.json')).toThrow(/run.json: data.imageSize must be a positive integer .* got 0/);
+    expect(() => resolveRunConfig({ network, data: { source: 'kth', path: 'x', imageSize: 0 } }, 'run.json')).toThrow(
+      /run.json: data.imageSize must be a positive integer .* got 0/,
+    );
   });
 
   it('reproduce without checkpoints writes the paper-scale train configs and says what to run', () => {
@@ -73,8 +93,12 @@ describe('evaluation protocols', () => {
       expect(r.stderr).toMatch(/or run the whole path at tiny scale: evdm reproduce table4 --smoke/);
       expect(existsSync(join(out, 'eval'))).toBe(false);
       expect(run('reproduce', 'table7', '--checkpoint-mcvd', out).stderr).toMatch(/--checkpoint-<model> is ambiguous for table7/);
-      expect(run('reproduce', 'table99').stderr).toMatch(/unknown table "table99".*evaluation tables table3, table4, table5, table6, table7, table9/);
-      expect(run('reproduce', 'table3', '--data-path', 'a', '--trajectories', '0').stderr).toMatch(/--trajectories must be an integer >= 1, got "0"/);
+      expect(run('reproduce', 'table99').stderr).toMatch(
+        /unknown table "table99".*evaluation tables table3, table4, table5, table6, table7, table9/,
+      );
+      expect(run('reproduce', 'table3', '--data-path', 'a', '--trajectories', '0').stderr).toMatch(
+        /--trajectories must be an integer >= 1, got "0"/,
+      );
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

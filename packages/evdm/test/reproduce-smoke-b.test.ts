@@ -2,7 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkEvalRows, smoke } from './reproduce-smoke.helpers';
 
-const three = (d: string): Array<[string, string]> => [[d, 'mcvd'], [d, 'evdm-l'], [d, 'evdm']];
+const three = (d: string): Array<[string, string]> => [
+  [d, 'mcvd'],
+  [d, 'evdm-l'],
+  [d, 'evdm'],
+];
 
 describe('evdm reproduce --smoke (tables 7, 9)', () => {
   it('table7: interpolation on SM-MNIST, KTH and BAIR for every model', () => {
@@ -14,7 +18,8 @@ describe('evdm reproduce --smoke (tables 7, 9)', () => {
     const { rows } = smoke('table9');
     expect(rows.map((r) => r.model)).toEqual(['mcvd', 'evdm', 'evdm-l']);
     for (const r of rows) {
-      for (const k of ['train_step_ms', 'sample_step_ms', 'extrapolated_train_hours', 'params']) expect(Number.isFinite(r[k]) && (r[k] as number) > 0, k).toBe(true);
+      for (const k of ['train_step_ms', 'sample_step_ms', 'extrapolated_train_hours', 'params'])
+        expect(Number.isFinite(r[k]) && (r[k] as number) > 0, k).toBe(true);
       expect((r.paper_gpu_hours as number[]).length).toBe(2);
       expect((r.paper_latency_ms as number[]).length).toBe(2);
       expect(r.note).toMatch(/not A40 GPU-hours/);

@@ -10,7 +10,10 @@ const cli = join(__dirname, '..', 'dist', 'cli.js');
 export function smoke(table: string): { rows: Array<Record<string, unknown>>; stderr: string } {
   const out = mkdtempSync(join(tmpdir(), `evdm-smoke-${table}-`));
   try {
-    const r = spawnSync(process.execPath, [cli, 'reproduce', table, '--smoke', '--json', '--out', out, '--backend', 'wasm'], { encoding: 'utf8', env: { ...process.env, EVDM_LOG: 'quiet' } });
+    const r = spawnSync(process.execPath, [cli, 'reproduce', table, '--smoke', '--json', '--out', out, '--backend', 'wasm'], {
+      encoding: 'utf8',
+      env: { ...process.env, EVDM_LOG: 'quiet' },
+    });
     expect(r.status, r.stderr).toBe(0);
     return { rows: JSON.parse(r.stdout), stderr: r.stderr };
   } finally {
@@ -21,7 +24,12 @@ export function smoke(table: string): { rows: Array<Record<string, unknown>>; st
 const fin = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
 /** Every (dataset, model, steps) of the paper's table has a finished row with finite metrics. */
-export function checkEvalRows(table: string, rows: Array<Record<string, unknown>>, expected: Array<[string, string, number?]>, metrics: { fvd: boolean; psnr: boolean }): void {
+export function checkEvalRows(
+  table: string,
+  rows: Array<Record<string, unknown>>,
+  expected: Array<[string, string, number?]>,
+  metrics: { fvd: boolean; psnr: boolean },
+): void {
   expect(rows.map((r) => [r.dataset, r.model])).toEqual(expected.map(([d, m]) => [d, m]));
   for (const [i, r] of rows.entries()) {
     expect(r).toMatchObject({ table, status: 'ok', smoke: true, sampler: 'ddpm' });

@@ -4,7 +4,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useCpu } from '../../../test-utils/tf';
 import { makeClipSource, resolveRunConfig } from '../src/train/run-config';
 
-const network = { arch: 'evdm', baseChannels: 8, channelMult: [1, 2], imageSize: 64, attnResolutions: [32], imageChannels: 1, pastFrames: 2, currentFrames: 1 };
+const network = {
+  arch: 'evdm',
+  baseChannels: 8,
+  channelMult: [1, 2],
+  imageSize: 64,
+  attnResolutions: [32],
+  imageChannels: 1,
+  pastFrames: 2,
+  currentFrames: 1,
+};
 
 describe('run config data sources', () => {
   beforeAll(useCpu);
@@ -33,6 +42,8 @@ describe('run config data sources', () => {
     expect(() => resolveRunConfig({ network, data: { source: 'imagenet' } })).toThrow(/data\.source "imagenet" is unknown/);
     expect(() => resolveRunConfig({ network, data: { source: 'kth' } })).toThrow(/needs "path"/);
     const rgb = resolveRunConfig({ network: { ...network, imageChannels: 3 }, data: { source: 'smmnist' } });
-    await expect(makeClipSource(rgb.data, rgb.network, 1).next()).rejects.toThrow(/1-channel 64x64 frames, the network expects 3-channel 64x64/);
+    await expect(makeClipSource(rgb.data, rgb.network, 1).next()).rejects.toThrow(
+      /1-channel 64x64 frames, the network expects 3-channel 64x64/,
+    );
   });
 });

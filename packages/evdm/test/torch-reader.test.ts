@@ -51,7 +51,9 @@ describe('safetensors', () => {
     expect(f.names).toEqual(['a', 'é']);
     expect(Array.from(f.read('a').data)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(f.read('é').shape).toEqual([]);
-    expect(() => parseSafetensors(bytes.subarray(0, bytes.length - 4), 'cut.safetensors')).toThrow(/cut\.safetensors: tensor "é" ends at byte .* \(truncated\)/);
+    expect(() => parseSafetensors(bytes.subarray(0, bytes.length - 4), 'cut.safetensors')).toThrow(
+      /cut\.safetensors: tensor "é" ends at byte .* \(truncated\)/,
+    );
     expect(() => parseSafetensors(new TextEncoder().encode('not a safetensors file'), 'x')).toThrow(/x: header length/);
   });
 });

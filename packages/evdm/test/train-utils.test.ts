@@ -60,9 +60,19 @@ describe('checkpoints', () => {
     const root = mkdtempSync(join(tmpdir(), 'evdm-ckpt-'));
     const w = tf.randomNormal([3, 4], 0, 1, 'float32', 1);
     for (const step of [10, 20, 30, 40]) {
-      await writeCheckpoint(root, step, { model: [{ name: 'w', tensor: w }] }, { step, rng: { state: 'ab', inc: 'cd' } }, { keep: 2 });
+      await writeCheckpoint(
+        root,
+        step,
+        { model: [{ name: 'w', tensor: w }] },
+        { step, rng: { state: 'ab', inc: 'cd' } },
+        { keep: 2 },
+      );
     }
-    expect(readdirSync(root).filter((d) => d.startsWith('step-')).sort()).toEqual(['step-30', 'step-40']);
+    expect(
+      readdirSync(root)
+        .filter((d) => d.startsWith('step-'))
+        .sort(),
+    ).toEqual(['step-30', 'step-40']);
     const dir = latestCheckpoint(root)!;
     const ck = readCheckpoint(dir);
     expect(ck.meta.step).toBe(40);
@@ -90,8 +100,14 @@ describe('outputs', () => {
     let n = 0;
     for (let i = 0; i < gif.length - 1; i++) if (gif[i] === 0x21 && gif[i + 1] === 0xf9) n++;
     expect(n).toBe(3);
-    expect(() => writeGif(join(dir, 'b.gif'), [new Uint8Array(3)], { width: 4, height: 4, channels: 1 })).toThrow(/frame 0 has 3 values/);
-    writeLossPlotSvg(join(dir, 'loss.svg'), [{ step: 1, loss: 10 }, { step: 2, loss: 1 }, { step: 3, loss: 0.5 }]);
+    expect(() => writeGif(join(dir, 'b.gif'), [new Uint8Array(3)], { width: 4, height: 4, channels: 1 })).toThrow(
+      /frame 0 has 3 values/,
+    );
+    writeLossPlotSvg(join(dir, 'loss.svg'), [
+      { step: 1, loss: 10 },
+      { step: 2, loss: 1 },
+      { step: 3, loss: 0.5 },
+    ]);
     expect(readFileSync(join(dir, 'loss.svg'), 'utf8')).toContain('<path d="M');
   });
 });

@@ -14,8 +14,15 @@ import { resolveNetworkConfig } from '../src/models/network-config';
 import { run, tinyRun, tmp, writeConfig } from './cli-run-safety.helpers';
 
 const tinyNet = {
-  baseChannels: 8, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], imageChannels: 1,
-  pastFrames: 2, currentFrames: 1, headChannels: 8, ...TABLE8_VARIANTS['EVDM-L'],
+  baseChannels: 8,
+  channelMult: [1, 2],
+  imageSize: 16,
+  attnResolutions: [8],
+  imageChannels: 1,
+  pastFrames: 2,
+  currentFrames: 1,
+  headChannels: 8,
+  ...TABLE8_VARIANTS['EVDM-L'],
 } as NetworkConfigInput;
 const train = { batchSize: 1, lr: 1e-3, warmup: 2, seed: 11, logEvery: 1, checkpointEvery: 1, steps: 2 };
 const data = () => new SyntheticClipSource({ batchSize: 1, imageSize: 16, past: 2, current: 1, seed: 5 });
@@ -55,15 +62,21 @@ describe('trainer: good checkpoints and resume cross-checks', () => {
         /checkpoint .*step-2 does not belong to this run: network\.baseChannels = 8 \(checkpoint\) vs 16 \(run config\)/,
       );
       await expect(Trainer.resume(root, { data: data(), train: { steps: 1 } })).rejects.toBeInstanceOf(StepsBelowCheckpointError);
-      await expect(Trainer.resume(root, { data: data(), schedule: { T: 500 } })).rejects.toThrow(/does not belong to this run: schedule\.T = 1000 \(checkpoint\) vs 500 \(run config\)/);
-      await expect(Trainer.resume(root, { data: data(), train: { batchSize: 4 } })).rejects.toThrow(/train\.batchSize = 1 \(checkpoint\) vs 4 \(run config\)/);
+      await expect(Trainer.resume(root, { data: data(), schedule: { T: 500 } })).rejects.toThrow(
+        /does not belong to this run: schedule\.T = 1000 \(checkpoint\) vs 500 \(run config\)/,
+      );
+      await expect(Trainer.resume(root, { data: data(), train: { batchSize: 4 } })).rejects.toThrow(
+        /train\.batchSize = 1 \(checkpoint\) vs 4 \(run config\)/,
+      );
       // an old-format checkpoint (no state checksum) with an edited Adam step counter
       const metaPath = join(root, 'step-2', 'meta.json');
       const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
       delete meta.stateSha256;
       meta.state.adamStep = 0;
       writeFileSync(metaPath, JSON.stringify(meta));
-      await expect(Trainer.resume(join(root, 'step-2'), { data: data() })).rejects.toThrow(/is inconsistent: its Adam step counter is 0, its step is 2/);
+      await expect(Trainer.resume(join(root, 'step-2'), { data: data() })).rejects.toThrow(
+        /is inconsistent: its Adam step counter is 0, its step is 2/,
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -87,15 +100,33 @@ describe('built CLI: corrupt and foreign checkpoints', { timeout: 120_000 }, () 
       cpSync(join(b, 'checkpoints'), join(a, 'checkpoints'), { recursive: true });
       const r = run('train', '--resume', a, '--steps', '3', '--backend', 'cpu');
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/evdm: error: checkpoint .*step-1 does not belong to this run: network\.baseChannels = 32 \(checkpoint\) vs 16 \(run config\)/);
+      expect(r.stderr).toMatch(
+        /evdm: error: checkpoint .*step-1 does not belong to this run: network\.baseChannels = 32 \(checkpoint\) vs 16 \(run config\)/,
+      );
       // same-size random (finite) bytes in params.bin
       const p = join(b, 'checkpoints', 'step-1', 'params.bin');
       const n = readFileSync(p).byteLength / 4;
       writeFileSync(p, Buffer.from(new Float32Array(n).map((_, i) => Math.cos(i * 7.1)).buffer));
       for (const cmd of ['eval', 'sample']) {
-        const e = run(cmd, '--checkpoint', join(b, 'checkpoints', 'step-1'), '--out', join(dir, cmd), '--sampler', 'ddim', '--steps', '2', '--clips', '1', '--backend', 'cpu');
+        const e = run(
+          cmd,
+          '--checkpoint',
+          join(b, 'checkpoints', 'step-1'),
+          '--out',
+          join(dir, cmd),
+          '--sampler',
+          'ddim',
+          '--steps',
+          '2',
+          '--clips',
+          '1',
+          '--backend',
+          'cpu',
+        );
         expect(e.status, cmd).toBe(1);
-        expect(e.stderr).toMatch(/evdm: error: checkpoint .*step-1 is corrupt: params\.bin does not match its sha256 in meta\.json/);
+        expect(e.stderr).toMatch(
+          /evdm: error: checkpoint .*step-1 is corrupt: params\.bin does not match its sha256 in meta\.json/,
+        );
       }
       // through the run directory: nothing verifies
       const e2 = run('eval', '--checkpoint', b, '--out', join(dir, 'e2'), '--backend', 'cpu');

@@ -13,8 +13,15 @@ import { TABLE8_VARIANTS } from '../src/models/presets';
 import type { NetworkConfigInput } from '../src/models/network-config';
 
 const tinyNet = {
-  baseChannels: 8, channelMult: [1, 2], imageSize: 16, attnResolutions: [8], imageChannels: 1,
-  pastFrames: 2, currentFrames: 1, headChannels: 8, ...TABLE8_VARIANTS['EVDM-L'],
+  baseChannels: 8,
+  channelMult: [1, 2],
+  imageSize: 16,
+  attnResolutions: [8],
+  imageChannels: 1,
+  pastFrames: 2,
+  currentFrames: 1,
+  headChannels: 8,
+  ...TABLE8_VARIANTS['EVDM-L'],
 } as NetworkConfigInput;
 const train = { batchSize: 2, lr: 1e-3, warmup: 2, seed: 11, logEvery: 1, checkpointEvery: 0 };
 const data = (seed = 5) => new SyntheticClipSource({ batchSize: 2, imageSize: 16, past: 2, current: 1, seed });
@@ -59,7 +66,12 @@ describe('Trainer', () => {
       const mFull = full.adam.stateTensors().m.map((x) => x.dataSync());
       full.dispose();
 
-      const first = new Trainer({ network: tinyNet, train: { ...train, steps: 3 }, data: data(), checkpointDir: join(root, 'ckpt') });
+      const first = new Trainer({
+        network: tinyNet,
+        train: { ...train, steps: 3 },
+        data: data(),
+        checkpointDir: join(root, 'ckpt'),
+      });
       const lossesA = (await first.run()).map((r) => r.loss);
       expect(first.lastCheckpoint).toBe(join(root, 'ckpt', 'step-3'));
       first.dispose();
@@ -99,7 +111,10 @@ describe('Trainer', () => {
       await t.run();
       const w = weights(t);
       poison = true;
-      const err = await t.trainStep().then(() => null, (e: unknown) => e);
+      const err = await t.trainStep().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(TrainingDivergedError);
       expect((err as Error).message).toMatch(/diverged at step 3: loss is NaN.*step-2/);
       const w2 = weights(t);
@@ -116,7 +131,11 @@ describe('Trainer', () => {
     expect(() => resolveTrainConfig({ stpes: 3 } as never)).toThrow(/unknown field\(s\) stpes/);
     expect(() => resolveTrainConfig({ batchSize: 1.5 })).toThrow(/batchSize must be an integer/);
     expect(() => resolveTrainConfig({ syncMask: true, maskProbPast: 0.3 })).toThrow(/syncMask/);
-    const t = new Trainer({ network: tinyNet, train, data: new SyntheticClipSource({ batchSize: 2, imageSize: 16, past: 3, current: 1 }) });
+    const t = new Trainer({
+      network: tinyNet,
+      train,
+      data: new SyntheticClipSource({ batchSize: 2, imageSize: 16, past: 3, current: 1 }),
+    });
     await expect(t.trainStep()).rejects.toThrow(/"past" has shape \[2,3,16,16,1\], expected \[B, 2, 16, 16, 1\]/);
     t.dispose();
   });

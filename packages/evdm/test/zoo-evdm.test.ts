@@ -27,7 +27,8 @@ describe('paper structure tables', () => {
 
   it('Table 1: per level conv params/GFLOPs and attention GFLOPs within 10%', () => {
     for (const r of reproduceTable1()) {
-      if (r.paper_params !== null) expect(Math.abs(r.params_diff_pct!), `${r.model} L${r.level} ${r.kind} params`).toBeLessThan(10);
+      if (r.paper_params !== null)
+        expect(Math.abs(r.params_diff_pct!), `${r.model} L${r.level} ${r.kind} params`).toBeLessThan(10);
       if (r.paper_gflops === 0) expect(r.gflops).toBe(0);
       else expect(Math.abs(r.gflops_diff_pct!), `${r.model} L${r.level} ${r.kind} GFLOPs`).toBeLessThan(10);
     }

@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // gradients
 import { GROUPED_CONV_METHODS, groupedConv1x1 } from '@evdm/layers-brp';
+import { median, timeOnce } from '../../../scripts/bench-timing.mjs';
 
 const batch = Number(process.argv[2] ?? 8);
 const rounds = Number(process.argv[3] ?? 5);
@@ -19,15 +20,13 @@ const shapes = [
   [768, 384, 8],
 ];
 
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-
 function timeIt(fn) {
-  const t0 = performance.now();
-  const out = fn();
-  const outs = Array.isArray(out) ? out : [out];
-  for (const o of outs) o.dataSync();
-  tf.dispose(outs);
-  return performance.now() - t0;
+  return timeOnce(() => {
+    const out = fn();
+    const outs = Array.isArray(out) ? out : [out];
+    for (const o of outs) o.dataSync();
+    tf.dispose(outs);
+  });
 }
 
 for (const backend of ['cpu', 'wasm']) {
@@ -64,7 +63,9 @@ for (const backend of ['cpu', 'wasm']) {
     }
     for (const m of GROUPED_CONV_METHODS) {
       const fb = median(bwd[m]);
-      console.log(`| ${cin}→${cout} @ ${res} | ${m} | ${median(fwd[m]).toFixed(1)} | ${Number.isNaN(fb) ? 'unsupported' : fb.toFixed(1)} |`);
+      console.log(
+        `| ${cin}→${cout} @ ${res} | ${m} | ${median(fwd[m]).toFixed(1)} | ${Number.isNaN(fb) ? 'unsupported' : fb.toFixed(1)} |`,
+      );
     }
     tf.dispose([x, k, b]);
   }

@@ -3,7 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { ParamStore, Rng } from '@evdm/core';
-import { BottleneckResidualPathway, McvdResBlock, channelShuffle, channelSplitPlan, firDownsample, groupedConv1x1 } from '@evdm/layers-brp';
+import {
+  BottleneckResidualPathway,
+  McvdResBlock,
+  channelShuffle,
+  channelSplitPlan,
+  firDownsample,
+  groupedConv1x1,
+} from '@evdm/layers-brp';
 import { BottleneckResidualPathwayLayer, McvdResBlockLayer } from '@evdm/layers-brp/layers';
 
 await tf.setBackend('cpu');
@@ -22,11 +29,20 @@ if ([...channelShuffle(x, 2).dataSync()].join() !== '1,3,2,4') throw new Error('
 const d = firDownsample(tf.ones([1, 4, 4, 1])).dataSync(); // corner = (3+3+1)/8 per axis
 if (Math.abs(d[0] - (7 / 8) ** 2) > 1e-6) throw new Error(`firDownsample ${d[0]}`);
 
-const brp = new BottleneckResidualPathway({ name: 'b', inChannels: 8, outChannels: 16, tembChannels: 8, resample: 'down', channelSplit: true, shortcutGroups: 4 });
+const brp = new BottleneckResidualPathway({
+  name: 'b',
+  inChannels: 8,
+  outChannels: 16,
+  tembChannels: 8,
+  resample: 'down',
+  channelSplit: true,
+  shortcutGroups: 4,
+});
 const store = new ParamStore(brp.paramSpecs(), new Rng(0));
 const xi = tf.randomNormal([2, 8, 8, 8], 0, 1, 'float32', 1);
 const temb = tf.randomNormal([2, 8], 0, 1, 'float32', 2);
 const g = tf.grad((t) => tf.sum(brp.apply(store.read, t, { temb })))(xi);
 if (!g.dataSync().every(Number.isFinite) || g.shape.join() !== '2,8,8,8') throw new Error('BRP gradient');
-if (typeof McvdResBlockLayer !== 'function' || typeof BottleneckResidualPathwayLayer !== 'function') throw new Error('layers entry');
+if (typeof McvdResBlockLayer !== 'function' || typeof BottleneckResidualPathwayLayer !== 'function')
+  throw new Error('layers entry');
 console.log('layers-brp esm ok');

@@ -19,7 +19,8 @@ let mode: BrpChannelOps = 'fused';
 
 /** Chooses how BRP blocks run their channel split / concat / shuffle / residual (same results). */
 export function setBrpChannelOps(m: BrpChannelOps): void {
-  if (!BRP_CHANNEL_OPS.includes(m)) throw new Error(`setBrpChannelOps: unknown mode ${JSON.stringify(m)} (use ${BRP_CHANNEL_OPS.join(', ')})`);
+  if (!BRP_CHANNEL_OPS.includes(m))
+    throw new Error(`setBrpChannelOps: unknown mode ${JSON.stringify(m)} (use ${BRP_CHANNEL_OPS.join(', ')})`);
   mode = m;
 }
 
@@ -37,7 +38,13 @@ export function splitOutputPerm(pathOut: number, direct: number, groups: number)
 }
 
 /** `shuffle_groups(concat[p3, p1, input[..., :direct]])`. */
-export function splitProcedureOutput(p3: tf.Tensor4D, p1: tf.Tensor4D, input: tf.Tensor4D, direct: number, groups: number): tf.Tensor4D {
+export function splitProcedureOutput(
+  p3: tf.Tensor4D,
+  p1: tf.Tensor4D,
+  input: tf.Tensor4D,
+  direct: number,
+  groups: number,
+): tf.Tensor4D {
   if (mode === 'fused') return channelGather({ inputs: [p3, p1, input], perm: splitOutputPerm(p3.shape[3], direct, groups) });
   const [b, h, w, c] = input.shape;
   const d = direct === c ? input : tf.slice(input, [0, 0, 0, 0], [b, h, w, direct]);
@@ -53,7 +60,8 @@ export function channelTail(y: tf.Tensor4D, start: number): tf.Tensor4D {
 
 /** The block output `(shuffle_groups(skip) + h)·√½` (groups 1: no shuffle). */
 export function residualOutput(skip: tf.Tensor4D, h: tf.Tensor4D, groups: number): tf.Tensor4D {
-  if (mode === 'fused') return channelGather({ inputs: [skip], perm: channelShufflePerm(skip.shape[3], groups), addend: h, scale: Math.SQRT1_2 });
+  if (mode === 'fused')
+    return channelGather({ inputs: [skip], perm: channelShufflePerm(skip.shape[3], groups), addend: h, scale: Math.SQRT1_2 });
   const s = groups > 1 ? channelShuffle(skip, groups) : skip;
   return tf.mul(tf.add(s, h), Math.SQRT1_2);
 }

@@ -32,7 +32,14 @@ import { affineNorm, affineNormSpecs, checkDivides, checkOneOf, checkPositiveInt
 import { convSpecs, dense, denseSpecs, groupNorm, groupNormFlops, mcvdGroupCount } from '@evdm/core';
 import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 import { channelSplitPlan, type ChannelSplitPlan } from './channel-split';
-import { activatedTemb, checkInputs, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
+import {
+  activatedTemb,
+  checkInputs,
+  resampledSize,
+  ResidualBlockBase,
+  resolveResidualBlockFields,
+  seededDropout,
+} from './residual-block';
 import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { groupedConv1x1 } from './grouped-conv';
@@ -107,8 +114,13 @@ export function resolveBrpConfig(cfg: BrpConfig): ResolvedBrpConfig {
   }
   if (c.enhancementWidth === 'C') {
     const b = c.outChannels / c.delta;
-    for (const [what, v] of [['inChannels', c.inChannels], ['outChannels', c.outChannels], ['the bottleneck width outChannels/delta', b]] as const) {
-      if (v % 2 !== 0) throw new Error(`${owner}: enhancementWidth 'C' splits the Linear output in halves: ${what} (${v}) must be even`);
+    for (const [what, v] of [
+      ['inChannels', c.inChannels],
+      ['outChannels', c.outChannels],
+      ['the bottleneck width outChannels/delta', b],
+    ] as const) {
+      if (v % 2 !== 0)
+        throw new Error(`${owner}: enhancementWidth 'C' splits the Linear output in halves: ${what} (${v}) must be even`);
     }
   }
   return c;
@@ -131,7 +143,15 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
       const bottleneck = outChannels / delta;
       if (!channelSplit) return { cin, cout: outChannels, bottleneck, pathOut: outChannels / 2, bottleneckIn: cin, direct: 0 };
       const split = channelSplitPlan(cin, outChannels);
-      return { cin, cout: outChannels, bottleneck, pathOut: split.pathOut, bottleneckIn: split.bottleneckIn, direct: split.direct, split };
+      return {
+        cin,
+        cout: outChannels,
+        bottleneck,
+        pathOut: split.pathOut,
+        bottleneckIn: split.bottleneckIn,
+        direct: split.direct,
+        split,
+      };
     };
     return [plan(inChannels), plan(outChannels)];
   }
@@ -158,7 +178,11 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     if (this.hasShortcutConv) {
       const g = c.shortcutGroups;
       specs.push(
-        { name: `${c.name}/shortcut/kernel`, shape: [1, 1, c.inChannels / g, c.outChannels], init: { kind: 'varianceScaling', scale: 1 } },
+        {
+          name: `${c.name}/shortcut/kernel`,
+          shape: [1, 1, c.inChannels / g, c.outChannels],
+          init: { kind: 'varianceScaling', scale: 1 },
+        },
         { name: `${c.name}/shortcut/bias`, shape: [c.outChannels], init: { kind: 'zeros' } },
       );
     }
@@ -189,7 +213,14 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     const owner = `BottleneckResidualPathway(${c.name})`;
     const [e1, e2] = this.enhancement(read, `${pre}/norm_in/enhance`, act, plan.cin);
     // the activation runs inside the (possibly fused native) GroupNorm op
-    let y = groupNorm({ x, groups: mcvdGroupCount(plan.cin), eps: BRP_EPS, scale: e1, shift: e2, activation: c.activation }) as tf.Tensor4D;
+    let y = groupNorm({
+      x,
+      groups: mcvdGroupCount(plan.cin),
+      eps: BRP_EPS,
+      scale: e1,
+      shift: e2,
+      activation: c.activation,
+    }) as tf.Tensor4D;
     let input = x;
     if (index === 0 && c.resample !== 'none') {
       const fir = c.resample === 'up' ? firUpsample : firDownsample;
@@ -249,7 +280,11 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
       const [hn, wn] = i === 0 ? [height, width] : [ho, wo];
       out.push({ name: `${pre}/norm_in`, kind: 'norm', flops: groupNormFlops(batch * hn * wn * p.cin, false) });
       out.push({ name: `${pre}/bottleneck`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, p.bottleneckIn, p.bottleneck, 1) });
-      out.push({ name: `${pre}/norm_b`, kind: 'norm', flops: groupNormFlops(batch * ho * wo * p.bottleneck, !c.temporalEnhancement) });
+      out.push({
+        name: `${pre}/norm_b`,
+        kind: 'norm',
+        flops: groupNormFlops(batch * ho * wo * p.bottleneck, !c.temporalEnhancement),
+      });
       out.push({ name: `${pre}/path3x3`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, p.bottleneck, p.pathOut, 3) });
       out.push({ name: `${pre}/path1x1`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, p.bottleneck, p.pathOut, 1) });
     });

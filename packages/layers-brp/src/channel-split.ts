@@ -19,7 +19,10 @@ export interface ChannelSplitPlan {
 }
 
 export function channelSplitPlan(cin: number, cout: number): ChannelSplitPlan {
-  for (const [k, v] of [['cin', cin], ['cout', cout]] as const) {
+  for (const [k, v] of [
+    ['cin', cin],
+    ['cout', cout],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`channelSplitPlan: ${k} must be a positive integer, got ${v}`);
   }
   if (cin < cout) {

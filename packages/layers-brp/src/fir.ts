@@ -15,7 +15,12 @@ function checkNhwc(fn: string, x: tf.Tensor): asserts x is tf.Tensor4D {
 
 /** Zero-pads one pixel on both sides of `axis`. */
 function padAxis(x: tf.Tensor4D, axis: Axis): tf.Tensor4D {
-  const p: Array<[number, number]> = [[0, 0], [0, 0], [0, 0], [0, 0]];
+  const p: Array<[number, number]> = [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ];
   p[axis] = [1, 1];
   return tf.pad(x, p);
 }
@@ -107,7 +112,8 @@ const useNative = (x: tf.Tensor4D) => x.dtype === 'float32' && x.size > 0 && nat
 /** Depthwise HWIO filter [4, 4, 1, C] of the 2-D FIR kernel divided by `norm`. */
 function firFilter(channels: number, norm: number): tf.Tensor4D {
   const v = new Float32Array(16 * channels);
-  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) v.fill((FIR_TAPS[i] * FIR_TAPS[j]) / norm, (i * 4 + j) * channels, (i * 4 + j + 1) * channels);
+  for (let i = 0; i < 4; i++)
+    for (let j = 0; j < 4; j++) v.fill((FIR_TAPS[i] * FIR_TAPS[j]) / norm, (i * 4 + j) * channels, (i * 4 + j + 1) * channels);
   return tf.tensor4d(v, [4, 4, 1, channels]);
 }
 

@@ -29,7 +29,8 @@ export function getGroupedConvMethod(): GroupedConvMethod {
 
 function validate(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor | null | undefined, groups: number): void {
   if (x.rank !== 4) throw new Error(`groupedConv1x1: x must be NHWC [B, H, W, C], got shape [${x.shape}]`);
-  if (!Number.isInteger(groups) || groups < 1) throw new Error(`groupedConv1x1: groups must be a positive integer, got ${groups}`);
+  if (!Number.isInteger(groups) || groups < 1)
+    throw new Error(`groupedConv1x1: groups must be a positive integer, got ${groups}`);
   const cin = x.shape[3] as number;
   if (cin % groups !== 0) throw new Error(`groupedConv1x1: groups (${groups}) must divide the ${cin} input channels`);
   if (kernel.rank !== 4 || kernel.shape[0] !== 1 || kernel.shape[1] !== 1 || kernel.shape[2] !== cin / groups) {
@@ -60,7 +61,12 @@ export function blockDiagonalKernel(kernel: tf.Tensor4D, groups: number): tf.Ten
     const [, , cinG, cout] = kernel.shape;
     const coutG = cout / groups;
     const k2 = tf.reshape(kernel, [cinG, cout]);
-    const blocks = tf.split(k2, groups, 1).map((blk, j) => tf.pad(blk, [[j * cinG, (groups - 1 - j) * cinG], [0, 0]]));
+    const blocks = tf.split(k2, groups, 1).map((blk, j) =>
+      tf.pad(blk, [
+        [j * cinG, (groups - 1 - j) * cinG],
+        [0, 0],
+      ]),
+    );
     return tf.reshape(tf.concat(blocks, 1), [1, 1, cinG * groups, coutG * groups]);
   });
 }
@@ -72,7 +78,10 @@ function viaBlockDiagonal(x: tf.Tensor4D, kernel: tf.Tensor4D, g: number): tf.Te
 function viaSplitConcat(x: tf.Tensor4D, kernel: tf.Tensor4D, g: number): tf.Tensor4D {
   const xs = tf.split(x, g, 3);
   const ks = tf.split(kernel, g, 3);
-  return tf.concat(xs.map((xi, i) => tf.conv2d(xi as tf.Tensor4D, ks[i] as tf.Tensor4D, 1, 'valid')), 3);
+  return tf.concat(
+    xs.map((xi, i) => tf.conv2d(xi as tf.Tensor4D, ks[i] as tf.Tensor4D, 1, 'valid')),
+    3,
+  );
 }
 
 /**
@@ -90,7 +99,12 @@ export function groupedConv1x1(
 ): tf.Tensor4D {
   validate(x, kernel, bias, groups);
   // one oneDNN grouped conv with the bias inside when @evdm/backend-native's kernels are registered
-  if (x.size > 0 && kernel.size > 0 && [x, kernel, bias].every((t) => !t || t.dtype === 'float32') && nativeGroupedConvAvailable()) {
+  if (
+    x.size > 0 &&
+    kernel.size > 0 &&
+    [x, kernel, bias].every((t) => !t || t.dtype === 'float32') &&
+    nativeGroupedConvAvailable()
+  ) {
     return nativeGroupedConv2d(x, kernel, bias ?? null, { strides: [1, 1], pad: [0, 0, 0, 0], groups });
   }
   return tf.tidy(() => {

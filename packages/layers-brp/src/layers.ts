@@ -30,7 +30,12 @@ abstract class BlockLayer<B extends McvdResBlock | BottleneckResidualPathway> ex
     const [x, temb, cond] = inputs;
     const training = kwargs['training'] === true;
     const seed = training ? this.dropoutRng.seed31() : undefined;
-    return this.block.apply(read, x as tf.Tensor4D, { temb: temb as tf.Tensor2D, cond: cond as tf.Tensor4D | undefined, training, seed });
+    return this.block.apply(read, x as tf.Tensor4D, {
+      temb: temb as tf.Tensor2D,
+      cond: cond as tf.Tensor4D | undefined,
+      training,
+      seed,
+    });
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {

@@ -17,7 +17,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkPositiveInt, checkRate, conv, conv2dMacs, convSpecs, denseSpecs, groupNorm, groupNormFlops } from '@evdm/core';
 import { mcvdGroupCount, silu } from '@evdm/core';
 import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
-import { activatedTemb, checkInputs, embeddingScaleShift, resampledSize, ResidualBlockBase, resolveResidualBlockFields, seededDropout } from './residual-block';
+import {
+  activatedTemb,
+  checkInputs,
+  embeddingScaleShift,
+  resampledSize,
+  ResidualBlockBase,
+  resolveResidualBlockFields,
+  seededDropout,
+} from './residual-block';
 import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { spadeFlops, spadeNorm, spadeSpecs, type SpadeConfig } from './spade';
@@ -75,12 +83,25 @@ export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> 
     ];
   }
 
-  private adaptiveNorm(read: ParamReader, key: 'norm0' | 'norm1', x: tf.Tensor4D, ctx: BlockContext, act: tf.Tensor2D): tf.Tensor4D {
+  private adaptiveNorm(
+    read: ParamReader,
+    key: 'norm0' | 'norm1',
+    x: tf.Tensor4D,
+    ctx: BlockContext,
+    act: tf.Tensor2D,
+  ): tf.Tensor4D {
     const { name, spade } = this.config;
     const ch = x.shape[3];
     const [s, b] = embeddingScaleShift(read, `${name}/${key}/dense`, act, ch);
     if (!spade) {
-      return groupNorm({ x, groups: mcvdGroupCount(ch), eps: MCVD_RESBLOCK_EPS, scale: s, shift: b, activation: 'silu' }) as tf.Tensor4D;
+      return groupNorm({
+        x,
+        groups: mcvdGroupCount(ch),
+        eps: MCVD_RESBLOCK_EPS,
+        scale: s,
+        shift: b,
+        activation: 'silu',
+      }) as tf.Tensor4D;
     }
     const n = spadeNorm(read, `${name}/${key}/spade`, x, ctx.cond!);
     const bs = x.shape[0];
@@ -95,7 +116,9 @@ export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> 
     if (c.spade) {
       const cond = ctx.cond;
       if (!cond || cond.rank !== 4 || cond.shape[0] !== x.shape[0] || cond.shape[3] !== c.spade.condChannels) {
-        throw new Error(`${owner}: SPADE needs ctx.cond of shape [${x.shape[0]}, H, W, ${c.spade.condChannels}], got [${cond?.shape}]`);
+        throw new Error(
+          `${owner}: SPADE needs ctx.cond of shape [${x.shape[0]}, H, W, ${c.spade.condChannels}], got [${cond?.shape}]`,
+        );
       }
     }
     return tf.tidy(() => {
@@ -126,13 +149,16 @@ export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> 
   flops(batch: number, height: number, width: number): FlopEntry[] {
     const { name, inChannels: cin, outChannels: cout, spade } = this.config;
     const [ho, wo] = resampledSize(this.config.resample, height, width);
-    const out: FlopEntry[] = [{ name: `${name}/norm0`, kind: 'norm', flops: groupNormFlops(batch * height * width * cin, false) }];
+    const out: FlopEntry[] = [
+      { name: `${name}/norm0`, kind: 'norm', flops: groupNormFlops(batch * height * width * cin, false) },
+    ];
     if (spade) out.push(...spadeFlops(`${name}/norm0/spade`, batch, height, width, cin, spade));
     out.push({ name: `${name}/conv0`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, cin, cout, 3) });
     out.push({ name: `${name}/norm1`, kind: 'norm', flops: groupNormFlops(batch * ho * wo * cout, false) });
     if (spade) out.push(...spadeFlops(`${name}/norm1/spade`, batch, ho, wo, cout, spade));
     out.push({ name: `${name}/conv1`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, cout, cout, 3) });
-    if (this.hasShortcutConv) out.push({ name: `${name}/shortcut`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, cin, cout, 1) });
+    if (this.hasShortcutConv)
+      out.push({ name: `${name}/shortcut`, kind: 'conv', flops: conv2dMacs(batch, ho, wo, cin, cout, 1) });
     return out;
   }
 }

@@ -22,7 +22,8 @@ export function nativeGroupedConvAvailable(): boolean {
   return KERNELS.every((k) => tf.getKernel(k, b) != null);
 }
 
-const attrsOf = (g: GroupedConvGeometry, extra: Record<string, unknown> = {}) => ({ ...g, ...extra }) as unknown as tf.NamedAttrMap;
+const attrsOf = (g: GroupedConvGeometry, extra: Record<string, unknown> = {}) =>
+  ({ ...g, ...extra }) as unknown as tf.NamedAttrMap;
 
 function forwardKernel(x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | null, g: GroupedConvGeometry): tf.Tensor4D {
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
@@ -37,7 +38,12 @@ function backpropInputKernel(dy: tf.Tensor, filter: tf.Tensor, inputShape: numbe
  * `conv_groups(x, filter) + bias` in one native op, differentiable in x, filter and bias (one
  * backward-data and one backward-weights kernel, the bias gradient comes with the weights').
  */
-export function nativeGroupedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | null, g: GroupedConvGeometry): tf.Tensor4D {
+export function nativeGroupedConv2d(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D | null,
+  g: GroupedConvGeometry,
+): tf.Tensor4D {
   const filterShape = [...filter.shape];
   const f = tf.customGrad((...args: unknown[]) => {
     const [xi, wi, bi] = args.slice(0, -1) as tf.Tensor[];
@@ -49,7 +55,9 @@ export function nativeGroupedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: t
         const [xs, ws] = saved;
         const d = dy as tf.Tensor;
         const dx = backpropInputKernel(d, ws, [...xs.shape], g);
-        const dwb = tf.engine().runKernel(KERNELS[2], { x: xs, dy: d }, attrsOf(g, { filterShape, bias: bias != null })) as tf.Tensor[];
+        const dwb = tf
+          .engine()
+          .runKernel(KERNELS[2], { x: xs, dy: d }, attrsOf(g, { filterShape, bias: bias != null })) as tf.Tensor[];
         return [dx, ...dwb];
       },
     };
@@ -62,7 +70,13 @@ export function nativeGroupedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: t
  * A linear map with a constant filter: `conv` (mode 'conv') or its adjoint `convᵀ` (mode
  * 'transpose', output shape `outShape`), differentiable in x only (the gradient is the other one).
  */
-export function nativeFixedFilterConv(x: tf.Tensor4D, filter: tf.Tensor4D, g: GroupedConvGeometry, mode: 'conv' | 'transpose', outShape?: number[]): tf.Tensor4D {
+export function nativeFixedFilterConv(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  g: GroupedConvGeometry,
+  mode: 'conv' | 'transpose',
+  outShape?: number[],
+): tf.Tensor4D {
   const inShape = [...x.shape];
   const f = tf.customGrad((...args: unknown[]) => {
     const xi = args[0] as tf.Tensor;

@@ -88,7 +88,12 @@ export function activatedTemb(ctx: BlockContext): tf.Tensor2D {
 }
 
 /** `Dense(act)` (act = SiLU(temb), see activatedTemb), split into the scale and shift halves `[B, width]` each. */
-export function embeddingScaleShift(read: ParamReader, prefix: string, act: tf.Tensor2D, width: number): [tf.Tensor2D, tf.Tensor2D] {
+export function embeddingScaleShift(
+  read: ParamReader,
+  prefix: string,
+  act: tf.Tensor2D,
+  width: number,
+): [tf.Tensor2D, tf.Tensor2D] {
   const e = dense(read, prefix, act);
   const b = act.shape[0];
   return [tf.slice(e, [0, 0], [b, width]), tf.slice(e, [0, width], [b, width])];
@@ -116,7 +121,14 @@ export function resampledSize(resample: Resample, h: number, w: number): [number
 }
 
 /** Validates `x` and `temb` at the edge so tfjs never fails deep inside a block. */
-export function checkInputs(owner: string, x: tf.Tensor, inChannels: number, tembChannels: number, resample: Resample, ctx: BlockContext | undefined): void {
+export function checkInputs(
+  owner: string,
+  x: tf.Tensor,
+  inChannels: number,
+  tembChannels: number,
+  resample: Resample,
+  ctx: BlockContext | undefined,
+): void {
   if (!x || x.rank !== 4) throw new Error(`${owner}: x must be NHWC [B, H, W, C], got shape [${x?.shape}]`);
   if (x.shape[3] !== inChannels) throw new Error(`${owner}: x has ${x.shape[3]} channels, expected inChannels = ${inChannels}`);
   if (resample === 'down' && ((x.shape[1] ?? 0) % 2 !== 0 || (x.shape[2] ?? 0) % 2 !== 0)) {

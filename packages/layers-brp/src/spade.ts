@@ -4,7 +4,17 @@
  * eps 1e-6. Parameters per normalised width `ch`: `(9·cond·hidden + hidden) + 2·(9·hidden·ch + ch)`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { conv, conv2dMacs, convSpecs, groupNorm, mcvdGroupCount, silu, type FlopEntry, type ParamReader, type ParamSpec } from '@evdm/core';
+import {
+  conv,
+  conv2dMacs,
+  convSpecs,
+  groupNorm,
+  mcvdGroupCount,
+  silu,
+  type FlopEntry,
+  type ParamReader,
+  type ParamSpec,
+} from '@evdm/core';
 
 export interface SpadeConfig {
   /** channels of the conditioning frames (C · ncond; 12 for UCF-101 4 → 4) */

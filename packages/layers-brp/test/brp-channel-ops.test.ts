@@ -47,7 +47,9 @@ describe("BRP channel ops: 'fused' (channelGather) vs 'composed' (slice/concat/s
         (await tf.profile(() => block.apply(store.read, x, ctx))).kernels.filter((k) => k.name === 'Sigmoid').length;
       expect(await kernels({ temb, tembAct })).toBe(0);
       expect(await kernels({ temb })).toBe(1); // once per block, not once per enhancement Linear
-      expect(() => block.apply(store.read, x, { temb, tembAct: tf.zeros([c.x[0], 3]) as tf.Tensor2D })).toThrow(/ctx\.tembAct \(SiLU\(temb\)\) must have shape \[\d+, 8\], got \[\d+,3\]/);
+      expect(() => block.apply(store.read, x, { temb, tembAct: tf.zeros([c.x[0], 3]) as tf.Tensor2D })).toThrow(
+        /ctx\.tembAct \(SiLU\(temb\)\) must have shape \[\d+, 8\], got \[\d+,3\]/,
+      );
       tf.dispose([x, temb, tembAct, ...store.variableList()]);
     }
   });
@@ -58,7 +60,10 @@ describe("BRP channel ops: 'fused' (channelGather) vs 'composed' (slice/concat/s
       const a = randomStore(block.paramSpecs(), 21);
       const x = tf.randomNormal(c.x, 0, 1, 'float32', 4) as tf.Tensor4D;
       const temb = tf.randomNormal([c.x[0], 8], 0, 1, 'float32', 6) as tf.Tensor2D;
-      for (const [from, to] of [['fused', 'composed'], ['composed', 'fused']] as const) {
+      for (const [from, to] of [
+        ['fused', 'composed'],
+        ['composed', 'fused'],
+      ] as const) {
         setBrpChannelOps(from);
         const y0 = block.apply(a.read, x, { temb });
         const { data, specs } = await a.encode();

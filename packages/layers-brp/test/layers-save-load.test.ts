@@ -39,9 +39,20 @@ describe('model.save -> tf.loadLayersModel', () => {
 
   it('BottleneckResidualPathwayLayer with every option changed (EVDM-L split, SO groups, width C, silu, down)', async () => {
     const layer = new BottleneckResidualPathwayLayer({
-      name: 'brpL', layerName: 'myBrp', inChannels: 16, outChannels: 32, tembChannels: 8, resample: 'down', delta: 8,
-      temporalEnhancement: true, channelSplit: true, shortcutGroups: 4, enhancementWidth: 'C', dropout: 0.25,
-      activation: 'silu', seed: 7,
+      name: 'brpL',
+      layerName: 'myBrp',
+      inChannels: 16,
+      outChannels: 32,
+      tembChannels: 8,
+      resample: 'down',
+      delta: 8,
+      temporalEnhancement: true,
+      channelSplit: true,
+      shortcutGroups: 4,
+      enhancementWidth: 'C',
+      dropout: 0.25,
+      activation: 'silu',
+      seed: 7,
     });
     const text = await roundTrip(layer, 8, 16, 8);
     expect(text).toContain('"enhancement_width":"c"');
@@ -50,7 +61,13 @@ describe('model.save -> tf.loadLayersModel', () => {
 
   it('BottleneckResidualPathwayLayer without temporal enhancement, upsampling', async () => {
     const layer = new BottleneckResidualPathwayLayer({
-      name: 'brpU', inChannels: 8, outChannels: 4, tembChannels: 4, resample: 'up', temporalEnhancement: false, seed: 3,
+      name: 'brpU',
+      inChannels: 8,
+      outChannels: 4,
+      tembChannels: 4,
+      resample: 'up',
+      temporalEnhancement: false,
+      seed: 3,
     });
     await roundTrip(layer, 4, 8, 4);
   });
@@ -61,8 +78,14 @@ describe('model.save -> tf.loadLayersModel', () => {
 
   it('McvdResBlockLayer with SPADE, upsampling, a channel change and another dropout', async () => {
     const layer = new McvdResBlockLayer({
-      name: 'resS', inChannels: 8, outChannels: 16, tembChannels: 4, resample: 'up', dropout: 0.3,
-      spade: { condChannels: 3, hiddenChannels: 8 }, seed: 5,
+      name: 'resS',
+      inChannels: 8,
+      outChannels: 16,
+      tembChannels: 4,
+      resample: 'up',
+      dropout: 0.3,
+      spade: { condChannels: 3, hiddenChannels: 8 },
+      seed: 5,
     });
     // SPADE's condition is resized to the block's resolution: give it the input resolution
     await roundTrip(layer, 4, 8, 4, 3);

@@ -30,7 +30,15 @@ describe('tfjs-layers adapters', () => {
     expect(w.reduce((n, v) => n + v.size, 0)).toBe(blk.paramCount());
 
     const cfgOut = layer.getConfig() as Record<string, unknown>;
-    expect(cfgOut).toMatchObject({ name: 'res0', inChannels: 8, outChannels: 16, tembChannels: 12, resample: 'down', dropout: 0.1, seed: 4 });
+    expect(cfgOut).toMatchObject({
+      name: 'res0',
+      inChannels: 8,
+      outChannels: 16,
+      tembChannels: 12,
+      resample: 'down',
+      dropout: 0.1,
+      seed: 4,
+    });
     const json = model.toJSON(undefined, false) as object;
     const restored = await tfl.models.modelFromJSON({ modelTopology: json } as never);
     restored.setWeights(model.getWeights());
@@ -40,7 +48,17 @@ describe('tfjs-layers adapters', () => {
   });
 
   it('BottleneckResidualPathwayLayer trains inside a tfjs-layers model (EVDM-L options) and round-trips its config', async () => {
-    const cfg = { name: 'brp0', inChannels: 8, outChannels: 8, tembChannels: 4, delta: 4, channelSplit: true, shortcutGroups: 4, resample: 'up' as const, seed: 1 };
+    const cfg = {
+      name: 'brp0',
+      inChannels: 8,
+      outChannels: 8,
+      tembChannels: 4,
+      delta: 4,
+      channelSplit: true,
+      shortcutGroups: 4,
+      resample: 'up' as const,
+      seed: 1,
+    };
     const xIn = tfl.input({ shape: [4, 4, 8] });
     const tIn = tfl.input({ shape: [4] });
     const layer = new BottleneckResidualPathwayLayer(cfg);
@@ -56,7 +74,13 @@ describe('tfjs-layers adapters', () => {
     const blk = new BottleneckResidualPathway(cfg);
     expect(layer.countParams()).toBe(blk.paramCount());
     const cfgOut = layer.getConfig() as Record<string, unknown>;
-    expect(cfgOut).toMatchObject({ delta: 4, channelSplit: true, shortcutGroups: 4, enhancementWidth: '2C', temporalEnhancement: true });
+    expect(cfgOut).toMatchObject({
+      delta: 4,
+      channelSplit: true,
+      shortcutGroups: 4,
+      enhancementWidth: '2C',
+      temporalEnhancement: true,
+    });
     const again = new BottleneckResidualPathwayLayer(cfgOut as never);
     expect(again.getConfig()).toEqual(cfgOut);
   });

@@ -18,26 +18,52 @@ function closedForm(cin: number, cout: number, t: number, resample: boolean, spa
 
 /** A reader over random (non-zero) weights so every path of the block matters. */
 function randomStore(block: { paramSpecs(): import('@evdm/core').ParamSpec[] }, seed: number): ParamStore {
-  const specs = block.paramSpecs().map((s) => ({ ...s, init: { kind: 'varianceScaling' as const, scale: 1, fanIn: 4, fanOut: 4 } }));
+  const specs = block
+    .paramSpecs()
+    .map((s) => ({ ...s, init: { kind: 'varianceScaling' as const, scale: 1, fanIn: 4, fanOut: 4 } }));
   return new ParamStore(specs, new Rng(seed));
 }
 
 describe('McvdResBlock parameter and FLOP counts vs the MCVD reference (all presets)', () => {
   for (const [preset, p] of Object.entries(numbers.presets)) {
     const t = 4 * p.config.ngf;
-    const spade = p.config.spade ? { condChannels: p.config.channels * p.config.num_frames_cond, hiddenChannels: p.config.spade_dim! } : undefined;
+    const spade = p.config.spade
+      ? { condChannels: p.config.channels * p.config.num_frames_cond, hiddenChannels: p.config.spade_dim! }
+      : undefined;
     it(`${preset}: every ResBlock's params equal the module count and the closed form of docs/mcvd-reference.md §4.3`, () => {
       const rows = resblockRows(p);
       expect(rows.length).toBe(28);
       for (const r of rows) {
-        const blk = new McvdResBlock({ name: `m${r.idx}`, inChannels: r.in_ch!, outChannels: r.out_ch!, tembChannels: t, resample: r.resample, spade });
+        const blk = new McvdResBlock({
+          name: `m${r.idx}`,
+          inChannels: r.in_ch!,
+          outChannels: r.out_ch!,
+          tembChannels: t,
+          resample: r.resample,
+          spade,
+        });
         expect(blk.paramCount(), `module ${r.idx}`).toBe(r.params);
-        expect(blk.paramCount()).toBe(closedForm(r.in_ch!, r.out_ch!, t, r.resample !== 'none', spade && { cond: spade.condChannels, sd: spade.hiddenChannels }));
+        expect(blk.paramCount()).toBe(
+          closedForm(
+            r.in_ch!,
+            r.out_ch!,
+            t,
+            r.resample !== 'none',
+            spade && { cond: spade.condChannels, sd: spade.hiddenChannels },
+          ),
+        );
       }
     });
     it(`${preset}: every ResBlock's fvcore FLOPs (batch 64) equal conv MACs + 4·GN elements (+ SPADE convs + resize)`, () => {
       for (const r of resblockRows(p)) {
-        const blk = new McvdResBlock({ name: 'b', inChannels: r.in_ch!, outChannels: r.out_ch!, tembChannels: t, resample: r.resample, spade });
+        const blk = new McvdResBlock({
+          name: 'b',
+          inChannels: r.in_ch!,
+          outChannels: r.out_ch!,
+          tembChannels: t,
+          resample: r.resample,
+          spade,
+        });
         const f = blk.flops(64, r.inRes, r.inRes);
         const conv = (r.conv3x3_macs ?? 0) + (r.conv1x1_macs ?? 0) + (r.spade_conv3x3_macs ?? 0);
         expect(sumFlops(f, 'conv'), `module ${r.idx} conv`).toBe(conv);
@@ -51,7 +77,13 @@ describe('McvdResBlock parameter and FLOP counts vs the MCVD reference (all pres
     const p = numbers.presets['kth_paper']!;
     const levels = [0, 0, 0, 0];
     for (const r of resblockRows(p)) {
-      const blk = new McvdResBlock({ name: 'b', inChannels: r.in_ch!, outChannels: r.out_ch!, tembChannels: 384, resample: r.resample });
+      const blk = new McvdResBlock({
+        name: 'b',
+        inChannels: r.in_ch!,
+        outChannels: r.out_ch!,
+        tembChannels: 384,
+        resample: r.resample,
+      });
       levels[r.level_stage!]! += sumFlops(blk.flops(64, r.inRes, r.inRes)) / 1e9;
     }
     // docs/mcvd-reference.md §12 Table 1 split, kth_paper conv L1..L4 (3 decimals; paper: 334.33/483.53/274.08/139.67)
@@ -119,7 +151,14 @@ describe('McvdResBlock forward semantics', () => {
   });
 
   it('SPADE: cond is resized (nearest) to every norm; shapes, errors', () => {
-    const blk = new McvdResBlock({ name: 's', inChannels: 8, outChannels: 16, tembChannels: 16, resample: 'up', spade: { condChannels: 3, hiddenChannels: 4 } });
+    const blk = new McvdResBlock({
+      name: 's',
+      inChannels: 8,
+      outChannels: 16,
+      tembChannels: 16,
+      resample: 'up',
+      spade: { condChannels: 3, hiddenChannels: 4 },
+    });
     const store = randomStore(blk, 4);
     const x = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 6) as tf.Tensor4D;
     const cond = tf.randomNormal([2, 16, 16, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
@@ -146,7 +185,9 @@ describe('McvdResBlock gradients (finite differences) and leaks', () => {
       const store = randomStore(blk, 11);
       const x = tf.randomNormal([1, c.hw, c.hw, c.cin], 0, 1, 'float32', 12) as tf.Tensor4D;
       const temb = tf.randomNormal([1, 8], 0, 1, 'float32', 13) as tf.Tensor2D;
-      const names = ['g/conv0/kernel', 'g/norm1/dense/kernel', 'g/conv1/kernel', 'g/shortcut/kernel'].filter((n) => store.specs.some((s) => s.name === n));
+      const names = ['g/conv0/kernel', 'g/norm1/dense/kernel', 'g/conv1/kernel', 'g/shortcut/kernel'].filter((n) =>
+        store.specs.some((s) => s.name === n),
+      );
       const f = (xx: tf.Tensor, ...ws: tf.Tensor[]) => {
         const read: ParamReader = (n) => {
           const i = names.indexOf(n);
@@ -178,8 +219,12 @@ describe('McvdResBlock config validation', () => {
       throw new Error('should not be reached');
     };
     const temb = tf.zeros([1, 16]) as tf.Tensor2D;
-    expect(() => blk.apply(read, tf.zeros([1, 4, 4, 6]) as tf.Tensor4D, { temb })).toThrow(/x has 6 channels, expected inChannels = 8/);
+    expect(() => blk.apply(read, tf.zeros([1, 4, 4, 6]) as tf.Tensor4D, { temb })).toThrow(
+      /x has 6 channels, expected inChannels = 8/,
+    );
     expect(() => blk.apply(read, tf.zeros([1, 5, 4, 8]) as tf.Tensor4D, { temb })).toThrow(/even height and width/);
-    expect(() => blk.apply(read, tf.zeros([1, 4, 4, 8]) as tf.Tensor4D, { temb: tf.zeros([1, 8]) as tf.Tensor2D })).toThrow(/ctx.temb must have shape \[1, 16\]/);
+    expect(() => blk.apply(read, tf.zeros([1, 4, 4, 8]) as tf.Tensor4D, { temb: tf.zeros([1, 8]) as tf.Tensor2D })).toThrow(
+      /ctx.temb must have shape \[1, 16\]/,
+    );
   });
 });

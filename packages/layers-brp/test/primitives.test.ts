@@ -59,7 +59,11 @@ describe('grouped 1x1 conv + channel shuffle vs golden (torch, exact dyadic inpu
     const ref = groupedConv1x1(xi, ki, bi, 4, 'splitConcat').dataSync();
     for (const m of GROUPED_CONV_METHODS) {
       expect(maxAbsDiff(groupedConv1x1(xi, ki, bi, 4, m).dataSync(), ref)).toBeLessThan(1e-5);
-      const err = gradCheck((a, kk, bb) => groupedConv1x1(a as tf.Tensor4D, kk as tf.Tensor4D, bb as tf.Tensor1D, 4, m), [xi, ki, bi], { eps: 1e-2 });
+      const err = gradCheck(
+        (a, kk, bb) => groupedConv1x1(a as tf.Tensor4D, kk as tf.Tensor4D, bb as tf.Tensor1D, 4, m),
+        [xi, ki, bi],
+        { eps: 1e-2 },
+      );
       expect(err).toBeLessThan(2e-2);
     }
     expect(leakedTensors(() => tf.dispose(groupedConv1x1(xi, ki, bi, 4)))).toBe(0);
@@ -67,8 +71,12 @@ describe('grouped 1x1 conv + channel shuffle vs golden (torch, exact dyadic inpu
 
   it('rejects bad groups / kernels with clear errors', () => {
     const xi = tf.zeros([1, 2, 2, 8]) as tf.Tensor4D;
-    expect(() => groupedConv1x1(xi, tf.zeros([1, 1, 2, 8]) as tf.Tensor4D, null, 3)).toThrow(/groups \(3\) must divide the 8 input/);
-    expect(() => groupedConv1x1(xi, tf.zeros([1, 1, 3, 8]) as tf.Tensor4D, null, 4)).toThrow(/kernel must be grouped HWIO \[1, 1, 2, cout\]/);
+    expect(() => groupedConv1x1(xi, tf.zeros([1, 1, 2, 8]) as tf.Tensor4D, null, 3)).toThrow(
+      /groups \(3\) must divide the 8 input/,
+    );
+    expect(() => groupedConv1x1(xi, tf.zeros([1, 1, 3, 8]) as tf.Tensor4D, null, 4)).toThrow(
+      /kernel must be grouped HWIO \[1, 1, 2, cout\]/,
+    );
     expect(() => channelShuffle(xi, 3)).toThrow(/groups \(3\)/);
   });
 });
@@ -76,7 +84,11 @@ describe('grouped 1x1 conv + channel shuffle vs golden (torch, exact dyadic inpu
 // Independent host-side evaluation of the 1-D formulas of docs/mcvd-reference.md §4.4, applied along H then W.
 function fir1d(v: number[], mode: 'down' | 'up'): number[] {
   const at = (i: number) => (i >= 0 && i < v.length ? v[i]! : 0);
-  if (mode === 'down') return Array.from({ length: v.length / 2 }, (_, i) => (at(2 * i - 1) + 3 * at(2 * i) + 3 * at(2 * i + 1) + at(2 * i + 2)) / 8);
+  if (mode === 'down')
+    return Array.from(
+      { length: v.length / 2 },
+      (_, i) => (at(2 * i - 1) + 3 * at(2 * i) + 3 * at(2 * i + 1) + at(2 * i + 2)) / 8,
+    );
   const out: number[] = [];
   for (let m = 0; m < v.length; m++) out.push(0.25 * at(m - 1) + 0.75 * at(m), 0.75 * at(m) + 0.25 * at(m + 1));
   return out;
@@ -87,15 +99,25 @@ function firHost(data: Float32Array, [b, h, w, c]: number[], mode: 'down' | 'up'
   const wo = w * f;
   const idx = (bb: number, y: number, xx: number, cc: number, H: number, W: number) => ((bb * H + y) * W + xx) * c + cc;
   const mid = new Array<number>(b * ho * w * c).fill(0);
-  for (let bb = 0; bb < b; bb++) for (let x = 0; x < w; x++) for (let cc = 0; cc < c; cc++) {
-    const col = fir1d(Array.from({ length: h }, (_, y) => data[idx(bb, y, x, cc, h, w)]!), mode);
-    col.forEach((v, y) => (mid[idx(bb, y, x, cc, ho, w)] = v));
-  }
+  for (let bb = 0; bb < b; bb++)
+    for (let x = 0; x < w; x++)
+      for (let cc = 0; cc < c; cc++) {
+        const col = fir1d(
+          Array.from({ length: h }, (_, y) => data[idx(bb, y, x, cc, h, w)]!),
+          mode,
+        );
+        col.forEach((v, y) => (mid[idx(bb, y, x, cc, ho, w)] = v));
+      }
   const out = new Array<number>(b * ho * wo * c).fill(0);
-  for (let bb = 0; bb < b; bb++) for (let y = 0; y < ho; y++) for (let cc = 0; cc < c; cc++) {
-    const row = fir1d(Array.from({ length: w }, (_, x) => mid[idx(bb, y, x, cc, ho, w)]!), mode);
-    row.forEach((v, x) => (out[idx(bb, y, x, cc, ho, wo)] = v));
-  }
+  for (let bb = 0; bb < b; bb++)
+    for (let y = 0; y < ho; y++)
+      for (let cc = 0; cc < c; cc++) {
+        const row = fir1d(
+          Array.from({ length: w }, (_, x) => mid[idx(bb, y, x, cc, ho, w)]!),
+          mode,
+        );
+        row.forEach((v, x) => (out[idx(bb, y, x, cc, ho, wo)] = v));
+      }
   return { out, shape: [b, ho, wo, c] };
 }
 
@@ -112,8 +134,21 @@ describe('FIR [1,3,3,1] resampling (docs/mcvd-reference.md §4.4)', () => {
 
   it('down x2 equals the depthwise 4x4 conv outer(k,k)/64, stride 2, padding 1', () => {
     const k = [1, 3, 3, 1];
-    const kernel = tf.tile(tf.reshape(tf.tensor(k.flatMap((a) => k.map((bb) => (a * bb) / 64))), [4, 4, 1, 1]), [1, 1, 3, 1]) as tf.Tensor4D;
-    const ref = tf.depthwiseConv2d(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), kernel, 2, 'valid');
+    const kernel = tf.tile(
+      tf.reshape(tf.tensor(k.flatMap((a) => k.map((bb) => (a * bb) / 64))), [4, 4, 1, 1]),
+      [1, 1, 3, 1],
+    ) as tf.Tensor4D;
+    const ref = tf.depthwiseConv2d(
+      tf.pad(x, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]),
+      kernel,
+      2,
+      'valid',
+    );
     expect(maxAbsDiff(firDownsample(x).dataSync(), ref.dataSync())).toBeLessThan(1e-6);
   });
 
@@ -129,10 +164,30 @@ describe('FIR [1,3,3,1] resampling (docs/mcvd-reference.md §4.4)', () => {
 
   it("down x2's gradient equals tfjs' own depthwise-conv gradient; up x2's satisfies <U x, r> = <x, U^T r>", () => {
     const k = [1, 3, 3, 1];
-    const kernel = tf.tile(tf.reshape(tf.tensor(k.flatMap((a) => k.map((bb) => (a * bb) / 64))), [4, 4, 1, 1]), [1, 1, 3, 1]) as tf.Tensor4D;
+    const kernel = tf.tile(
+      tf.reshape(tf.tensor(k.flatMap((a) => k.map((bb) => (a * bb) / 64))), [4, 4, 1, 1]),
+      [1, 1, 3, 1],
+    ) as tf.Tensor4D;
     const rDown = tf.randomNormal([2, 3, 4, 3], 0, 1, 'float32', 13);
     const ours = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(firDownsample(a as tf.Tensor4D), rDown)))(x);
-    const ref = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(tf.pad(a as tf.Tensor4D, [[0, 0], [1, 1], [1, 1], [0, 0]]), kernel, 2, 'valid'), rDown)))(x);
+    const ref = tf.grad((a: tf.Tensor) =>
+      tf.sum(
+        tf.mul(
+          tf.depthwiseConv2d(
+            tf.pad(a as tf.Tensor4D, [
+              [0, 0],
+              [1, 1],
+              [1, 1],
+              [0, 0],
+            ]),
+            kernel,
+            2,
+            'valid',
+          ),
+          rDown,
+        ),
+      ),
+    )(x);
     expect(maxAbsDiff(ours.dataSync(), ref.dataSync())).toBeLessThan(1e-6);
     const rUp = tf.randomNormal([2, 12, 16, 3], 0, 1, 'float32', 14);
     const gUp = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(firUpsample(a as tf.Tensor4D), rUp)))(x);
@@ -147,7 +202,9 @@ describe('FIR [1,3,3,1] resampling (docs/mcvd-reference.md §4.4)', () => {
     expect(gradCheck((a) => firDownsample(a as tf.Tensor4D), [xs])).toBeLessThan(1e-2);
     expect(gradCheck((a) => firUpsample(a as tf.Tensor4D), [xs])).toBeLessThan(1e-2);
     expect(leakedTensors(() => tf.dispose([firDownsample(xs), firUpsample(xs)]))).toBe(0);
-    expect(leakedTensors(() => tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(firUpsample(firDownsample(a as tf.Tensor4D))))([xs])))).toBe(0);
+    expect(
+      leakedTensors(() => tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(firUpsample(firDownsample(a as tf.Tensor4D))))([xs]))),
+    ).toBe(0);
     expect(() => firDownsample(tf.zeros([1, 5, 4, 1]) as tf.Tensor4D)).toThrow(/even, got 5x4/);
   });
 });
@@ -161,7 +218,13 @@ describe('channelSplitPlan (paper Fig. 2, docs/evdm-reconstruction.md §2)', () 
     expect(channelSplitPlan(96, 96)).toEqual({ case: 'reduce', direct: 48, bottleneckIn: 48, pathOut: 24 });
   });
   it('always gives cout output channels and rejects impossible widths', () => {
-    for (const [ci, co] of [[96, 96], [288, 96], [96, 192], [672, 384], [20, 24]] as const) {
+    for (const [ci, co] of [
+      [96, 96],
+      [288, 96],
+      [96, 192],
+      [672, 384],
+      [20, 24],
+    ] as const) {
       const p = channelSplitPlan(ci, co);
       expect(p.direct + 2 * p.pathOut).toBe(co);
       expect(p.bottleneckIn + (p.case === 'reduce' ? p.direct : 0)).toBe(ci);

@@ -8,7 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import {
-  FeatureStats, FvdAccumulator, I3D, framewisePsnr, framewiseSsim, frechetDistance, frechetDistanceFromFeatures,
+  FeatureStats,
+  FvdAccumulator,
+  I3D,
+  framewisePsnr,
+  framewiseSsim,
+  frechetDistance,
+  frechetDistanceFromFeatures,
 } from '@evdm/metrics';
 
 const backend = process.argv.includes('--wasm') ? 'wasm' : 'cpu';
@@ -20,7 +26,14 @@ const flat = (a) => a.flat(Infinity);
 function u8Stream(seed, n) {
   let x = seed >>> 0;
   const out = new Array(n);
-  for (let i = 0; i < n; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; out[i] = x >>> 24; }
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x >>> 24;
+  }
   return out;
 }
 function regen(g) {
@@ -34,8 +47,14 @@ const sp = golden('ssim_psnr.json');
 let e = { psnr: 0, g: 0, u: 0 };
 for (const c of sp.cases) {
   const shape = c.layout === 'HW' ? [...c.shape, 1] : c.shape;
-  const x = tf.tensor3d(Float32Array.from(flat(c.x_u8), (v) => v / 255), shape);
-  const y = tf.tensor3d(Float32Array.from(flat(c.y_u8), (v) => v / 255), shape);
+  const x = tf.tensor3d(
+    Float32Array.from(flat(c.x_u8), (v) => v / 255),
+    shape,
+  );
+  const y = tf.tensor3d(
+    Float32Array.from(flat(c.y_u8), (v) => v / 255),
+    shape,
+  );
   const p = framewisePsnr(x, y)[0];
   if (Number.isFinite(p)) e.psnr = Math.max(e.psnr, Math.abs(p - c.psnr));
   e.g = Math.max(e.g, Math.abs(framewiseSsim(x, y)[0] - c.ssim_gaussian_wang2004));
@@ -43,8 +62,14 @@ for (const c of sp.cases) {
   tf.dispose([x, y]);
 }
 const v = sp.video;
-const vx = tf.tensor4d(Float32Array.from(flat(v.x_u8), (q) => q / 255), v.shape);
-const vy = tf.tensor4d(Float32Array.from(flat(v.y_u8), (q) => q / 255), v.shape);
+const vx = tf.tensor4d(
+  Float32Array.from(flat(v.x_u8), (q) => q / 255),
+  v.shape,
+);
+const vy = tf.tensor4d(
+  Float32Array.from(flat(v.y_u8), (q) => q / 255),
+  v.shape,
+);
 const pg = framewiseSsim(vx, vy);
 const pu = framewiseSsim(vx, vy, { window: 'uniform7' });
 const pp = framewisePsnr(vx, vy);
@@ -53,7 +78,9 @@ for (let t = 0; t < 5; t++) {
   e.u = Math.max(e.u, Math.abs(pu[t] - v.per_frame_ssim_skimage_default_uniform7[t]));
   e.psnr = Math.max(e.psnr, Math.abs(pp[t] - v.per_frame_psnr[t]));
 }
-console.log(`ssim_psnr.json (9 cases + video): max |err| PSNR ${e.psnr.toExponential(2)} dB, SSIM gaussian ${e.g.toExponential(2)}, SSIM uniform7 ${e.u.toExponential(2)}`);
+console.log(
+  `ssim_psnr.json (9 cases + video): max |err| PSNR ${e.psnr.toExponential(2)} dB, SSIM gaussian ${e.g.toExponential(2)}, SSIM uniform7 ${e.u.toExponential(2)}`,
+);
 
 // --- Fréchet
 for (const c of golden('frechet.json').cases) {
@@ -70,8 +97,11 @@ for (const c of golden('frechet.json').cases) {
   const tb = performance.now() - t0;
   const ref = c.results.fd_scipy_sqrtm_real;
   const exact = c.results.fd_nuclear_norm_route;
-  const rel = (q, r) => (Math.abs(r) < 1e-9 ? `abs ${Math.abs(q - r).toExponential(1)}` : `rel ${(Math.abs(q - r) / Math.abs(r)).toExponential(1)}`);
-  console.log(`frechet ${c.name}: covariance route ${rel(a, ref)} vs scipy, ${rel(a, exact)} vs exact (${ta.toFixed(0)} ms); feature route ${rel(b, ref)} vs scipy, ${rel(b, exact)} vs exact (${tb.toFixed(0)} ms)`);
+  const rel = (q, r) =>
+    Math.abs(r) < 1e-9 ? `abs ${Math.abs(q - r).toExponential(1)}` : `rel ${(Math.abs(q - r) / Math.abs(r)).toExponential(1)}`;
+  console.log(
+    `frechet ${c.name}: covariance route ${rel(a, ref)} vs scipy, ${rel(a, exact)} vs exact (${ta.toFixed(0)} ms); feature route ${rel(b, ref)} vs scipy, ${rel(b, exact)} vs exact (${tb.toFixed(0)} ms)`,
+  );
 }
 
 // --- I3D timings
@@ -88,5 +118,7 @@ if (process.argv.includes('--full')) {
   t0 = performance.now();
   const f = full.features(x);
   f.dataSync();
-  console.log(`full I3D (Kinetics-400 size, random weights), 1 video 16x224x224: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${full.params.count()} parameters`);
+  console.log(
+    `full I3D (Kinetics-400 size, random weights), 1 video 16x224x224: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${full.params.count()} parameters`,
+  );
 }

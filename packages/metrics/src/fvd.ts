@@ -105,7 +105,9 @@ async function feed(source: VideoSource, add: (t: tf.Tensor) => void): Promise<v
  * batches (tensors from a stream are not disposed by this function). Needs the pretrained I3D:
  * pass `i3d: loadI3D(dir)` or the weights directory; without it, it throws an explanation.
  */
-export async function computeFvd(options: FvdOptions & { real: VideoSource; fake: VideoSource }): Promise<FrechetTerms & { realCount: number; fakeCount: number }> {
+export async function computeFvd(
+  options: FvdOptions & { real: VideoSource; fake: VideoSource },
+): Promise<FrechetTerms & { realCount: number; fakeCount: number }> {
   const acc = new FvdAccumulator(options);
   await feed(options.real, (t) => acc.addReal(t));
   await feed(options.fake, (t) => acc.addFake(t));

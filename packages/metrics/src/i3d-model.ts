@@ -71,8 +71,10 @@ const MIXED_UNITS: [string, 'in' | 'b1a' | 'b2a', number, number][] = [
 export const LOGITS_NAME = 'Logits/Conv3d_0c_1x1';
 
 function validateConfig(c: I3DConfig): void {
-  if (!Number.isInteger(c.numClasses) || c.numClasses < 1) throw new Error(`I3D config: numClasses must be a positive integer, got ${c.numClasses}`);
-  if (!Number.isInteger(c.inChannels) || c.inChannels < 1) throw new Error(`I3D config: inChannels must be a positive integer, got ${c.inChannels}`);
+  if (!Number.isInteger(c.numClasses) || c.numClasses < 1)
+    throw new Error(`I3D config: numClasses must be a positive integer, got ${c.numClasses}`);
+  if (!Number.isInteger(c.inChannels) || c.inChannels < 1)
+    throw new Error(`I3D config: inChannels must be a positive integer, got ${c.inChannels}`);
   if (!(c.width > 0 && c.width <= 1)) throw new Error(`I3D config: width must be in (0, 1], got ${c.width}`);
   if (!(c.bnEps > 0)) throw new Error(`I3D config: bnEps must be positive, got ${c.bnEps}`);
   if (!Array.isArray(c.logitsPool) || c.logitsPool.length !== 3 || c.logitsPool.some((k) => !Number.isInteger(k) || k < 1)) {
@@ -215,7 +217,8 @@ export class I3D {
   checkInput(shape: number[]): void {
     if (shape.length !== 5) throw new Error(`I3D: expected videos [B,T,H,W,C], got shape [${shape}]`);
     const [, t, h, w, ch] = shape;
-    if (ch !== this.config.inChannels) throw new Error(`I3D: expected ${this.config.inChannels} channels, got ${ch} (shape [${shape}])`);
+    if (ch !== this.config.inChannels)
+      throw new Error(`I3D: expected ${this.config.inChannels} channels, got ${ch} (shape [${shape}])`);
     const out = i3dTrunkShape(t, h, w);
     const k = this.config.logitsPool;
     if (out.some((n, i) => n < k[i])) {

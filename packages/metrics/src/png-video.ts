@@ -44,7 +44,10 @@ function framesToTensor(frames: DecodedFrame[], channels: 1 | 3): Float32Array {
 }
 
 function listPngs(dir: string): string[] {
-  return readdirSync(dir).filter(isPng).sort(natural).map((n) => join(dir, n));
+  return readdirSync(dir)
+    .filter(isPng)
+    .sort(natural)
+    .map((n) => join(dir, n));
 }
 
 /**

@@ -46,7 +46,8 @@ beforeAll(async () => {
   }
   mkdirSync(join(dir, 'batch', 'clip_a'), { recursive: true });
   mkdirSync(join(dir, 'batch', 'clip_b'), { recursive: true });
-  for (const c of ['clip_a', 'clip_b']) for (let t = 0; t < 2; t++) writeGray(join(dir, 'batch', c, `${t}.png`), 12, 12, (i) => (i + t) % 256);
+  for (const c of ['clip_a', 'clip_b'])
+    for (let t = 0; t < 2; t++) writeGray(join(dir, 'batch', c, `${t}.png`), 12, 12, (i) => (i + t) % 256);
   writeGray(join(dir, 'gray.png'), 16, 12, (i) => i % 256);
   writeGray(join(dir, 'other-size.png'), 8, 8, () => 0);
   writeFileSync(join(dir, 'not-a-png.png'), 'hello');

@@ -45,8 +45,10 @@ describe('golden frechet.json', () => {
       // stream in uneven batches to exercise the merge
       const s1 = new FeatureStats(d);
       const s2 = new FeatureStats(d);
-      for (let r = 0; r < c.N1; r += 13) s1.add({ data: f1.slice(r * d, Math.min(c.N1, r + 13) * d), rows: Math.min(13, c.N1 - r) });
-      for (let r = 0; r < c.N2; r += 29) s2.add({ data: f2.slice(r * d, Math.min(c.N2, r + 29) * d), rows: Math.min(29, c.N2 - r) });
+      for (let r = 0; r < c.N1; r += 13)
+        s1.add({ data: f1.slice(r * d, Math.min(c.N1, r + 13) * d), rows: Math.min(13, c.N1 - r) });
+      for (let r = 0; r < c.N2; r += 29)
+        s2.add({ data: f2.slice(r * d, Math.min(c.N2, r + 29) * d), rows: Math.min(29, c.N2 - r) });
       const mu1 = s1.mean;
       for (let i = 0; i < d; i++) expect(Math.abs(mu1[i] - c.mu1[i])).toBeLessThan(1e-12);
       const cov1 = s1.covariance();
@@ -57,7 +59,9 @@ describe('golden frechet.json', () => {
       const exact = c.results.fd_nuclear_norm_route;
       const byCov = frechetDistance(s1, s2);
       const byFeat = frechetDistanceFromFeatures(f1, c.N1, f2, c.N2, d);
-      expect(Math.abs(byCov.meanTerm - c.results.mean_term_sq_norm_mu_diff)).toBeLessThan(1e-10 * Math.max(1, c.results.mean_term_sq_norm_mu_diff));
+      expect(Math.abs(byCov.meanTerm - c.results.mean_term_sq_norm_mu_diff)).toBeLessThan(
+        1e-10 * Math.max(1, c.results.mean_term_sq_norm_mu_diff),
+      );
       if (c.name === 'D16_identical') {
         // exact value is 0; the reference is a ±1e-14 rounding residue
         expect(Math.abs(byCov.distance)).toBeLessThan(1e-9);
@@ -77,7 +81,10 @@ describe('golden frechet.json', () => {
     const c = golden.cases[0];
     const s1 = new FeatureStats(c.D).add({ data: features(c, 1), rows: c.N1 });
     const s2 = new FeatureStats(c.D).add({ data: features(c, 2), rows: c.N2 });
-    const wrong = frechetDistance({ mean: s1.mean, covariance: s1.covariance(0) }, { mean: s2.mean, covariance: s2.covariance(0) });
+    const wrong = frechetDistance(
+      { mean: s1.mean, covariance: s1.covariance(0) },
+      { mean: s2.mean, covariance: s2.covariance(0) },
+    );
     expect(rel(wrong.distance, c.results.fd_ddof0_pitfall)).toBeLessThan(1e-8);
     expect(rel(wrong.distance, c.results.fd_scipy_sqrtm_real)).toBeGreaterThan(1e-4);
   });
@@ -87,7 +94,11 @@ describe('symmetricEigen', () => {
   function randomSym(n: number, seed: number): Float64Array {
     let x = seed >>> 0;
     const rand = () => {
-      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
       return x / 2 ** 32 - 0.5;
     };
     const a = new Float64Array(n * n);
@@ -167,7 +178,8 @@ describe('singularValues', () => {
     const a = Float64Array.from([4, 0, 3, 0, 2, 0, -3, 0, 4, 1, 1, 1]); // 4x3
     const sv = Array.from(singularValues(a, 4, 3)).sort((x, y) => x - y);
     const ata = new Float64Array(9);
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let r = 0; r < 4; r++) ata[i * 3 + j] += a[r * 3 + i] * a[r * 3 + j];
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) for (let r = 0; r < 4; r++) ata[i * 3 + j] += a[r * 3 + i] * a[r * 3 + j];
     const ev = Array.from(symmetricEigen(ata, 3).values, Math.sqrt);
     for (let k = 0; k < 3; k++) expect(Math.abs(sv[k] - ev[k])).toBeLessThan(1e-12);
     // u vᵀ with |u| = 5, |v| = 13: one singular value 65, the rest 0

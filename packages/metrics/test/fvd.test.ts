@@ -48,7 +48,9 @@ describe('FVD with a random tiny I3D', () => {
     expect(Math.abs(exact.distance - diff.distance) / diff.distance).toBeLessThan(1e-6);
     const exactSame = frechetDistanceFromFeatures(fa, 12, fa, 12, 16);
     expect(Math.abs(exactSame.distance) / scale).toBeLessThan(1e-12);
-    console.log(`random-I3D FVD: squares vs squares ${same.distance.toExponential(2)} (exact route ${exactSame.distance.toExponential(2)}), squares vs noise ${diff.distance.toFixed(4)} (exact route ${exact.distance.toFixed(4)}), trace scale ${scale.toFixed(4)}`);
+    console.log(
+      `random-I3D FVD: squares vs squares ${same.distance.toExponential(2)} (exact route ${exactSame.distance.toExponential(2)}), squares vs noise ${diff.distance.toFixed(4)} (exact route ${exact.distance.toFixed(4)}), trace scale ${scale.toFixed(4)}`,
+    );
     tf.dispose([a, b, ...parts]);
     i3d.dispose();
   });
@@ -75,8 +77,12 @@ describe('FVD with a random tiny I3D', () => {
 
   it('never runs without weights', async () => {
     const v = tf.zeros([2, 8, 32, 32, 3]);
-    await expect(computeFvd({ i3d: undefined as never, real: v, fake: v })).rejects.toThrow(/No I3D weights given.*convert_i3d_torchscript/);
-    await expect(computeFvd({ i3d: '/nonexistent/i3d', real: v, fake: v })).rejects.toThrow(/No I3D weights at \/nonexistent\/i3d/);
+    await expect(computeFvd({ i3d: undefined as never, real: v, fake: v })).rejects.toThrow(
+      /No I3D weights given.*convert_i3d_torchscript/,
+    );
+    await expect(computeFvd({ i3d: '/nonexistent/i3d', real: v, fake: v })).rejects.toThrow(
+      /No I3D weights at \/nonexistent\/i3d/,
+    );
     v.dispose();
   });
 });

@@ -85,14 +85,20 @@ describe('random tiny I3D', () => {
     for (const s of i3dParamSpecs(c)) {
       const n = s.shape.reduce((a, b) => a * b, 1);
       map[s.name] = s.name.endsWith('conv_3d/b')
-        ? tf.tensor(Float32Array.from({ length: n }, (_, i) => i - 3), s.shape)
+        ? tf.tensor(
+            Float32Array.from({ length: n }, (_, i) => i - 3),
+            s.shape,
+          )
         : s.name.endsWith('moving_variance')
           ? tf.ones(s.shape)
           : tf.zeros(s.shape);
     }
     const net = I3D.fromTensors(TINY, map);
     const f = net.features(tf.randomUniform([2, 8, 32, 32, 3], -1, 1));
-    expect(Array.from(f.dataSync())).toEqual([...Array.from({ length: 16 }, (_, i) => i - 3), ...Array.from({ length: 16 }, (_, i) => i - 3)]);
+    expect(Array.from(f.dataSync())).toEqual([
+      ...Array.from({ length: 16 }, (_, i) => i - 3),
+      ...Array.from({ length: 16 }, (_, i) => i - 3),
+    ]);
     tf.dispose([f, ...Object.values(map)]);
     net.dispose();
   });
@@ -131,7 +137,9 @@ describe('I3D weights on disk', () => {
     json.config.numClasses = 17;
     writeFileSync(join(out, 'weights.bin'), bin);
     writeFileSync(join(out, 'model.json'), JSON.stringify(json));
-    expect(() => loadI3D(out)).toThrow(/do not fit the config.*Logits\/Conv3d_0c_1x1\/conv_3d\/w" have shape \[1,1,1,\d+,16\], expected \[1,1,1,\d+,17\]/);
+    expect(() => loadI3D(out)).toThrow(
+      /do not fit the config.*Logits\/Conv3d_0c_1x1\/conv_3d\/w" have shape \[1,1,1,\d+,16\], expected \[1,1,1,\d+,17\]/,
+    );
   });
 });
 

@@ -10,7 +10,10 @@ const golden = loadGolden('ssim_psnr.json');
 /** A golden image as an `[H,W,C]` float32 tensor, x_u8 / 255. */
 function image(c: FixtureJson, key: 'x_u8' | 'y_u8'): tf.Tensor3D {
   const shape = c.layout === 'HW' ? [...c.shape, 1] : c.shape;
-  return tf.tensor3d(Float32Array.from(flat(c[key]), (v) => v / 255), shape as [number, number, number]);
+  return tf.tensor3d(
+    Float32Array.from(flat(c[key]), (v) => v / 255),
+    shape as [number, number, number],
+  );
 }
 
 beforeAll(useCpu);
@@ -75,7 +78,11 @@ describe('golden ssim_psnr.json, every image case', () => {
 
 describe('golden video case (T=5, 32x32x3)', () => {
   const v = golden.video;
-  const video = (key: 'x_u8' | 'y_u8') => tf.tensor4d(Float32Array.from(flat(v[key]), (q) => q / 255), v.shape);
+  const video = (key: 'x_u8' | 'y_u8') =>
+    tf.tensor4d(
+      Float32Array.from(flat(v[key]), (q) => q / 255),
+      v.shape,
+    );
 
   it('per-frame PSNR / SSIM (both windows) and the frame-averaged-MSE PSNR', () => {
     const x = video('x_u8');
@@ -130,7 +137,15 @@ describe('MCVD luminance-uint8 convention', () => {
     const c = golden.cases.find((k: { name: string }) => k.name === 'gray64_noisy');
     // (u8 + 0.5)/255 truncates back to u8 exactly, so the luma image is the golden uint8 image
     const mk = (key: string) =>
-      tf.tidy(() => tf.tile(tf.tensor3d(Float32Array.from(flat(c[key]), (v) => (v + 0.5) / 255), [64, 64, 1]), [1, 1, 3]));
+      tf.tidy(() =>
+        tf.tile(
+          tf.tensor3d(
+            Float32Array.from(flat(c[key]), (v) => (v + 0.5) / 255),
+            [64, 64, 1],
+          ),
+          [1, 1, 3],
+        ),
+      );
     const x = mk('x_u8');
     const y = mk('y_u8');
     const s = framewiseSsim(x, y, { convention: 'mcvd-luma-uint8' })[0];

@@ -20,8 +20,14 @@ describe('wasm backend', () => {
   it('golden video: SSIM (both windows, both conventions) and PSNR as on cpu', async () => {
     const v = loadGolden('ssim_psnr.json').video;
     const run = () => {
-      const x = tf.tensor4d(Float32Array.from(flat(v.x_u8), (q) => q / 255), v.shape);
-      const y = tf.tensor4d(Float32Array.from(flat(v.y_u8), (q) => q / 255), v.shape);
+      const x = tf.tensor4d(
+        Float32Array.from(flat(v.x_u8), (q) => q / 255),
+        v.shape,
+      );
+      const y = tf.tensor4d(
+        Float32Array.from(flat(v.y_u8), (q) => q / 255),
+        v.shape,
+      );
       const out = [
         ...framewiseSsim(x, y),
         ...framewiseSsim(x, y, { window: 'uniform7' }),

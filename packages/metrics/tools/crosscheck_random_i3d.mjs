@@ -23,7 +23,9 @@ for (let i = 0; i < want.length; i++) {
   maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
   maxRef = Math.max(maxRef, Math.abs(want[i]));
 }
-console.log(`features ${meta.features_shape}: max |tfjs - torch| = ${maxAbs.toExponential(3)} (max |torch| = ${maxRef.toFixed(3)})`);
+console.log(
+  `features ${meta.features_shape}: max |tfjs - torch| = ${maxAbs.toExponential(3)} (max |torch| = ${maxRef.toFixed(3)})`,
+);
 if (!(maxAbs <= 1e-4 * Math.max(1, maxRef))) {
   console.error('MISMATCH');
   process.exit(1);

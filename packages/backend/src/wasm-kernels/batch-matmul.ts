@@ -3,7 +3,18 @@
 // products) it runs a naive loop at 0.5-2 GFLOP/s. Here transposed operands are materialised
 // with the Transpose kernel, and each batch entry runs the stock kernel on zero-copy aliases.
 import { BatchMatMul, broadcast_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { alias, dropAlias, heapF32Index, release, requireFloat32, reshape, runWasm, sizeOf, transpose, type WasmBackendLike } from './wasm-calls';
+import {
+  alias,
+  dropAlias,
+  heapF32Index,
+  release,
+  requireFloat32,
+  reshape,
+  runWasm,
+  sizeOf,
+  transpose,
+  type WasmBackendLike,
+} from './wasm-calls';
 
 /** Below this many multiply-adds per matrix, the per-call setup of XNNPACK is not worth it. */
 const MIN_MACS_PER_MATRIX = 4096;
@@ -86,7 +97,9 @@ export function untransposed(
   };
   if (innerA !== innerB) {
     done();
-    throw new Error(`evdm wasm ${kernelName}: inner dimensions differ (${innerA} vs ${innerB}) for shapes [${a.shape}] and [${b.shape}] with transposeA=${transposeA}, transposeB=${transposeB}`);
+    throw new Error(
+      `evdm wasm ${kernelName}: inner dimensions differ (${innerA} vs ${innerB}) for shapes [${a.shape}] and [${b.shape}] with transposeA=${transposeA}, transposeB=${transposeB}`,
+    );
   }
   return { a2, b2, done };
 }

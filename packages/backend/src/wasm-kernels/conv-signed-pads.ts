@@ -26,10 +26,15 @@ export function conv2dSignedPads(
   const cropRight = Math.max(-pads.right, 0);
   const needsCrop = cropTop + cropBottom + cropLeft + cropRight > 0;
   const input = needsCrop
-    ? runWasm(backend, 'Slice', { x }, {
-        begin: [0, cropTop, cropLeft, 0],
-        size: [n, h - cropTop - cropBottom, w - cropLeft - cropRight, c],
-      })
+    ? runWasm(
+        backend,
+        'Slice',
+        { x },
+        {
+          begin: [0, cropTop, cropLeft, 0],
+          size: [n, h - cropTop - cropBottom, w - cropLeft - cropRight, c],
+        },
+      )
     : x;
   const explicit = [
     [0, 0],
@@ -37,13 +42,18 @@ export function conv2dSignedPads(
     [Math.max(pads.left, 0), Math.max(pads.right, 0)],
     [0, 0],
   ];
-  const out = runWasm(backend, 'Conv2D', { x: input, filter }, {
-    strides,
-    dilations,
-    pad: explicit,
-    dataFormat: 'NHWC',
-    dimRoundingMode: undefined,
-  });
+  const out = runWasm(
+    backend,
+    'Conv2D',
+    { x: input, filter },
+    {
+      strides,
+      dilations,
+      pad: explicit,
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+    },
+  );
   if (needsCrop) release(backend, input);
   return out;
 }

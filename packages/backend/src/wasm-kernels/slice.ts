@@ -3,7 +3,17 @@
 // up/down-sampling of every U-Net level slices rank-5 views, which made it ~90% of a forward pass.
 // Unpack and SplitV (the gradients of Pack and Concat) slice the same way internally. Here any rank
 // is copied as runs of contiguous elements.
-import { backend_util, Slice, SplitV, slice_util, Unpack, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  Slice,
+  SplitV,
+  slice_util,
+  Unpack,
+  util,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { runWasm, type WasmBackendLike } from './wasm-calls';
 
 /** Runs shorter than this are copied element by element (cheaper than subarray + set). */
@@ -89,7 +99,11 @@ function unpackWasm(args: { inputs: { value: TensorInfo }; backend: WasmBackendL
 }
 
 /** SplitV (gradient of Concat, and tf.split): one slice per piece along `axis`. */
-function splitVWasm(args: { inputs: { x: TensorInfo }; backend: WasmBackendLike; attrs: { numOrSizeSplits: number | number[]; axis: number | number[] } }): TensorInfo[] {
+function splitVWasm(args: {
+  inputs: { x: TensorInfo };
+  backend: WasmBackendLike;
+  attrs: { numOrSizeSplits: number | number[]; axis: number | number[] };
+}): TensorInfo[] {
   const { x } = args.inputs;
   if (x.dtype === 'string') throw new Error('evdm wasm SplitV: string tensors are not supported');
   const axis = util.parseAxisParam(args.attrs.axis, x.shape)[0];

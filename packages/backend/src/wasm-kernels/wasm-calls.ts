@@ -13,13 +13,19 @@ export interface WasmBackendLike {
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-type KernelFuncLike = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => TensorInfo | TensorInfo[];
+type KernelFuncLike = (args: {
+  inputs: Record<string, TensorInfo>;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}) => TensorInfo | TensorInfo[];
 
 /** A stock wasm kernel's function, looked up by name; throws clearly when it is missing. */
 export function wasmKernelFunc(kernelName: string): KernelFuncLike {
   const config = getKernel(kernelName, 'wasm');
   if (config == null) {
-    throw new Error(`evdm wasm kernels: the wasm backend has no '${kernelName}' kernel to build on (is @tensorflow/tfjs-backend-wasm imported?)`);
+    throw new Error(
+      `evdm wasm kernels: the wasm backend has no '${kernelName}' kernel to build on (is @tensorflow/tfjs-backend-wasm imported?)`,
+    );
   }
   return config.kernelFunc as unknown as KernelFuncLike;
 }

@@ -28,7 +28,9 @@ export function parseBenchModel(name: string, defaultDataset: DatasetName = 'kth
       throw new Error(`--model ${name}: unknown dataset "${d}" (have ${Object.keys(DATASET_PRESETS).join(', ')})`);
     }
   }
-  throw new Error(`--model must be one of ${MODELS.map((m) => `${m}-kth`).join(', ')} (or another dataset suffix), got "${name}"`);
+  throw new Error(
+    `--model must be one of ${MODELS.map((m) => `${m}-kth`).join(', ')} (or another dataset suffix), got "${name}"`,
+  );
 }
 
 export interface StepTimingOptions {
@@ -88,7 +90,11 @@ export async function timeTrainingSteps(
     future: cfg.futureFrames,
     seed: 1,
   });
-  const trainer = new Trainer({ network, data, train: { steps: runs + 1, batchSize: batch, warmup: 0, checkpointEvery: 0, rematerialize: opts.rematerialize ?? false } });
+  const trainer = new Trainer({
+    network,
+    data,
+    train: { steps: runs + 1, batchSize: batch, warmup: 0, checkpointEvery: 0, rematerialize: opts.rematerialize ?? false },
+  });
   try {
     return await timeCalls(opts, () => trainer.trainStep());
   } finally {
@@ -107,9 +113,16 @@ export async function timeSamplingSteps(opts: StepTimingOptions): Promise<StepTi
   const net = new DenoisingUNet(modelConfig(model, dataset, opts.overrides));
   const cfg = net.config;
   const store = new ParamStore(net.paramSpecs(), 0);
-  const x = tf.randomNormal([batch, cfg.imageSize, cfg.imageSize, cfg.currentFrames * cfg.imageChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const x = tf.randomNormal(
+    [batch, cfg.imageSize, cfg.imageSize, cfg.currentFrames * cfg.imageChannels],
+    0,
+    1,
+    'float32',
+    1,
+  ) as tf.Tensor4D;
   const condCh = (cfg.pastFrames + cfg.futureFrames) * cfg.imageChannels;
-  const cond = condCh > 0 ? (tf.randomUniform([batch, cfg.imageSize, cfg.imageSize, condCh], -1, 1, 'float32', 2) as tf.Tensor4D) : null;
+  const cond =
+    condCh > 0 ? (tf.randomUniform([batch, cfg.imageSize, cfg.imageSize, condCh], -1, 1, 'float32', 2) as tf.Tensor4D) : null;
   const t = new Array<number>(batch).fill(500);
   const once = async () => {
     const y = net.apply(store.read, x, t, cond, { training: false });

@@ -27,11 +27,21 @@ export interface EvalFlags extends DataFlags {
   backend?: string;
 }
 
-const fmt = (s: Summary | null | undefined, d: number) => (!s ? '-' : `${Number.isFinite(s.mean) ? s.mean.toFixed(d) : String(s.mean)}${Number.isFinite(s.ci95) ? ` ± ${s.ci95.toFixed(d)}` : ''}`);
+const fmt = (s: Summary | null | undefined, d: number) =>
+  !s
+    ? '-'
+    : `${Number.isFinite(s.mean) ? s.mean.toFixed(d) : String(s.mean)}${Number.isFinite(s.ci95) ? ` ± ${s.ci95.toFixed(d)}` : ''}`;
 
 /** The paper-style table rows (Method, FVD, PSNR, SSIM) of an evaluation. */
-export function formatEvalRows(rows: Array<{ method: string; fvd: number | null | string; psnr: Summary | null; ssim: Summary | null }>): string {
-  const body = rows.map((r) => [r.method, typeof r.fvd === 'number' ? r.fvd.toFixed(2) : (r.fvd ?? '-'), fmt(r.psnr, 2), fmt(r.ssim, 4)]);
+export function formatEvalRows(
+  rows: Array<{ method: string; fvd: number | null | string; psnr: Summary | null; ssim: Summary | null }>,
+): string {
+  const body = rows.map((r) => [
+    r.method,
+    typeof r.fvd === 'number' ? r.fvd.toFixed(2) : (r.fvd ?? '-'),
+    fmt(r.psnr, 2),
+    fmt(r.ssim, 4),
+  ]);
   const header = ['Method', 'FVD', 'PSNR', 'SSIM'];
   const w = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join('   ');
@@ -47,7 +57,8 @@ export interface EvalRun {
 /** `evdm eval`: parses the flags and calls {@link evaluateCheckpoint}; returns the JSON object it prints with --json. */
 export async function runEval(f: EvalFlags, log: (line: string) => void = stderrLine): Promise<EvalRun> {
   const mode = f.mode ?? 'predict';
-  if (!(SAMPLE_MODES as readonly string[]).includes(mode)) throw new Error(`--mode must be predict, interpolate or generate, got "${f.mode}"`);
+  if (!(SAMPLE_MODES as readonly string[]).includes(mode))
+    throw new Error(`--mode must be predict, interpolate or generate, got "${f.mode}"`);
   const sampler = f.sampler ?? 'ddpm';
   if (sampler !== 'ddpm' && sampler !== 'ddim') throw new Error(`--sampler must be ddpm or ddim, got "${f.sampler}"`);
   const eta = f.eta === undefined ? 0 : Number(f.eta);
@@ -83,7 +94,9 @@ export async function runEval(f: EvalFlags, log: (line: string) => void = stderr
 export function registerEval(program: Command): void {
   const cmd = program
     .command('eval')
-    .description("evaluate a checkpoint on a dataset's test split as the paper does (best-of-N PSNR/SSIM, FVD with --i3d); writes eval.json, grid.png, sample.gif")
+    .description(
+      "evaluate a checkpoint on a dataset's test split as the paper does (best-of-N PSNR/SSIM, FVD with --i3d); writes eval.json, grid.png, sample.gif",
+    )
     .requiredOption('--checkpoint <dir>', 'checkpoint directory, checkpoints root, or run directory of evdm train');
   addSamplerOptions(addDataOptions(cmd))
     .option('--mode <mode>', 'predict | interpolate | generate', 'predict')
@@ -104,11 +117,16 @@ export function registerEval(program: Command): void {
         process.stdout.write(JSON.stringify(json) + '\n');
         return;
       }
-      console.log(`${label} step ${json.step}, ${r.dataset} test split (${r.clips} clips), ${r.mode} ${r.past}${r.future ? `+${r.future}` : ''} -> ${r.horizon} frames, best of ${r.trajectories}, ${String(json.sampler).toUpperCase()} ${json.steps} steps`);
+      console.log(
+        `${label} step ${json.step}, ${r.dataset} test split (${r.clips} clips), ${r.mode} ${r.past}${r.future ? `+${r.future}` : ''} -> ${r.horizon} frames, best of ${r.trajectories}, ${String(json.sampler).toUpperCase()} ${json.steps} steps`,
+      );
       const rows = [{ method: `${label} (ours)`, fvd: r.fvd ?? (r.fvdLabel ? null : 'skipped'), psnr: r.psnr, ssim: r.ssim }];
-      if (r.copyLastFrame) rows.push({ method: 'copy last frame', fvd: '-', psnr: r.copyLastFrame.psnr, ssim: r.copyLastFrame.ssim });
+      if (r.copyLastFrame)
+        rows.push({ method: 'copy last frame', fvd: '-', psnr: r.copyLastFrame.psnr, ssim: r.copyLastFrame.ssim });
       console.log(formatEvalRows(rows));
       console.log(r.fvd === null ? FVD_SKIPPED_NOTE : `FVD: ${json.fvd_note}`);
-      console.log(`(PSNR/SSIM: mean ± 95% CI over clips of the best of ${r.trajectories}; SSIM ${r.ssimConvention}) ${r.seconds.toFixed(1)} s; wrote ${(json.files as string[]).join(', ')}`);
+      console.log(
+        `(PSNR/SSIM: mean ± 95% CI over clips of the best of ${r.trajectories}; SSIM ${r.ssimConvention}) ${r.seconds.toFixed(1)} s; wrote ${(json.files as string[]).join(', ')}`,
+      );
     });
 }

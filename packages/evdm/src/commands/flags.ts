@@ -26,9 +26,11 @@ export function intFlag(name: string, v: string | undefined, min: number, dflt?:
  */
 export function parseIntStrict(what: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
-  if (!/^[0-9]+$/.test(v)) throw new Error(`${what} must be an integer ${range}, got "${v}" (decimal digits only: no sign, hex, exponent or fraction)`);
+  if (!/^[0-9]+$/.test(v))
+    throw new Error(`${what} must be an integer ${range}, got "${v}" (decimal digits only: no sign, hex, exponent or fraction)`);
   const n = Number(v);
-  if (!Number.isSafeInteger(n)) throw new Error(`${what} ${v} is too large: integers above ${Number.MAX_SAFE_INTEGER} cannot be represented exactly`);
+  if (!Number.isSafeInteger(n))
+    throw new Error(`${what} ${v} is too large: integers above ${Number.MAX_SAFE_INTEGER} cannot be represented exactly`);
   if (n < min || n > max) throw new Error(`${what} must be an integer ${range}, got "${v}"`);
   return n;
 }

@@ -7,16 +7,20 @@ function report(s: ImportSummary, json: boolean | undefined): void {
     process.stdout.write(JSON.stringify(s) + '\n');
     return;
   }
-  console.log(`imported ${s.source} (${s.weights} weights): ${s.keysMapped} tensors, ${s.params} parameters in ${s.seconds.toFixed(1)} s`);
+  console.log(
+    `imported ${s.source} (${s.weights} weights): ${s.keysMapped} tensors, ${s.params} parameters in ${s.seconds.toFixed(1)} s`,
+  );
   console.log(`checkpoint ${s.checkpoint}`);
   console.log(`sample it: evdm sample --checkpoint ${s.out} --out <dir> ...`);
 }
 
 export function registerImport(program: Command): void {
-  const imp = program.command('import').description('convert other formats into an evdm checkpoint directory (nothing is written on failure)');
+  const imp = program
+    .command('import')
+    .description('convert other formats into an evdm checkpoint directory (nothing is written on failure)');
   imp
     .command('mcvd')
-    .description("an MCVD (voletiv/mcvd-pytorch) torch.save checkpoint and its YAML config")
+    .description('an MCVD (voletiv/mcvd-pytorch) torch.save checkpoint and its YAML config')
     .requiredOption('--checkpoint <file.pt>', 'torch.save file [model, optimizer, epoch, step, ema] (torch >= 1.6 zip format)')
     .requiredOption('--config <file.yml>', "the run's MCVD config (configs/*.yml)")
     .requiredOption('--out <dir>', 'new directory for the evdm checkpoint (must not exist)')

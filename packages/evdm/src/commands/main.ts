@@ -69,7 +69,9 @@ function toFrames(x: tf.Tensor4D, frames: number): tf.Tensor5D {
 export function registerMain(program: Command): void {
   program
     .command('main')
-    .description('the embedded default job (no downloads): train a small EVDM-L on SM-MNIST for a bounded time, then predict test frames and compare with copy-last-frame')
+    .description(
+      'the embedded default job (no downloads): train a small EVDM-L on SM-MNIST for a bounded time, then predict test frames and compare with copy-last-frame',
+    )
     .option('--out <dir>', 'output directory', 'out/main')
     .option('--minutes <m>', 'training time budget in minutes', '30')
     .option('--clips <n>', 'test clips to predict', '32')
@@ -95,15 +97,28 @@ export function registerMain(program: Command): void {
       const runDir = join(opts.out, `run-${stamp}`);
       const configPath = join(opts.out, 'main-run.json');
       writeFileSync(configPath, JSON.stringify({ ...MAIN_JOB, train: { ...MAIN_JOB.train, seed } }, null, 2) + '\n');
-      console.log(`\n[2/3] Training a small EVDM-L on SM-MNIST (32 px, 1 digit, 2 -> 1 frames) for ${minutes} min; run config ${configPath}:`);
+      console.log(
+        `\n[2/3] Training a small EVDM-L on SM-MNIST (32 px, 1 digit, 2 -> 1 frames) for ${minutes} min; run config ${configPath}:`,
+      );
       const trained = await train({ configFile: configPath, out: runDir, maxMinutes: minutes, log: (l) => console.log(l) });
       if (trained.stoppedBy) process.exitCode = trained.exitCode;
 
-      console.log(`\n[3/3] Predicting ${clips} test clips (${sampler.sampler?.toUpperCase()} ${sampler.steps} steps, best of ${N}):`);
+      console.log(
+        `\n[3/3] Predicting ${clips} test clips (${sampler.sampler?.toUpperCase()} ${sampler.steps} steps, best of ${N}):`,
+      );
       const trainer = await Trainer.resume(join(runDir, 'checkpoints'), { data: clipSourceFromIterable(() => []) });
       const cfg = trainer.net.config;
       const ds = await openDataset({ name: 'smmnist', ...MAIN_JOB.data.smmnist });
-      const it = createClipLoader({ dataset: ds, split: 'test', past: cfg.pastFrames, current: cfg.currentFrames, batchSize: clips, shuffle: false, seed, prefetch: 0 })[Symbol.asyncIterator]();
+      const it = createClipLoader({
+        dataset: ds,
+        split: 'test',
+        past: cfg.pastFrames,
+        current: cfg.currentFrames,
+        batchSize: clips,
+        shuffle: false,
+        seed,
+        prefetch: 0,
+      })[Symbol.asyncIterator]();
       const batch = (await it.next()).value;
       if (!batch) throw new Error('SM-MNIST test split gave no clips');
       const past = toFrames(batch.past!, cfg.pastFrames);
@@ -130,12 +145,15 @@ export function registerMain(program: Command): void {
       progress.stop();
       const ours = scorePrediction(real, predicted, N);
       const ssimOf = (r: typeof ours) => r.ssim ?? { mean: NaN, ci95: NaN };
-      const row = (name: string, s: typeof ours) => `${name.padEnd(24)} PSNR ${meanPlusMinus(s.psnr, 2, 6)}   SSIM ${meanPlusMinus(s.ssim, 4)}`;
+      const row = (name: string, s: typeof ours) =>
+        `${name.padEnd(24)} PSNR ${meanPlusMinus(s.psnr, 2, 6)}   SSIM ${meanPlusMinus(s.ssim, 4)}`;
       console.log(`  sampled in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       console.log(`  ${row(`EVDM-L (step ${trainer.step})`, ours)}`);
       console.log(`  ${row('copy last frame', base)}`);
       const beats = ours.psnr.mean > base.psnr.mean && ssimOf(ours).mean > ssimOf(base).mean;
-      console.log(`  ${beats ? 'the model beats copy-last-frame on PSNR and SSIM' : 'the model does NOT beat copy-last-frame on both metrics yet (train longer: --minutes)'}`);
+      console.log(
+        `  ${beats ? 'the model beats copy-last-frame on PSNR and SSIM' : 'the model does NOT beat copy-last-frame on both metrics yet (train longer: --minutes)'}`,
+      );
       const gif = join(opts.out, 'prediction.gif');
       const png = join(opts.out, 'prediction.png');
       const show = Math.min(8, clips);
@@ -157,7 +175,9 @@ export function registerMain(program: Command): void {
         wall_seconds: (Date.now() - started) / 1000,
       };
       writeFileSync(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-      console.log(`  wrote ${gif} (context | real, then context | predicted per trajectory), ${png}, ${join(opts.out, 'summary.json')}`);
+      console.log(
+        `  wrote ${gif} (context | real, then context | predicted per trajectory), ${png}, ${join(opts.out, 'summary.json')}`,
+      );
       trainer.dispose();
       ds.close();
       console.log(`\nmain job done in ${((Date.now() - started) / 60000).toFixed(1)} min (outputs in ${opts.out})`);

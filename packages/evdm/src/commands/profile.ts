@@ -14,7 +14,10 @@ export function registerProfile(program: Command): void {
     .requiredOption('--config <file>', 'network config JSON (full config or {"preset": {"model", "dataset"}} + overrides)')
     .option('--batch <n>', 'batch size for the FLOP count', '64')
     .option('--json', 'print JSON')
-    .option('--measured', 'also run one forward pass at batch 1 under tf.profile and count the conv/matmul MACs that execute (scaled to --batch)')
+    .option(
+      '--measured',
+      'also run one forward pass at batch 1 under tf.profile and count the conv/matmul MACs that execute (scaled to --batch)',
+    )
     .action(async (opts: { config: string; batch: string; json?: boolean; measured?: boolean }) => {
       const batch = intFlag('batch', opts.batch, 1);
       // the same file format as a run config's "network" section: a full config or a preset + overrides
@@ -54,7 +57,9 @@ export function registerProfile(program: Command): void {
                 conv_gflops: l.blockFlops / 1e9,
                 attention_gflops: l.attentionFlops / 1e9,
               })),
-              groups: Object.fromEntries(Object.entries(prof.byGroup).map(([k, v]) => [k, { params: v.params, gflops: v.flops / 1e9 }])),
+              groups: Object.fromEntries(
+                Object.entries(prof.byGroup).map(([k, v]) => [k, { params: v.params, gflops: v.flops / 1e9 }]),
+              ),
               kinds: Object.fromEntries(Object.entries(prof.byKind).map(([k, v]) => [k, v / 1e9])),
               ...(measured ? { measured } : {}),
             },
@@ -64,7 +69,9 @@ export function registerProfile(program: Command): void {
         );
         return;
       }
-      console.log(`network: ${net.config.arch}, C0 ${net.config.baseChannels}, ${net.config.imageChannels} ch, frames ${net.config.pastFrames} past / ${net.config.currentFrames} current / ${net.config.futureFrames} future`);
+      console.log(
+        `network: ${net.config.arch}, C0 ${net.config.baseChannels}, ${net.config.imageChannels} ch, frames ${net.config.pastFrames} past / ${net.config.currentFrames} current / ${net.config.futureFrames} future`,
+      );
       console.log(`params: ${prof.params.toLocaleString('en-US')} (${(prof.params / 1e6).toFixed(3)} M)`);
       console.log(`forward GFLOPs at batch ${batch}: ${(prof.flops / 1e9).toFixed(3)} (fvcore convention: MACs)`);
       console.log('level  conv params  attn params  conv GFLOPs  attn GFLOPs');
@@ -73,8 +80,9 @@ export function registerProfile(program: Command): void {
           `${String(l.level).padStart(5)}  ${(l.blockParams / 1e6).toFixed(3).padStart(11)}  ${(l.attentionParams / 1e6).toFixed(3).padStart(11)}  ${(l.blockFlops / 1e9).toFixed(3).padStart(11)}  ${(l.attentionFlops / 1e9).toFixed(3).padStart(11)}`,
         );
       }
-      for (const [k, v] of Object.entries(prof.byGroup)) console.log(`${k.padEnd(9)} params ${v.params.toLocaleString('en-US')}, GFLOPs ${(v.flops / 1e9).toFixed(3)}`);
-      console.log('GFLOPs reported above are analytic: each layer counts its own MACs in the paper\'s fvcore convention.');
+      for (const [k, v] of Object.entries(prof.byGroup))
+        console.log(`${k.padEnd(9)} params ${v.params.toLocaleString('en-US')}, GFLOPs ${(v.flops / 1e9).toFixed(3)}`);
+      console.log("GFLOPs reported above are analytic: each layer counts its own MACs in the paper's fvcore convention.");
       if (measured) {
         console.log(
           `measured (${measured.method}): conv ${measured.conv_gflops.toFixed(3)} + matmul ${measured.matmul_gflops.toFixed(3)} GFLOPs vs analytic conv+attention+linear ${measured.analytic_conv_attention_linear_gflops.toFixed(3)} (${measured.diff_pct >= 0 ? '+' : ''}${measured.diff_pct.toFixed(2)}%: the per-block time-embedding Linears run but fvcore does not count them)`,

@@ -28,13 +28,22 @@ interface BudgetFlags {
 export function registerReproduceBudget(reproduce: Command): void {
   reproduce
     .command('budget')
-    .description('fidelity per compute: train MCVD, EVDM and EVDM-L for the same wall-clock budget each on SM-MNIST and score them at regular points (JSON, Markdown table, SVG plots, GIFs)')
-    .option('--out <dir>', 'output directory (one evdm train run directory per model, budget.json, budget.md, plots)', 'out/budget')
+    .description(
+      'fidelity per compute: train MCVD, EVDM and EVDM-L for the same wall-clock budget each on SM-MNIST and score them at regular points (JSON, Markdown table, SVG plots, GIFs)',
+    )
+    .option(
+      '--out <dir>',
+      'output directory (one evdm train run directory per model, budget.json, budget.md, plots)',
+      'out/budget',
+    )
     .option('--models <list>', 'comma-separated subset of mcvd,evdm,evdm-l', 'mcvd,evdm,evdm-l')
     .option('--minutes <m>', 'training wall-clock minutes per model, evaluation not counted (default 45)')
     .option('--eval-every <m>', 'evaluate every this many training minutes and at the end (default 15)')
     .option('--smoke', 'tiny networks, seconds per model: the whole path, numbers meaningless')
-    .option('--paper-scale', "the paper's SM-MNIST setting (64 px, 2 digits, 5 -> 5 frames, C0 64): for a GPU and a long --minutes")
+    .option(
+      '--paper-scale',
+      "the paper's SM-MNIST setting (64 px, 2 digits, 5 -> 5 frames, C0 64): for a GPU and a long --minutes",
+    )
     .option('--resume', 'continue the interrupted study in --out (each model from its newest checkpoint)')
     .option('--i3d <dir>', 'converted I3D weights: FVD at every point (absent otherwise)')
     .option('--clips <n>', 'test clips (default 32; paper scale 256)')
@@ -50,7 +59,9 @@ export function registerReproduceBudget(reproduce: Command): void {
       const minutes = positiveNumberFlag('minutes', f.minutes);
       const evalEvery = positiveNumberFlag('eval-every', f.evalEvery);
       const log = (l: string) => process.stderr.write(l + '\n');
-      const stop = onStopSignals((sig) => log(`evdm reproduce budget: ${sig}: finishing the step, writing a checkpoint and stopping (${sig} again aborts at once)`));
+      const stop = onStopSignals((sig) =>
+        log(`evdm reproduce budget: ${sig}: finishing the step, writing a checkpoint and stopping (${sig} again aborts at once)`),
+      );
       try {
         const out = f.out ?? 'out/budget';
         const r = await runBudgetStudy({
@@ -77,7 +88,16 @@ export function registerReproduceBudget(reproduce: Command): void {
           return;
         }
         console.log(budgetMarkdown(r));
-        console.log(`wrote ${out}/budget.json, ${files.join(', ')}${r.models.some((m) => m.gif) ? `, ${r.models.filter((m) => m.gif).map((m) => m.gif).join(', ')}` : ''}`);
+        console.log(
+          `wrote ${out}/budget.json, ${files.join(', ')}${
+            r.models.some((m) => m.gif)
+              ? `, ${r.models
+                  .filter((m) => m.gif)
+                  .map((m) => m.gif)
+                  .join(', ')}`
+              : ''
+          }`,
+        );
       } finally {
         stop.dispose();
       }

@@ -28,7 +28,8 @@ export { resolveCheckpointDir } from '../sample/load';
 /** `evdm sample`: parses the flags and calls {@link sample}; returns what it prints. */
 export async function runSample(f: SampleFlags, log: (line: string) => void = stderrLine): Promise<SampleResult> {
   const mode = f.mode;
-  if (!(SAMPLE_MODES as readonly string[]).includes(mode)) throw new Error(`--mode must be predict, interpolate or generate, got "${mode}"`);
+  if (!(SAMPLE_MODES as readonly string[]).includes(mode))
+    throw new Error(`--mode must be predict, interpolate or generate, got "${mode}"`);
   if (f.sampler !== 'ddpm' && f.sampler !== 'ddim') throw new Error(`--sampler must be ddpm or ddim, got "${f.sampler}"`);
   const eta = Number(f.eta);
   if (!(eta >= 0)) throw new Error(`--eta must be a number >= 0, got "${f.eta}"`);
@@ -59,7 +60,9 @@ export async function runSample(f: SampleFlags, log: (line: string) => void = st
 export function registerSample(program: Command): void {
   const cmd = program
     .command('sample')
-    .description('sample videos from a checkpoint (prediction roll-out, interpolation, generation); writes grid.png, sample.gif, sample.json')
+    .description(
+      'sample videos from a checkpoint (prediction roll-out, interpolation, generation); writes grid.png, sample.gif, sample.json',
+    )
     .requiredOption('--checkpoint <dir>', 'checkpoint directory, checkpoints root, or run directory of evdm train');
   addSamplerOptions(addDataOptions(cmd))
     .option('--out <dir>', 'output directory', 'out/sample')

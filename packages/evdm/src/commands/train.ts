@@ -73,7 +73,10 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train a denoiser with the masked conditioning loss (checkpoints, JSONL log, loss plot, preview grids)')
     .option('--config <file>', 'run config JSON: {"network": {...}, "data": {...}, "train": {...}} (see README)')
-    .option('--resume <dir>', 'continue the run in this directory from its latest checkpoint (bit-identical to an uninterrupted run)')
+    .option(
+      '--resume <dir>',
+      'continue the run in this directory from its latest checkpoint (bit-identical to an uninterrupted run)',
+    )
     .option('--out <dir>', 'run directory for a new run (default out/train)')
     .option('--steps <n>', 'total optimiser steps (overrides train.steps)')
     .option('--batch <n>', 'batch size (overrides train.batchSize)')
@@ -84,7 +87,10 @@ export function registerTrain(program: Command): void {
     .option('--sample-every <n>', 'preview grid interval in steps (0 = never)')
     .option('--log-every <n>', 'log interval in steps')
     .option('--max-minutes <x>', 'wall-time budget: stop with a checkpoint after this many minutes (resume later)')
-    .option('--rematerialize', 'gradient checkpointing: recompute block activations in the backward pass (less memory, ~1/3 more compute; sets train.rematerialize)')
+    .option(
+      '--rematerialize',
+      'gradient checkpointing: recompute block activations in the backward pass (less memory, ~1/3 more compute; sets train.rematerialize)',
+    )
     .option('--force', 'start a new run in a non-empty directory that holds no run (nothing there is deleted or overwritten)')
     .option('--backend <name>', 'tfjs backend (default: EVDM_BACKEND or auto)')
     .action(async (f: TrainFlags) => {

@@ -29,7 +29,10 @@ export function clipSourceFromIterable(make: () => AsyncIterable<Clip> | Iterabl
   let it: AsyncIterator<Clip> | Iterator<Clip> | null = null;
   const open = () => {
     const src = make();
-    it = Symbol.asyncIterator in src ? (src as AsyncIterable<Clip>)[Symbol.asyncIterator]() : (src as Iterable<Clip>)[Symbol.iterator]();
+    it =
+      Symbol.asyncIterator in src
+        ? (src as AsyncIterable<Clip>)[Symbol.asyncIterator]()
+        : (src as Iterable<Clip>)[Symbol.iterator]();
     return it;
   };
   return {

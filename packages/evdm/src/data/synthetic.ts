@@ -27,12 +27,15 @@ export class SyntheticClipSource implements ClipSource {
   constructor(opts: SyntheticClipOptions) {
     const o = { channels: 1, future: 0, seed: 0, squareSize: Math.max(1, Math.floor(opts.imageSize / 4)), ...opts };
     for (const k of ['batchSize', 'imageSize', 'channels', 'current'] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`SyntheticClipSource: ${k} must be a positive integer, got ${o[k]}`);
+      if (!Number.isInteger(o[k]) || o[k] < 1)
+        throw new Error(`SyntheticClipSource: ${k} must be a positive integer, got ${o[k]}`);
     }
     for (const k of ['past', 'future'] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 0) throw new Error(`SyntheticClipSource: ${k} must be a non-negative integer, got ${o[k]}`);
+      if (!Number.isInteger(o[k]) || o[k] < 0)
+        throw new Error(`SyntheticClipSource: ${k} must be a non-negative integer, got ${o[k]}`);
     }
-    if (o.squareSize >= o.imageSize) throw new Error(`SyntheticClipSource: squareSize ${o.squareSize} must be below imageSize ${o.imageSize}`);
+    if (o.squareSize >= o.imageSize)
+      throw new Error(`SyntheticClipSource: squareSize ${o.squareSize} must be below imageSize ${o.imageSize}`);
     this.options = o;
     this.rng = new Rng(o.seed, 0x5eed);
   }
@@ -53,14 +56,20 @@ export class SyntheticClipSource implements ClipSource {
         const y0 = Math.round(y);
         for (let yy = y0; yy < y0 + q; yy++) {
           for (let xx = x0; xx < x0 + q; xx++) {
-            const base = ((((b * F + f) * S + yy) * S + xx) * C);
+            const base = (((b * F + f) * S + yy) * S + xx) * C;
             for (let c = 0; c < C; c++) out[base + c] = 1;
           }
         }
         x += vx;
         y += vy;
-        if (x < 0 || x > span) { vx = -vx; x = Math.min(span, Math.max(0, x)); }
-        if (y < 0 || y > span) { vy = -vy; y = Math.min(span, Math.max(0, y)); }
+        if (x < 0 || x > span) {
+          vx = -vx;
+          x = Math.min(span, Math.max(0, x));
+        }
+        if (y < 0 || y > span) {
+          vy = -vy;
+          y = Math.min(span, Math.max(0, y));
+        }
       }
     }
     return out;

@@ -20,7 +20,10 @@ export function exactFiniteDataDenoiser(schedule: NoiseSchedule, data: tf.Tensor
       // |x - √ᾱ d|² = |x|² - 2√ᾱ x·d + ᾱ|d|²  (per sample and data point)
       const xd = tf.matMul(x, flatData, false, true);
       const d2 = tf.sum(tf.square(flatData), 1);
-      const dist = tf.add(tf.sub(tf.sum(tf.square(x), 1, true), tf.mul(tf.mul(xd, sa), 2)), tf.mul(tf.reshape(d2, [1, n]), tf.reshape(ab, [b, 1])));
+      const dist = tf.add(
+        tf.sub(tf.sum(tf.square(x), 1, true), tf.mul(tf.mul(xd, sa), 2)),
+        tf.mul(tf.reshape(d2, [1, n]), tf.reshape(ab, [b, 1])),
+      );
       const w = tf.softmax(tf.div(tf.neg(dist), tf.mul(tf.reshape(tf.sub(1, ab), [b, 1]), 2)));
       const x0 = tf.matMul(w, flatData);
       return tf.reshape(tf.div(tf.sub(x, tf.mul(x0, sa)), s1), xt.shape) as tf.Tensor4D;

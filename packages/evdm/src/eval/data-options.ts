@@ -14,7 +14,7 @@ const SOURCES = ['synthetic', 'smmnist', 'kth', 'bair', 'ucf101'];
 /** Adds `--data`, `--dataset`, `--data-path` (read by {@link resolveDataFlags}) to a command. */
 export function addDataOptions(cmd: Command): Command {
   return cmd
-    .option('--data <file>', "data config JSON (a run config or its \"data\" section); default: the checkpoint's run config")
+    .option('--data <file>', 'data config JSON (a run config or its "data" section); default: the checkpoint\'s run config')
     .option('--dataset <name>', `${SOURCES.join(' | ')} (overrides the recorded data)`)
     .option('--data-path <dir>', 'converted HDF5 data of kth, bair, ucf101');
 }
@@ -25,24 +25,39 @@ export function addDataOptions(cmd: Command): Command {
  * then replaces its path), else null (no data config recorded). Every error names the flag and value.
  */
 export function resolveDataFlags(f: DataFlags, recorded: DataConfig | null): DataConfig | null {
-  if (f.data !== undefined && f.dataset !== undefined) throw new Error('give either --data FILE.json or --dataset NAME, not both');
+  if (f.data !== undefined && f.dataset !== undefined)
+    throw new Error('give either --data FILE.json or --dataset NAME, not both');
   let data: DataConfig | null = recorded;
   if (f.data !== undefined) {
     const json = readJsonConfigFile(f.data) as Record<string, unknown>;
     const section = json && typeof json === 'object' && 'data' in json ? json.data : json;
     // validated the way evdm train validates a run file (network not needed here)
-    data = resolveRunConfig({ network: { arch: 'mcvd' }, data: { ...(section as object), ...(f.dataPath ? { path: f.dataPath } : {}) } }, `--data ${f.data}`).data;
+    data = resolveRunConfig(
+      { network: { arch: 'mcvd' }, data: { ...(section as object), ...(f.dataPath ? { path: f.dataPath } : {}) } },
+      `--data ${f.data}`,
+    ).data;
   } else if (f.dataset !== undefined) {
     if (!SOURCES.includes(f.dataset)) throw new Error(`--dataset "${f.dataset}" is unknown (have: ${SOURCES.join(', ')})`);
     if (['kth', 'bair', 'ucf101'].includes(f.dataset) && !f.dataPath) {
-      throw new Error(`--dataset ${f.dataset} needs --data-path DIR: the converted HDF5 data (evdm-convert ${f.dataset} ..., see the @evdm/datasets README)`);
+      throw new Error(
+        `--dataset ${f.dataset} needs --data-path DIR: the converted HDF5 data (evdm-convert ${f.dataset} ..., see the @evdm/datasets README)`,
+      );
     }
-    const keep = recorded && recorded.source !== 'synthetic' && recorded.imageSize !== undefined ? { imageSize: recorded.imageSize } : {};
-    const smm = recorded && recorded.source === 'smmnist' && f.dataset === 'smmnist' && recorded.smmnist ? { smmnist: recorded.smmnist } : {};
-    data = f.dataset === 'synthetic' ? { source: 'synthetic' } : ({ source: f.dataset, ...(f.dataPath ? { path: f.dataPath } : {}), ...keep, ...smm } as DataConfig);
+    const keep =
+      recorded && recorded.source !== 'synthetic' && recorded.imageSize !== undefined ? { imageSize: recorded.imageSize } : {};
+    const smm =
+      recorded && recorded.source === 'smmnist' && f.dataset === 'smmnist' && recorded.smmnist
+        ? { smmnist: recorded.smmnist }
+        : {};
+    data =
+      f.dataset === 'synthetic'
+        ? { source: 'synthetic' }
+        : ({ source: f.dataset, ...(f.dataPath ? { path: f.dataPath } : {}), ...keep, ...smm } as DataConfig);
   } else if (f.dataPath !== undefined) {
     if (!recorded || recorded.source === 'synthetic' || recorded.source === 'smmnist') {
-      throw new Error(`--data-path ${f.dataPath}: give --dataset NAME too (the checkpoint's recorded data is ${recorded ? `"${recorded.source}", which has no path` : 'unknown'})`);
+      throw new Error(
+        `--data-path ${f.dataPath}: give --dataset NAME too (the checkpoint's recorded data is ${recorded ? `"${recorded.source}", which has no path` : 'unknown'})`,
+      );
     }
     data = { ...recorded, path: f.dataPath };
   }

@@ -18,7 +18,11 @@ export const FVD_SKIPPED_NOTE =
   'FVD skipped: pass --i3d DIR with the pretrained I3D converted by packages/metrics/tools/convert_i3d_torchscript.py (see the @evdm/metrics README, "I3D weights")';
 
 /** An `EvalModel` that samples with the network of a loaded checkpoint. */
-export function checkpointEvalModel(m: LoadedModel, sampler: Partial<SamplerConfig>, onBlock?: (k: number, n: number) => void): EvalModel {
+export function checkpointEvalModel(
+  m: LoadedModel,
+  sampler: Partial<SamplerConfig>,
+  onBlock?: (k: number, n: number) => void,
+): EvalModel {
   const cfg = m.net.config;
   return {
     layout: cfg,
@@ -41,7 +45,8 @@ export function checkpointEvalModel(m: LoadedModel, sampler: Partial<SamplerConf
 }
 
 /** JSON numbers: non-finite values (PSNR of identical frames) become the strings "Infinity" / "NaN". */
-export const jsonNum = (x: number | null | undefined): number | string | null => (x === null || x === undefined ? null : Number.isFinite(x) ? x : String(x));
+export const jsonNum = (x: number | null | undefined): number | string | null =>
+  x === null || x === undefined ? null : Number.isFinite(x) ? x : String(x);
 
 export interface EvaluateCheckpointOptions {
   /** A checkpoint directory, a checkpoints root or a run directory of `train`. */
@@ -78,7 +83,15 @@ export interface EvalReport {
   checkpoint: string;
   step: number;
   model: string;
-  network: { arch: string; baseChannels: number; imageSize: number; pastFrames: number; currentFrames: number; futureFrames: number; params: number };
+  network: {
+    arch: string;
+    baseChannels: number;
+    imageSize: number;
+    pastFrames: number;
+    currentFrames: number;
+    futureFrames: number;
+    params: number;
+  };
   dataset: string;
   data_path: string | null;
   test_set_size: number | null;
@@ -134,24 +147,33 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
   const dir = resolveCheckpointDir(o.checkpoint, name('checkpoint'));
   let data: DataConfig | null = o.data ?? runConfigOfCheckpoint(dir)?.config.data ?? null;
   if (!data) {
-    log(`evdm eval: ${dir} has no run config (config.json of evdm train) and no --data/--dataset was given: using held-out synthetic clips`);
+    log(
+      `evdm eval: ${dir} has no run config (config.json of evdm train) and no --data/--dataset was given: using held-out synthetic clips`,
+    );
     data = { source: 'synthetic' };
   }
   await initBackend({ backend: o.backend, log });
   const ownI3d = typeof o.fvd === 'string';
-  const fvd: FvdSetup | undefined = typeof o.fvd === 'string' ? { i3d: loadI3D(o.fvd), preprocess: { resize: 'mcvd' } as I3DPreprocessOptions } : o.fvd;
+  const fvd: FvdSetup | undefined =
+    typeof o.fvd === 'string' ? { i3d: loadI3D(o.fvd), preprocess: { resize: 'mcvd' } as I3DPreprocessOptions } : o.fvd;
   let model: LoadedModel | undefined;
   try {
     model = loadCheckpointModel(dir, { ema });
     const cfg = model.net.config;
     const label = modelLabel(cfg);
-    if (sampler.steps > model.schedule.T) throw new Error(`${name('steps')} ${sampler.steps}: the checkpoint's schedule has T = ${model.schedule.T}`);
+    if (sampler.steps > model.schedule.T)
+      throw new Error(`${name('steps')} ${sampler.steps}: the checkpoint's schedule has T = ${model.schedule.T}`);
     const h = horizon ?? cfg.currentFrames;
-    checkMemory(sampleBytes(cfg, batch * N, h), `${name('batch')} ${batch} x ${name('trajectories')} ${N} at ${name('horizon')} ${h}`);
+    checkMemory(
+      sampleBytes(cfg, batch * N, h),
+      `${name('batch')} ${batch} x ${name('trajectories')} ${N} at ${name('horizon')} ${h}`,
+    );
     const out = o.out ?? 'out/eval';
     mkdirSync(out, { recursive: true });
     const where = 'path' in data && data.path ? ` (${data.path})` : '';
-    log(`evdm eval: ${label} (step ${model.meta.step}) from ${dir}, ${mode} on ${data.source}${where}, best of ${N}, ${sampler.sampler.toUpperCase()} ${sampler.steps} steps, ${ema ? 'EMA' : 'live'} weights`);
+    log(
+      `evdm eval: ${label} (step ${model.meta.step}) from ${dir}, ${mode} on ${data.source}${where}, best of ${N}, ${sampler.sampler.toUpperCase()} ${sampler.steps} steps, ${ema ? 'EMA' : 'live'} weights`,
+    );
     // a line per roll-out block too: one batch of a paper-scale protocol can take long on a CPU
     let batchNo = 1;
     const onBlock = (k: number, n: number) => {
@@ -178,7 +200,15 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       checkpoint: dir,
       step: model.meta.step,
       model: label,
-      network: { arch: cfg.arch, baseChannels: cfg.baseChannels, imageSize: cfg.imageSize, pastFrames: cfg.pastFrames, currentFrames: cfg.currentFrames, futureFrames: cfg.futureFrames, params: model.store.count() },
+      network: {
+        arch: cfg.arch,
+        baseChannels: cfg.baseChannels,
+        imageSize: cfg.imageSize,
+        pastFrames: cfg.pastFrames,
+        currentFrames: cfg.currentFrames,
+        futureFrames: cfg.futureFrames,
+        params: model.store.count(),
+      },
       dataset: r.dataset,
       data_path: 'path' in data ? (data.path ?? null) : null,
       test_set_size: r.testSetSize,
@@ -202,8 +232,11 @@ export async function evaluateCheckpoint(o: EvaluateCheckpointOptions): Promise<
       ssim_ci95: jsonNum(r.ssim?.ci95),
       ssim_convention: r.ssimConvention,
       fvd: jsonNum(r.fvd),
-      fvd_note: r.fvd === null ? FVD_SKIPPED_NOTE : (r.fvdLabel ?? 'I3D from --i3d, MCVD preprocessing (shorter side 224, centre crop)'),
-      copy_last_frame: r.copyLastFrame ? { psnr: jsonNum(r.copyLastFrame.psnr.mean), ssim: jsonNum(r.copyLastFrame.ssim.mean) } : null,
+      fvd_note:
+        r.fvd === null ? FVD_SKIPPED_NOTE : (r.fvdLabel ?? 'I3D from --i3d, MCVD preprocessing (shorter side 224, centre crop)'),
+      copy_last_frame: r.copyLastFrame
+        ? { psnr: jsonNum(r.copyLastFrame.psnr.mean), ssim: jsonNum(r.copyLastFrame.ssim.mean) }
+        : null,
       seconds: r.seconds,
       files: [...r.files, join(out, 'eval.json')],
     };

@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { bestOfNReport, FvdAccumulator, type I3D, type I3DPreprocessOptions, type SsimConvention, type Summary } from '@evdm/metrics';
+import {
+  bestOfNReport,
+  FvdAccumulator,
+  type I3D,
+  type I3DPreprocessOptions,
+  type SsimConvention,
+  type Summary,
+} from '@evdm/metrics';
 import type { DataConfig } from '../train/run-config';
 import type { FrameLayout } from '../sample/predict';
 import { copyLastFrame, perSampleMetrics } from '../sample/score';
@@ -81,7 +88,16 @@ const unit = (x: tf.Tensor) => tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1);
 
 function repeatEach(x: tf.Tensor5D, n: number): tf.Tensor5D {
   if (n === 1) return tf.clone(x);
-  return tf.tidy(() => tf.gather(x, tf.tensor1d(Array.from({ length: x.shape[0] * n }, (_, i) => Math.floor(i / n)), 'int32')) as tf.Tensor5D);
+  return tf.tidy(
+    () =>
+      tf.gather(
+        x,
+        tf.tensor1d(
+          Array.from({ length: x.shape[0] * n }, (_, i) => Math.floor(i / n)),
+          'int32',
+        ),
+      ) as tf.Tensor5D,
+  );
 }
 
 /**
@@ -98,9 +114,12 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
   const N = o.trajectories;
   if (!Number.isInteger(N) || N < 1) throw new Error(`trajectories must be a positive integer, got ${N}`);
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new Error(`batch must be a positive integer, got ${o.batch}`);
-  if (mode === 'predict' && L.pastFrames === 0) throw new Error('--mode predict needs a model with past frames (this one has pastFrames 0)');
+  if (mode === 'predict' && L.pastFrames === 0)
+    throw new Error('--mode predict needs a model with past frames (this one has pastFrames 0)');
   if (mode === 'interpolate' && (L.pastFrames === 0 || L.futureFrames === 0)) {
-    throw new Error(`--mode interpolate needs a model trained with past and future frames (this one has ${L.pastFrames} past, ${L.futureFrames} future; train with "futureFrames" in the network config)`);
+    throw new Error(
+      `--mode interpolate needs a model trained with past and future frames (this one has ${L.pastFrames} past, ${L.futureFrames} future; train with "futureFrames" in the network config)`,
+    );
   }
   if (mode === 'interpolate' && o.horizon !== undefined && o.horizon !== L.currentFrames) {
     throw new Error(`--horizon ${o.horizon}: interpolation produces exactly the model's ${L.currentFrames} current frames`);
@@ -109,7 +128,11 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
   const past = mode === 'generate' ? 0 : L.pastFrames;
   const future = mode === 'interpolate' ? L.futureFrames : 0;
   const ssimConvention = o.ssimConvention ?? 'mcvd-luma-uint8';
-  const test = await openTestClips(o.data, { past, current: horizon, future, imageSize: L.imageSize, imageChannels: L.imageChannels }, o.clips);
+  const test = await openTestClips(
+    o.data,
+    { past, current: horizon, future, imageSize: L.imageSize, imageChannels: L.imageChannels },
+    o.clips,
+  );
   const acc = o.fvd ? new FvdAccumulator({ i3d: o.fvd.i3d, preprocess: o.fvd.preprocess, batchSize: 10 }) : null;
   const mse: number[] = [];
   const ssim: number[] = [];
@@ -124,9 +147,19 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
       const B = b.current.shape[0];
       let predicted: tf.Tensor5D | null = null;
       try {
-        predicted = o.model.sample({ mode, past: b.past, future: b.future, horizon, trajectories: N, batch: B, seed: o.seed * 100_003 + k, real: b.current });
+        predicted = o.model.sample({
+          mode,
+          past: b.past,
+          future: b.future,
+          horizon,
+          trajectories: N,
+          batch: B,
+          seed: o.seed * 100_003 + k,
+          real: b.current,
+        });
         const want = [B * N, horizon, L.imageSize, L.imageSize, L.imageChannels];
-        if (predicted.shape.some((d, i) => d !== want[i])) throw new Error(`model sampled [${predicted.shape}], expected [${want}]`);
+        if (predicted.shape.some((d, i) => d !== want[i]))
+          throw new Error(`model sampled [${predicted.shape}], expected [${want}]`);
         if (mode !== 'generate') {
           const m = perSampleMetrics(b.current, predicted, N, ssimConvention);
           mse.push(...m.mse);
@@ -179,7 +212,9 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluationResult> {
 function addFvd(acc: FvdAccumulator, b: TestBatch, predicted: tf.Tensor5D, N: number): void {
   const video = (mid: tf.Tensor5D, n: number) =>
     tf.tidy(() => {
-      const parts = [b.past ? repeatEach(b.past, n) : null, mid, b.future ? repeatEach(b.future, n) : null].filter((x): x is tf.Tensor5D => x !== null);
+      const parts = [b.past ? repeatEach(b.past, n) : null, mid, b.future ? repeatEach(b.future, n) : null].filter(
+        (x): x is tf.Tensor5D => x !== null,
+      );
       return unit(parts.length === 1 ? parts[0] : tf.concat(parts, 1));
     });
   const real = video(b.current, 1);

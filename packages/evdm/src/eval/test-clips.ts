@@ -46,8 +46,13 @@ export async function openTestClips(data: DataConfig, layout: TestClipLayout, cl
   const window = layout.past + layout.current + layout.future;
   const split = (all: tf.Tensor5D): Omit<TestBatch, 'first'> => {
     const [B, , H, W, C] = all.shape;
-    const part = (start: number, n: number) => (n === 0 ? undefined : (tf.slice(all, [0, start, 0, 0, 0], [B, n, H, W, C]) as tf.Tensor5D));
-    const out = { past: part(0, layout.past), current: part(layout.past, layout.current)!, future: part(layout.past + layout.current, layout.future) };
+    const part = (start: number, n: number) =>
+      n === 0 ? undefined : (tf.slice(all, [0, start, 0, 0, 0], [B, n, H, W, C]) as tf.Tensor5D);
+    const out = {
+      past: part(0, layout.past),
+      current: part(layout.past, layout.current)!,
+      future: part(layout.past + layout.current, layout.future),
+    };
     all.dispose();
     return out;
   };
@@ -59,8 +64,13 @@ export async function openTestClips(data: DataConfig, layout: TestClipLayout, cl
       clips: total,
       async *batches(batch: number) {
         const src = new SyntheticClipSource({
-          batchSize: batch, imageSize: layout.imageSize, channels: layout.imageChannels,
-          past: 0, current: window, future: 0, seed: SYNTHETIC_TEST_SEED,
+          batchSize: batch,
+          imageSize: layout.imageSize,
+          channels: layout.imageChannels,
+          past: 0,
+          current: window,
+          future: 0,
+          seed: SYNTHETIC_TEST_SEED,
           ...(data.squareSize !== undefined ? { squareSize: data.squareSize } : {}),
         });
         for (let first = 0; first < total; first += batch) {
@@ -81,7 +91,9 @@ export async function openTestClips(data: DataConfig, layout: TestClipLayout, cl
     if (ds.channels !== layout.imageChannels || size !== layout.imageSize) {
       throw new Error(
         `dataset ${data.source} gives ${ds.channels}-channel ${size}x${size} frames${factor > 1 ? ` (pooled by ${factor})` : ''}, the checkpoint's network expects ${layout.imageChannels}-channel ${layout.imageSize}x${layout.imageSize}` +
-          (size !== layout.imageSize && factor === 1 && ds.height % layout.imageSize === 0 ? ` (set "imageSize": ${layout.imageSize} in the data config to pool the frames)` : ''),
+          (size !== layout.imageSize && factor === 1 && ds.height % layout.imageSize === 0
+            ? ` (set "imageSize": ${layout.imageSize} in the data config to pool the frames)`
+            : ''),
       );
     }
     const testSetSize = ds.length('test');
@@ -94,7 +106,8 @@ export async function openTestClips(data: DataConfig, layout: TestClipLayout, cl
       async *batches(batch: number) {
         for (let first = 0; first < total; first += batch) {
           const host: HostClip[] = [];
-          for (let k = first; k < Math.min(total, first + batch); k++) host.push(await ds.clip(k, 'test', { frames: window, seed: 0 }));
+          for (let k = first; k < Math.min(total, first + batch); k++)
+            host.push(await ds.clip(k, 'test', { frames: window, seed: 0 }));
           const stacked = poolFrames(clipsToTensor(host, 0, window), factor);
           const all = unstackFrames(stacked, window);
           stacked.dispose();

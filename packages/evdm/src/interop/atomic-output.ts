@@ -57,7 +57,10 @@ export async function writeEvdmCheckpoint(
   let finalDir = '';
   await writeAtomically(out, '--out', async (tmp) => {
     const groups = Object.fromEntries(
-      Object.entries(weights).map(([g, list]) => [g, list.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, 'float32') }))]),
+      Object.entries(weights).map(([g, list]) => [
+        g,
+        list.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, 'float32') })),
+      ]),
     );
     try {
       const dir = await writeCheckpoint(join(tmp, 'checkpoints'), step, groups, state, { keep: 0 });

@@ -36,7 +36,11 @@ export function checkpointWeights(dir: string, choice: 'ema' | 'params' | 'auto'
   // through the loader `evdm sample` uses, so exports see exactly the weights sampling sees
   const m = loadCheckpointModel(dir, { ema });
   try {
-    const weights = Object.entries(m.store.variables()).map(([name, v]) => ({ name, shape: [...v.shape], data: v.dataSync() as Float32Array }));
+    const weights = Object.entries(m.store.variables()).map(([name, v]) => ({
+      name,
+      shape: [...v.shape],
+      data: v.dataSync() as Float32Array,
+    }));
     const schedule = ((m.meta.state as { schedule?: ScheduleConfigInput }).schedule ?? {}) as ScheduleConfigInput;
     return { network: resolveNetworkConfig(m.net.config), schedule, weights, group: ema ? 'ema' : 'params' };
   } finally {
@@ -61,7 +65,8 @@ const SHARD_BYTES = 4 * 1024 * 1024; // tfjs-converter's default shard size
  * `UNetMore_DDPM.load_state_dict(safetensors.torch.load_file(f), strict=False)` takes the file.
  */
 export function asMcvdStateDict(m: ExportedModel): WeightSet[] {
-  if (m.network.arch !== 'mcvd') throw new Error(`--names mcvd needs an MCVD network, this checkpoint is arch "${m.network.arch}"`);
+  if (m.network.arch !== 'mcvd')
+    throw new Error(`--names mcvd needs an MCVD network, this checkpoint is arch "${m.network.arch}"`);
   const byName = new Map(m.weights.map((w) => [w.name, w]));
   return mcvdKeyMap(new DenoisingUNet(m.network)).map((k) => {
     const w = byName.get(k.name);
@@ -70,9 +75,15 @@ export function asMcvdStateDict(m: ExportedModel): WeightSet[] {
   });
 }
 
-export async function exportModel(m: ExportedModel, format: ExportFormat, out: string, names: 'evdm' | 'mcvd' = 'evdm'): Promise<string[]> {
+export async function exportModel(
+  m: ExportedModel,
+  format: ExportFormat,
+  out: string,
+  names: 'evdm' | 'mcvd' = 'evdm',
+): Promise<string[]> {
   if (names !== 'evdm' && names !== 'mcvd') throw new Error(`--names must be evdm or mcvd, got "${String(names)}"`);
-  if (names === 'mcvd' && format !== 'safetensors') throw new Error('--names mcvd is for --format safetensors (PyTorch), not tfjs');
+  if (names === 'mcvd' && format !== 'safetensors')
+    throw new Error('--names mcvd is for --format safetensors (PyTorch), not tfjs');
   if (format === 'safetensors') {
     const tensors = names === 'mcvd' ? asMcvdStateDict(m) : m.weights;
     const meta = { ...metadataOf(m), 'evdm.names': names };
@@ -94,7 +105,10 @@ export async function exportModel(m: ExportedModel, format: ExportFormat, out: s
     const paths: string[] = [];
     for (let i = 0; i < n; i++) {
       const name = `group1-shard${i + 1}of${n}.bin`;
-      writeFileSync(join(tmp, name), new Uint8Array(encoded.data, i * SHARD_BYTES, Math.min(SHARD_BYTES, encoded.data.byteLength - i * SHARD_BYTES)));
+      writeFileSync(
+        join(tmp, name),
+        new Uint8Array(encoded.data, i * SHARD_BYTES, Math.min(SHARD_BYTES, encoded.data.byteLength - i * SHARD_BYTES)),
+      );
       paths.push(name);
     }
     const modelJson = {
@@ -111,10 +125,16 @@ export async function exportModel(m: ExportedModel, format: ExportFormat, out: s
   return files;
 }
 
-function fromMetadata(meta: Record<string, string> | undefined, source: string): { network: NetworkConfig; schedule: ScheduleConfigInput } | null {
+function fromMetadata(
+  meta: Record<string, string> | undefined,
+  source: string,
+): { network: NetworkConfig; schedule: ScheduleConfigInput } | null {
   if (!meta || !meta['evdm.network']) return null;
   try {
-    return { network: resolveNetworkConfig(JSON.parse(meta['evdm.network'])), schedule: JSON.parse(meta['evdm.schedule'] ?? '{}') };
+    return {
+      network: resolveNetworkConfig(JSON.parse(meta['evdm.network'])),
+      schedule: JSON.parse(meta['evdm.schedule'] ?? '{}'),
+    };
   } catch (e) {
     throw new Error(`${source}: bad evdm metadata: ${(e as Error).message}`);
   }
@@ -131,7 +151,10 @@ export function readSafetensorsExport(path: string) {
 export function readTfjsExport(dir: string): ExportedModel {
   const jsonPath = join(dir, 'model.json');
   if (!existsSync(jsonPath)) throw new Error(`${dir}: no model.json (expected a directory written by evdm export --format tfjs)`);
-  let mj: { weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>; userDefinedMetadata?: Record<string, string> };
+  let mj: {
+    weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+    userDefinedMetadata?: Record<string, string>;
+  };
   try {
     mj = JSON.parse(readFileSync(jsonPath, 'utf8'));
   } catch (e) {
@@ -149,7 +172,8 @@ export function readTfjsExport(dir: string): ExportedModel {
     });
     const buf = Buffer.concat(parts);
     const need = group.weights.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
-    if (buf.byteLength !== need) throw new Error(`${dir}: weight shards hold ${buf.byteLength} bytes, the manifest needs ${need} (truncated?)`);
+    if (buf.byteLength !== need)
+      throw new Error(`${dir}: weight shards hold ${buf.byteLength} bytes, the manifest needs ${need} (truncated?)`);
     const map = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), group.weights);
     for (const s of group.weights) {
       weights.push({ name: s.name, shape: [...s.shape], data: map[s.name].dataSync() as Float32Array });

@@ -77,7 +77,8 @@ export function mapMcvdWeights(network: DenoisingUNet, source: TensorSource, wha
     const parts = [];
     if (missing.length) parts.push(`${missing.length} missing key(s): ${describe(missing)}`);
     if (unexpected.length) parts.push(`${unexpected.length} unexpected key(s): ${describe(unexpected)}`);
-    if (wrong.length) parts.push(`${wrong.length} shape mismatch(es): ${wrong.slice(0, 12).join('; ')}${wrong.length > 12 ? '; ...' : ''}`);
+    if (wrong.length)
+      parts.push(`${wrong.length} shape mismatch(es): ${wrong.slice(0, 12).join('; ')}${wrong.length > 12 ? '; ...' : ''}`);
     throw new Error(`${what} does not match the config's network: ${parts.join('; ')}`);
   }
   return resolved.map(([m, key]) => ({ name: m.name, shape: m.shape, data: toEvdmLayout(m, source.read(key)) }));
@@ -109,7 +110,12 @@ function checkSchedule(source: TensorSource, cfg: McvdImportConfig, what: string
 }
 
 /** Reads an MCVD checkpoint + YAML config and returns evdm weights (nothing is written). */
-export function importMcvd(checkpointPath: string, configPath: string, weights: WeightChoice = 'ema', { alsoModel = false } = {}): ImportedWeights {
+export function importMcvd(
+  checkpointPath: string,
+  configPath: string,
+  weights: WeightChoice = 'ema',
+  { alsoModel = false } = {},
+): ImportedWeights {
   if (weights !== 'ema' && weights !== 'model') throw new Error(`--weights must be ema or model, got "${weights}"`);
   let yamlText: string;
   try {
@@ -128,7 +134,10 @@ export function importMcvd(checkpointPath: string, configPath: string, weights: 
   if (Array.isArray(root)) {
     // MCVD runner: [model state_dict, optimizer state_dict, epoch, step, (EMA state_dict)]
     model = asStateDict(root[0]);
-    if (!model) throw new Error(`${checkpointPath}: the first entry is not a state_dict (expected MCVD's [model, optimizer, epoch, step, ema] list)`);
+    if (!model)
+      throw new Error(
+        `${checkpointPath}: the first entry is not a state_dict (expected MCVD's [model, optimizer, epoch, step, ema] list)`,
+      );
     if (root.length > 4) {
       ema = asStateDict(root[4]);
       if (!ema) throw new Error(`${checkpointPath}: the fifth entry is not an EMA state_dict`);
@@ -143,12 +152,14 @@ export function importMcvd(checkpointPath: string, configPath: string, weights: 
   checkSchedule(modelSource, config, checkpointPath);
   let source = modelSource;
   if (weights === 'ema') {
-    if (!ema) throw new Error(`${checkpointPath} has no EMA weights (MCVD writes them as the fifth list entry); use --weights model`);
+    if (!ema)
+      throw new Error(`${checkpointPath} has no EMA weights (MCVD writes them as the fifth list entry); use --weights model`);
     source = stateDictSource(ema, (t) => ckpt.tensor(t));
   }
   const what = `${checkpointPath} (${weights} weights)`;
   const params = mapMcvdWeights(network, source, what);
-  const modelParams = alsoModel && weights === 'ema' ? mapMcvdWeights(network, modelSource, `${checkpointPath} (model weights)`) : undefined;
+  const modelParams =
+    alsoModel && weights === 'ema' ? mapMcvdWeights(network, modelSource, `${checkpointPath} (model weights)`) : undefined;
   return {
     modelParams,
     network,

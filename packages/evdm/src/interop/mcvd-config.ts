@@ -33,13 +33,53 @@ type Section = Record<string, unknown>;
 
 /** Fields that do not affect the network or sampling (training, evaluation and data-loading knobs). */
 const IGNORED: Record<string, string[]> = {
-  training: ['L1', 'batch_size', 'n_epochs', 'n_iters', 'snapshot_freq', 'snapshot_sampling', 'sample_freq', 'val_freq', 'log_freq', 'log_all_sigmas', 'anneal_power'],
-  sampling: [
-    'batch_size', 'data_init', 'ckpt_id', 'final_only', 'fid', 'ssim', 'fvd', 'num_samples4fid', 'num_samples4fvd', 'inpainting',
-    'interpolation', 'n_interpolations', 'consistent', 'step_lr', 'n_steps_each', 'train', 'max_data_iter', 'one_frame_at_a_time',
-    'preds_per_test', 'init_prev_t',
+  training: [
+    'L1',
+    'batch_size',
+    'n_epochs',
+    'n_iters',
+    'snapshot_freq',
+    'snapshot_sampling',
+    'sample_freq',
+    'val_freq',
+    'log_freq',
+    'log_all_sigmas',
+    'anneal_power',
   ],
-  fast_fid: ['batch_size', 'num_samples', 'begin_ckpt', 'freq', 'end_ckpt', 'pr_nn_k', 'verbose', 'ensemble', 'step_lr', 'n_steps_each'],
+  sampling: [
+    'batch_size',
+    'data_init',
+    'ckpt_id',
+    'final_only',
+    'fid',
+    'ssim',
+    'fvd',
+    'num_samples4fid',
+    'num_samples4fvd',
+    'inpainting',
+    'interpolation',
+    'n_interpolations',
+    'consistent',
+    'step_lr',
+    'n_steps_each',
+    'train',
+    'max_data_iter',
+    'one_frame_at_a_time',
+    'preds_per_test',
+    'init_prev_t',
+  ],
+  fast_fid: [
+    'batch_size',
+    'num_samples',
+    'begin_ckpt',
+    'freq',
+    'end_ckpt',
+    'pr_nn_k',
+    'verbose',
+    'ensemble',
+    'step_lr',
+    'n_steps_each',
+  ],
   test: ['begin_ckpt', 'end_ckpt', 'batch_size'],
   data: ['num_workers', 'random_flip', 'color_jitter', 'num_digits', 'step_length', 'category', 'test_subset'],
   // `nonlinearity` and `normalization` are read by MCVD's older NCSN nets only: unetmore always uses SiLU and GroupNorm.
@@ -50,10 +90,44 @@ const IGNORED: Record<string, string[]> = {
 /** Fields read below, by section. */
 const USED: Record<string, string[]> = {
   sampling: ['subsample', 'denoise', 'clip_before', 'num_frames_pred'],
-  data: ['dataset', 'image_size', 'channels', 'num_frames', 'num_frames_cond', 'num_frames_future', 'prob_mask_cond', 'prob_mask_future',
-    'prob_mask_sync', 'rescaled', 'logit_transform', 'uniform_dequantization', 'gaussian_dequantization'],
-  model: ['version', 'gamma', 'arch', 'time_conditional', 'sigma_dist', 'sigma_begin', 'sigma_end', 'num_classes', 'ema', 'ema_rate', 'spec_norm',
-    'ngf', 'ch_mult', 'num_res_blocks', 'attn_resolutions', 'n_head_channels', 'noise_in_cond', 'output_all_frames', 'cond_emb', 'spade', 'spade_dim'],
+  data: [
+    'dataset',
+    'image_size',
+    'channels',
+    'num_frames',
+    'num_frames_cond',
+    'num_frames_future',
+    'prob_mask_cond',
+    'prob_mask_future',
+    'prob_mask_sync',
+    'rescaled',
+    'logit_transform',
+    'uniform_dequantization',
+    'gaussian_dequantization',
+  ],
+  model: [
+    'version',
+    'gamma',
+    'arch',
+    'time_conditional',
+    'sigma_dist',
+    'sigma_begin',
+    'sigma_end',
+    'num_classes',
+    'ema',
+    'ema_rate',
+    'spec_norm',
+    'ngf',
+    'ch_mult',
+    'num_res_blocks',
+    'attn_resolutions',
+    'n_head_channels',
+    'noise_in_cond',
+    'output_all_frames',
+    'cond_emb',
+    'spade',
+    'spade_dim',
+  ],
 };
 
 export function parseMcvdYaml(text: string, source = 'config'): McvdImportConfig {
@@ -70,13 +144,15 @@ export function translateMcvdConfig(doc: unknown, source = 'config'): McvdImport
   const fail = (msg: string): never => {
     throw new Error(`${source}: ${msg}`);
   };
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) fail('expected a YAML mapping with sections data, model, sampling, ...');
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    fail('expected a YAML mapping with sections data, model, sampling, ...');
   const root = doc as Record<string, unknown>;
   for (const [name, sec] of Object.entries(root)) {
     const known = [...(IGNORED[name] ?? []), ...(USED[name] ?? [])];
     if (!IGNORED[name] && !USED[name]) fail(`unknown section "${name}" (MCVD configs have ${Object.keys(IGNORED).join(', ')})`);
     if (!sec || typeof sec !== 'object' || Array.isArray(sec)) fail(`section "${name}" must be a mapping`);
-    for (const k of Object.keys(sec as Section)) if (!known.includes(k)) fail(`unknown field "${name}.${k}" (not used by any MCVD config evdm knows)`);
+    for (const k of Object.keys(sec as Section))
+      if (!known.includes(k)) fail(`unknown field "${name}.${k}" (not used by any MCVD config evdm knows)`);
   }
   const data = (root.data ?? fail('missing section "data"')) as Section;
   const model = (root.model ?? fail('missing section "model"')) as Section;
@@ -98,14 +174,17 @@ export function translateMcvdConfig(doc: unknown, source = 'config'): McvdImport
     return v as boolean;
   };
   const mustBe = (sec: Section, secName: string, k: string, want: unknown, why: string) => {
-    if (sec[k] !== undefined && sec[k] !== want) fail(`${secName}.${k} = ${JSON.stringify(sec[k])} is not supported (${why}; evdm needs ${JSON.stringify(want)})`);
+    if (sec[k] !== undefined && sec[k] !== want)
+      fail(`${secName}.${k} = ${JSON.stringify(sec[k])} is not supported (${why}; evdm needs ${JSON.stringify(want)})`);
   };
 
   const arch = String(model.arch ?? 'unetmore');
-  if (arch === 'unetmore3d' || arch === 'unetmorepseudo3d') fail(`model.arch = "${arch}" (MCVD's 3-D U-Net) is not supported: evdm implements the 2-D "unetmore" network`);
+  if (arch === 'unetmore3d' || arch === 'unetmorepseudo3d')
+    fail(`model.arch = "${arch}" (MCVD's 3-D U-Net) is not supported: evdm implements the 2-D "unetmore" network`);
   if (arch !== 'unetmore') fail(`model.arch = "${arch}" is not supported: evdm imports MCVD's video network "unetmore"`);
   const version = String(model.version ?? 'DDPM').toUpperCase();
-  if (version !== 'DDPM' && version !== 'DDIM') fail(`model.version = "${model.version}" is not supported (evdm has the DDPM and DDIM samplers)`);
+  if (version !== 'DDPM' && version !== 'DDIM')
+    fail(`model.version = "${model.version}" is not supported (evdm has the DDPM and DDIM samplers)`);
   mustBe(model, 'model', 'gamma', false, 'gamma-distributed noise');
   mustBe(model, 'model', 'time_conditional', true, 'the network is always time-conditional');
   mustBe(model, 'model', 'spec_norm', false, 'spectral normalisation');
@@ -116,15 +195,18 @@ export function translateMcvdConfig(doc: unknown, source = 'config'): McvdImport
   mustBe(data, 'data', 'uniform_dequantization', false, 'dequantization is a training-time transform');
   mustBe(data, 'data', 'gaussian_dequantization', false, 'dequantization is a training-time transform');
   const dist = model.sigma_dist ?? 'linear';
-  if (dist !== 'linear') fail(`model.sigma_dist = ${JSON.stringify(dist)} is not supported (evdm imports MCVD's linear DDPM schedule)`);
+  if (dist !== 'linear')
+    fail(`model.sigma_dist = ${JSON.stringify(dist)} is not supported (evdm imports MCVD's linear DDPM schedule)`);
 
   const ngf = int(model, 'model', 'ngf');
   const chMult = model.ch_mult;
-  if (!Array.isArray(chMult) || chMult.some((m) => !Number.isInteger(m))) fail(`model.ch_mult must be a list of integers, got ${JSON.stringify(chMult)}`);
+  if (!Array.isArray(chMult) || chMult.some((m) => !Number.isInteger(m)))
+    fail(`model.ch_mult must be a list of integers, got ${JSON.stringify(chMult)}`);
   const imageSize = int(data, 'data', 'image_size');
   const levels = (chMult as number[]).map((_, i) => Math.floor(imageSize / 2 ** i));
   const attn = model.attn_resolutions ?? [];
-  if (!Array.isArray(attn) || attn.some((r) => !Number.isInteger(r))) fail(`model.attn_resolutions must be a list of integers, got ${JSON.stringify(attn)}`);
+  if (!Array.isArray(attn) || attn.some((r) => !Number.isInteger(r)))
+    fail(`model.attn_resolutions must be a list of integers, got ${JSON.stringify(attn)}`);
   const nHead = int(model, 'model', 'n_head_channels', -1);
   const spade = bool(model, 'model', 'spade', false);
   let network: NetworkConfig;
@@ -175,6 +257,9 @@ export function translateMcvdConfig(doc: unknown, source = 'config'): McvdImport
       probMaskSync: bool(data, 'data', 'prob_mask_sync', false),
       rescaled: bool(data, 'data', 'rescaled', true),
     },
-    ema: { enabled: bool(model, 'model', 'ema', true), rate: model.ema_rate === undefined ? null : num(model, 'model', 'ema_rate') },
+    ema: {
+      enabled: bool(model, 'model', 'ema', true),
+      rate: model.ema_rate === undefined ? null : num(model, 'model', 'ema_rate'),
+    },
   };
 }

@@ -35,17 +35,24 @@ const BLOCK_PARTS: Array<[RegExp, string]> = [
 const ATTENTION_PARTS: Record<string, string> = {
   'norm/gamma': 'GroupNorm_0.weight',
   'norm/beta': 'GroupNorm_0.bias',
-  'q/kernel': 'NIN_0.W', 'q/bias': 'NIN_0.b',
-  'k/kernel': 'NIN_1.W', 'k/bias': 'NIN_1.b',
-  'v/kernel': 'NIN_2.W', 'v/bias': 'NIN_2.b',
-  'out/kernel': 'NIN_3.W', 'out/bias': 'NIN_3.b',
+  'q/kernel': 'NIN_0.W',
+  'q/bias': 'NIN_0.b',
+  'k/kernel': 'NIN_1.W',
+  'k/bias': 'NIN_1.b',
+  'v/kernel': 'NIN_2.W',
+  'v/bias': 'NIN_2.b',
+  'out/kernel': 'NIN_3.W',
+  'out/bias': 'NIN_3.b',
 };
 const OUT_NORM_PARTS: Record<string, string> = {
   gamma: 'Norm_0.weight',
   beta: 'Norm_0.bias',
-  'spade/shared/kernel': 'Norm_0.mlp_shared.0.weight', 'spade/shared/bias': 'Norm_0.mlp_shared.0.bias',
-  'spade/gamma/kernel': 'Norm_0.mlp_gamma.weight', 'spade/gamma/bias': 'Norm_0.mlp_gamma.bias',
-  'spade/beta/kernel': 'Norm_0.mlp_beta.weight', 'spade/beta/bias': 'Norm_0.mlp_beta.bias',
+  'spade/shared/kernel': 'Norm_0.mlp_shared.0.weight',
+  'spade/shared/bias': 'Norm_0.mlp_shared.0.bias',
+  'spade/gamma/kernel': 'Norm_0.mlp_gamma.weight',
+  'spade/gamma/bias': 'Norm_0.mlp_gamma.bias',
+  'spade/beta/kernel': 'Norm_0.mlp_beta.weight',
+  'spade/beta/bias': 'Norm_0.mlp_beta.bias',
 };
 
 function wb(suffix: string): string {
@@ -125,6 +132,7 @@ export function toTorchLayout(m: KeyMapping, data: Float32Array): Float32Array {
   const [kh, kw, i, o] = s;
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
-      for (let b = 0; b < i; b++) for (let a = 0; a < o; a++) out[((a * i + b) * kh + y) * kw + x] = data[((y * kw + x) * i + b) * o + a];
+      for (let b = 0; b < i; b++)
+        for (let a = 0; a < o; a++) out[((a * i + b) * kh + y) * kw + x] = data[((y * kw + x) * i + b) * o + a];
   return out;
 }

@@ -23,7 +23,12 @@ export interface ImportSummary {
 
 const now = () => performance.now() / 1000;
 
-export async function runImportMcvd(opts: { checkpoint: string; config: string; out: string; weights?: string }): Promise<ImportSummary> {
+export async function runImportMcvd(opts: {
+  checkpoint: string;
+  config: string;
+  out: string;
+  weights?: string;
+}): Promise<ImportSummary> {
   const t0 = now();
   const weights = (opts.weights ?? 'ema') as WeightChoice;
   const chosen = importMcvd(opts.checkpoint, opts.config, weights, { alsoModel: true });
@@ -45,8 +50,21 @@ export async function runImportMcvd(opts: { checkpoint: string; config: string; 
       probMaskCond: chosen.config.data.probMaskCond,
     },
   };
-  const dir = await writeEvdmCheckpoint(opts.out, { params: weights === 'ema' ? other : chosen.params, ema: chosen.params }, state, chosen.step ?? 0);
-  return { out: opts.out, checkpoint: dir, source: opts.checkpoint, weights, keysMapped: chosen.mapped, params: chosen.paramCount, seconds: now() - t0 };
+  const dir = await writeEvdmCheckpoint(
+    opts.out,
+    { params: weights === 'ema' ? other : chosen.params, ema: chosen.params },
+    state,
+    chosen.step ?? 0,
+  );
+  return {
+    out: opts.out,
+    checkpoint: dir,
+    source: opts.checkpoint,
+    weights,
+    keysMapped: chosen.mapped,
+    params: chosen.paramCount,
+    seconds: now() - t0,
+  };
 }
 
 /** Checks names and shapes of evdm-named weights against the network the config builds. */
@@ -77,7 +95,9 @@ export async function runImportSafetensors(opts: { file: string; out: string; co
   let sampling: unknown;
   if (opts.config || names === 'mcvd') {
     // MCVD state_dict names (`evdm export --names mcvd`, or a conversion of an MCVD .pt file): map them like `import mcvd`
-    const mc = opts.config ? parseMcvdYaml(readFileSync(opts.config, 'utf8'), opts.config) : { network: config!.network, schedule: config!.schedule, sampling: undefined };
+    const mc = opts.config
+      ? parseMcvdYaml(readFileSync(opts.config, 'utf8'), opts.config)
+      : { network: config!.network, schedule: config!.schedule, sampling: undefined };
     net = new DenoisingUNet(mc.network);
     const strip = (n: string) => (n.startsWith('module.') ? n.slice(7) : n);
     const byName = new Map(file.names.map((n) => [strip(n), n]));
@@ -89,14 +109,34 @@ export async function runImportSafetensors(opts: { file: string; out: string; co
     schedule = mc.schedule;
     sampling = mc.sampling;
   } else {
-    if (!config) throw new Error(`${opts.file} carries no evdm network config (__metadata__ "evdm.network"); for MCVD-named weights pass --config FILE.yml`);
+    if (!config)
+      throw new Error(
+        `${opts.file} carries no evdm network config (__metadata__ "evdm.network"); for MCVD-named weights pass --config FILE.yml`,
+      );
     net = new DenoisingUNet(config.network);
-    weights = checkEvdmWeights(net, file.names.map((n) => ({ name: n, ...file.read(n) })), opts.file);
+    weights = checkEvdmWeights(
+      net,
+      file.names.map((n) => ({ name: n, ...file.read(n) })),
+      opts.file,
+    );
     schedule = config.schedule;
   }
-  const state = { network: resolveNetworkConfig(net.config), schedule, ...(sampling ? { sampling } : {}), source: { format: 'safetensors', file: basename(opts.file), weights: group } };
+  const state = {
+    network: resolveNetworkConfig(net.config),
+    schedule,
+    ...(sampling ? { sampling } : {}),
+    source: { format: 'safetensors', file: basename(opts.file), weights: group },
+  };
   const dir = await writeEvdmCheckpoint(opts.out, { params: weights, ema: weights }, state, 0);
-  return { out: opts.out, checkpoint: dir, source: opts.file, weights: group ?? 'params', keysMapped: weights.length, params: count(weights), seconds: now() - t0 };
+  return {
+    out: opts.out,
+    checkpoint: dir,
+    source: opts.file,
+    weights: group ?? 'params',
+    keysMapped: weights.length,
+    params: count(weights),
+    seconds: now() - t0,
+  };
 }
 
 export async function runImportTfjs(opts: { dir: string; out: string }): Promise<ImportSummary> {
@@ -104,9 +144,21 @@ export async function runImportTfjs(opts: { dir: string; out: string }): Promise
   const m = readTfjsExport(opts.dir);
   const net = new DenoisingUNet(m.network);
   const weights = checkEvdmWeights(net, m.weights, opts.dir);
-  const state = { network: m.network, schedule: m.schedule, source: { format: 'tfjs', dir: basename(opts.dir), weights: m.group } };
+  const state = {
+    network: m.network,
+    schedule: m.schedule,
+    source: { format: 'tfjs', dir: basename(opts.dir), weights: m.group },
+  };
   const dir = await writeEvdmCheckpoint(opts.out, { params: weights, ema: weights }, state, 0);
-  return { out: opts.out, checkpoint: dir, source: opts.dir, weights: m.group, keysMapped: weights.length, params: count(weights), seconds: now() - t0 };
+  return {
+    out: opts.out,
+    checkpoint: dir,
+    source: opts.dir,
+    weights: m.group,
+    keysMapped: weights.length,
+    params: count(weights),
+    seconds: now() - t0,
+  };
 }
 
 function count(w: WeightSet[]): number {

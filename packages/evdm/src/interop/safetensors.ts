@@ -19,7 +19,6 @@ export interface SafetensorsFile {
 
 const SIZES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
-
 export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): SafetensorsFile {
   const fail = (msg: string): never => {
     throw new Error(`${source}: ${msg}`);
@@ -27,7 +26,8 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
   if (bytes.length < 8) fail(`is ${bytes.length} bytes long, too short for a safetensors file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  if (n < 2 || 8 + n > bytes.length) fail(`header length ${n} does not fit in ${bytes.length} bytes (not a safetensors file, or truncated)`);
+  if (n < 2 || 8 + n > bytes.length)
+    fail(`header length ${n} does not fit in ${bytes.length} bytes (not a safetensors file, or truncated)`);
   let header: Record<string, unknown> = {};
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
@@ -47,13 +47,15 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
     const dtype = String(e?.dtype);
     if (!(dtype in SIZES)) fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(e?.dtype)}`);
     const shape = e.shape as number[];
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) fail(`tensor "${name}" has a bad shape ${JSON.stringify(e.shape)}`);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
+      fail(`tensor "${name}" has a bad shape ${JSON.stringify(e.shape)}`);
     const off = e.data_offsets as number[];
     const count = shape.reduce((a, b) => a * b, 1);
     if (!Array.isArray(off) || off.length !== 2 || off[1] - off[0] !== count * SIZES[dtype]) {
       fail(`tensor "${name}" has data offsets ${JSON.stringify(off)} that do not hold ${dtype} [${shape}]`);
     }
-    if (off[0] < 0 || off[1] > body.length) fail(`tensor "${name}" ends at byte ${off[1]} of a ${body.length}-byte body (truncated)`);
+    if (off[0] < 0 || off[1] > body.length)
+      fail(`tensor "${name}" ends at byte ${off[1]} of a ${body.length}-byte body (truncated)`);
     entries.set(name, { dtype, shape, begin: off[0], end: off[1] });
   }
   return {
@@ -69,15 +71,32 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
       const out = new Float32Array(count);
       for (let i = 0; i < count; i++) {
         switch (e.dtype) {
-          case 'F32': out[i] = dv.getFloat32(i * 4, true); break;
-          case 'F64': out[i] = dv.getFloat64(i * 8, true); break;
-          case 'F16': out[i] = float16ToNumber(dv.getUint16(i * 2, true)); break;
-          case 'BF16': out[i] = bfloat16ToNumber(dv.getUint16(i * 2, true)); break;
-          case 'I64': out[i] = Number(dv.getBigInt64(i * 8, true)); break;
-          case 'I32': out[i] = dv.getInt32(i * 4, true); break;
-          case 'I16': out[i] = dv.getInt16(i * 2, true); break;
-          case 'I8': out[i] = dv.getInt8(i); break;
-          default: out[i] = dv.getUint8(i);
+          case 'F32':
+            out[i] = dv.getFloat32(i * 4, true);
+            break;
+          case 'F64':
+            out[i] = dv.getFloat64(i * 8, true);
+            break;
+          case 'F16':
+            out[i] = float16ToNumber(dv.getUint16(i * 2, true));
+            break;
+          case 'BF16':
+            out[i] = bfloat16ToNumber(dv.getUint16(i * 2, true));
+            break;
+          case 'I64':
+            out[i] = Number(dv.getBigInt64(i * 8, true));
+            break;
+          case 'I32':
+            out[i] = dv.getInt32(i * 4, true);
+            break;
+          case 'I16':
+            out[i] = dv.getInt16(i * 2, true);
+            break;
+          case 'I8':
+            out[i] = dv.getInt8(i);
+            break;
+          default:
+            out[i] = dv.getUint8(i);
         }
       }
       return { shape: e.shape, data: out };
@@ -96,12 +115,16 @@ export function readSafetensors(path: string): SafetensorsFile {
 }
 
 /** Serialises float32 tensors (in the given order) with string metadata. */
-export function encodeSafetensors(tensors: Array<{ name: string; shape: number[]; data: Float32Array }>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Array<{ name: string; shape: number[]; data: Float32Array }>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let off = 0;
   for (const t of tensors) {
-    if (t.name === '__metadata__' || t.name in header) throw new Error(`safetensors: duplicate or reserved tensor name "${t.name}"`);
+    if (t.name === '__metadata__' || t.name in header)
+      throw new Error(`safetensors: duplicate or reserved tensor name "${t.name}"`);
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) throw new Error(`safetensors: "${t.name}" has ${t.data.length} values for shape [${t.shape}]`);
     header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [off, off + 4 * count] };

@@ -21,25 +21,43 @@ export interface TorchCheckpoint {
 }
 
 const BYTES: Record<TorchDtype, number> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 function fail(path: string, msg: string): never {
   throw new Error(`${path}: ${msg}`);
 }
 
-
 function readElement(view: DataView, dtype: TorchDtype, i: number): number {
   switch (dtype) {
-    case 'float32': return view.getFloat32(i * 4, true);
-    case 'float64': return view.getFloat64(i * 8, true);
-    case 'float16': return float16ToNumber(view.getUint16(i * 2, true));
-    case 'bfloat16': return bfloat16ToNumber(view.getUint16(i * 2, true));
-    case 'int64': return Number(view.getBigInt64(i * 8, true));
-    case 'int32': return view.getInt32(i * 4, true);
-    case 'int16': return view.getInt16(i * 2, true);
-    case 'int8': return view.getInt8(i);
-    case 'uint8': case 'bool': return view.getUint8(i);
+    case 'float32':
+      return view.getFloat32(i * 4, true);
+    case 'float64':
+      return view.getFloat64(i * 8, true);
+    case 'float16':
+      return float16ToNumber(view.getUint16(i * 2, true));
+    case 'bfloat16':
+      return bfloat16ToNumber(view.getUint16(i * 2, true));
+    case 'int64':
+      return Number(view.getBigInt64(i * 8, true));
+    case 'int32':
+      return view.getInt32(i * 4, true);
+    case 'int16':
+      return view.getInt16(i * 2, true);
+    case 'int8':
+      return view.getInt8(i);
+    case 'uint8':
+    case 'bool':
+      return view.getUint8(i);
   }
 }
 
@@ -57,7 +75,10 @@ export function readTorchCheckpoint(path: string): TorchCheckpoint {
 /** Parses the bytes of a torch zip checkpoint (no file system: usable in a browser). */
 export function parseTorchCheckpoint(file: Uint8Array, path = 'checkpoint'): TorchCheckpoint {
   if (file.length >= 2 && file[0] === 0x80 && file[1] <= 5) {
-    fail(path, 'is a legacy (pre-1.6, non-zip) torch.save file, which is not supported: re-save it with torch >= 1.6, e.g. torch.save(torch.load(f), "new.pt")');
+    fail(
+      path,
+      'is a legacy (pre-1.6, non-zip) torch.save file, which is not supported: re-save it with torch >= 1.6, e.g. torch.save(torch.load(f), "new.pt")',
+    );
   }
   if (file.length < 4 || file[0] !== 0x50 || file[1] !== 0x4b || file[2] !== 0x03 || file[3] !== 0x04) {
     fail(path, 'is not a PyTorch checkpoint (no zip signature; expected a file written by torch.save)');
@@ -89,10 +110,15 @@ export function parseTorchCheckpoint(file: Uint8Array, path = 'checkpoint'): Tor
       let last = ref.offset;
       for (let d = 0; d < ref.shape.length; d++) if (ref.shape[d] > 0) last += (ref.shape[d] - 1) * ref.stride[d];
       if (size > 0 && (last + 1) * bytes > raw.length) {
-        fail(path, `storage ${ref.storageKey} has ${raw.length} bytes, too few for a ${ref.dtype} tensor of shape [${ref.shape}] (truncated?)`);
+        fail(
+          path,
+          `storage ${ref.storageKey} has ${raw.length} bytes, too few for a ${ref.dtype} tensor of shape [${ref.shape}] (truncated?)`,
+        );
       }
       const out = new Float32Array(size);
-      const contiguous = ref.stride.every((s, d) => s === ref.shape.slice(d + 1).reduce((a, b) => a * b, 1) || ref.shape[d] === 1);
+      const contiguous = ref.stride.every(
+        (s, d) => s === ref.shape.slice(d + 1).reduce((a, b) => a * b, 1) || ref.shape[d] === 1,
+      );
       if (ref.dtype === 'float32' && contiguous && raw.byteOffset % 4 === 0) {
         out.set(new Float32Array(raw.buffer, raw.byteOffset + ref.offset * 4, size));
         return { shape: ref.shape, data: out };

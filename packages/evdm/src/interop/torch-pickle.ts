@@ -65,7 +65,9 @@ function resolveGlobal(module: string, name: string): PyGlobal {
   const full = `${module}.${name}`;
   if (module === 'torch' && name in STORAGE_DTYPES) return { kind: 'global', name: full };
   if (ALLOWED_CALLABLES.has(full)) return { kind: 'global', name: full };
-  fail(`refusing GLOBAL ${full}: only torch's tensor rebuilders, storage types and collections.OrderedDict are allowed (nothing is executed)`);
+  fail(
+    `refusing GLOBAL ${full}: only torch's tensor rebuilders, storage types and collections.OrderedDict are allowed (nothing is executed)`,
+  );
 }
 
 function callGlobal(fn: unknown, args: unknown): unknown {
@@ -81,13 +83,15 @@ function callGlobal(fn: unknown, args: unknown): unknown {
       const [storage, offset, size, stride] = a as [StorageRef, number, number[], number[]];
       if (!storage || storage.kind !== 'storage') fail(`${name}: first argument is not a storage`);
       const ints = (v: unknown, what: string) => {
-        if (!Array.isArray(v) || v.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0)) fail(`${name}: bad ${what} ${JSON.stringify(v)}`);
+        if (!Array.isArray(v) || v.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0))
+          fail(`${name}: bad ${what} ${JSON.stringify(v)}`);
         return [...(v as number[])];
       };
       const shape = ints(size, 'size');
       const strides = ints(stride, 'stride');
       if (shape.length !== strides.length) fail(`${name}: size [${shape}] and stride [${strides}] differ in rank`);
-      if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) fail(`${name}: bad storage offset ${String(offset)}`);
+      if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0)
+        fail(`${name}: bad storage offset ${String(offset)}`);
       const t: TorchTensorRef = { kind: 'tensor', dtype: storage.dtype, storageKey: storage.key, offset, shape, stride: strides };
       return t;
     }
@@ -170,50 +174,164 @@ export function unpickle(buf: Uint8Array): unknown {
   for (;;) {
     const op = u8();
     switch (op) {
-      case 0x80: u8(); break; // PROTO
-      case 0x95: bytes(8); break; // FRAME
-      case 0x2e: return pop(); // STOP
-      case 0x28: stack.push(MARK); break; // MARK
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x29: stack.push(tuple([])); break; // EMPTY_TUPLE
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x4a: stack.push(i32()); break; // BININT
-      case 0x8a: stack.push(longBytes(bytes(u8()))); break; // LONG1
-      case 0x47: need(8); stack.push(view.getFloat64(pos, false)); pos += 8; break; // BINFLOAT (big-endian)
-      case 0x58: stack.push(dec.decode(bytes(u32()))); break; // BINUNICODE
-      case 0x8c: stack.push(dec.decode(bytes(u8()))); break; // SHORT_BINUNICODE
-      case 0x8d: { const lo = u32(); const hi = u32(); if (hi) fail('string too long'); stack.push(dec.decode(bytes(lo))); break; } // BINUNICODE8
-      case 0x43: stack.push(bytes(u8()).slice()); break; // SHORT_BINBYTES
-      case 0x42: stack.push(bytes(u32()).slice()); break; // BINBYTES
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: case 0x6a: { // BINGET, LONG_BINGET
+      case 0x80:
+        u8();
+        break; // PROTO
+      case 0x95:
+        bytes(8);
+        break; // FRAME
+      case 0x2e:
+        return pop(); // STOP
+      case 0x28:
+        stack.push(MARK);
+        break; // MARK
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x29:
+        stack.push(tuple([]));
+        break; // EMPTY_TUPLE
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
+      case 0x4a:
+        stack.push(i32());
+        break; // BININT
+      case 0x8a:
+        stack.push(longBytes(bytes(u8())));
+        break; // LONG1
+      case 0x47:
+        need(8);
+        stack.push(view.getFloat64(pos, false));
+        pos += 8;
+        break; // BINFLOAT (big-endian)
+      case 0x58:
+        stack.push(dec.decode(bytes(u32())));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(dec.decode(bytes(u8())));
+        break; // SHORT_BINUNICODE
+      case 0x8d: {
+        const lo = u32();
+        const hi = u32();
+        if (hi) fail('string too long');
+        stack.push(dec.decode(bytes(lo)));
+        break;
+      } // BINUNICODE8
+      case 0x43:
+        stack.push(bytes(u8()).slice());
+        break; // SHORT_BINBYTES
+      case 0x42:
+        stack.push(bytes(u32()).slice());
+        break; // BINBYTES
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+      case 0x6a: {
+        // BINGET, LONG_BINGET
         const k = op === 0x68 ? u8() : u32();
         if (!memo.has(k)) fail(`memo key ${k} missing`);
         stack.push(memo.get(k));
         break;
       }
-      case 0x85: stack.push(tuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push(tuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(tuple([a, b, c])); break; } // TUPLE3
-      case 0x74: stack.push(tuple(popMark())); break; // TUPLE
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x64: { const d = new Map(); setItems(d, popMark()); stack.push(d); break; } // DICT
-      case 0x61: { const v = pop(); const l = top(); if (!Array.isArray(l)) fail('APPEND to a non-list'); l.push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); const l = top(); if (!Array.isArray(l)) fail('APPENDS to a non-list'); l.push(...items); break; } // APPENDS
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const kv = popMark(); setItems(top(), kv); break; } // SETITEMS
-      case 0x63: { const module = line(); const name = line(); stack.push(resolveGlobal(module, name)); break; } // GLOBAL
-      case 0x93: { const name = pop(); const module = pop(); stack.push(resolveGlobal(String(module), String(name))); break; } // STACK_GLOBAL
-      case 0x52: { const args = pop(); const fn = pop(); stack.push(callGlobal(fn, args)); break; } // REDUCE
-      case 0x51: stack.push(persistentLoad(pop())); break; // BINPERSID
-      case 0x62: { // BUILD: only state dicts on OrderedDicts (torch's `_metadata`), which carry no weights
+      case 0x85:
+        stack.push(tuple([pop()]));
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        stack.push(tuple([a, b]));
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push(tuple([a, b, c]));
+        break;
+      } // TUPLE3
+      case 0x74:
+        stack.push(tuple(popMark()));
+        break; // TUPLE
+      case 0x6c:
+        stack.push(popMark());
+        break; // LIST
+      case 0x64: {
+        const d = new Map();
+        setItems(d, popMark());
+        stack.push(d);
+        break;
+      } // DICT
+      case 0x61: {
+        const v = pop();
+        const l = top();
+        if (!Array.isArray(l)) fail('APPEND to a non-list');
+        l.push(v);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        const l = top();
+        if (!Array.isArray(l)) fail('APPENDS to a non-list');
+        l.push(...items);
+        break;
+      } // APPENDS
+      case 0x73: {
+        const v = pop();
+        const k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const kv = popMark();
+        setItems(top(), kv);
+        break;
+      } // SETITEMS
+      case 0x63: {
+        const module = line();
+        const name = line();
+        stack.push(resolveGlobal(module, name));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        const name = pop();
+        const module = pop();
+        stack.push(resolveGlobal(String(module), String(name)));
+        break;
+      } // STACK_GLOBAL
+      case 0x52: {
+        const args = pop();
+        const fn = pop();
+        stack.push(callGlobal(fn, args));
+        break;
+      } // REDUCE
+      case 0x51:
+        stack.push(persistentLoad(pop()));
+        break; // BINPERSID
+      case 0x62: {
+        // BUILD: only state dicts on OrderedDicts (torch's `_metadata`), which carry no weights
         const state = pop();
         const obj = top();
         if (!(obj instanceof Map)) fail(`BUILD on a ${typeof obj} (only OrderedDict state is accepted)`);

@@ -79,7 +79,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, what = 
     fsOps.renameSync(tmp, path);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw new WriteError(path, (e as NodeJS.ErrnoException).code, `cannot write ${what} ${path}: ${describeFsError(e)}`, { cause: e });
+    throw new WriteError(path, (e as NodeJS.ErrnoException).code, `cannot write ${what} ${path}: ${describeFsError(e)}`, {
+      cause: e,
+    });
   }
   fsyncDir(dir);
 }

@@ -34,7 +34,11 @@ export function formatMinutes(minutes: number): string {
  * `mean ± half-width` with `digits` decimals. A single clip has no spread: its interval prints as
  * `± 0` (the summary's half-width is undefined there, NaN), never `± NaN`; a missing mean is `-`.
  */
-export function meanPlusMinus(s: { mean: number; ci95: number; n?: number } | null | undefined, digits: number, width = 0): string {
+export function meanPlusMinus(
+  s: { mean: number; ci95: number; n?: number } | null | undefined,
+  digits: number,
+  width = 0,
+): string {
   if (!s || !Number.isFinite(s.mean)) return '-'.padStart(width);
   const half = Number.isFinite(s.ci95) ? s.ci95.toFixed(digits) : '0';
   return `${s.mean.toFixed(digits).padStart(width)} ± ${half}`;

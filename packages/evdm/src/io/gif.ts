@@ -3,9 +3,11 @@ import { writeFileAtomic } from './atomic-write';
 // vitest see named exports): accept both shapes.
 import * as gifencModule from 'gifenc';
 
-const gifenc = (typeof gifencModule.GIFEncoder === 'function'
-  ? gifencModule
-  : (gifencModule as unknown as { default: typeof gifencModule }).default) as typeof gifencModule;
+const gifenc = (
+  typeof gifencModule.GIFEncoder === 'function'
+    ? gifencModule
+    : (gifencModule as unknown as { default: typeof gifencModule }).default
+) as typeof gifencModule;
 const { GIFEncoder, applyPalette, quantize } = gifenc;
 
 /**
@@ -16,12 +18,19 @@ const { GIFEncoder, applyPalette, quantize } = gifenc;
 export function writeGif(
   path: string,
   frames: Uint8Array[],
-  { width, height, channels, delayMs = 200, scale = 1 }: { width: number; height: number; channels: 1 | 3; delayMs?: number; scale?: number },
+  {
+    width,
+    height,
+    channels,
+    delayMs = 200,
+    scale = 1,
+  }: { width: number; height: number; channels: 1 | 3; delayMs?: number; scale?: number },
 ): void {
   if (frames.length === 0) throw new Error(`writeGif ${path}: no frames`);
   const n = width * height * channels;
   frames.forEach((f, i) => {
-    if (f.length !== n) throw new Error(`writeGif ${path}: frame ${i} has ${f.length} values, expected ${width}x${height}x${channels}`);
+    if (f.length !== n)
+      throw new Error(`writeGif ${path}: frame ${i} has ${f.length} values, expected ${width}x${height}x${channels}`);
   });
   const W = width * scale;
   const H = height * scale;

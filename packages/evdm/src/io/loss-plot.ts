@@ -7,7 +7,10 @@ export function writeLossPlotSvg(path: string, points: Array<{ step: number; los
   const H = 360;
   const m = { l: 64, r: 16, t: 32, b: 40 };
   if (pts.length === 0) {
-    writeFileAtomic(path, `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="40">${title}: no finite loss yet</text></svg>`);
+    writeFileAtomic(
+      path,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="20" y="40">${title}: no finite loss yet</text></svg>`,
+    );
     return;
   }
   const xs = pts.map((p) => p.step);

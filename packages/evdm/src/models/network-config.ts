@@ -75,7 +75,8 @@ export const DEFAULT_BRP: BrpOptions = {
 const fail: Fail = failWith('invalid network config');
 
 function posInt(v: unknown, key: string, min = 1): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    fail(`${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -83,13 +84,27 @@ function posInt(v: unknown, key: string, min = 1): number {
 export function resolveNetworkConfig(input: NetworkConfigInput): NetworkConfig {
   if (!input || typeof input !== 'object') fail('expected an object');
   const known = new Set([
-    'arch', 'baseChannels', 'channelMult', 'numResBlocks', 'attnResolutions', 'imageSize', 'imageChannels',
-    'pastFrames', 'currentFrames', 'futureFrames', 'headChannels', 'dropout', 'spade', 'brp', 'attention',
+    'arch',
+    'baseChannels',
+    'channelMult',
+    'numResBlocks',
+    'attnResolutions',
+    'imageSize',
+    'imageChannels',
+    'pastFrames',
+    'currentFrames',
+    'futureFrames',
+    'headChannels',
+    'dropout',
+    'spade',
+    'brp',
+    'attention',
     'timestepConvention',
   ]);
   for (const k of Object.keys(input)) if (!known.has(k)) fail(`unknown key "${k}"`);
   const archs = residualBlockArchs();
-  if (!archs.includes(input.arch)) fail(`arch must be ${archs.map((a) => JSON.stringify(a)).join(' or ')}, got ${JSON.stringify(input.arch)}`);
+  if (!archs.includes(input.arch))
+    fail(`arch must be ${archs.map((a) => JSON.stringify(a)).join(' or ')}, got ${JSON.stringify(input.arch)}`);
   const baseChannels = posInt(input.baseChannels ?? 64, 'baseChannels');
   const channelMult = input.channelMult ?? [1, 2, 3, 4];
   if (!Array.isArray(channelMult) || channelMult.length < 1) fail('channelMult must be a non-empty array');
@@ -125,7 +140,8 @@ export function resolveNetworkConfig(input: NetworkConfigInput): NetworkConfig {
     if (!levels.includes(r)) fail(`attnResolutions entry ${r} is not a level resolution (${levels.join(', ')})`);
   }
   const { mode, lambda, features } = cfg.attention;
-  if (!['softmax', 'favor', 'gate'].includes(mode)) fail(`attention.mode must be softmax, favor or gate, got ${JSON.stringify(mode)}`);
+  if (!['softmax', 'favor', 'gate'].includes(mode))
+    fail(`attention.mode must be softmax, favor or gate, got ${JSON.stringify(mode)}`);
   if (!(typeof lambda === 'number' && lambda > 0)) fail(`attention.lambda must be > 0, got ${lambda}`);
   if (features !== 'half-head') posInt(features, 'attention.features');
   if (cfg.spade) {
@@ -138,7 +154,8 @@ export function resolveNetworkConfig(input: NetworkConfigInput): NetworkConfig {
     posInt(b.delta, 'brp.delta');
     posInt(b.shortcutGroups, 'brp.shortcutGroups');
     if (b.enhancementWidth !== '2C' && b.enhancementWidth !== 'C') fail(`brp.enhancementWidth must be "2C" or "C"`);
-    if (b.activation !== 'relu' && b.activation !== 'silu') fail(`brp.activation must be "relu" or "silu", got ${JSON.stringify(b.activation)}`);
+    if (b.activation !== 'relu' && b.activation !== 'silu')
+      fail(`brp.activation must be "relu" or "silu", got ${JSON.stringify(b.activation)}`);
     for (const m of channelMult) {
       const w = baseChannels * m;
       if (w % b.delta !== 0) fail(`brp.delta ${b.delta} must divide every level width (${w} = ${baseChannels}x${m})`);

@@ -31,7 +31,10 @@ export type ModelName = 'mcvd' | 'evdm' | 'evdm-l';
  * SO but not EVDM-L's δ (EVDM+SO, EVDM+SO+Split) use the shortcut optimisation that reproduces
  * EVDM-L; their published counts do not follow from it (docs/evdm-reconstruction.md §5.2).
  */
-export const TABLE8_VARIANTS: Record<string, Omit<NetworkConfigInput, 'baseChannels' | 'imageChannels' | 'pastFrames' | 'currentFrames'>> = {
+export const TABLE8_VARIANTS: Record<
+  string,
+  Omit<NetworkConfigInput, 'baseChannels' | 'imageChannels' | 'pastFrames' | 'currentFrames'>
+> = {
   baseline: { arch: 'mcvd' },
   'baseline+BRP': { arch: 'evdm', brp: { delta: 4, temporalEnhancement: false }, attention: { mode: 'softmax' } },
   'baseline+BRP+BRP-eh': { arch: 'evdm', brp: { delta: 4, temporalEnhancement: true }, attention: { mode: 'softmax' } },
@@ -48,7 +51,11 @@ export const TABLE8_VARIANTS: Record<string, Omit<NetworkConfigInput, 'baseChann
  * (+ shortcut optimisation + channel split, δ=8) on a dataset preset. Per-dataset details that the
  * paper's tables require (docs/evdm-reconstruction.md §3-5) are applied here and listed in the README.
  */
-export function modelConfig(model: ModelName, dataset: DatasetName, overrides: Partial<NetworkConfigInput> = {}): NetworkConfigInput {
+export function modelConfig(
+  model: ModelName,
+  dataset: DatasetName,
+  overrides: Partial<NetworkConfigInput> = {},
+): NetworkConfigInput {
   const ds = DATASET_PRESETS[dataset];
   if (!ds) throw new Error(`unknown dataset preset "${dataset}" (have ${Object.keys(DATASET_PRESETS).join(', ')})`);
   const base = {

@@ -43,7 +43,8 @@ const FACTORIES = new Map<string, ResidualBlockFactory>([
 
 /** Makes `arch` a valid `NetworkConfig.arch` whose U-Nets build their residual blocks with `factory`. */
 export function registerResidualBlock(arch: string, factory: ResidualBlockFactory): void {
-  if (typeof arch !== 'string' || arch.length === 0) throw new Error(`registerResidualBlock: arch must be a non-empty string, got ${String(arch)}`);
+  if (typeof arch !== 'string' || arch.length === 0)
+    throw new Error(`registerResidualBlock: arch must be a non-empty string, got ${String(arch)}`);
   if (typeof factory !== 'function') throw new Error(`registerResidualBlock(${arch}): factory must be a function`);
   if (arch === 'mcvd' || arch === 'evdm') throw new Error(`registerResidualBlock: "${arch}" is built in and cannot be replaced`);
   FACTORIES.set(arch, factory);

@@ -4,7 +4,14 @@ import { groupNorm, groupNormFlops, mcvdGroupCount, parseConfigJson } from '@evd
 import type { Configurable, FlopEntry, ParamReader, ParamSpec, ResidualBlock } from '@evdm/core';
 import { spadeFlops, spadeNorm, spadeSpecs } from '@evdm/layers-brp';
 import { SpatialSelfAttention } from '@evdm/attention-mixed';
-import { condChannels, inputChannels, outputChannels, resolveNetworkConfig, type NetworkConfig, type NetworkConfigInput } from './network-config';
+import {
+  condChannels,
+  inputChannels,
+  outputChannels,
+  resolveNetworkConfig,
+  type NetworkConfig,
+  type NetworkConfigInput,
+} from './network-config';
 import { rematerialized } from './rematerialize';
 import { makeResidualBlock } from './residual-blocks';
 import { timestepEmbedding } from './timestep-embedding';
@@ -84,10 +91,25 @@ export class DenoisingUNet {
     let res = cfg.imageSize;
     let ch = ngf;
     let index = 0;
-    const addBlock = (name: string, cin: number, cout: number, level: number, resample: 'none' | 'up' | 'down', pop: boolean, push: boolean) => {
+    const addBlock = (
+      name: string,
+      cin: number,
+      cout: number,
+      level: number,
+      resample: 'none' | 'up' | 'down',
+      pop: boolean,
+      push: boolean,
+    ) => {
       const block = makeResidualBlock({ name, inChannels: cin, outChannels: cout, tembChannels: this.tembWidth, resample }, cfg);
       const r = res;
-      this.modules.push({ name, group: 'block', level, resolution: r, specs: block.paramSpecs(), flops: (b) => block.flops(b, r, r) });
+      this.modules.push({
+        name,
+        group: 'block',
+        level,
+        resolution: r,
+        specs: block.paramSpecs(),
+        flops: (b) => block.flops(b, r, r),
+      });
       this.steps.push({ kind: 'block', block, pop, push, index: index++, paramNames: block.paramSpecs().map((p) => p.name) });
     };
     const addAttention = (name: string, c: number, level: number, push: boolean) => {
@@ -100,7 +122,14 @@ export class DenoisingUNet {
         features: cfg.attention.features,
       });
       const r = res;
-      this.modules.push({ name, group: 'attention', level, resolution: r, specs: attn.paramSpecs(), flops: (b) => attn.flops(b, r, r) });
+      this.modules.push({
+        name,
+        group: 'attention',
+        level,
+        resolution: r,
+        specs: attn.paramSpecs(),
+        flops: (b) => attn.flops(b, r, r),
+      });
       this.steps.push({ kind: 'attention', attn, push, index: index++, paramNames: attn.paramSpecs().map((p) => p.name) });
     };
 
@@ -194,7 +223,9 @@ export class DenoisingUNet {
     const cfg = this.config;
     const [b, hh, ww, c] = xt.shape;
     if (c !== outputChannels(cfg) || hh !== cfg.imageSize || ww !== cfg.imageSize) {
-      throw new Error(`network input x_t must be [B, ${cfg.imageSize}, ${cfg.imageSize}, ${outputChannels(cfg)}], got [${xt.shape}]`);
+      throw new Error(
+        `network input x_t must be [B, ${cfg.imageSize}, ${cfg.imageSize}, ${outputChannels(cfg)}], got [${xt.shape}]`,
+      );
     }
     if (t.length !== b) throw new Error(`need one timestep per sample: got ${t.length} for batch ${b}`);
     const cc = condChannels(cfg);
@@ -227,7 +258,8 @@ export class DenoisingUNet {
           h = (ctx.rematerialize ? rematerialized(run, read, step.paramNames, ins) : run(read, ins)) as tf.Tensor4D;
         } else {
           const attn = step.attn;
-          const run = (r: ParamReader, [xi]: tf.Tensor[]) => attn.apply(r, xi as tf.Tensor4D, { training: ctx.training, step: ctx.step, seed: seed * 1000 + step.index });
+          const run = (r: ParamReader, [xi]: tf.Tensor[]) =>
+            attn.apply(r, xi as tf.Tensor4D, { training: ctx.training, step: ctx.step, seed: seed * 1000 + step.index });
           h = (ctx.rematerialize ? rematerialized(run, read, step.paramNames, [h]) : run(read, [h])) as tf.Tensor4D;
         }
         if (step.push) skips.push(h);
@@ -261,7 +293,15 @@ function denseModule(name: string, cin: number, cout: number, level: number | nu
   };
 }
 
-function convModule(name: string, cin: number, cout: number, k: number, scale: number, res: number, group: ModuleGroup): UNetModule {
+function convModule(
+  name: string,
+  cin: number,
+  cout: number,
+  k: number,
+  scale: number,
+  res: number,
+  group: ModuleGroup,
+): UNetModule {
   return {
     name,
     group,

@@ -29,7 +29,11 @@ const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
  * block-diagonal dense conv counts its zero blocks), to cross-check the layers' analytic counts
  * (`profileNetwork`), which follow the paper's fvcore convention.
  */
-export async function measureExecutedFlops(net: DenoisingUNet, params: ParamStore, { batch = 1, seed = 0 } = {}): Promise<ExecutedFlops> {
+export async function measureExecutedFlops(
+  net: DenoisingUNet,
+  params: ParamStore,
+  { batch = 1, seed = 0 } = {},
+): Promise<ExecutedFlops> {
   const cfg = net.config;
   const rng = new Rng(seed);
   const s = cfg.imageSize;

@@ -2,13 +2,26 @@
 
 /** Table 1 (KTH, C0 = 96, batch 64): per level, conv params (M), conv GFLOPs, attention GFLOPs. */
 export const TABLE1: Record<'mcvd' | 'evdm' | 'evdm-l', { convParamsM: number[]; convGflops: number[]; attnGflops: number[] }> = {
-  mcvd: { convParamsM: [2.59, 8.23, 16.86, 31.14], convGflops: [334.33, 483.53, 274.08, 139.67], attnGflops: [0, 106.49, 23.63, 10.5] },
+  mcvd: {
+    convParamsM: [2.59, 8.23, 16.86, 31.14],
+    convGflops: [334.33, 483.53, 274.08, 139.67],
+    attnGflops: [0, 106.49, 23.63, 10.5],
+  },
   evdm: { convParamsM: [1.66, 4.07, 6.99, 11.4], convGflops: [59.78, 95.7, 53.9, 26.82], attnGflops: [0, 36.5, 19.12, 10.92] },
-  'evdm-l': { convParamsM: [1.36, 2.99, 4.72, 7.26], convGflops: [16.77, 25.22, 13.93, 6.86], attnGflops: [0, 36.5, 19.12, 10.92] },
+  'evdm-l': {
+    convParamsM: [1.36, 2.99, 4.72, 7.26],
+    convGflops: [16.77, 25.22, 13.93, 6.86],
+    attnGflops: [0, 36.5, 19.12, 10.92],
+  },
 };
 
 /** Table 2: params (M) and GFLOPs per dataset and model (UCF-101 at batch 32, the rest at 64). */
-export const TABLE2: Array<{ dataset: 'smmnist' | 'kth' | 'bair' | 'ucf101'; model: 'mcvd' | 'evdm' | 'evdm-l'; paramsM: number; gflops: number }> = [
+export const TABLE2: Array<{
+  dataset: 'smmnist' | 'kth' | 'bair' | 'ucf101';
+  model: 'mcvd' | 'evdm' | 'evdm-l';
+  paramsM: number;
+  gflops: number;
+}> = [
   { dataset: 'smmnist', model: 'mcvd', paramsM: 27.9, gflops: 631.91 },
   { dataset: 'smmnist', model: 'evdm', paramsM: 12.5, gflops: 189.66 },
   { dataset: 'smmnist', model: 'evdm-l', paramsM: 5.92, gflops: 60.64 },
@@ -75,18 +88,39 @@ export const TABLE6: Record<'mcvd' | 'evdm' | 'evdm-l', PaperFidelity> = {
 };
 
 /** Table 7 (interpolation: p + f given frames, k interpolated; best of 10 on SM-MNIST/KTH, of 100 on BAIR). */
-export const TABLE7: Record<'smmnist' | 'kth' | 'bair', { pf: number; k: number; trajectories: number; rows: Record<'mcvd' | 'evdm' | 'evdm-l', PaperFidelity> }> = {
+export const TABLE7: Record<
+  'smmnist' | 'kth' | 'bair',
+  { pf: number; k: number; trajectories: number; rows: Record<'mcvd' | 'evdm' | 'evdm-l', PaperFidelity> }
+> = {
   smmnist: {
-    pf: 10, k: 5, trajectories: 10,
-    rows: { mcvd: { method: 'MCVD', psnr: 27.693, ssim: 0.941 }, 'evdm-l': { method: 'EVDM-L (Ours)', psnr: 26.536, ssim: 0.933 }, evdm: { method: 'EVDM (Ours)', psnr: 28.131, ssim: 0.948 } },
+    pf: 10,
+    k: 5,
+    trajectories: 10,
+    rows: {
+      mcvd: { method: 'MCVD', psnr: 27.693, ssim: 0.941 },
+      'evdm-l': { method: 'EVDM-L (Ours)', psnr: 26.536, ssim: 0.933 },
+      evdm: { method: 'EVDM (Ours)', psnr: 28.131, ssim: 0.948 },
+    },
   },
   kth: {
-    pf: 10, k: 5, trajectories: 10,
-    rows: { mcvd: { method: 'MCVD', psnr: 35.611, ssim: 0.963 }, 'evdm-l': { method: 'EVDM-L (Ours)', psnr: 36.642, ssim: 0.962 }, evdm: { method: 'EVDM (Ours)', psnr: 36.616, ssim: 0.966 } },
+    pf: 10,
+    k: 5,
+    trajectories: 10,
+    rows: {
+      mcvd: { method: 'MCVD', psnr: 35.611, ssim: 0.963 },
+      'evdm-l': { method: 'EVDM-L (Ours)', psnr: 36.642, ssim: 0.962 },
+      evdm: { method: 'EVDM (Ours)', psnr: 36.616, ssim: 0.966 },
+    },
   },
   bair: {
-    pf: 4, k: 5, trajectories: 100,
-    rows: { mcvd: { method: 'MCVD', psnr: 25.162, ssim: 0.932 }, 'evdm-l': { method: 'EVDM-L (Ours)', psnr: 24.668, ssim: 0.926 }, evdm: { method: 'EVDM (Ours)', psnr: 25.567, ssim: 0.936 } },
+    pf: 4,
+    k: 5,
+    trajectories: 100,
+    rows: {
+      mcvd: { method: 'MCVD', psnr: 25.162, ssim: 0.932 },
+      'evdm-l': { method: 'EVDM-L (Ours)', psnr: 24.668, ssim: 0.926 },
+      evdm: { method: 'EVDM (Ours)', psnr: 25.567, ssim: 0.936 },
+    },
   },
 };
 
@@ -95,9 +129,18 @@ export const TABLE7: Record<'smmnist' | 'kth' | 'bair', { pf: number; k: number;
  * paper does not say which dataset (or setting) each group is, so both are kept as published.
  */
 export const TABLE9: Record<'mcvd' | 'evdm' | 'evdm-l', Array<{ gpuHours: number; latencyMs: number }>> = {
-  mcvd: [{ gpuHours: 75.2, latencyMs: 16.5 }, { gpuHours: 181.2, latencyMs: 26.4 }],
-  evdm: [{ gpuHours: 38.7, latencyMs: 10.9 }, { gpuHours: 115.7, latencyMs: 19.3 }],
-  'evdm-l': [{ gpuHours: 25.4, latencyMs: 6.1 }, { gpuHours: 73.1, latencyMs: 7.5 }],
+  mcvd: [
+    { gpuHours: 75.2, latencyMs: 16.5 },
+    { gpuHours: 181.2, latencyMs: 26.4 },
+  ],
+  evdm: [
+    { gpuHours: 38.7, latencyMs: 10.9 },
+    { gpuHours: 115.7, latencyMs: 19.3 },
+  ],
+  'evdm-l': [
+    { gpuHours: 25.4, latencyMs: 6.1 },
+    { gpuHours: 73.1, latencyMs: 7.5 },
+  ],
 };
 
 /** MCVD's training steps of the checkpoints its sampling scripts use (docs/mcvd-reference.md §7), for Table 9's extrapolation. */

@@ -33,7 +33,12 @@ export function profileNetwork(net: DenoisingUNet, batch: number): NetworkProfil
     blockFlops: 0,
     attentionFlops: 0,
   }));
-  const byGroup = { block: { params: 0, flops: 0 }, attention: { params: 0, flops: 0 }, stem: { params: 0, flops: 0 }, temb: { params: 0, flops: 0 } };
+  const byGroup = {
+    block: { params: 0, flops: 0 },
+    attention: { params: 0, flops: 0 },
+    stem: { params: 0, flops: 0 },
+    temb: { params: 0, flops: 0 },
+  };
   const byKind: Record<string, number> = {};
   let params = 0;
   let flops = 0;

@@ -52,16 +52,32 @@ export function reproduceTable1(opts: ReproduceOptions = {}): ReproductionRow[] 
     prof.levels.forEach((l, i) => {
       const pp = Math.round(paper.convParamsM[i] * 1e6);
       rows.push({
-        table: 'table1', dataset: 'kth', model, level: l.level, kind: 'conv', batch: 64,
-        params: l.blockParams, gflops: l.blockFlops / 1e9,
-        paper_params: pp, paper_gflops: paper.convGflops[i],
-        params_diff_pct: pct(l.blockParams, pp), gflops_diff_pct: pct(l.blockFlops / 1e9, paper.convGflops[i]),
+        table: 'table1',
+        dataset: 'kth',
+        model,
+        level: l.level,
+        kind: 'conv',
+        batch: 64,
+        params: l.blockParams,
+        gflops: l.blockFlops / 1e9,
+        paper_params: pp,
+        paper_gflops: paper.convGflops[i],
+        params_diff_pct: pct(l.blockParams, pp),
+        gflops_diff_pct: pct(l.blockFlops / 1e9, paper.convGflops[i]),
       });
       rows.push({
-        table: 'table1', dataset: 'kth', model, level: l.level, kind: 'attention', batch: 64,
-        params: l.attentionParams, gflops: l.attentionFlops / 1e9,
-        paper_params: null, paper_gflops: paper.attnGflops[i],
-        params_diff_pct: null, gflops_diff_pct: pct(l.attentionFlops / 1e9, paper.attnGflops[i]),
+        table: 'table1',
+        dataset: 'kth',
+        model,
+        level: l.level,
+        kind: 'attention',
+        batch: 64,
+        params: l.attentionParams,
+        gflops: l.attentionFlops / 1e9,
+        paper_params: null,
+        paper_gflops: paper.attnGflops[i],
+        params_diff_pct: null,
+        gflops_diff_pct: pct(l.attentionFlops / 1e9, paper.attnGflops[i]),
       });
     });
   }
@@ -79,10 +95,16 @@ export function reproduceTable2(opts: ReproduceOptions = {}): ReproductionRow[] 
     const prof = profileOf(p.model, ds, batch, opts);
     const pp = Math.round(p.paramsM * 1e6);
     return {
-      table: 'table2', dataset: p.dataset, model: p.model, batch,
-      params: prof.params, gflops: prof.flops / 1e9,
-      paper_params: pp, paper_gflops: p.gflops,
-      params_diff_pct: pct(prof.params, pp), gflops_diff_pct: pct(prof.flops / 1e9, p.gflops),
+      table: 'table2',
+      dataset: p.dataset,
+      model: p.model,
+      batch,
+      params: prof.params,
+      gflops: prof.flops / 1e9,
+      paper_params: pp,
+      paper_gflops: p.gflops,
+      params_diff_pct: pct(prof.params, pp),
+      gflops_diff_pct: pct(prof.flops / 1e9, p.gflops),
     };
   });
 }
@@ -95,10 +117,16 @@ export function reproduceTable8(opts: ReproduceOptions = {}): ReproductionRow[] 
     const prof = profileNetwork(net, 64);
     const pp = Math.round(p.paramsM * 1e6);
     return {
-      table: 'table8', dataset: 'kth', model: p.row, batch: 64,
-      params: prof.params, gflops: prof.flops / 1e9,
-      paper_params: pp, paper_gflops: p.gflops,
-      params_diff_pct: pct(prof.params, pp), gflops_diff_pct: pct(prof.flops / 1e9, p.gflops),
+      table: 'table8',
+      dataset: 'kth',
+      model: p.row,
+      batch: 64,
+      params: prof.params,
+      gflops: prof.flops / 1e9,
+      paper_params: pp,
+      paper_gflops: p.gflops,
+      params_diff_pct: pct(prof.params, pp),
+      gflops_diff_pct: pct(prof.flops / 1e9, p.gflops),
     };
   });
 }
@@ -124,9 +152,17 @@ export function formatRows(rows: ReproductionRow[]): string {
   const f = (v: number | null, d = 2) => (v === null ? '-' : v.toFixed(d));
   const header = ['dataset', 'model', 'level', 'kind', 'batch', 'params (M)', 'paper', 'Δ%', 'GFLOPs', 'paper', 'Δ%'];
   const body = rows.map((r) => [
-    r.dataset, r.model, r.level === undefined ? '' : String(r.level), r.kind ?? '', String(r.batch),
-    (r.params / 1e6).toFixed(3), r.paper_params === null ? '-' : (r.paper_params / 1e6).toFixed(2), f(r.params_diff_pct),
-    r.gflops.toFixed(2), f(r.paper_gflops), f(r.gflops_diff_pct),
+    r.dataset,
+    r.model,
+    r.level === undefined ? '' : String(r.level),
+    r.kind ?? '',
+    String(r.batch),
+    (r.params / 1e6).toFixed(3),
+    r.paper_params === null ? '-' : (r.paper_params / 1e6).toFixed(2),
+    f(r.params_diff_pct),
+    r.gflops.toFixed(2),
+    f(r.paper_gflops),
+    f(r.gflops_diff_pct),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

@@ -18,7 +18,12 @@ export interface TrainingPassResult {
 export async function measureTrainingPass(
   net: DenoisingUNet,
   params: ParamStore,
-  { batch = 1, seed = 0, t = 500, rematerialize = false }: { batch?: number; seed?: number; t?: number; rematerialize?: boolean } = {},
+  {
+    batch = 1,
+    seed = 0,
+    t = 500,
+    rematerialize = false,
+  }: { batch?: number; seed?: number; t?: number; rematerialize?: boolean } = {},
 ): Promise<TrainingPassResult> {
   const cfg = net.config;
   const rng = new Rng(seed);
@@ -32,7 +37,12 @@ export async function measureTrainingPass(
     const before = tf.memory().numTensors;
     const t0 = performance.now();
     const { value, grads } = tf.variableGrads(
-      () => tf.mean(tf.square(tf.sub(eps, net.apply(params.read, xt, new Array(batch).fill(t), cond, { training: true, seed, rematerialize })))) as tf.Scalar,
+      () =>
+        tf.mean(
+          tf.square(
+            tf.sub(eps, net.apply(params.read, xt, new Array(batch).fill(t), cond, { training: true, seed, rematerialize })),
+          ),
+        ) as tf.Scalar,
       params.trainableVariables(),
     );
     const loss = (await value.data())[0];

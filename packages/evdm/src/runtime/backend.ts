@@ -23,7 +23,10 @@ function loadNativeModule(): { mod: NativeModule | null; reason: string } {
     return { mod: req('@evdm/backend-native') as NativeModule, reason: '' };
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
-    return { mod: null, reason: /Cannot find module '@evdm\/backend-native'/.test(msg) ? 'package not installed' : msg.split('\n')[0] };
+    return {
+      mod: null,
+      reason: /Cannot find module '@evdm\/backend-native'/.test(msg) ? 'package not installed' : msg.split('\n')[0],
+    };
   }
 }
 
@@ -57,10 +60,14 @@ function nativeTrainingHost(): 'cpu' | null {
  * `EVDM_BACKEND` / the option), registers gradients, and on wasm/cpu plugs in the native oneDNN
  * kernels when available (`EVDM_NATIVE=0` disables them). Prints one status line.
  */
-export async function initBackend(opts: { backend?: BackendChoice; log?: (line: string) => void; native?: boolean } = {}): Promise<RuntimeInfo> {
-  const log = opts.log ?? ((line: string) => {
-    if (process.env.EVDM_LOG !== 'quiet') process.stderr.write(line + '\n');
-  });
+export async function initBackend(
+  opts: { backend?: BackendChoice; log?: (line: string) => void; native?: boolean } = {},
+): Promise<RuntimeInfo> {
+  const log =
+    opts.log ??
+    ((line: string) => {
+      if (process.env.EVDM_LOG !== 'quiet') process.stderr.write(line + '\n');
+    });
   let selectionLine = '';
   const wantNative = opts.native ?? process.env.EVDM_NATIVE !== '0';
   const hostForNative = autoChoice(opts.backend) && wantNative ? nativeTrainingHost() : null;
@@ -92,7 +99,9 @@ export async function initBackend(opts: { backend?: BackendChoice; log?: (line: 
     }
   }
   current = { ...sel, native, gradients };
-  log(`${selectionLine || `evdm: backend ${sel.name}`}${sel.name === 'tensorflow' ? '' : `; ${native.active ? 'native ' + native.reason : native.reason}`}`);
+  log(
+    `${selectionLine || `evdm: backend ${sel.name}`}${sel.name === 'tensorflow' ? '' : `; ${native.active ? 'native ' + native.reason : native.reason}`}`,
+  );
   return current;
 }
 

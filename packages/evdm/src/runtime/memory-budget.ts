@@ -55,6 +55,8 @@ export function sampleBytes(net: NetworkConfig, samples: number, horizon: number
 /** Throws naming the flag(s), the estimate and the limit when `bytes` exceeds the backend's limit. */
 export function checkMemory(bytes: number, flags: string, limit = memoryLimit()): void {
   if (!(bytes <= limit.bytes)) {
-    throw new Error(`${flags} needs about ${formatBytes(bytes)} of memory (rough estimate), more than ${limit.what} (${formatBytes(limit.bytes)}): use a smaller value`);
+    throw new Error(
+      `${flags} needs about ${formatBytes(bytes)} of memory (rough estimate), more than ${limit.what} (${formatBytes(limit.bytes)}): use a smaller value`,
+    );
   }
 }

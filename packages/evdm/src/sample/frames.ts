@@ -22,7 +22,13 @@ export function toUint8Frames(video: tf.Tensor5D): Uint8Array[][] {
  * Tiles frames into one image: `rows[r][c]` is the frame at row r, column c (all H×W×C), with a
  * `gap`-pixel border of value `background`. Missing cells stay background.
  */
-export function tileFrames(rows: Array<Array<Uint8Array | null>>, H: number, W: number, C: number, { gap = 1, background = 128 } = {}): { data: Uint8Array; width: number; height: number } {
+export function tileFrames(
+  rows: Array<Array<Uint8Array | null>>,
+  H: number,
+  W: number,
+  C: number,
+  { gap = 1, background = 128 } = {},
+): { data: Uint8Array; width: number; height: number } {
   const cols = Math.max(...rows.map((r) => r.length));
   const width = cols * W + (cols + 1) * gap;
   const height = rows.length * H + (rows.length + 1) * gap;
@@ -30,7 +36,8 @@ export function tileFrames(rows: Array<Array<Uint8Array | null>>, H: number, W: 
   rows.forEach((row, r) =>
     row.forEach((f, c) => {
       if (!f) return;
-      if (f.length !== H * W * C) throw new Error(`tileFrames: cell (${r}, ${c}) has ${f.length} values, expected ${H}x${W}x${C}`);
+      if (f.length !== H * W * C)
+        throw new Error(`tileFrames: cell (${r}, ${c}) has ${f.length} values, expected ${H}x${W}x${C}`);
       const x0 = gap + c * (W + gap);
       const y0 = gap + r * (H + gap);
       for (let y = 0; y < H; y++) data.set(f.subarray(y * W * C, (y + 1) * W * C), ((y0 + y) * width + x0) * C);

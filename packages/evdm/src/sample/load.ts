@@ -10,13 +10,18 @@ import { findCheckpoint, readCheckpoint } from '../train/checkpoint-read';
 import { resolveRunConfig, type RunConfig } from '../train/run-config';
 
 /** A checkpoint directory from a checkpoint dir, a checkpoints root, or a run directory. */
-export function resolveCheckpointDir(p: string, flag = '--checkpoint', warn: (msg: string) => void = (m) => process.stderr.write(`evdm: warning: ${m}\n`)): string {
+export function resolveCheckpointDir(
+  p: string,
+  flag = '--checkpoint',
+  warn: (msg: string) => void = (m) => process.stderr.write(`evdm: warning: ${m}\n`),
+): string {
   if (!existsSync(p)) throw new Error(`${flag} ${p} does not exist`);
   if (existsSync(join(p, 'meta.json'))) return p;
   // a checkpoints root or a run directory: the newest checkpoint that verifies (skips are reported)
   const root = existsSync(join(p, 'checkpoints')) ? join(p, 'checkpoints') : p;
   const found = findCheckpoint(root, { warn, decode: false });
-  if (!found) throw new Error(`${flag} ${p}: no checkpoint that verifies there (expected meta.json, or step-N directories under ${root})`);
+  if (!found)
+    throw new Error(`${flag} ${p}: no checkpoint that verifies there (expected meta.json, or step-N directories under ${root})`);
   return found.dir;
 }
 
@@ -47,7 +52,10 @@ export function loadCheckpointModel(dir: string, { ema = true }: { ema?: boolean
     if (!st.network) throw new Error(`checkpoint ${dir} has no network config`);
     const net = new DenoisingUNet(st.network);
     // every parameter is overwritten by the strict load below: skip the random initialisation
-    const store = new ParamStore(net.paramSpecs().map((sp) => ({ ...sp, init: { kind: 'zeros' as const } })), 0);
+    const store = new ParamStore(
+      net.paramSpecs().map((sp) => ({ ...sp, init: { kind: 'zeros' as const } })),
+      0,
+    );
     try {
       store.load(groups.params);
       if (ema) {

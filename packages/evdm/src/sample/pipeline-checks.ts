@@ -11,7 +11,10 @@ export function checkPipelineInt(what: string, v: number, min: number): number {
 }
 
 /** The options sample and evaluateCheckpoint share, checked and with their defaults (predict, DDPM 100 steps, 1 trajectory). */
-export function checkSamplingOptions(o: { mode?: SampleMode; sampler?: Partial<SamplerConfig>; trajectories?: number }, name: OptionNames) {
+export function checkSamplingOptions(
+  o: { mode?: SampleMode; sampler?: Partial<SamplerConfig>; trajectories?: number },
+  name: OptionNames,
+) {
   const mode = o.mode ?? 'predict';
   if (!SAMPLE_MODES.includes(mode)) throw new Error(`${name('mode')} must be predict, interpolate or generate, got "${mode}"`);
   const sampler = checkSampler({ sampler: 'ddpm', steps: 100, eta: 0, ...o.sampler }, name);
@@ -19,8 +22,12 @@ export function checkSamplingOptions(o: { mode?: SampleMode; sampler?: Partial<S
 }
 
 /** The sampler options of sample / evaluate: a known sampler, integer steps >= 1, eta >= 0. */
-export function checkSampler(s: Partial<SamplerConfig> & Pick<SamplerConfig, 'sampler' | 'steps' | 'eta'>, name: OptionNames): Partial<SamplerConfig> & Pick<SamplerConfig, 'sampler' | 'steps' | 'eta'> {
-  if (s.sampler !== 'ddpm' && s.sampler !== 'ddim') throw new Error(`${name('sampler')} must be ddpm or ddim, got "${s.sampler}"`);
+export function checkSampler(
+  s: Partial<SamplerConfig> & Pick<SamplerConfig, 'sampler' | 'steps' | 'eta'>,
+  name: OptionNames,
+): Partial<SamplerConfig> & Pick<SamplerConfig, 'sampler' | 'steps' | 'eta'> {
+  if (s.sampler !== 'ddpm' && s.sampler !== 'ddim')
+    throw new Error(`${name('sampler')} must be ddpm or ddim, got "${s.sampler}"`);
   checkPipelineInt(name('steps'), s.steps, 1);
   if (!(s.eta >= 0)) throw new Error(`${name('eta')} must be a number >= 0, got ${s.eta}`);
   return s;

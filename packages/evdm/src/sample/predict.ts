@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { failWith, Rng, type Fail } from '@evdm/core';
-import { ddimSample, ddpmSample, stackFrames, unstackFrames, type Denoiser, type NoiseSchedule, type StepSpacing } from '@evdm/diffusion';
+import {
+  ddimSample,
+  ddpmSample,
+  stackFrames,
+  unstackFrames,
+  type Denoiser,
+  type NoiseSchedule,
+  type StepSpacing,
+} from '@evdm/diffusion';
 
 /** How each block is sampled. Defaults: DDPM with 100 MCVD-spaced steps, x̂0 clipping (MCVD's scripts). */
 export interface SamplerConfig {
@@ -52,7 +60,8 @@ const fail: Fail = failWith('sampleVideo');
 function resolveSampler(s: Partial<SamplerConfig> = {}, T: number): SamplerConfig {
   const c = { ...DEFAULT_SAMPLER, ...s };
   if (c.sampler !== 'ddpm' && c.sampler !== 'ddim') fail(`sampler must be "ddpm" or "ddim", got ${JSON.stringify(c.sampler)}`);
-  if (!Number.isInteger(c.steps) || c.steps < 1 || c.steps > T) fail(`sampler steps must be an integer in [1, ${T}], got ${c.steps}`);
+  if (!Number.isInteger(c.steps) || c.steps < 1 || c.steps > T)
+    fail(`sampler steps must be an integer in [1, ${T}], got ${c.steps}`);
   if (!(c.eta >= 0)) fail(`eta must be >= 0, got ${c.eta}`);
   return c;
 }
@@ -102,12 +111,14 @@ export function sampleVideo(o: VideoSampleOptions): tf.Tensor5D {
     if (P === 0 || F === 0) fail(`interpolate needs a model with past and future frames (has ${P} past, ${F} future)`);
     B = checkFrames('past', o.past, P, L).shape[0];
     if (checkFrames('future', o.future, F, L).shape[0] !== B) fail(`past and future have different batch sizes`);
-    if (o.horizon !== undefined && o.horizon !== K) fail(`interpolate produces exactly currentFrames = ${K} frames, got horizon ${o.horizon}`);
+    if (o.horizon !== undefined && o.horizon !== K)
+      fail(`interpolate produces exactly currentFrames = ${K} frames, got horizon ${o.horizon}`);
     horizon = K;
   } else if (mode === 'generate') {
     B = o.batch ?? 1;
     if (!Number.isInteger(B) || B < 1) fail(`batch must be a positive integer, got ${B}`);
-    if (horizon > K && K < P) fail(`generate beyond one block needs currentFrames (${K}) >= pastFrames (${P}) to condition the roll-out`);
+    if (horizon > K && K < P)
+      fail(`generate beyond one block needs currentFrames (${K}) >= pastFrames (${P}) to condition the roll-out`);
   } else {
     return fail(`mode must be "predict", "interpolate" or "generate", got ${JSON.stringify(mode)}`);
   }
@@ -131,7 +142,10 @@ export function sampleVideo(o: VideoSampleOptions): tf.Tensor5D {
         }
       }
       if (F > 0) condParts.push(futureRep ? tf.clone(futureRep) : zeros(F));
-      const cond = condParts.length === 0 ? undefined : tf.tidy(() => stackFrames(condParts.length === 1 ? condParts[0] : (tf.concat(condParts, 1) as tf.Tensor5D)));
+      const cond =
+        condParts.length === 0
+          ? undefined
+          : tf.tidy(() => stackFrames(condParts.length === 1 ? condParts[0] : (tf.concat(condParts, 1) as tf.Tensor5D)));
       tf.dispose(condParts);
       let block: tf.Tensor5D;
       try {

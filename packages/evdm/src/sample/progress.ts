@@ -11,7 +11,11 @@ export interface SamplingProgress {
  * Progress of a sampling run (denoising steps over all roll-out blocks): a bar on a terminal,
  * otherwise a plain line every 10% with elapsed time and ETA (logs stay readable).
  */
-export function samplingProgress(label: string, log: (line: string) => void, tty = Boolean(process.stderr.isTTY)): SamplingProgress {
+export function samplingProgress(
+  label: string,
+  log: (line: string) => void,
+  tty = Boolean(process.stderr.isTTY),
+): SamplingProgress {
   const t0 = Date.now();
   let bar: cliProgress.SingleBar | null = null;
   let lastDecile = 0;
@@ -19,7 +23,10 @@ export function samplingProgress(label: string, log: (line: string) => void, tty
     onStep(done, total) {
       if (tty) {
         if (!bar) {
-          bar = new cliProgress.SingleBar({ format: `${label} |{bar}| {value}/{total} steps | ETA {eta}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+          bar = new cliProgress.SingleBar(
+            { format: `${label} |{bar}| {value}/{total} steps | ETA {eta}`, hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          );
           bar.start(total, 0, { eta: '-' });
         }
         const elapsed = (Date.now() - t0) / 1000;

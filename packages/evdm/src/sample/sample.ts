@@ -89,7 +89,10 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
   let horizon: number;
   try {
     horizon = o.horizon === undefined ? cfg.currentFrames : checkPipelineInt(name('horizon'), o.horizon, 1);
-    checkMemory(sampleBytes(cfg, clips * N, horizon), `${name('clips')} ${clips} x ${name('trajectories')} ${N} at ${name('horizon')} ${horizon}`);
+    checkMemory(
+      sampleBytes(cfg, clips * N, horizon),
+      `${name('clips')} ${clips} x ${name('trajectories')} ${N} at ${name('horizon')} ${horizon}`,
+    );
     const layout = {
       past: mode === 'generate' ? 0 : cfg.pastFrames,
       current: mode === 'predict' || mode === 'generate' ? horizon : cfg.currentFrames,
@@ -147,10 +150,26 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     try {
       mkdirSync(out, { recursive: true });
       const showReal = mode !== 'generate';
-      const shown = { context: mode === 'generate' ? undefined : past, real: showReal ? real : undefined, predicted, trajectories: N };
+      const shown = {
+        context: mode === 'generate' ? undefined : past,
+        real: showReal ? real : undefined,
+        predicted,
+        trajectories: N,
+      };
       writeComparisonGrid(join(out, 'grid.png'), shown);
       writeComparisonGif(join(out, 'sample.gif'), shown);
-      const result: SampleResult = { checkpoint: dir, step: meta.step, dataset: data?.source ?? 'synthetic', mode, horizon: predicted.shape[1], trajectories: N, clips, sampler: sampler.sampler, steps: sampler.steps, seconds: (Date.now() - t0) / 1000 };
+      const result: SampleResult = {
+        checkpoint: dir,
+        step: meta.step,
+        dataset: data?.source ?? 'synthetic',
+        mode,
+        horizon: predicted.shape[1],
+        trajectories: N,
+        clips,
+        sampler: sampler.sampler,
+        steps: sampler.steps,
+        seconds: (Date.now() - t0) / 1000,
+      };
       if (showReal) {
         const model = scorePrediction(real, predicted, N);
         result.model = { psnr: model.psnr.mean, ssim: model.ssim?.mean };

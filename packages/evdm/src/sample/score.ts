@@ -6,7 +6,12 @@ import { bestOfNReport, computeFrameMetrics, type BestOfNReport, type SsimConven
  * SSIM averaged over frames, data range 1 after (x + 1) / 2), best of N trajectories per clip, then
  * mean over clips. `predicted` is [B·N, T, H, W, C] with sample b·N + n = trajectory n of clip b.
  */
-export function scorePrediction(real: tf.Tensor5D, predicted: tf.Tensor5D, trajectories = 1, ssimConvention: SsimConvention = 'rgb-mean'): BestOfNReport {
+export function scorePrediction(
+  real: tf.Tensor5D,
+  predicted: tf.Tensor5D,
+  trajectories = 1,
+  ssimConvention: SsimConvention = 'rgb-mean',
+): BestOfNReport {
   const m = perSampleMetrics(real, predicted, trajectories, ssimConvention);
   return bestOfNReport(m, trajectories);
 }
@@ -15,13 +20,21 @@ export function scorePrediction(real: tf.Tensor5D, predicted: tf.Tensor5D, traje
  * Per-sample video MSE and SSIM (frame-averaged; data range 1 after (x + 1) / 2), clip-major with
  * N consecutive samples per clip: the input of `bestOfNReport`, for accumulating over batches.
  */
-export function perSampleMetrics(real: tf.Tensor5D, predicted: tf.Tensor5D, trajectories = 1, ssimConvention: SsimConvention = 'rgb-mean'): { mse: number[]; ssim: number[] } {
+export function perSampleMetrics(
+  real: tf.Tensor5D,
+  predicted: tf.Tensor5D,
+  trajectories = 1,
+  ssimConvention: SsimConvention = 'rgb-mean',
+): { mse: number[]; ssim: number[] } {
   const [B] = real.shape;
   if (predicted.shape[0] !== B * trajectories) {
     throw new Error(`scorePrediction: ${predicted.shape[0]} samples for ${B} clips × ${trajectories} trajectories`);
   }
   const [r, f] = tf.tidy(() => {
-    const idx = tf.tensor1d(Array.from({ length: B * trajectories }, (_, i) => Math.floor(i / trajectories)), 'int32');
+    const idx = tf.tensor1d(
+      Array.from({ length: B * trajectories }, (_, i) => Math.floor(i / trajectories)),
+      'int32',
+    );
     const unit = (x: tf.Tensor) => tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1);
     return [unit(tf.gather(real, idx)), unit(predicted)];
   });

@@ -24,7 +24,10 @@ export class Adam {
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
 
-  constructor(private readonly params: tf.Variable[], config: Partial<AdamConfig> = {}) {
+  constructor(
+    private readonly params: tf.Variable[],
+    config: Partial<AdamConfig> = {},
+  ) {
     this.config = { ...DEFAULT_ADAM, ...config };
     const c = this.config;
     if (!(c.lr >= 0)) throw new Error(`Adam: lr must be >= 0, got ${c.lr}`);
@@ -44,7 +47,8 @@ export class Adam {
    * norm before clipping (for logging and NaN detection).
    */
   apply(grads: tf.Tensor[]): number {
-    if (grads.length !== this.params.length) throw new Error(`Adam: ${grads.length} gradients for ${this.params.length} parameters`);
+    if (grads.length !== this.params.length)
+      throw new Error(`Adam: ${grads.length} gradients for ${this.params.length} parameters`);
     const { beta1, beta2, eps, gradClip } = this.config;
     const lr = this.learningRate();
     const t = this.step + 1;

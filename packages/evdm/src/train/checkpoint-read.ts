@@ -61,9 +61,13 @@ export function readCheckpointMeta(dir: string): CheckpointMeta {
     throw new CheckpointError(dir, `has an unsupported format ${JSON.stringify(meta?.format)} v${meta?.version}`);
   }
   const dirStep = /step-(\d+)$/.exec(dir);
-  if (dirStep && Number(dirStep[1]) !== meta.step) throw new CheckpointError(dir, `is inconsistent: its ${META} says step ${meta.step}`);
+  if (dirStep && Number(dirStep[1]) !== meta.step)
+    throw new CheckpointError(dir, `is inconsistent: its ${META} says step ${meta.step}`);
   if (meta.stateSha256 !== undefined && sha256(JSON.stringify(meta.state)) !== meta.stateSha256) {
-    throw new CheckpointError(dir, `was edited or is corrupt: the state in ${META} (configs, step counters) does not match its sha256`);
+    throw new CheckpointError(
+      dir,
+      `was edited or is corrupt: the state in ${META} (configs, step counters) does not match its sha256`,
+    );
   }
   return meta;
 }
@@ -83,12 +87,19 @@ export function readCheckpoint(dir: string, opts: ReadOptions = {}): LoadedCheck
     if (!existsSync(path)) throw new CheckpointError(dir, `is incomplete: ${file} is missing`);
     const buf = readFileSync(path);
     const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
-    if (buf.byteLength !== expected) throw new CheckpointError(dir, `is truncated or corrupt: ${file} has ${buf.byteLength} bytes, its manifest needs ${expected}`);
+    if (buf.byteLength !== expected)
+      throw new CheckpointError(
+        dir,
+        `is truncated or corrupt: ${file} has ${buf.byteLength} bytes, its manifest needs ${expected}`,
+      );
     if (sum === undefined) unchecked.push(file);
     else if (sha256(buf) !== sum) throw new CheckpointError(dir, `is corrupt: ${file} does not match its sha256 in ${META}`);
     buffers[group] = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   }
-  if (unchecked.length) opts.note?.(`checkpoint ${dir} predates checksums (${unchecked.join(', ')} unverified); it is checked for finite weights only`);
+  if (unchecked.length)
+    opts.note?.(
+      `checkpoint ${dir} predates checksums (${unchecked.join(', ')} unverified); it is checked for finite weights only`,
+    );
   for (const [group, { specs }] of Object.entries(meta.groups)) {
     let off = 0;
     for (const s of specs) {
@@ -97,7 +108,10 @@ export function readCheckpoint(dir: string, opts: ReadOptions = {}): LoadedCheck
         const m = maxAbs(new Float32Array(buffers[group], off, n));
         if (!Number.isFinite(m)) throw new CheckpointError(dir, `holds non-finite weights: ${group} "${s.name}" contains ${m}`);
         if ((group === 'params' || group === 'ema') && m > bound) {
-          throw new CheckpointError(dir, `holds diverged weights: ${group} "${s.name}" reaches |w| = ${m.toExponential(2)} (> ${bound.toExponential(0)})`);
+          throw new CheckpointError(
+            dir,
+            `holds diverged weights: ${group} "${s.name}" reaches |w| = ${m.toExponential(2)} (> ${bound.toExponential(0)})`,
+          );
         }
       }
       off += n * 4;
@@ -114,7 +128,10 @@ export function readCheckpoint(dir: string, opts: ReadOptions = {}): LoadedCheck
  * `step-N` directory newest first (a missing or stale `latest.json` does not hide a newer complete
  * checkpoint); each one skipped is reported through `warn` with the reason.
  */
-export function findCheckpoint(root: string, { warn, note, weightBound, decode }: ReadOptions & { warn?: (msg: string) => void } = {}): { dir: string; loaded: LoadedCheckpoint } | null {
+export function findCheckpoint(
+  root: string,
+  { warn, note, weightBound, decode }: ReadOptions & { warn?: (msg: string) => void } = {},
+): { dir: string; loaded: LoadedCheckpoint } | null {
   let pointer: string | null = null;
   try {
     pointer = latestCheckpoint(root);
@@ -122,13 +139,15 @@ export function findCheckpoint(root: string, { warn, note, weightBound, decode }
     warn?.(`${(e as Error).message}: scanning the step-N directories`);
   }
   const steps = checkpointSteps(root);
-  if (pointer && !steps.some((s) => join(root, `step-${s}`) === pointer)) warn?.(`${join(root, 'latest.json')} names ${pointer}, which does not exist`);
+  if (pointer && !steps.some((s) => join(root, `step-${s}`) === pointer))
+    warn?.(`${join(root, 'latest.json')} names ${pointer}, which does not exist`);
   for (const s of steps) {
     const dir = join(root, `step-${s}`);
     try {
       const loaded = readCheckpoint(dir, { note, weightBound, decode });
       if (pointer === null) warn?.(`${join(root, 'latest.json')} is missing: using ${dir}, the newest checkpoint that verifies`);
-      else if (pointer !== dir) warn?.(`${join(root, 'latest.json')} names ${pointer}; using ${dir}, the newest checkpoint that verifies`);
+      else if (pointer !== dir)
+        warn?.(`${join(root, 'latest.json')} names ${pointer}; using ${dir}, the newest checkpoint that verifies`);
       return { dir, loaded };
     } catch (e) {
       if (!(e instanceof CheckpointError)) throw e;

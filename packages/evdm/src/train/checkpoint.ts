@@ -104,7 +104,15 @@ export async function writeCheckpoint(
     rmSync(tmpDir, { recursive: true, force: true });
     mkdirSync(tmpDir);
     const stateJson = JSON.stringify(state);
-    const meta: CheckpointMeta = { format: 'evdm-checkpoint', version: 1, step, createdAt: new Date().toISOString(), state, stateSha256: sha256(stateJson), groups: {} };
+    const meta: CheckpointMeta = {
+      format: 'evdm-checkpoint',
+      version: 1,
+      step,
+      createdAt: new Date().toISOString(),
+      state,
+      stateSha256: sha256(stateJson),
+      groups: {},
+    };
     for (const [group, tensors] of Object.entries(groups)) {
       const { data, specs } = await tf.io.encodeWeights(tensors);
       const bytes = new Uint8Array(data as ArrayBuffer);

@@ -122,7 +122,12 @@ export class TrainMonitor {
     try {
       appendFileSync(this.jsonl, JSON.stringify(line) + '\n');
     } catch (e) {
-      throw new WriteError(this.jsonl, (e as NodeJS.ErrnoException).code, `cannot append step ${r.step} to the training log ${this.jsonl}: ${describeFsError(e)}`, { cause: e });
+      throw new WriteError(
+        this.jsonl,
+        (e as NodeJS.ErrnoException).code,
+        `cannot append step ${r.step} to the training log ${this.jsonl}: ${describeFsError(e)}`,
+        { cause: e },
+      );
     }
     this.points.push({ step: r.step, loss });
     this.lastTime = now;
@@ -132,15 +137,25 @@ export class TrainMonitor {
     const left = Math.max(0, (this.deadline - now) / 1000);
     const eta = Math.min(rate > 0 ? (this.o.totalSteps - r.step) / rate : Infinity, left);
     if (this.bar) {
-      const payload = { loss: loss.toPrecision(4), rate: rate.toFixed(2), left: formatDuration(left), eta: formatDuration(eta), step: r.step };
+      const payload = {
+        loss: loss.toPrecision(4),
+        rate: rate.toFixed(2),
+        left: formatDuration(left),
+        eta: formatDuration(eta),
+        step: r.step,
+      };
       if (Number.isFinite(this.deadline)) {
         const elapsed = Math.min(this.budgetSec, Math.round((now - this.t0) / 1000));
         this.bar.update(elapsed, { ...payload, elapsed: formatDuration(elapsed) });
       } else this.bar.update(r.step, payload);
     } else if (Number.isFinite(this.deadline)) {
-      this.o.write(`step ${r.step}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ${formatDuration((now - this.t0) / 1000)} of ${formatDuration(this.budgetSec)}, ${formatDuration(left)} left`);
+      this.o.write(
+        `step ${r.step}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ${formatDuration((now - this.t0) / 1000)} of ${formatDuration(this.budgetSec)}, ${formatDuration(left)} left`,
+      );
     } else {
-      this.o.write(`step ${r.step}/${this.o.totalSteps}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ETA ${formatDuration(eta)}`);
+      this.o.write(
+        `step ${r.step}/${this.o.totalSteps}  loss ${loss.toPrecision(4)}  ${rate.toFixed(2)} steps/s  ETA ${formatDuration(eta)}`,
+      );
     }
     if (r.step % this.o.plotEvery === 0 || r.step === this.o.totalSteps) this.plot();
   }

@@ -15,5 +15,7 @@ export function configDifferences(a: unknown, b: unknown, path = ''): Array<{ ke
 export function describeConfigDifference(a: unknown, b: unknown, aName: string, bName: string, prefix = ''): string | null {
   const d = configDifferences(a, b, prefix);
   if (d.length === 0) return null;
-  return d.map((x) => `${x.key} = ${JSON.stringify(x.a) ?? 'unset'} (${aName}) vs ${JSON.stringify(x.b) ?? 'unset'} (${bName})`).join(', ');
+  return d
+    .map((x) => `${x.key} = ${JSON.stringify(x.a) ?? 'unset'} (${aName}) vs ${JSON.stringify(x.b) ?? 'unset'} (${bName})`)
+    .join(', ');
 }

@@ -64,7 +64,8 @@ export function networkFromJson(json: unknown, where = 'network'): NetworkConfig
     if (!preset || typeof preset !== 'object' || !preset.model || !preset.dataset) {
       fail(where, '"preset" needs "model" (mcvd, evdm, evdm-l) and "dataset" (' + Object.keys(DATASET_PRESETS).join(', ') + ')');
     }
-    if (!['mcvd', 'evdm', 'evdm-l'].includes(preset.model)) fail(where, `unknown preset model "${preset.model}" (mcvd, evdm, evdm-l)`);
+    if (!['mcvd', 'evdm', 'evdm-l'].includes(preset.model))
+      fail(where, `unknown preset model "${preset.model}" (mcvd, evdm, evdm-l)`);
     input = modelConfig(preset.model, preset.dataset, rest as Partial<NetworkConfigInput>);
   } else input = rest as unknown as NetworkConfigInput;
   try {
@@ -88,11 +89,17 @@ export function resolveRunConfig(json: unknown, where = 'config'): RunConfig {
     fail(where, `data.source "${String(data.source)}" is unknown (have: ${DATA_SOURCES.map((d) => `"${d}"`).join(', ')})`);
   }
   if (data.source !== 'synthetic' && data.source !== 'smmnist' && !data.path) {
-    fail(where, `data.source "${data.source}" needs "path": the converted HDF5 data (see the @evdm/datasets README, "evdm-convert")`);
+    fail(
+      where,
+      `data.source "${data.source}" needs "path": the converted HDF5 data (see the @evdm/datasets README, "evdm-convert")`,
+    );
   }
   const size = (data as { imageSize?: unknown }).imageSize;
   if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size < 1)) {
-    fail(where, `data.imageSize must be a positive integer (a divisor of the dataset's 64 px frames), got ${JSON.stringify(size)}`);
+    fail(
+      where,
+      `data.imageSize must be a positive integer (a divisor of the dataset's 64 px frames), got ${JSON.stringify(size)}`,
+    );
   }
   let train: TrainConfig;
   try {
@@ -102,7 +109,13 @@ export function resolveRunConfig(json: unknown, where = 'config'): RunConfig {
   } catch (e) {
     return fail(where, (e as Error).message);
   }
-  return { network, data, train, schedule: (o.schedule ?? {}) as ScheduleConfigInput, preview: (o.preview ?? {}) as Partial<SamplerConfig> };
+  return {
+    network,
+    data,
+    train,
+    schedule: (o.schedule ?? {}) as ScheduleConfigInput,
+    preview: (o.preview ?? {}) as Partial<SamplerConfig>,
+  };
 }
 
 /** Reads and parses a JSON config file; errors name the file. */
@@ -150,8 +163,10 @@ export function makeClipSource(data: DataConfig, net: NetworkConfig, batchSize: 
 
 /** Opens the `@evdm/datasets` dataset a (non-synthetic) data config names. */
 export async function openDataConfig(data: Exclude<DataConfig, { source: 'synthetic' }>): Promise<VideoDataset> {
-  if (data.smmnist !== undefined && data.source !== 'smmnist') throw new Error(`data.smmnist only applies to data.source "smmnist", not "${data.source}"`);
-  const opened = data.source === 'smmnist' ? { name: 'smmnist' as const, ...(data.smmnist ?? {}) } : { name: data.source, path: data.path };
+  if (data.smmnist !== undefined && data.source !== 'smmnist')
+    throw new Error(`data.smmnist only applies to data.source "smmnist", not "${data.source}"`);
+  const opened =
+    data.source === 'smmnist' ? { name: 'smmnist' as const, ...(data.smmnist ?? {}) } : { name: data.source, path: data.path };
   return openDataset(opened as Parameters<typeof openDataset>[0]);
 }
 
@@ -199,7 +214,9 @@ export function poolFactor(data: DataConfig, height: number, width: number): num
   if (size === undefined || size === height) return 1;
   const f = height / size;
   if (!Number.isInteger(f) || width % f !== 0) {
-    throw new Error(`data.imageSize ${size} does not divide the ${data.source} frames (${height}x${width}): use ${height} / k, e.g. ${height / 2}, ${height / 4}`);
+    throw new Error(
+      `data.imageSize ${size} does not divide the ${data.source} frames (${height}x${width}): use ${height} / k, e.g. ${height / 2}, ${height / 4}`,
+    );
   }
   return f;
 }

@@ -29,13 +29,17 @@ export function checkNewRunDir(dir: string, { force = false }: { force?: boolean
   if (!statSync(dir).isDirectory()) throw new Error(`--out ${dir} is a file, not a directory`);
   const evidence = runEvidence(dir);
   if (evidence) {
-    throw new Error(`${dir} already holds a training run; continue it with --resume ${dir} or pick another --out (${evidence}; not even --force overwrites a run)`);
+    throw new Error(
+      `${dir} already holds a training run; continue it with --resume ${dir} or pick another --out (${evidence}; not even --force overwrites a run)`,
+    );
   }
   const names = readdirSync(dir);
   if (names.length === 0) return;
   const clash = names.filter((n) => RUN_FILES.includes(n));
   if (clash.length) throw new Error(`--out ${dir} holds ${clash.join(', ')}, which a run would overwrite: pick another --out`);
   if (!force) {
-    throw new Error(`--out ${dir} is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}): pick a new or empty directory, or add --force to write the run beside those files (none is deleted or overwritten)`);
+    throw new Error(
+      `--out ${dir} is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}): pick a new or empty directory, or add --force to write the run beside those files (none is deleted or overwritten)`,
+    );
   }
 }

@@ -18,7 +18,10 @@ export interface StopRequest {
 
 export function onStopSignals(
   onFirst: (signal: StopSignal) => void,
-  { exit = (code: number) => process.exit(code), onSecond }: { exit?: (code: number) => void; onSecond?: (signal: StopSignal) => void } = {},
+  {
+    exit = (code: number) => process.exit(code),
+    onSecond,
+  }: { exit?: (code: number) => void; onSecond?: (signal: StopSignal) => void } = {},
 ): StopRequest {
   let first: StopSignal | null = null;
   const handler = (signal: StopSignal) => {

@@ -61,7 +61,8 @@ export function resolveTrainConfig(input: Partial<TrainConfig> = {}): TrainConfi
   const c: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...input };
   const int = (k: keyof TrainConfig, min: number) => {
     const v = c[k] as number;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(`${k} must be an integer in [${min}, 2^53 - 1], got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      fail(`${k} must be an integer in [${min}, 2^53 - 1], got ${JSON.stringify(v)}`);
   };
   int('steps', 0);
   int('batchSize', 1);
@@ -83,7 +84,8 @@ export function resolveTrainConfig(input: Partial<TrainConfig> = {}): TrainConfi
   if (typeof c.rematerialize !== 'boolean') fail(`rematerialize must be a boolean, got ${JSON.stringify(c.rematerialize)}`);
   if (typeof c.syncMask !== 'boolean') fail(`syncMask must be a boolean, got ${JSON.stringify(c.syncMask)}`);
   if (c.syncMask && c.maskProbPast !== c.maskProbFuture) fail('syncMask needs maskProbPast === maskProbFuture');
-  if (c.reduction !== 'mean' && c.reduction !== 'mcvd-sum') fail(`reduction must be "mean" or "mcvd-sum", got ${JSON.stringify(c.reduction)}`);
+  if (c.reduction !== 'mean' && c.reduction !== 'mcvd-sum')
+    fail(`reduction must be "mean" or "mcvd-sum", got ${JSON.stringify(c.reduction)}`);
   return c;
 }
 

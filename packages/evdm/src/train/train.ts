@@ -75,11 +75,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const name = o.optionNames ?? ownOptionNames;
   const log = o.log ?? stderrLine;
   if ((o.config === undefined && o.configFile === undefined) === (o.resume === undefined)) {
-    throw new Error(`train needs either ${name('config')} (a new run) or ${name('resume')} (a run directory), not ${o.resume === undefined ? 'neither' : 'both'}`);
+    throw new Error(
+      `train needs either ${name('config')} (a new run) or ${name('resume')} (a run directory), not ${o.resume === undefined ? 'neither' : 'both'}`,
+    );
   }
-  if (o.config !== undefined && o.configFile !== undefined) throw new Error(`give either ${name('config')} or ${name('configFile')}, not both`);
-  if (o.resume !== undefined && o.force) throw new Error(`${name('force')} only applies to a new run (${name('config')}), not to ${name('resume')}`);
-  if (o.maxMinutes !== undefined && !(o.maxMinutes > 0)) throw new Error(`${name('maxMinutes')} must be a positive number, got ${o.maxMinutes}`);
+  if (o.config !== undefined && o.configFile !== undefined)
+    throw new Error(`give either ${name('config')} or ${name('configFile')}, not both`);
+  if (o.resume !== undefined && o.force)
+    throw new Error(`${name('force')} only applies to a new run (${name('config')}), not to ${name('resume')}`);
+  if (o.maxMinutes !== undefined && !(o.maxMinutes > 0))
+    throw new Error(`${name('maxMinutes')} must be a positive number, got ${o.maxMinutes}`);
   const overrides = o.overrides ?? {};
   const maxMinutes = o.maxMinutes ?? Infinity;
   let outDir: string;
@@ -87,10 +92,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.resume !== undefined) {
     outDir = o.resume;
     const cfgPath = join(outDir, 'config.json');
-    if (!existsSync(cfgPath)) throw new Error(`${name('resume')} ${outDir}: no config.json there (is it a run directory written by evdm train?)`);
+    if (!existsSync(cfgPath))
+      throw new Error(`${name('resume')} ${outDir}: no config.json there (is it a run directory written by evdm train?)`);
     run = resolveRunConfig(readJsonConfigFile(cfgPath), cfgPath);
-    if (overrides.seed !== undefined && overrides.seed !== run.train.seed) throw new Error(`${name('seed')} cannot change on ${name('resume')}`);
-    if (overrides.batchSize !== undefined && overrides.batchSize !== run.train.batchSize) throw new Error(`${name('batchSize')} cannot change on ${name('resume')}`);
+    if (overrides.seed !== undefined && overrides.seed !== run.train.seed)
+      throw new Error(`${name('seed')} cannot change on ${name('resume')}`);
+    if (overrides.batchSize !== undefined && overrides.batchSize !== run.train.batchSize)
+      throw new Error(`${name('batchSize')} cannot change on ${name('resume')}`);
     run = resolveRunConfig({ ...run, train: { ...run.train, ...overrides } }, `${name('resume')} ${outDir}`);
   } else {
     if (o.out === undefined) throw new Error(`a new run needs ${name('out')} (its run directory)`);
@@ -101,17 +109,33 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     checkNewRunDir(outDir, { force: o.force === true });
   }
   const ckptRoot = join(outDir, 'checkpoints');
-  for (const left of cleanCheckpointLeftovers(ckptRoot)) log(`evdm train: removed ${join(ckptRoot, left)}, left by a crashed or killed run`);
+  for (const left of cleanCheckpointLeftovers(ckptRoot))
+    log(`evdm train: removed ${join(ckptRoot, left)}, left by a crashed or killed run`);
 
   await initBackend({ backend: o.backend, log });
-  checkMemory(trainStepBytes(run.network, run.train.batchSize), `${overrides.batchSize !== undefined ? name('batchSize') : 'train.batchSize'} ${run.train.batchSize}`);
+  checkMemory(
+    trainStepBytes(run.network, run.train.batchSize),
+    `${overrides.batchSize !== undefined ? name('batchSize') : 'train.batchSize'} ${run.train.batchSize}`,
+  );
   const data = makeClipSource(run.data, run.network, run.train.batchSize);
   const trainer =
     o.resume !== undefined
-      ? await Trainer.resume(ckptRoot, { data, train: run.train, checkpointDir: ckptRoot, network: run.network, schedule: run.schedule, warn: (m) => log(`evdm train: warning: ${m}`) }).catch((e: unknown) => {
+      ? await Trainer.resume(ckptRoot, {
+          data,
+          train: run.train,
+          checkpointDir: ckptRoot,
+          network: run.network,
+          schedule: run.schedule,
+          warn: (m) => log(`evdm train: warning: ${m}`),
+        }).catch((e: unknown) => {
           if (e instanceof StepsBelowCheckpointError) {
-            const what = overrides.steps !== undefined ? `${name('steps')} ${e.steps}` : `train.steps ${e.steps} (${join(outDir, 'config.json')})`;
-            throw new Error(`${what} is below step ${e.checkpointStep} of the run in ${name('resume')} ${outDir} (${e.dir}): give the total number of steps, at least ${e.checkpointStep}`);
+            const what =
+              overrides.steps !== undefined
+                ? `${name('steps')} ${e.steps}`
+                : `train.steps ${e.steps} (${join(outDir, 'config.json')})`;
+            throw new Error(
+              `${what} is below step ${e.checkpointStep} of the run in ${name('resume')} ${outDir} (${e.dir}): give the total number of steps, at least ${e.checkpointStep}`,
+            );
           }
           throw e;
         })
@@ -120,19 +144,38 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     // the run config is ours to write only now: every check passed (resume replaces it atomically)
     writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(run, null, 2) + '\n', 'run config');
     const params = trainer.store.count();
-    const span = Number.isFinite(maxMinutes) ? `runs for ${formatMinutes(maxMinutes)} from step ${trainer.step} (at most ${run.train.steps} steps)` : `steps ${trainer.step} -> ${run.train.steps}`;
-    log(`evdm train: ${run.network.arch} C0=${run.network.baseChannels} ${run.network.imageSize}px, ${(params / 1e6).toFixed(3)}M params, batch ${run.train.batchSize}, ${span}, out ${outDir}`);
+    const span = Number.isFinite(maxMinutes)
+      ? `runs for ${formatMinutes(maxMinutes)} from step ${trainer.step} (at most ${run.train.steps} steps)`
+      : `steps ${trainer.step} -> ${run.train.steps}`;
+    log(
+      `evdm train: ${run.network.arch} C0=${run.network.baseChannels} ${run.network.imageSize}px, ${(params / 1e6).toFixed(3)}M params, batch ${run.train.batchSize}, ${span}, out ${outDir}`,
+    );
     // previews use their own fixed clips so the training stream (and resume) is untouched
     const previewSource = makeClipSource(run.data, run.network, Math.min(4, run.train.batchSize), 1_000_003);
     const previewClip = await previewSource.next();
     const deadline = Date.now() + maxMinutes * 60_000;
-    const monitor = new TrainMonitor({ outDir, totalSteps: run.train.steps, startStep: trainer.step, logEvery: run.train.logEvery, deadline, ...(o.progress ? { write: o.progress } : {}) });
+    const monitor = new TrainMonitor({
+      outDir,
+      totalSteps: run.train.steps,
+      startStep: trainer.step,
+      logEvery: run.train.logEvery,
+      deadline,
+      ...(o.progress ? { write: o.progress } : {}),
+    });
     const stop =
       o.handleSignals === false
         ? { signal: null, dispose: () => {} }
         : onStopSignals(
-            (sig) => monitor.message(`evdm train: ${sig}: finishing step ${trainer.step + 1}, then writing a checkpoint and stopping (${sig === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to abort at once)`),
-            { onSecond: (sig) => process.stderr.write(`\nevdm train: ${sig} again: aborting now; the last complete checkpoint is ${trainer.lastCheckpoint ?? '(none)'}\n`) },
+            (sig) =>
+              monitor.message(
+                `evdm train: ${sig}: finishing step ${trainer.step + 1}, then writing a checkpoint and stopping (${sig === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to abort at once)`,
+              ),
+            {
+              onSecond: (sig) =>
+                process.stderr.write(
+                  `\nevdm train: ${sig} again: aborting now; the last complete checkpoint is ${trainer.lastCheckpoint ?? '(none)'}\n`,
+                ),
+            },
           );
     try {
       await trainer.run({
@@ -153,9 +196,23 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       tf.dispose([previewClip.past, previewClip.current, previewClip.future].filter((x) => x !== undefined) as tf.Tensor[]);
     }
     const stoppedBy = stop.signal;
-    if (stoppedBy) log(`evdm train: stopped by ${stoppedBy} at step ${trainer.step}; checkpoint ${trainer.lastCheckpoint}; continue with: evdm train --resume ${outDir}`);
-    else log(`evdm train: done at step ${trainer.step}; checkpoint ${trainer.lastCheckpoint}; log ${join(outDir, 'train.jsonl')}; plot ${join(outDir, 'loss.svg')}`);
-    return { outDir, step: trainer.step, checkpoint: trainer.lastCheckpoint, stoppedBy, exitCode: stoppedBy ? SIGNAL_EXIT_CODE[stoppedBy] : 0, config: run, params };
+    if (stoppedBy)
+      log(
+        `evdm train: stopped by ${stoppedBy} at step ${trainer.step}; checkpoint ${trainer.lastCheckpoint}; continue with: evdm train --resume ${outDir}`,
+      );
+    else
+      log(
+        `evdm train: done at step ${trainer.step}; checkpoint ${trainer.lastCheckpoint}; log ${join(outDir, 'train.jsonl')}; plot ${join(outDir, 'loss.svg')}`,
+      );
+    return {
+      outDir,
+      step: trainer.step,
+      checkpoint: trainer.lastCheckpoint,
+      stoppedBy,
+      exitCode: stoppedBy ? SIGNAL_EXIT_CODE[stoppedBy] : 0,
+      config: run,
+      params,
+    };
   } finally {
     trainer.dispose();
   }

@@ -137,10 +137,12 @@ export class Trainer {
     const cfg = this.net.config;
     const frames = (name: string, x: tf.Tensor | undefined, want: number) => {
       if (want === 0) {
-        if (x !== undefined) throw new Error(`data: the network takes no ${name} frames but the batch has ${name} of shape [${x.shape}]`);
+        if (x !== undefined)
+          throw new Error(`data: the network takes no ${name} frames but the batch has ${name} of shape [${x.shape}]`);
         return;
       }
-      if (!(x instanceof tf.Tensor)) throw new Error(`data: the network needs ${want} ${name} frame(s) but the batch has no "${name}" tensor`);
+      if (!(x instanceof tf.Tensor))
+        throw new Error(`data: the network needs ${want} ${name} frame(s) but the batch has no "${name}" tensor`);
       const sh = x.shape as number[];
       const [h, w, ch] = x.rank === 5 ? [sh[2], sh[3], sh[1] * sh[4]] : x.rank === 4 ? [sh[1], sh[2], sh[3]] : [0, 0, 0];
       if (h !== cfg.imageSize || w !== cfg.imageSize || ch !== want * cfg.imageChannels) {
@@ -165,7 +167,13 @@ export class Trainer {
       const { value, grads } = tf.variableGrads(() => {
         const { loss } = maskedConditioningLoss({
           schedule: this.schedule,
-          denoiser: (xt, t, cond) => this.net.apply(this.store.read, xt, t, cond ?? null, { training: true, seed, step, rematerialize: this.config.rematerialize }),
+          denoiser: (xt, t, cond) =>
+            this.net.apply(this.store.read, xt, t, cond ?? null, {
+              training: true,
+              seed,
+              step,
+              rematerialize: this.config.rematerialize,
+            }),
           past: clip.past,
           current: clip.current,
           future: clip.future,
@@ -202,7 +210,11 @@ export class Trainer {
       ? `the last good checkpoint (finite weights, |w| <= ${WEIGHT_BOUND.toExponential(0)}) is ${this.lastCheckpointDir}`
       : 'no checkpoint was written yet';
     const advice = `lower train.lr (now ${c.lr}, e.g. ${c.lr / 10}) or lengthen train.warmup (now ${c.warmup}, e.g. ${Math.max(100, c.warmup * 4)}), or keep train.gradClip (now ${c.gradClip}) at 1`;
-    throw new TrainingDivergedError(`training diverged at step ${step + 1}: ${what}; stopped, ${where}; to go on, ${advice} and resume`, step, this.lastCheckpointDir);
+    throw new TrainingDivergedError(
+      `training diverged at step ${step + 1}: ${what}; stopped, ${where}; to go on, ${advice} and resume`,
+      step,
+      this.lastCheckpointDir,
+    );
   }
 
   /** Largest |w| over the trainable weights (NaN when one is NaN): a checkpoint must be finite and bounded. */
@@ -255,7 +267,11 @@ export class Trainer {
   async saveCheckpoint(root = this.checkpointDir): Promise<string> {
     if (!root) throw new Error('Trainer.saveCheckpoint: no checkpoint directory configured');
     const w = this.weightMaxAbs();
-    if (!(w <= WEIGHT_BOUND)) this.diverged(`the weights reached |w| = ${w} (bound ${WEIGHT_BOUND.toExponential(0)}), not checkpointed`, this.adam.step - 1);
+    if (!(w <= WEIGHT_BOUND))
+      this.diverged(
+        `the weights reached |w| = ${w} (bound ${WEIGHT_BOUND.toExponential(0)}), not checkpointed`,
+        this.adam.step - 1,
+      );
     const emaState = this.ema.getState();
     try {
       const { m, v } = this.adam.stateTensors();
@@ -298,7 +314,14 @@ export class Trainer {
    */
   static async resume(
     dirOrRoot: string,
-    opts: { data: ClipSource; train?: Partial<TrainConfig>; checkpointDir?: string; warn?: (msg: string) => void; network?: NetworkConfig; schedule?: ScheduleConfigInput },
+    opts: {
+      data: ClipSource;
+      train?: Partial<TrainConfig>;
+      checkpointDir?: string;
+      warn?: (msg: string) => void;
+      network?: NetworkConfig;
+      schedule?: ScheduleConfigInput;
+    },
   ): Promise<Trainer> {
     let dir = dirOrRoot;
     let loaded: LoadedCheckpoint;
@@ -311,25 +334,37 @@ export class Trainer {
     const { meta, groups } = loaded;
     try {
       const st = meta.state as unknown as TrainerState;
-      if (!st || !st.network || !st.train || !st.rng) throw new Error(`checkpoint ${dir} has no trainer state (network, train, rng)`);
-      if (st.adamStep !== meta.step) throw new Error(`checkpoint ${dir} is inconsistent: its Adam step counter is ${st.adamStep}, its step is ${meta.step}`);
-      if (!(st.emaUpdates >= 0 && st.emaUpdates <= st.adamStep)) throw new Error(`checkpoint ${dir} is inconsistent: ${st.emaUpdates} EMA updates after ${st.adamStep} steps`);
+      if (!st || !st.network || !st.train || !st.rng)
+        throw new Error(`checkpoint ${dir} has no trainer state (network, train, rng)`);
+      if (st.adamStep !== meta.step)
+        throw new Error(`checkpoint ${dir} is inconsistent: its Adam step counter is ${st.adamStep}, its step is ${meta.step}`);
+      if (!(st.emaUpdates >= 0 && st.emaUpdates <= st.adamStep))
+        throw new Error(`checkpoint ${dir} is inconsistent: ${st.emaUpdates} EMA updates after ${st.adamStep} steps`);
       if (opts.network) {
         const diff = describeConfigDifference(st.network, opts.network, 'checkpoint', 'run config', 'network');
         if (diff) throw new Error(`checkpoint ${dir} does not belong to this run: ${diff}`);
       }
       if (opts.schedule) {
-        const diff = describeConfigDifference(st.schedule, new NoiseSchedule(opts.schedule).toJSON(), 'checkpoint', 'run config', 'schedule');
+        const diff = describeConfigDifference(
+          st.schedule,
+          new NoiseSchedule(opts.schedule).toJSON(),
+          'checkpoint',
+          'run config',
+          'schedule',
+        );
         if (diff) throw new Error(`checkpoint ${dir} does not belong to this run: ${diff}`);
       }
       if (opts.train?.batchSize !== undefined && opts.train.batchSize !== st.train.batchSize) {
-        throw new Error(`checkpoint ${dir} does not belong to this run: train.batchSize = ${st.train.batchSize} (checkpoint) vs ${opts.train.batchSize} (run config)`);
+        throw new Error(
+          `checkpoint ${dir} does not belong to this run: train.batchSize = ${st.train.batchSize} (checkpoint) vs ${opts.train.batchSize} (run config)`,
+        );
       }
       const override = { ...(opts.train ?? {}) };
       if (override.seed !== undefined && override.seed !== st.train.seed) {
         throw new Error(`cannot change seed on resume (checkpoint has ${st.train.seed}, got ${override.seed})`);
       }
-      if (override.steps !== undefined && override.steps < meta.step) throw new StepsBelowCheckpointError(override.steps, meta.step, dir);
+      if (override.steps !== undefined && override.steps < meta.step)
+        throw new StepsBelowCheckpointError(override.steps, meta.step, dir);
       const trainer = new Trainer({
         network: st.network,
         train: { ...st.train, ...override },
@@ -337,7 +372,8 @@ export class Trainer {
         data: opts.data,
         checkpointDir: opts.checkpointDir ?? dirname(dir),
       });
-      for (const g of ['params', 'ema', 'adam_m', 'adam_v']) if (!groups[g]) throw new Error(`checkpoint ${dir} is missing tensor group "${g}"`);
+      for (const g of ['params', 'ema', 'adam_m', 'adam_v'])
+        if (!groups[g]) throw new Error(`checkpoint ${dir} is missing tensor group "${g}"`);
       trainer.store.load(groups.params);
       trainer.ema.setState({ rate: trainer.ema.rate, updates: st.emaUpdates, shadow: groups.ema });
       const pick = (map: tf.NamedTensorMap, g: string) =>
@@ -348,7 +384,8 @@ export class Trainer {
       trainer.adam.loadState(st.adamStep, pick(groups.adam_m, 'adam_m'), pick(groups.adam_v, 'adam_v'));
       trainer.rng.setState(st.rng);
       if (st.dataResumable && opts.data.setState) opts.data.setState(st.data);
-      else opts.warn?.('the data source is not resumable: the resumed run sees a different batch order than an uninterrupted one');
+      else
+        opts.warn?.('the data source is not resumable: the resumed run sees a different batch order than an uninterrupted one');
       trainer.lastCheckpointDir = dir;
       return trainer;
     } finally {

@@ -88,10 +88,31 @@ const PAPER_SCALE: BudgetScale = {
 const SMOKE_SCALE: BudgetScale = {
   name: 'smoke',
   note: 'smoke: tiny networks (16 px, C0 16, 2 levels) trained for seconds on 16 px SM-MNIST; 2 test clips, best of 2, DDPM 2 steps; the numbers only show that the path works',
-  network: { baseChannels: 16, headChannels: 16, channelMult: [1, 2], numResBlocks: 1, attnResolutions: [8], imageSize: 16, pastFrames: 2, currentFrames: 1, futureFrames: 0, dropout: 0 },
+  network: {
+    baseChannels: 16,
+    headChannels: 16,
+    channelMult: [1, 2],
+    numResBlocks: 1,
+    attnResolutions: [8],
+    imageSize: 16,
+    pastFrames: 2,
+    currentFrames: 1,
+    futureFrames: 0,
+    dropout: 0,
+  },
   data: { source: 'smmnist', seed: 1, smmnist: { imageSize: 16, digitSize: 8, numDigits: 1 } },
   schedule: { prediction: 'v' },
-  train: { batchSize: 2, lr: 1e-3, warmup: 2, emaRate: 0.9, reduction: 'mean', maskProbPast: 0, maskProbFuture: 0, checkpointEvery: 0, logEvery: 1 },
+  train: {
+    batchSize: 2,
+    lr: 1e-3,
+    warmup: 2,
+    emaRate: 0.9,
+    reduction: 'mean',
+    maskProbPast: 0,
+    maskProbFuture: 0,
+    checkpointEvery: 0,
+    logEvery: 1,
+  },
   eval: { clips: 2, trajectories: 2, steps: 2, batch: 2 },
   minutes: 0.04,
   evalEvery: 0.02,
@@ -147,7 +168,9 @@ export interface BudgetStudyOptions {
   shouldStop?: () => boolean;
 }
 
-export interface ResolvedBudgetOptions extends Required<Omit<BudgetStudyOptions, 'i3d' | 'backend' | 'onTrainStep' | 'shouldStop'>> {
+export interface ResolvedBudgetOptions extends Required<
+  Omit<BudgetStudyOptions, 'i3d' | 'backend' | 'onTrainStep' | 'shouldStop'>
+> {
   i3d?: string;
   backend?: string;
   onTrainStep?: (model: ModelName, step: number) => void;
@@ -168,13 +191,19 @@ export function resolveBudgetOptions(o: BudgetStudyOptions): ResolvedBudgetOptio
   const sc = budgetScale(scale);
   const models = o.models ?? [...BUDGET_MODELS];
   if (models.length === 0) throw new Error(`--models: give at least one of ${BUDGET_MODELS.join(', ')}`);
-  for (const m of models) if (!BUDGET_MODELS.includes(m)) throw new Error(`--models: unknown model "${m}" (have ${BUDGET_MODELS.join(', ')})`);
+  for (const m of models)
+    if (!BUDGET_MODELS.includes(m)) throw new Error(`--models: unknown model "${m}" (have ${BUDGET_MODELS.join(', ')})`);
   if (new Set(models).size !== models.length) throw new Error(`--models: "${models.join(',')}" names a model twice`);
   const minutes = o.minutes ?? sc.minutes;
-  if (!(Number.isFinite(minutes) && minutes > 0)) throw new Error(`--minutes must be a positive number of minutes, got ${minutes}`);
+  if (!(Number.isFinite(minutes) && minutes > 0))
+    throw new Error(`--minutes must be a positive number of minutes, got ${minutes}`);
   const evalEvery = o.evalEvery ?? Math.min(sc.evalEvery, minutes);
-  if (!(Number.isFinite(evalEvery) && evalEvery > 0)) throw new Error(`--eval-every must be a positive number of minutes, got ${evalEvery}`);
-  if (evalEvery > minutes) throw new Error(`--eval-every ${evalEvery} is longer than the budget --minutes ${minutes}: no evaluation point would fall inside it`);
+  if (!(Number.isFinite(evalEvery) && evalEvery > 0))
+    throw new Error(`--eval-every must be a positive number of minutes, got ${evalEvery}`);
+  if (evalEvery > minutes)
+    throw new Error(
+      `--eval-every ${evalEvery} is longer than the budget --minutes ${minutes}: no evaluation point would fall inside it`,
+    );
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be an integer >= 0, got ${seed}`);
   return {
@@ -201,7 +230,12 @@ export function resolveBudgetOptions(o: BudgetStudyOptions): ResolvedBudgetOptio
 
 /** Comma-separated `--models` (e.g. "mcvd,evdm-l"). */
 export function parseModelList(v: string): ModelName[] {
-  const names = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const m of names) if (!BUDGET_MODELS.includes(m as ModelName)) throw new Error(`--models: unknown model "${m}" (have ${BUDGET_MODELS.join(', ')})`);
+  const names = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const m of names)
+    if (!BUDGET_MODELS.includes(m as ModelName))
+      throw new Error(`--models: unknown model "${m}" (have ${BUDGET_MODELS.join(', ')})`);
   return names as ModelName[];
 }

@@ -77,7 +77,15 @@ export interface BudgetStudyResult {
   eval_every: number;
   seed: number;
   backend: string;
-  protocol: { dataset: string; clips: number; trajectories: number; sampler: 'ddpm'; steps: number; weights: 'ema' | 'live'; ssim_convention: string };
+  protocol: {
+    dataset: string;
+    clips: number;
+    trajectories: number;
+    sampler: 'ddpm';
+    steps: number;
+    weights: 'ema' | 'live';
+    ssim_convention: string;
+  };
   copy_last_frame: CopyLastResult | null;
   models: BudgetModelResult[];
   /** The last invocation stopped early (signal); resume with --resume. */
@@ -85,7 +93,9 @@ export interface BudgetStudyResult {
 }
 
 /** Keys that must not change between an interrupted study and its --resume (they change the numbers). */
-const FIXED: Array<[keyof BudgetStudyResult | 'protocol.clips' | 'protocol.trajectories' | 'protocol.steps' | 'protocol.weights', string]> = [
+const FIXED: Array<
+  [keyof BudgetStudyResult | 'protocol.clips' | 'protocol.trajectories' | 'protocol.steps' | 'protocol.weights', string]
+> = [
   ['scale', '--smoke / --paper-scale'],
   ['seed', '--seed'],
   ['eval_every', '--eval-every'],
@@ -95,14 +105,19 @@ const FIXED: Array<[keyof BudgetStudyResult | 'protocol.clips' | 'protocol.traje
   ['protocol.weights', '--ema'],
 ];
 
-const get = (r: BudgetStudyResult, key: string): unknown => key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], r);
+const get = (r: BudgetStudyResult, key: string): unknown =>
+  key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], r);
 
 export function resultsPath(out: string): string {
   return join(out, RESULTS_FILE);
 }
 
 export function writeResults(out: string, r: BudgetStudyResult): void {
-  writeFileAtomic(resultsPath(out), JSON.stringify({ ...r, updated: new Date().toISOString() }, null, 2) + '\n', 'budget study results');
+  writeFileAtomic(
+    resultsPath(out),
+    JSON.stringify({ ...r, updated: new Date().toISOString() }, null, 2) + '\n',
+    'budget study results',
+  );
 }
 
 /** The recorded study of `out`, checked against this invocation's settings (errors name the flag). */
@@ -110,11 +125,15 @@ export function readResultsForResume(out: string, now: BudgetStudyResult): Budge
   const path = resultsPath(out);
   if (!existsSync(path)) throw new Error(`--resume ${out}: no ${RESULTS_FILE} there (start the study without --resume)`);
   const r = readJsonConfigFile(path) as BudgetStudyResult;
-  if (!r || r.kind !== 'evdm-budget-study' || !Array.isArray(r.models)) throw new Error(`${path} is not a budget study results file (kind "${(r as { kind?: string })?.kind}")`);
+  if (!r || r.kind !== 'evdm-budget-study' || !Array.isArray(r.models))
+    throw new Error(`${path} is not a budget study results file (kind "${(r as { kind?: string })?.kind}")`);
   for (const [key, flag] of FIXED) {
     const a = get(r, key);
     const b = get(now, key);
-    if (a !== b) throw new Error(`--resume ${out}: ${flag} differs from the interrupted study (${key} ${JSON.stringify(a)} recorded, ${JSON.stringify(b)} now); resume with the same setting or start a new --out`);
+    if (a !== b)
+      throw new Error(
+        `--resume ${out}: ${flag} differs from the interrupted study (${key} ${JSON.stringify(a)} recorded, ${JSON.stringify(b)} now); resume with the same setting or start a new --out`,
+      );
   }
   return r;
 }

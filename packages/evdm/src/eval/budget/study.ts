@@ -25,9 +25,24 @@ import { networkDenoiser } from '../../sample/network-denoiser';
 import { sampleVideo } from '../../sample/predict';
 import { modelLabel } from '../data-options';
 import { evaluate, type EvalModel, type FvdSetup } from '../evaluate';
-import { BUDGET_MODELS, budgetNetwork, budgetRunConfig, resolveBudgetOptions, type BudgetStudyOptions, type ResolvedBudgetOptions } from './config';
+import {
+  BUDGET_MODELS,
+  budgetNetwork,
+  budgetRunConfig,
+  resolveBudgetOptions,
+  type BudgetStudyOptions,
+  type ResolvedBudgetOptions,
+} from './config';
 import { writeBudgetReport } from './report';
-import { readResultsForResume, resultsPath, writeResults as writeJson, type BudgetModelResult, type BudgetPoint, type BudgetStudyResult, type JsonNumber } from './results';
+import {
+  readResultsForResume,
+  resultsPath,
+  writeResults as writeJson,
+  type BudgetModelResult,
+  type BudgetPoint,
+  type BudgetStudyResult,
+  type JsonNumber,
+} from './results';
 
 export const FVD_ABSENT = 'absent: no --i3d DIR given (converted I3D weights, see the @evdm/metrics README)';
 
@@ -37,7 +52,8 @@ function writeResults(out: string, r: BudgetStudyResult): void {
   writeBudgetReport(out, r);
 }
 
-const jsonNum = (x: number | null | undefined): JsonNumber => (x === null || x === undefined ? null : Number.isFinite(x) ? x : String(x));
+const jsonNum = (x: number | null | undefined): JsonNumber =>
+  x === null || x === undefined ? null : Number.isFinite(x) ? x : String(x);
 const paperGflops = (m: ModelName) => TABLE2.find((r) => r.dataset === 'smmnist' && r.model === m)!.gflops;
 
 /** Params and per-sample GFLOPs of the three networks at a scale (MCVD's is the ratios' unit). */
@@ -57,7 +73,18 @@ function trainerEvalModel(t: Trainer, steps: number): EvalModel {
   return {
     layout: cfg,
     sample: ({ past, horizon, trajectories, batch, seed }) =>
-      sampleVideo({ mode: 'predict', denoiser: networkDenoiser(t.net, t.store.read), schedule: t.schedule, layout: cfg, past, horizon, trajectories, batch, seed, sampler: { sampler: 'ddpm', steps } }),
+      sampleVideo({
+        mode: 'predict',
+        denoiser: networkDenoiser(t.net, t.store.read),
+        schedule: t.schedule,
+        layout: cfg,
+        past,
+        horizon,
+        trajectories,
+        batch,
+        seed,
+        sampler: { sampler: 'ddpm', steps },
+      }),
   };
 }
 
@@ -66,7 +93,10 @@ export async function runBudgetStudy(input: BudgetStudyOptions): Promise<BudgetS
   const o = resolveBudgetOptions(input);
   const { out, log } = o;
   const sc = o.scaleConfig;
-  const rt = await initBackend({ backend: o.backend === undefined ? undefined : parseBackendChoice(o.backend, '--backend'), log });
+  const rt = await initBackend({
+    backend: o.backend === undefined ? undefined : parseBackendChoice(o.backend, '--backend'),
+    log,
+  });
   const shape = structure(o);
   const fresh: BudgetStudyResult = {
     kind: 'evdm-budget-study',
@@ -79,7 +109,15 @@ export async function runBudgetStudy(input: BudgetStudyOptions): Promise<BudgetS
     eval_every: o.evalEvery,
     seed: o.seed,
     backend: `${rt.name}${rt.native.active ? ' + native oneDNN kernels' : ''}`,
-    protocol: { dataset: 'smmnist', clips: o.clips, trajectories: o.trajectories, sampler: 'ddpm', steps: o.sampleSteps, weights: o.ema ? 'ema' : 'live', ssim_convention: 'mcvd-luma-uint8' },
+    protocol: {
+      dataset: 'smmnist',
+      clips: o.clips,
+      trajectories: o.trajectories,
+      sampler: 'ddpm',
+      steps: o.sampleSteps,
+      weights: o.ema ? 'ema' : 'live',
+      ssim_convention: 'mcvd-luma-uint8',
+    },
     copy_last_frame: null,
     models: [],
     stopped: false,
@@ -88,7 +126,10 @@ export async function runBudgetStudy(input: BudgetStudyOptions): Promise<BudgetS
   if (o.resume) {
     study = { ...readResultsForResume(out, fresh), minutes: o.minutes, backend: fresh.backend, stopped: false };
   } else {
-    if (existsSync(resultsPath(out))) throw new Error(`${out} already holds a budget study (${resultsPath(out)}): continue it with --resume or pick another --out`);
+    if (existsSync(resultsPath(out)))
+      throw new Error(
+        `${out} already holds a budget study (${resultsPath(out)}): continue it with --resume or pick another --out`,
+      );
     for (const m of o.models) checkNewRunDir(join(out, m));
     mkdirSync(out, { recursive: true });
     study = fresh;
@@ -96,19 +137,33 @@ export async function runBudgetStudy(input: BudgetStudyOptions): Promise<BudgetS
   log(`budget study: ${o.models.join(', ')}; ${o.minutes} min of training each, evaluated every ${o.evalEvery} min; ${sc.note}`);
   for (const m of BUDGET_MODELS) {
     const s = shape[m];
-    log(`  ${s.label.padEnd(7)} ${(s.params / 1e6).toFixed(3)} M params, ${s.gflops.toFixed(4)} GFLOPs/sample, ratio to MCVD ${(s.gflops / shape.mcvd.gflops).toFixed(3)} (paper Table 2: ${(paperGflops(m) / paperGflops('mcvd')).toFixed(3)})`);
+    log(
+      `  ${s.label.padEnd(7)} ${(s.params / 1e6).toFixed(3)} M params, ${s.gflops.toFixed(4)} GFLOPs/sample, ratio to MCVD ${(s.gflops / shape.mcvd.gflops).toFixed(3)} (paper Table 2: ${(paperGflops(m) / paperGflops('mcvd')).toFixed(3)})`,
+    );
   }
   let fvd: FvdSetup | undefined;
-  if (o.i3d !== undefined) fvd = { i3d: loadI3D(o.i3d), preprocess: { resize: 'mcvd' } as I3DPreprocessOptions, label: `I3D from ${o.i3d}` };
+  if (o.i3d !== undefined)
+    fvd = { i3d: loadI3D(o.i3d), preprocess: { resize: 'mcvd' } as I3DPreprocessOptions, label: `I3D from ${o.i3d}` };
   try {
     for (const m of o.models) {
       let entry = study.models.find((e) => e.model === m);
       if (!entry) {
         const s = shape[m];
         entry = {
-          model: m, label: s.label, run_dir: join(out, m), params: s.params, gflops: s.gflops,
-          gflops_ratio: s.gflops / shape.mcvd.gflops, paper_gflops_ratio: paperGflops(m) / paperGflops('mcvd'),
-          steps: 0, train_minutes: 0, checkpoints: [], points: [], done: false, gif: null, grid: null,
+          model: m,
+          label: s.label,
+          run_dir: join(out, m),
+          params: s.params,
+          gflops: s.gflops,
+          gflops_ratio: s.gflops / shape.mcvd.gflops,
+          paper_gflops_ratio: paperGflops(m) / paperGflops('mcvd'),
+          steps: 0,
+          train_minutes: 0,
+          checkpoints: [],
+          points: [],
+          done: false,
+          gif: null,
+          grid: null,
         };
         study.models.push(entry);
       }
@@ -134,7 +189,12 @@ export async function runBudgetStudy(input: BudgetStudyOptions): Promise<BudgetS
 }
 
 /** Trains one model to the end of its budget, evaluating at every point; true when stopped early. */
-async function trainModel(o: ResolvedBudgetOptions, study: BudgetStudyResult, entry: BudgetModelResult, fvd: FvdSetup | undefined): Promise<boolean> {
+async function trainModel(
+  o: ResolvedBudgetOptions,
+  study: BudgetStudyResult,
+  entry: BudgetModelResult,
+  fvd: FvdSetup | undefined,
+): Promise<boolean> {
   const { out, log, clock } = o;
   const runDir = entry.run_dir;
   const ckptRoot = join(runDir, 'checkpoints');
@@ -147,23 +207,38 @@ async function trainModel(o: ResolvedBudgetOptions, study: BudgetStudyResult, en
   let trained = 0;
   const haveRun = existsSync(cfgPath) && existsSync(ckptRoot) && readdirSync(ckptRoot).some((n) => /^step-\d+$/.test(n));
   if (haveRun) {
-    for (const name of cleanCheckpointLeftovers(ckptRoot)) log(`budget study: removed ${join(ckptRoot, name)}, left by a crashed or killed run`);
+    for (const name of cleanCheckpointLeftovers(ckptRoot))
+      log(`budget study: removed ${join(ckptRoot, name)}, left by a crashed or killed run`);
     run = resolveRunConfig(readJsonConfigFile(cfgPath), cfgPath);
     data = makeClipSource(run.data, run.network, run.train.batchSize);
-    trainer = await Trainer.resume(ckptRoot, { data, train: run.train, checkpointDir: ckptRoot, network: run.network, schedule: run.schedule, warn: (w) => log(`budget study: ${entry.label}: ${w}`) });
+    trainer = await Trainer.resume(ckptRoot, {
+      data,
+      train: run.train,
+      checkpointDir: ckptRoot,
+      network: run.network,
+      schedule: run.schedule,
+      warn: (w) => log(`budget study: ${entry.label}: ${w}`),
+    });
     const rec = entry.checkpoints.find((c) => c.step === trainer.step);
     if (rec) trained = rec.train_seconds;
     else {
       // written but not recorded (killed in between): credit the newest recorded time, never less
       trained = Math.max(0, ...entry.checkpoints.filter((c) => c.step < trainer.step).map((c) => c.train_seconds));
-      log(`budget study: ${entry.label}: checkpoint step ${trainer.step} has no recorded training time; counting ${(trained / 60).toFixed(2)} min (the newest recorded)`);
+      log(
+        `budget study: ${entry.label}: checkpoint step ${trainer.step} has no recorded training time; counting ${(trained / 60).toFixed(2)} min (the newest recorded)`,
+      );
     }
     // points past the checkpoint belong to steps the kill lost
     entry.points = entry.points.filter((p) => p.step <= trainer.step);
-    log(`budget study: ${entry.label}: resumed ${runDir} at step ${trainer.step}, ${(trained / 60).toFixed(2)} of ${o.minutes} min trained`);
+    log(
+      `budget study: ${entry.label}: resumed ${runDir} at step ${trainer.step}, ${(trained / 60).toFixed(2)} of ${o.minutes} min trained`,
+    );
   } else {
     // a run this study started but killed before its first checkpoint starts over; anything else is refused
-    if (o.resume && entry.checkpoints.length > 0) throw new Error(`--resume: ${entry.label} recorded checkpoints in ${runDir} but none is left there; start a new study (--out)`);
+    if (o.resume && entry.checkpoints.length > 0)
+      throw new Error(
+        `--resume: ${entry.label} recorded checkpoints in ${runDir} but none is left there; start a new study (--out)`,
+      );
     if (o.resume && !existsSync(cfgPath)) checkNewRunDir(runDir);
     run = resolveRunConfig(budgetRunConfig(entry.model, o.scaleConfig, o.seed), `budget study ${entry.model} run config`);
     checkMemory(trainStepBytes(run.network, run.train.batchSize), `the ${o.scale} scale's batch ${run.train.batchSize}`);
@@ -173,7 +248,9 @@ async function trainModel(o: ResolvedBudgetOptions, study: BudgetStudyResult, en
     trainer = new Trainer({ network: run.network, train: run.train, schedule: run.schedule, data, checkpointDir: ckptRoot });
     entry.points = [];
     entry.checkpoints = [];
-    log(`budget study: ${entry.label}: new run ${runDir} (evdm train run directory; continue alone with evdm train --resume ${runDir})`);
+    log(
+      `budget study: ${entry.label}: new run ${runDir} (evdm train run directory; continue alone with evdm train --resume ${runDir})`,
+    );
   }
   entry.steps = trainer.step;
   entry.train_minutes = trained / 60;
@@ -194,7 +271,15 @@ async function trainModel(o: ResolvedBudgetOptions, study: BudgetStudyResult, en
     while (trained < budgetSec) {
       const target = Math.min(budgetSec, (Math.floor(trained / evalSec + 1e-9) + 1) * evalSec);
       const t0 = clock();
-      const monitor = new TrainMonitor({ outDir: runDir, totalSteps: run.train.steps, startStep: trainer.step, logEvery: run.train.logEvery, deadline: Date.now() + (target - trained) * 1000, tty: false, write: (l) => log(`  ${entry.label} ${l}`) });
+      const monitor = new TrainMonitor({
+        outDir: runDir,
+        totalSteps: run.train.steps,
+        startStep: trainer.step,
+        logEvery: run.train.logEvery,
+        deadline: Date.now() + (target - trained) * 1000,
+        tty: false,
+        write: (l) => log(`  ${entry.label} ${l}`),
+      });
       let stop = false;
       try {
         await trainer.run({
@@ -211,7 +296,10 @@ async function trainModel(o: ResolvedBudgetOptions, study: BudgetStudyResult, en
           onCheckpoint: (dir, step) => {
             const t = trained + (clock() - t0) / 1000;
             // due: written at an evaluation point (the end of a segment), not a periodic one
-            entry.checkpoints = [...entry.checkpoints.filter((c) => c.step !== step), { step, train_seconds: t, dir, due: t >= target }];
+            entry.checkpoints = [
+              ...entry.checkpoints.filter((c) => c.step !== step),
+              { step, train_seconds: t, dir, due: t >= target },
+            ];
             entry.steps = step;
             entry.train_minutes = entry.checkpoints[entry.checkpoints.length - 1].train_seconds / 60;
             writeResults(out, study);
@@ -232,7 +320,9 @@ async function trainModel(o: ResolvedBudgetOptions, study: BudgetStudyResult, en
       entry.done = true;
       writeResults(out, study);
     } else if (!entry.done) await point(true);
-    log(`budget study: ${entry.label}: ${entry.steps} steps in ${entry.train_minutes.toFixed(2)} min of training (${(entry.steps / Math.max(1e-9, entry.train_minutes * 60)).toFixed(2)} steps/s)`);
+    log(
+      `budget study: ${entry.label}: ${entry.steps} steps in ${entry.train_minutes.toFixed(2)} min of training (${(entry.steps / Math.max(1e-9, entry.train_minutes * 60)).toFixed(2)} steps/s)`,
+    );
     return false;
   } finally {
     trainer.dispose();
@@ -263,7 +353,8 @@ async function evaluatePoint(
       fvd,
       out: predictions,
       onBatch: (p) => {
-        if (p.batch === p.batches || p.batch % 4 === 0) o.log(`  ${entry.label} step ${trainer.step}: evaluated ${p.clipsDone}/${p.clips} clips (${p.seconds.toFixed(0)} s)`);
+        if (p.batch === p.batches || p.batch % 4 === 0)
+          o.log(`  ${entry.label} step ${trainer.step}: evaluated ${p.clipsDone}/${p.clips} clips (${p.seconds.toFixed(0)} s)`);
       },
     });
   let fvdNote = fvd ? (fvd.label ?? 'I3D') : FVD_ABSENT;
@@ -276,11 +367,19 @@ async function evaluatePoint(
     fvdNote = `FVD failed: ${(e as Error).message}`;
     o.log(`  ${entry.label}: ${fvdNote}; scoring without FVD`);
     const noFvd = { ...o, i3d: undefined };
-    return evaluatePoint(noFvd, study, entry, trainer, undefined, final, loss, trained).then((p) => ({ ...p, fvd_note: fvdNote }));
+    return evaluatePoint(noFvd, study, entry, trainer, undefined, final, loss, trained).then((p) => ({
+      ...p,
+      fvd_note: fvdNote,
+    }));
   }
   if (r.copyLastFrame && !study.copy_last_frame) {
     const c = r.copyLastFrame;
-    study.copy_last_frame = { psnr: jsonNum(c.psnr.mean), psnr_ci95: jsonNum(c.psnr.ci95), ssim: jsonNum(c.ssim.mean), ssim_ci95: jsonNum(c.ssim.ci95) };
+    study.copy_last_frame = {
+      psnr: jsonNum(c.psnr.mean),
+      psnr_ci95: jsonNum(c.psnr.ci95),
+      ssim: jsonNum(c.ssim.mean),
+      ssim_ci95: jsonNum(c.ssim.ci95),
+    };
   }
   if (predictions) {
     entry.gif = join(predictions, 'sample.gif');
@@ -300,7 +399,9 @@ async function evaluatePoint(
     eval_seconds: r.seconds,
     final,
   };
-  o.log(`  ${entry.label} step ${p.step} (${p.train_minutes.toFixed(2)} min): PSNR ${fmt(p.psnr, 2)}  SSIM ${fmt(p.ssim, 4)}${p.fvd !== null ? `  FVD ${fmt(p.fvd, 1)}` : ''}  (copy last frame ${fmt(study.copy_last_frame?.psnr ?? null, 2)} / ${fmt(study.copy_last_frame?.ssim ?? null, 4)})`);
+  o.log(
+    `  ${entry.label} step ${p.step} (${p.train_minutes.toFixed(2)} min): PSNR ${fmt(p.psnr, 2)}  SSIM ${fmt(p.ssim, 4)}${p.fvd !== null ? `  FVD ${fmt(p.fvd, 1)}` : ''}  (copy last frame ${fmt(study.copy_last_frame?.psnr ?? null, 2)} / ${fmt(study.copy_last_frame?.ssim ?? null, 4)})`,
+  );
   return p;
 }
 
