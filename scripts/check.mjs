@@ -1,4 +1,4 @@
-// The project's full check: build + typecheck (turbo), lint (typescript-eslint), unit tests
+// The project's full check: build + typecheck (turbo), lint (typescript-eslint), formatting (Prettier), unit tests
 // (vitest), smoke tests on the built packages (plain node). Ends with one summary line "tests: N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -8,21 +8,18 @@ const root = new URL('..', import.meta.url).pathname;
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).status ?? 1;
 
-const build = run(bin('turbo'), ['run', 'build', 'typecheck', '--output-logs=errors-only']);
-if (build !== 0) {
-  console.log('build/typecheck failed');
+// a failure before the tests still ends with the summary line CI reads
+const stopBeforeTests = (why) => {
+  console.log(why);
   console.log('tests: 0 passed, 1 failed');
   process.exit(1);
-}
+};
+if (run(bin('turbo'), ['run', 'build', 'typecheck', '--output-logs=errors-only']) !== 0)
+  stopBeforeTests('build/typecheck failed');
 // lint and formatting before the long test run: a finding or a misformatted file fails the check
-const eslint = run(bin('eslint'), ['.', '--max-warnings=0']);
-const prettier = eslint === 0 ? run(bin('prettier'), ['--check', '.']) : 1;
-if (eslint !== 0 || prettier !== 0) {
-  const fix = eslint !== 0 ? 'npx -y pnpm@10.34.9 run lint' : 'npx -y pnpm@10.34.9 run format, then commit';
-  console.log(`${eslint !== 0 ? 'lint' : 'formatting'} failed (${fix})`);
-  console.log('tests: 0 passed, 1 failed');
-  process.exit(1);
-}
+if (run(bin('eslint'), ['.', '--max-warnings=0']) !== 0) stopBeforeTests('lint failed (npx -y pnpm@10.34.9 run lint)');
+if (run(bin('prettier'), ['--check', '.']) !== 0)
+  stopBeforeTests('formatting failed (npx -y pnpm@10.34.9 run format, then commit)');
 const results = join(root, '.vitest-results.json');
 rmSync(results, { force: true });
 const unit = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`]);
