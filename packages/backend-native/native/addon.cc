@@ -96,6 +96,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("channelGather", Napi::Function::New(env, Guard<ChannelGather>));
   exports.Set("channelScatter", Napi::Function::New(env, Guard<ChannelScatter>));
   exports.Set("groupedConv", Napi::Function::New(env, Guard<GroupedConv>));
+  exports.Set("seededDropout", Napi::Function::New(env, Guard<SeededDropout>));
   return exports;
 }
 

@@ -115,6 +115,7 @@ Napi::Value ReduceMax(const Napi::CallbackInfo &info);
 Napi::Value ChannelGather(const Napi::CallbackInfo &info);
 Napi::Value ChannelScatter(const Napi::CallbackInfo &info);
 Napi::Value GroupedConv(const Napi::CallbackInfo &info);
+Napi::Value SeededDropout(const Napi::CallbackInfo &info);
 void clearGroupedConvCache();
 size_t groupedConvCacheSize();
 void clearConvCache();

@@ -15,6 +15,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { nativeAddon } from './addon';
 import { channelGatherBackward, channelGatherForward } from './channel-gather';
+import { seededDropoutKernel, seededDropoutNative } from './seeded-dropout';
 import { CPU_KERNELS } from './cpu-kernels';
 import { groupedConvKernels } from './grouped-conv';
 import { hostFor, nativeEligible, type Host, type HostName } from './host';
@@ -382,6 +383,7 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     cfg('EvdmAdam', adamUpdate(host)),
     cfg('EvdmChannelGather', channelGatherForward(host) as unknown as Func),
     cfg('EvdmChannelGatherGrad', channelGatherBackward(host) as unknown as Func),
+    ...(seededDropoutNative() ? [cfg('EvdmSeededDropout', seededDropoutKernel(host) as unknown as Func)] : []),
     ...groupedConvKernels(host).map(([name, f]) => cfg(name, f as Func)),
     ...(host === 'cpu'
       ? CPU_KERNELS.filter(([name]) => stock(name) !== null).map(([name, make]) =>

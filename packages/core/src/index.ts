@@ -31,3 +31,13 @@ export {
   CHANNEL_GATHER_GRAD,
 } from './channel-gather';
 export type { ChannelGatherArgs, ChannelGatherAttrs, ChannelGatherGradAttrs } from './channel-gather';
+export {
+  seededDropout,
+  seededDropoutComposed,
+  seededDropoutKernelAvailable,
+  seededDropoutAttrs,
+  dropoutMask,
+  aleaSeed,
+  SEEDED_DROPOUT,
+} from './seeded-dropout';
+export type { SeededDropoutAttrs } from './seeded-dropout';

@@ -38,7 +38,7 @@ import {
   resampledSize,
   ResidualBlockBase,
   resolveResidualBlockFields,
-  seededDropout,
+  blockDropout,
 } from './residual-block';
 import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
@@ -227,7 +227,7 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
       y = fir(y);
       input = fir(x);
     }
-    if (index === 1) y = seededDropout(owner, y, c.dropout, ctx);
+    if (index === 1) y = blockDropout(owner, y, c.dropout, ctx);
     // Split, reduce case: the bottleneck reads the channels after the `direct` ones (brp-channel-ops.ts)
     if (plan.split?.case === 'reduce') y = channelTail(y, plan.direct);
     let yb = conv(read, `${pre}/bottleneck`, y);

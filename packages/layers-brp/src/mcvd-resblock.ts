@@ -24,7 +24,7 @@ import {
   resampledSize,
   ResidualBlockBase,
   resolveResidualBlockFields,
-  seededDropout,
+  blockDropout,
 } from './residual-block';
 import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
@@ -134,7 +134,7 @@ export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> 
       }
       h = conv(read, `${c.name}/conv0`, h);
       h = this.adaptiveNorm(read, 'norm1', h, ctx, act);
-      h = seededDropout(owner, h, c.dropout, ctx);
+      h = blockDropout(owner, h, c.dropout, ctx);
       h = conv(read, `${c.name}/conv1`, h);
       if (this.hasShortcutConv) skip = conv(read, `${c.name}/shortcut`, skip);
       return tf.mul(tf.add(skip, h), Math.SQRT1_2);

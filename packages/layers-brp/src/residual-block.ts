@@ -3,7 +3,7 @@
  * shortcut rule, the time-embedding scale/shift, seeded dropout and the input checks at the edge.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkName, checkOneOf, checkPositiveInt, dense, paramCount, parseConfigJson, silu } from '@evdm/core';
+import { checkName, checkOneOf, checkPositiveInt, dense, paramCount, parseConfigJson, seededDropout, silu } from '@evdm/core';
 import type { Block, BlockContext, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 
 export type Resample = 'none' | 'up' | 'down';
@@ -99,13 +99,13 @@ export function embeddingScaleShift(
   return [tf.slice(e, [0, 0], [b, width]), tf.slice(e, [0, width], [b, width])];
 }
 
-/** Seeded dropout; identity unless training with rate > 0. */
-export function seededDropout(owner: string, x: tf.Tensor4D, rate: number, ctx: BlockContext): tf.Tensor4D {
+/** A block's dropout (core's seededDropout, seeded by ctx.seed); identity unless training with rate > 0. */
+export function blockDropout(owner: string, x: tf.Tensor4D, rate: number, ctx: BlockContext): tf.Tensor4D {
   if (!ctx.training || rate === 0) return x;
   if (ctx.seed === undefined || !Number.isFinite(ctx.seed)) {
     throw new Error(`${owner}: training with dropout ${rate} needs ctx.seed (a number) so the mask is reproducible`);
   }
-  return tf.dropout(x, rate, undefined, ctx.seed) as tf.Tensor4D;
+  return seededDropout(x, rate, ctx.seed);
 }
 
 /** MCVD's shortcut rule (docs/mcvd-reference.md §4.3): a 1x1 conv when the widths differ or the block resamples. */

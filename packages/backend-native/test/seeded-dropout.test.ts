@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { seededDropout, seededDropoutKernelAvailable, seededDropoutAttrs, SEEDED_DROPOUT } from '@evdm/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { leakedTensors } from '../../../test-utils/tf';
+import { registerNativeKernels, unregisterNativeKernels } from '../src/index';
+import { available, HOSTS, requireAddon, type Host } from './helpers';
+
+requireAddon();
+
+async function on(host: Host, native: boolean): Promise<void> {
+  await tf.setBackend(host);
+  await tf.ready();
+  unregisterNativeKernels();
+  if (native) registerNativeKernels(host);
+}
+
+// The reference is tfjs's own dropout: the kernel reproduces its Alea stream and float32 rounding.
+const SHAPES = [[1, 1, 1, 1], [1, 3, 5, 7], [2, 9, 4, 3], [8, 16, 16, 48], [5]];
+
+describe.skipIf(!available)('native EvdmSeededDropout vs tf.dropout (bit for bit)', () => {
+  afterAll(() => unregisterNativeKernels());
+
+  for (const host of HOSTS) {
+    it(`${host}: values and gradient for every rate, shape and seed`, async () => {
+      await on(host, true);
+      expect(seededDropoutKernelAvailable()).toBe(true);
+      for (const rate of [0.1, 0.5, 0.9]) {
+        for (const shape of SHAPES) {
+          for (const seed of [0, 77, 2147483646]) {
+            const x = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
+            const dy = tf.randomNormal(shape, 0, 1, 'float32', seed + 4);
+            const ours = seededDropout(x, rate, seed);
+            const theirs = tf.dropout(x, rate, undefined, seed);
+            const g1 = tf.grad((v: tf.Tensor) => seededDropout(v, rate, seed))(x, dy);
+            const g2 = tf.grad((v: tf.Tensor) => tf.dropout(v, rate, undefined, seed))(x, dy);
+            const what = `${host} rate ${rate} shape [${shape}] seed ${seed}`;
+            expect(Array.from(ours.dataSync()), what).toEqual(Array.from(theirs.dataSync()));
+            expect(Array.from(g1.dataSync()), what).toEqual(Array.from(g2.dataSync()));
+            tf.dispose([x, dy, ours, theirs, g1, g2]);
+          }
+        }
+      }
+    });
+
+    it(`${host}: no tensor leaks; without the kernels the composed path runs`, async () => {
+      await on(host, true);
+      const x = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 1);
+      expect(
+        leakedTensors(() =>
+          tf
+            .grad((v: tf.Tensor) => seededDropout(v, 0.5, 1))(x)
+            .dispose(),
+        ),
+      ).toBe(0);
+      const withKernel = seededDropout(x, 0.5, 1);
+      await on(host, false);
+      expect(seededDropoutKernelAvailable()).toBe(false);
+      const without = seededDropout(x, 0.5, 1);
+      expect(Array.from(without.dataSync())).toEqual(Array.from(withKernel.dataSync()));
+      tf.dispose([x, withKernel, without]);
+    });
+
+    it(`${host}: bad input to the kernel is a clear error, not a crash`, async () => {
+      await on(host, true);
+      const xi = tf.ones([2, 2], 'int32');
+      const x = tf.ones([2, 2]);
+      expect(() => tf.engine().runKernel(SEEDED_DROPOUT, { x: xi }, seededDropoutAttrs(0.5, 1) as never)).toThrow(
+        /EvdmSeededDropout needs a float32 x, got int32 \[2,2\]/,
+      );
+      expect(() => tf.engine().runKernel(SEEDED_DROPOUT, { x }, { state: [1, 2], keep: 0.5, scale: 2 } as never)).toThrow(
+        /EvdmSeededDropout attrs must be/,
+      );
+      tf.dispose([x, xi]);
+    });
+  }
+});
