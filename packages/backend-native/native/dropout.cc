@@ -1,28 +1,21 @@
-// Seeded dropout (EvdmSeededDropout, see seededDropout in @evdm/core): out = x · m where m is 0 or
-// `scale` from Alea draws u (seedrandom's generator): kept when float(float(u) + keep) >= 1.
-// One pass: the draw, the test and the multiply per element; the gradient is the same call on dy.
-// Bit-identical to tf.dropout, so the generator runs in double exactly as the JS one does: no FMA
-// contraction of 2091639·s0 + c·2^-32 (the function is compiled with fp-contract off).
+// Seeded dropout (EvdmSeededDropout, see seededDropout in @evdm/core): out = x · m, m = 0 when
+// hash(i) >> 8 < threshold else `scale`, where hash(i) = mix(mix(i ^ k0) ^ k1) is a counter-based
+// hash of the element index (mix = the bijective "lowbias32" mixer). No loop-carried state: the loop
+// vectorises, and the gradient is the same call on dy. Must match dropoutMask in @evdm/core bit for bit.
 #include "common.h"
 
 namespace evdm {
 
-__attribute__((optimize("fp-contract=off"))) static void dropoutPass(const float *x, float *out, size_t n, double s0,
-                                                                      double s1, double s2, double c, float keep,
-                                                                      float scale) {
-  const double twoPowM32 = 2.3283064365386963e-10;
-  for (size_t i = 0; i < n; i++) {
-    const double t = 2091639.0 * s0 + c * twoPowM32;
-    s0 = s1;
-    s1 = s2;
-    c = double(int32_t(t));  // t in [0, 2091640): JS `t | 0`
-    s2 = t - c;
-    const float sum = float(s2) + keep;
-    out[i] = x[i] * (sum >= 1.f ? scale : 0.f);
-  }
+static inline uint32_t mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
 }
 
-// seededDropout(x, out, state [s0, s1, s2, c], keep, scale)
+// seededDropout(x, out, keys [k0, k1], threshold, scale)
 Napi::Value SeededDropout(const Napi::CallbackInfo &info) {
   const F32 x = f32Arg(info, 0, "x");
   const F32 out = f32Arg(info, 1, "out");
@@ -30,16 +23,24 @@ Napi::Value SeededDropout(const Napi::CallbackInfo &info) {
     throw Napi::RangeError::New(info.Env(), "evdm native seededDropout: out has " + std::to_string(out.size) +
                                                 " elements, x has " + std::to_string(x.size));
   }
+  if (x.size >= (size_t(1) << 32)) throw Napi::RangeError::New(info.Env(), "evdm native seededDropout: more than 2^32 elements");
   if (info.Length() < 5 || !info[2].IsArray() || !info[3].IsNumber() || !info[4].IsNumber()) {
-    throw Napi::TypeError::New(info.Env(), "evdm native seededDropout: expected (x, out, state[4], keep, scale)");
+    throw Napi::TypeError::New(info.Env(), "evdm native seededDropout: expected (x, out, keys[2], threshold, scale)");
   }
-  auto st = info[2].As<Napi::Array>();
-  if (st.Length() != 4) throw Napi::TypeError::New(info.Env(), "evdm native seededDropout: state must hold [s0, s1, s2, c]");
-  double s[4];
-  for (uint32_t k = 0; k < 4; k++) s[k] = st.Get(k).As<Napi::Number>().DoubleValue();
-  const float keep = float(info[3].As<Napi::Number>().DoubleValue());
+  auto ks = info[2].As<Napi::Array>();
+  if (ks.Length() != 2) throw Napi::TypeError::New(info.Env(), "evdm native seededDropout: keys must hold [k0, k1]");
+  const uint32_t k0 = uint32_t(ks.Get(0u).As<Napi::Number>().Int64Value());
+  const uint32_t k1 = uint32_t(ks.Get(1u).As<Napi::Number>().Int64Value());
+  const uint32_t threshold = uint32_t(info[3].As<Napi::Number>().Int64Value());
   const float scale = float(info[4].As<Napi::Number>().DoubleValue());
-  dropoutPass(x.data, out.data, x.size, s[0], s[1], s[2], s[3], keep, scale);
+  const float *xs = x.data;
+  float *o = out.data;
+  const int64_t n = int64_t(x.size);
+#pragma omp parallel for simd num_threads(threadsForBytes(8.0 * double(n))) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    const uint32_t h = mix32(mix32(uint32_t(i) ^ k0) ^ k1);
+    o[i] = xs[i] * ((h >> 8) < threshold ? 0.f : scale);
+  }
   return info.Env().Undefined();
 }
 

@@ -121,8 +121,8 @@ export interface NativeAddon {
     params: number[],
     eps: number,
   ): void;
-  /** out = x · mask: Alea draws from `state` = [s0, s1, s2, c], kept (× scale) when fround(u) + keep >= 1. */
-  seededDropout?(x: Float32Array, out: Float32Array, state: number[], keep: number, scale: number): void;
+  /** out = x · mask: element i dropped when dropoutHash(i, keys) >>> 8 < threshold, else × scale. */
+  seededDropout?(x: Float32Array, out: Float32Array, keys: number[], threshold: number, scale: number): void;
 }
 
 export type NativeStatus = { ok: true; version: string; threads: number } | { ok: false; reason: string };

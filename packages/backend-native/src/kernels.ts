@@ -41,6 +41,7 @@ export const NATIVE_KERNEL_NAMES = [
   'EvdmGroupedConv2D',
   'EvdmGroupedConv2DBackpropInput',
   'EvdmGroupedConv2DBackpropFilter',
+  'EvdmSeededDropout',
 ] as const;
 
 interface ConvAttrs {

@@ -1,6 +1,6 @@
-// EvdmSeededDropout (seededDropout of @evdm/core) on the native addon, for both hosts: the draw, the
+// EvdmSeededDropout (seededDropout of @evdm/core) on the native addon, for both hosts: the hash, the
 // keep test and the multiply in one pass into an output from the host allocator (the cpu host's
-// pool); the op's gradient is this kernel on dy with the same state.
+// pool); the op's gradient is this kernel on dy with the same keys.
 import { util, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { SeededDropoutAttrs } from '@evdm/core';
 import { nativeAddon } from './addon';
@@ -20,12 +20,16 @@ export function seededDropoutKernel(host: HostName) {
     if (!x || x.dtype !== 'float32') {
       throw new Error(`@evdm/backend-native: EvdmSeededDropout needs a float32 x, got ${x ? `${x.dtype} [${x.shape}]` : 'none'}`);
     }
-    if (!Array.isArray(a?.state) || a.state.length !== 4 || !(a.keep > 0 && a.keep <= 1) || !Number.isFinite(a.scale)) {
-      throw new Error(`@evdm/backend-native: EvdmSeededDropout attrs must be {state: [s0, s1, s2, c], keep in (0, 1], scale}`);
+    const keysOk =
+      Array.isArray(a?.keys) && a.keys.length === 2 && a.keys.every((k) => Number.isInteger(k) && k >= 0 && k < 2 ** 32);
+    if (!keysOk || !Number.isInteger(a.threshold) || a.threshold < 0 || a.threshold > 2 ** 24 || !Number.isFinite(a.scale)) {
+      throw new Error(
+        `@evdm/backend-native: EvdmSeededDropout attrs must be {keys: [k0, k1] (uint32), threshold in [0, 2^24], scale}`,
+      );
     }
     const h = hostFor(host, args.backend);
     const out = h.alloc([...x.shape]);
-    if (util.sizeFromShape(x.shape) > 0) nativeAddon().seededDropout!(h.view(x), h.view(out), a.state, a.keep, a.scale);
+    if (util.sizeFromShape(x.shape) > 0) nativeAddon().seededDropout!(h.view(x), h.view(out), a.keys, a.threshold, a.scale);
     return out;
   };
 }

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { seededDropout, seededDropoutKernelAvailable, seededDropoutAttrs, SEEDED_DROPOUT } from '@evdm/core';
+import {
+  seededDropout,
+  seededDropoutComposed,
+  seededDropoutKernelAvailable,
+  seededDropoutAttrs,
+  SEEDED_DROPOUT,
+} from '@evdm/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { leakedTensors } from '../../../test-utils/tf';
 import { registerNativeKernels, unregisterNativeKernels } from '../src/index';
@@ -14,10 +20,10 @@ async function on(host: Host, native: boolean): Promise<void> {
   if (native) registerNativeKernels(host);
 }
 
-// The reference is tfjs's own dropout: the kernel reproduces its Alea stream and float32 rounding.
+// The reference is core's composed path (the mask from the host loop, one Multiply): same bits.
 const SHAPES = [[1, 1, 1, 1], [1, 3, 5, 7], [2, 9, 4, 3], [8, 16, 16, 48], [5]];
 
-describe.skipIf(!available)('native EvdmSeededDropout vs tf.dropout (bit for bit)', () => {
+describe.skipIf(!available)('native EvdmSeededDropout vs the composed path (bit for bit)', () => {
   afterAll(() => unregisterNativeKernels());
 
   for (const host of HOSTS) {
@@ -30,9 +36,9 @@ describe.skipIf(!available)('native EvdmSeededDropout vs tf.dropout (bit for bit
             const x = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
             const dy = tf.randomNormal(shape, 0, 1, 'float32', seed + 4);
             const ours = seededDropout(x, rate, seed);
-            const theirs = tf.dropout(x, rate, undefined, seed);
+            const theirs = seededDropoutComposed(x, rate, seed);
             const g1 = tf.grad((v: tf.Tensor) => seededDropout(v, rate, seed))(x, dy);
-            const g2 = tf.grad((v: tf.Tensor) => tf.dropout(v, rate, undefined, seed))(x, dy);
+            const g2 = tf.grad((v: tf.Tensor) => seededDropoutComposed(v, rate, seed))(x, dy);
             const what = `${host} rate ${rate} shape [${shape}] seed ${seed}`;
             expect(Array.from(ours.dataSync()), what).toEqual(Array.from(theirs.dataSync()));
             expect(Array.from(g1.dataSync()), what).toEqual(Array.from(g2.dataSync()));
@@ -40,6 +46,17 @@ describe.skipIf(!available)('native EvdmSeededDropout vs tf.dropout (bit for bit
           }
         }
       }
+    });
+
+    it(`${host}: a tensor large enough for the threaded pass (17 M elements)`, async () => {
+      await on(host, true);
+      const x = tf.randomNormal([1, 4100, 4100], 0, 1, 'float32', 5);
+      const ours = seededDropout(x, 0.1, 3).dataSync();
+      const theirs = seededDropoutComposed(x, 0.1, 3).dataSync();
+      let mismatches = 0;
+      for (let i = 0; i < ours.length; i++) if (!Object.is(ours[i], theirs[i])) mismatches++;
+      expect(mismatches).toBe(0);
+      x.dispose();
     });
 
     it(`${host}: no tensor leaks; without the kernels the composed path runs`, async () => {
@@ -67,7 +84,7 @@ describe.skipIf(!available)('native EvdmSeededDropout vs tf.dropout (bit for bit
       expect(() => tf.engine().runKernel(SEEDED_DROPOUT, { x: xi }, seededDropoutAttrs(0.5, 1) as never)).toThrow(
         /EvdmSeededDropout needs a float32 x, got int32 \[2,2\]/,
       );
-      expect(() => tf.engine().runKernel(SEEDED_DROPOUT, { x }, { state: [1, 2], keep: 0.5, scale: 2 } as never)).toThrow(
+      expect(() => tf.engine().runKernel(SEEDED_DROPOUT, { x }, { keys: [1], threshold: 5, scale: 2 } as never)).toThrow(
         /EvdmSeededDropout attrs must be/,
       );
       tf.dispose([x, xi]);

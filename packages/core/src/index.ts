@@ -37,7 +37,8 @@ export {
   seededDropoutKernelAvailable,
   seededDropoutAttrs,
   dropoutMask,
-  aleaSeed,
+  dropoutHash,
+  dropoutKeys,
   SEEDED_DROPOUT,
 } from './seeded-dropout';
 export type { SeededDropoutAttrs } from './seeded-dropout';

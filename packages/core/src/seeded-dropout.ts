@@ -1,14 +1,15 @@
 /**
- * Seeded dropout as one op: `y = x · m` with the keep/drop mask m drawn from a seeded stream, the
- * same values as `tf.dropout(x, rate, undefined, seed)` bit for bit (seedrandom's Alea generator,
- * float32 `floor(u + keep) / keep`), so checkpoints written before this op resume exactly.
+ * Seeded dropout as one op: `y = x · m`, m = 0 (dropped, probability `rate`) or 1 / (1 − rate),
+ * drawn from a counter-based hash of (seed, element index) (as Philox / Threefry in other frameworks):
+ * any element's draw is a pure function of the seed and its index, so the draws vectorise and the
+ * mask never has to be stored: the gradient `dy · m` is the same op on `dy` with the same seed.
  *
- * Why an op: `tf.dropout` calls one closure per draw, runs Add, Floor and RealDiv kernels to make the
- * mask and keeps the mask alive for the backward pass (~13% of an EVDM-L training step and ~150 MB per
- * step there). Here the mask is never stored: the gradient `dy · m` is the same op on `dy` with the
- * same seed, which regenerates m. A backend may register {@link SEEDED_DROPOUT} (e.g.
- * `@evdm/backend-native`: draw and multiply in one native pass into a pooled output); elsewhere the
- * mask is built in one host loop and applied with one Multiply.
+ * Why an op: `tf.dropout` draws from a sequential generator (one closure call per element, a
+ * loop-carried dependency of ~18 cycles per draw even in C), runs Add, Floor and RealDiv kernels to
+ * make the mask and keeps the mask alive for the backward pass: ~28% of an EVDM-L training step and
+ * ~150 MB per step there. A backend may register {@link SEEDED_DROPOUT} (e.g. `@evdm/backend-native`:
+ * hash, test and multiply in one pass into a pooled output); elsewhere the mask is built in one host
+ * loop and applied with one Multiply. Both give the same bits.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -16,75 +17,50 @@ import * as tf from '@tensorflow/tfjs-core';
 export const SEEDED_DROPOUT = 'EvdmSeededDropout';
 
 export interface SeededDropoutAttrs {
-  /** Alea state `[s0, s1, s2, c]` after seeding (see {@link aleaSeed}). */
-  state: number[];
-  /** fround(1 − rate): an element is kept when fround(fround(u) + keep) >= 1. */
-  keep: number;
-  /** fround(1 / keep): the kept elements' multiplier. */
+  /** Two 32-bit keys derived from the seed (see {@link dropoutKeys}). */
+  keys: number[];
+  /** Element i is dropped when `dropoutHash(i, keys) >>> 8 < threshold` (threshold = round(rate · 2^24)). */
+  threshold: number;
+  /** fround(1 / (1 − rate)): the kept elements' multiplier. */
   scale: number;
 }
 
-const TWO_POW_M32 = 2.3283064365386963e-10; // 2^-32
-
-/** Baagøe's Mash hash, as seedrandom's Alea seeds itself from a string. */
-function mashState(): (data: string) => number {
-  let n = 0xefc8249d;
-  return (data) => {
-    for (let i = 0; i < data.length; i++) {
-      n += data.charCodeAt(i);
-      let h = 0.02519603282416938 * n;
-      n = h >>> 0;
-      h -= n;
-      h *= n;
-      n = h >>> 0;
-      h -= n;
-      n += h * 0x100000000;
-    }
-    return (n >>> 0) * TWO_POW_M32;
-  };
+/** A bijective 32-bit integer mixer (Wellons' "lowbias32": xorshift-multiply, bias ~0.17). */
+export function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
 }
 
-/** Alea generator state after seeding with `seed` (the state seedrandom.alea(seed) starts from). */
-export function aleaSeed(seed: string): { s0: number; s1: number; s2: number; c: number } {
-  const mash = mashState();
-  let s0 = mash(' ');
-  let s1 = mash(' ');
-  let s2 = mash(' ');
-  s0 -= mash(seed);
-  if (s0 < 0) s0 += 1;
-  s1 -= mash(seed);
-  if (s1 < 0) s1 += 1;
-  s2 -= mash(seed);
-  if (s2 < 0) s2 += 1;
-  return { s0, s1, s2, c: 1 };
+/** The 32-bit hash of element `i` under `keys`: two keyed mixing rounds. */
+export function dropoutHash(i: number, k0: number, k1: number): number {
+  return mix32(mix32((i ^ k0) >>> 0) ^ k1);
 }
 
-/**
- * The multiplier `tf.dropout` applies: `floor(u + keep) / keep` in float32 for Alea draws `u` seeded
- * with `String(seed)`, i.e. 0 (dropped) or fround(1 / keep) (kept), element by element.
- */
-export function dropoutMask(size: number, rate: number, seed: number): Float32Array {
-  const keep = Math.fround(1 - rate);
-  const scale = Math.fround(1 / keep);
-  const mask = new Float32Array(size);
-  let { s0, s1, s2, c } = aleaSeed(String(seed));
-  for (let i = 0; i < size; i++) {
-    const t = 2091639 * s0 + c * TWO_POW_M32;
-    s0 = s1;
-    s1 = s2;
-    c = t | 0;
-    s2 = t - c;
-    // float32 draw, float32 sum (as the Add kernel stores it), floor of a value in [0, 2)
-    mask[i] = Math.fround(Math.fround(s2) + keep) >= 1 ? scale : 0;
-  }
-  return mask;
+/** Two keys from a seed: FNV-1a over its decimal text (any finite number), then mixed. */
+export function dropoutKeys(seed: number): [number, number] {
+  const text = String(seed);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  const k0 = mix32(h >>> 0);
+  return [k0, mix32((k0 ^ 0x9e3779b9) >>> 0)];
 }
 
 /** The kernel attributes of dropout at `rate` seeded with `seed`. */
 export function seededDropoutAttrs(rate: number, seed: number): SeededDropoutAttrs {
-  const { s0, s1, s2, c } = aleaSeed(String(seed));
-  const keep = Math.fround(1 - rate);
-  return { state: [s0, s1, s2, c], keep, scale: Math.fround(1 / keep) };
+  return { keys: dropoutKeys(seed), threshold: Math.round(rate * 2 ** 24), scale: Math.fround(1 / (1 - rate)) };
+}
+
+/** The multiplier the op applies, element by element: 0 (dropped) or fround(1 / (1 − rate)). */
+export function dropoutMask(size: number, rate: number, seed: number): Float32Array {
+  const { keys, threshold, scale } = seededDropoutAttrs(rate, seed);
+  const [k0, k1] = keys;
+  const mask = new Float32Array(size);
+  for (let i = 0; i < size; i++) mask[i] = dropoutHash(i, k0, k1) >>> 8 < threshold ? 0 : scale;
+  return mask;
 }
 
 /** Whether the active backend registers the dropout kernel. */
@@ -98,6 +74,7 @@ function validate(x: tf.Tensor, rate: number, seed: number): void {
   if (x.dtype !== 'float32') throw new Error(`${op}: x must be float32, got ${x.dtype} [${x.shape}]`);
   if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new Error(`${op}: rate must be in [0, 1), got ${rate}`);
   if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new Error(`${op}: seed must be a finite number, got ${seed}`);
+  if (x.size >= 2 ** 32) throw new Error(`${op}: x has ${x.size} elements; the mask's element counter is 32-bit`);
 }
 
 function apply(x: tf.Tensor, rate: number, seed: number, useKernel: boolean): tf.Tensor {
@@ -120,8 +97,8 @@ function run<T extends tf.Tensor>(x: T, rate: number, seed: number, useKernel: b
 }
 
 /**
- * Dropout with drop probability `rate`, seeded: equal to `tf.dropout(x, rate, undefined, seed)`
- * (values and gradient) at one pass where the backend registers the kernel.
+ * Dropout with drop probability `rate`, seeded: the same mask for the same (seed, shape) on every
+ * backend, in one pass where the backend registers the kernel. Gradient: `dy · mask`.
  */
 export function seededDropout<T extends tf.Tensor>(x: T, rate: number, seed: number): T {
   return run(x, rate, seed, seededDropoutKernelAvailable());

@@ -1,50 +1,86 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { leakedTensors, useCpu } from '../../../test-utils/tf';
-import { dropoutMask, seededDropout, seededDropoutComposed } from '../src/seeded-dropout';
+import { dropoutKeys, dropoutMask, mix32, seededDropout, seededDropoutComposed } from '../src/seeded-dropout';
 
-// The reference is tfjs's own dropout (seedrandom Alea + Add/Floor/RealDiv/Multiply kernels).
-const DROPOUT_SHAPES: number[][] = [[1, 1, 1, 1], [1, 3, 5, 7], [2, 9, 4, 3], [8, 8, 8, 48], [5], [3, 17]];
-const DROPOUT_RATES = [0.1, 0.25, 0.5, 0.9];
-const DROPOUT_SEEDS = [0, 1, 12345, 2147483646];
+const mean = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
 
-describe('seededDropout (composed path): equal to tf.dropout bit for bit', () => {
+describe('seededDropout: a counter-based mask', () => {
   beforeAll(useCpu);
 
-  for (const rate of DROPOUT_RATES) {
-    it(`rate ${rate}: values for ${DROPOUT_SHAPES.length} shapes x ${DROPOUT_SEEDS.length} seeds`, () => {
-      for (const shape of DROPOUT_SHAPES) {
-        for (const seed of DROPOUT_SEEDS) {
-          const x = tf.randomNormal(shape, 0, 1, 'float32', seed + 7);
-          const ours = seededDropoutComposed(x, rate, seed);
-          const theirs = tf.dropout(x, rate, undefined, seed);
-          expect(Array.from(ours.dataSync()), `shape [${shape}] seed ${seed}`).toEqual(Array.from(theirs.dataSync()));
-          tf.dispose([x, ours, theirs]);
+  it('mix32 is a bijection on 32-bit words (no two of 2^20 consecutive inputs collide) and avalanches', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 1 << 20; i++) seen.add(mix32(i));
+    expect(seen.size).toBe(1 << 20);
+    // flipping one input bit flips about half of the output bits
+    let flips = 0;
+    const trials = 2000;
+    for (let i = 0; i < trials; i++) {
+      const x = mix32(i * 7919 + 13);
+      const d = mix32(x) ^ mix32((x ^ (1 << (i % 32))) >>> 0);
+      flips += d.toString(2).split('1').length - 1;
+    }
+    expect(flips / trials / 32).toBeGreaterThan(0.45);
+    expect(flips / trials / 32).toBeLessThan(0.55);
+  });
+
+  for (const rate of [0.1, 0.25, 0.5, 0.9]) {
+    it(`rate ${rate}: drop fraction within 5 sigma, kept values scaled by 1 / (1 - rate), neighbours uncorrelated`, () => {
+      const n = 1 << 18;
+      const sigma = Math.sqrt((rate * (1 - rate)) / n);
+      for (const seed of [0, 1, 12345, 2147483646, 0.5]) {
+        const m = dropoutMask(n, rate, seed);
+        const dropped = Array.from(m, (v) => (v === 0 ? 1 : 0));
+        const p = mean(dropped);
+        expect(Math.abs(p - rate)).toBeLessThan(5 * sigma);
+        expect(new Set(m.filter((v) => v !== 0))).toEqual(new Set([Math.fround(1 / (1 - rate))]));
+        // lag-1, lag-(a row of 64) and lag-(a 64x64 image) correlation of the drop indicator: ~0 for independent draws
+        for (const lag of [1, 64, 4096]) {
+          let both = 0;
+          for (let i = 0; i + lag < n; i++) both += dropped[i] * dropped[i + lag];
+          const corr = (both / (n - lag) - p * p) / (p * (1 - p));
+          expect(Math.abs(corr)).toBeLessThan(0.02); // sd ~ 1/sqrt(n) = 0.002
         }
       }
     });
   }
 
-  it('the mask keeps about 1 - rate of the entries and scales them by 1 / (1 - rate); seeds differ', () => {
-    const m = dropoutMask(200_000, 0.1, 42);
-    const kept = m.filter((v) => v !== 0);
-    expect(kept.length / m.length).toBeCloseTo(0.9, 2);
-    expect(new Set(kept)).toEqual(new Set([Math.fround(1 / Math.fround(0.9))]));
-    expect(Array.from(dropoutMask(1000, 0.1, 43))).not.toEqual(Array.from(m.subarray(0, 1000)));
+  it('different seeds give independent masks; the same seed the same mask', () => {
+    const n = 1 << 16;
+    const rate = 0.5;
+    const a = dropoutMask(n, rate, 7);
+    expect(Array.from(dropoutMask(n, rate, 7))).toEqual(Array.from(a));
+    for (const other of [8, 7.5, 70, 2 ** 31 - 1]) {
+      const b = dropoutMask(n, rate, other);
+      let agree = 0;
+      for (let i = 0; i < n; i++) agree += (a[i] === 0) === (b[i] === 0) ? 1 : 0;
+      // independent: agreement rate^2 + (1 - rate)^2 = 0.5, sd 0.002
+      expect(Math.abs(agree / n - 0.5)).toBeLessThan(0.01);
+    }
+    const keys = new Set<string>();
+    for (let s = 0; s < 5000; s++) keys.add(dropoutKeys(s).join(','));
+    expect(keys.size).toBe(5000);
   });
 
-  it('the gradient equals tf.dropout gradient (dy times the regenerated mask)', () => {
-    const x = tf.randomNormal([2, 5, 3, 6], 0, 1, 'float32', 3);
-    const dy = tf.randomNormal([2, 5, 3, 6], 0, 1, 'float32', 4);
-    const g1 = tf.grad((v: tf.Tensor) => seededDropout(v, 0.3, 9))(x, dy);
-    const g2 = tf.grad((v: tf.Tensor) => tf.dropout(v, 0.3, undefined, 9))(x, dy);
-    expect(Array.from(g1.dataSync())).toEqual(Array.from(g2.dataSync()));
-    tf.dispose([x, dy, g1, g2]);
+  it('the op multiplies by the mask, keeps the shape, and its gradient is dy times the same mask', () => {
+    for (const shape of [[1, 1, 1, 1], [2, 9, 4, 3], [5], [3, 17]]) {
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 3);
+      const dy = tf.randomNormal(shape, 0, 1, 'float32', 4);
+      const m = tf.tensor(dropoutMask(x.size, 0.3, 9), shape);
+      const y = seededDropout(x, 0.3, 9);
+      expect(y.shape).toEqual(shape);
+      const want = tf.mul(x, m);
+      expect(Array.from(y.dataSync())).toEqual(Array.from(want.dataSync()));
+      const g = tf.grad((v: tf.Tensor) => seededDropout(v, 0.3, 9))(x, dy);
+      const gWant = tf.mul(dy, m);
+      expect(Array.from(g.dataSync())).toEqual(Array.from(gWant.dataSync()));
+      tf.dispose([x, dy, m, y, want, g, gWant]);
+    }
   });
 
   it('rate 0 and empty tensors pass through; no tensor leaks, with or without a gradient', () => {
     const x = tf.randomNormal([1, 2, 2, 3], 0, 1, 'float32', 1);
-    const y = seededDropout(x, 0, 5);
+    const y = seededDropoutComposed(x, 0, 5);
     expect(Array.from(y.dataSync())).toEqual(Array.from(x.dataSync()));
     const e = seededDropout(tf.zeros([0, 3]), 0.5, 1);
     expect(e.shape).toEqual([0, 3]);
