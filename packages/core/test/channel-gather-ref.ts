@@ -154,5 +154,23 @@ export function gatherCases(): GatherCase[] {
     label: 'random full perm + addend',
   });
   cases.push({ bhw: [1, 5, 5], channels: [7], perm: [6], addend: true, scale: 2, label: 'one channel out' });
+  // shuffles of a channel range that starts inside one source and ends inside another (the native
+  // interleave path for 2, 4 and 8 groups; 3 groups take the general path)
+  for (const [g, start, n] of [
+    [8, 3, 16],
+    [4, 5, 12],
+    [2, 1, 14],
+    [3, 2, 12],
+    [1, 4, 9],
+  ]) {
+    cases.push({
+      bhw: [2, 3, 2],
+      channels: [6, 5, 9],
+      perm: shufflePerm(n, g).map((c) => start + c),
+      addend: g % 2 === 0,
+      scale: g === 4 ? Math.SQRT1_2 : 1,
+      label: `shuffle(${g}) of channels [${start}, ${start + n}) across sources`,
+    });
+  }
   return cases;
 }

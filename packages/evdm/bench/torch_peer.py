@@ -4,10 +4,11 @@ MCVD's group rule and FIR resampling, and the timing of one training step / one 
 A training step is forward + backward + global-norm gradient clipping (1.0) + Adam + EMA (0.999) on
 synthetic clips, the same work as `evdm bench step`. A sampling step is one network call in eval
 mode under no_grad (what one DDPM reverse step costs; the update itself is a few elementwise ops),
-as `evdm bench step --sample`. Both: one warm-up call, then `--runs` timed calls, median.
+as `evdm bench step --sample`. Both: `--warmup` untimed calls (default 2 training steps, 1 sampling
+step, as `evdm bench step`), then `--runs` timed calls, median.
 Each peer prints one JSON line:
 {"model", "backend", "mode", "batch", "params", "threads", "openblas_threads", "blas", "median_ms", "runs",
- "max_rss_mb"}.
+ "warmup", "max_rss_mb"}.
 
 Import this module before torch: OpenBLAS reads its thread count when it loads.
 """
@@ -87,8 +88,9 @@ def max_rss_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _median_runs(fn, runs):
-    fn()  # warm-up
+def _median_runs(fn, runs, warmup):
+    for _ in range(warmup):
+        fn()
     out = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -97,8 +99,8 @@ def _median_runs(fn, runs):
     return out
 
 
-def time_training_step(net, batch, runs, x_channels, cond_channels, image):
-    """Median of `runs` training steps after one warm-up (fwd + bwd + clip + Adam + EMA)."""
+def time_training_step(net, batch, runs, x_channels, cond_channels, image, warmup=2):
+    """Median of `runs` training steps after `warmup` untimed ones (fwd + bwd + clip + Adam + EMA)."""
     ema = [p.detach().clone() for p in net.parameters()]
     opt = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.9, 0.999), eps=1e-8)
     alphas = torch.cumprod(torch.flip(1 - torch.linspace(0.02, 0.0001, 1000), [0]), 0).flip(0)
@@ -120,11 +122,11 @@ def time_training_step(net, batch, runs, x_channels, cond_channels, image):
                 e.mul_(0.999).add_(p, alpha=0.001)
 
     net.train()
-    return _median_runs(step, runs)
+    return _median_runs(step, runs, warmup)
 
 
-def time_sampling_step(net, batch, runs, x_channels, cond_channels, image):
-    """Median of `runs` sampling steps (one eval-mode network call under no_grad) after one warm-up."""
+def time_sampling_step(net, batch, runs, x_channels, cond_channels, image, warmup=1):
+    """Median of `runs` sampling steps (one eval-mode network call under no_grad) after `warmup` untimed ones."""
     xt = torch.randn(batch, x_channels, image, image)
     cond = torch.rand(batch, cond_channels, image, image) * 2 - 1
     t = torch.full((batch,), 500, dtype=torch.long)
@@ -134,20 +136,23 @@ def time_sampling_step(net, batch, runs, x_channels, cond_channels, image):
         with torch.no_grad():
             net(xt, t, cond)
 
-    return _median_runs(step, runs)
+    return _median_runs(step, runs, warmup)
 
 
 def peer_main(model, build, x_channels, cond_channels, image=64, expected_params=None, doc=None):
-    """Command line of a peer: [--batch 8 (1 with --sample)] [--runs 3] [--threads N] [--sample] [--params-only]."""
+    """Command line of a peer: [--batch 8 (1 with --sample)] [--runs 3] [--warmup 2 (1 with --sample)] [--threads N] [--sample] [--params-only]."""
     ap = argparse.ArgumentParser(description=doc)
     ap.add_argument("--batch", type=int, default=None, help="default 8; 1 with --sample (as evdm bench step)")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 2 training steps, 1 sampling step)")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("EVDM_NATIVE_THREADS") or 0) or os.cpu_count())
     ap.add_argument("--sample", action="store_true", help="time one sampling step (forward only) instead of a training step")
     ap.add_argument("--params-only", action="store_true")
     a = ap.parse_args()
     if a.batch is None:
         a.batch = 1 if a.sample else 8
+    if a.warmup is None:
+        a.warmup = 1 if a.sample else 2
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     net = build()
@@ -160,7 +165,7 @@ def peer_main(model, build, x_channels, cond_channels, image=64, expected_params
         print(json.dumps({"model": model, "params": params, "expected_params": expected_params}))
         return
     timer = time_sampling_step if a.sample else time_training_step
-    runs = timer(net, a.batch, a.runs, x_channels, cond_channels, image)
+    runs = timer(net, a.batch, a.runs, x_channels, cond_channels, image, a.warmup)
     print(json.dumps({"model": model, "backend": f"pytorch {torch.__version__} cpu", "mode": "sample" if a.sample else "train", "batch": a.batch,
                       "params": params, "threads": a.threads, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "blas": blas_library(), "median_ms": round(statistics.median(runs), 1),
-                      "runs": [round(r, 1) for r in runs], "max_rss_mb": max_rss_mb()}))
+                      "runs": [round(r, 1) for r in runs], "warmup": a.warmup, "max_rss_mb": max_rss_mb()}))

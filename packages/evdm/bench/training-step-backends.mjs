@@ -23,9 +23,9 @@
 //        [--cpu-timeout 300] [--models mcvd-kth,evdm-l-kth]
 //        [--backends cpu,wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1]
 //        [--sample-backends wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1] [--sample-batch 1]
-//        [--sample-runs 5] [--main-steps 30] [--no-pure-cpu-main] [--no-triad] [--no-profile] [--json]
+//        [--sample-runs 11] [--main-steps 30] [--no-pure-cpu-main] [--no-triad] [--no-profile] [--json]
 // --timeout caps each child (seconds), --cpu-timeout the pure-cpu step cells; a cell that does not
-// finish reports "> T/2 s" (the child runs a warm-up step and a timed step, both the same work, so
+// finish reports "> T/2 s" (the pure-cpu child runs a warm-up step and a timed step, both the same work, so
 // one step took more than about half the cap). The pure-cpu main-job row trains 2 steps.
 // `--sample-backends none`, `--main-steps 0` skip those parts; `--no-pure-cpu-main` the pure-cpu main-job
 // row (minutes per step on a busy machine).
@@ -51,7 +51,7 @@ const models = arg('--models', 'mcvd-kth,evdm-l-kth').split(',');
 const backends = list(arg('--backends', 'cpu,wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1'));
 const sampleBackends = list(arg('--sample-backends', 'wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1'));
 const sampleBatch = Number(arg('--sample-batch', '1'));
-const sampleRuns = Number(arg('--sample-runs', '5'));
+const sampleRuns = Number(arg('--sample-runs', '11'));
 const mainSteps = Number(arg('--main-steps', '30'));
 const json = process.argv.includes('--json');
 // progress and table: stdout, or stderr with --json (stdout then carries one JSON line)
@@ -98,7 +98,9 @@ function benchCell(model, backend, mode = 'train') {
   const b = sample ? sampleBatch : batch;
   const runsHere = sample ? sampleRuns : backend === 'cpu' ? 1 : runs;
   const cap = backend === 'cpu' && !sample ? cpuTimeoutS : timeoutS;
-  const modeArgs = ['--batch', String(b), '--runs', String(runsHere), ...(sample ? ['--sample'] : [])];
+  // pure cpu training cells (minutes per step) take 1 warm-up step; the rest the default (2 training, 1 sampling)
+  const warm = backend === 'cpu' && !sample ? ['--warmup', '1'] : [];
+  const modeArgs = ['--batch', String(b), '--runs', String(runsHere), ...warm, ...(sample ? ['--sample'] : [])];
   let r;
   if (backend === 'torch' || backend === 'torch1') {
     const py = python();
@@ -123,7 +125,7 @@ function benchCell(model, backend, mode = 'train') {
   const out = lastJson(r.stdout);
   const wall = Math.round((Date.now() - started) / 1000);
   if (r.status === 0 && out?.median_ms) {
-    const { median_ms, runs: rs, params, threads, blas, max_rss_mb, openblas_threads } = out;
+    const { median_ms, runs: rs, warmup, params, threads, blas, max_rss_mb, openblas_threads } = out;
     return {
       model,
       backend,
@@ -131,6 +133,7 @@ function benchCell(model, backend, mode = 'train') {
       batch: b,
       median_ms,
       runs: rs,
+      warmup,
       params,
       threads,
       openblas_threads,
@@ -261,7 +264,7 @@ function kernelProfile(model, env = {}) {
 const started = new Date().toISOString();
 const load = { before: loadavg().map((v) => Math.round(v * 100) / 100) };
 say(
-  `training step, batch ${batch}, median of ${runs} timed steps after 1 warm-up (pure cpu: 1 timed step), each cell in its own process; started ${started}, load average ${load.before.join(' ')}`,
+  `training step, batch ${batch}, median of ${runs} timed steps after 2 warm-up steps (pure cpu: 1 warm-up, 1 timed step), each cell in its own process; started ${started}, load average ${load.before.join(' ')}`,
 );
 const cells = [];
 for (const model of models) {

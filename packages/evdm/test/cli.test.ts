@@ -91,9 +91,19 @@ describe('evdm CLI (built)', () => {
     const r = run('bench', 'step', '--model', 'evdm-l-smmnist', '--backend', 'wasm', '--batch', '1', '--runs', '2', '--json');
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    // the fixed fields, plus the ones added later (mode, params, peak RSS)
-    expect(Object.keys(j).sort()).toEqual(['backend', 'batch', 'max_rss_mb', 'median_ms', 'mode', 'model', 'params', 'runs']);
-    expect(j).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1, mode: 'train' });
+    // the fixed fields, plus the ones added later (mode, params, peak RSS, warm-up steps)
+    expect(Object.keys(j).sort()).toEqual([
+      'backend',
+      'batch',
+      'max_rss_mb',
+      'median_ms',
+      'mode',
+      'model',
+      'params',
+      'runs',
+      'warmup',
+    ]);
+    expect(j).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1, mode: 'train', warmup: 2 });
     expect(j.runs).toHaveLength(2);
     expect(j.median_ms).toBeCloseTo((j.runs[0] + j.runs[1]) / 2, 0);
     const table2 = JSON.parse(run('reproduce', 'table2', '--json').stdout) as Array<{
@@ -107,11 +117,12 @@ describe('evdm CLI (built)', () => {
     const s = run('bench', 'step', '--model', 'evdm-l-smmnist', '--backend', 'wasm', '--sample', '--runs', '3', '--json');
     expect(s.status, s.stderr).toBe(0);
     const sj = JSON.parse(s.stdout);
-    expect(sj).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1, mode: 'sample', params: j.params });
+    expect(sj).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1, mode: 'sample', params: j.params, warmup: 1 });
     expect(sj.runs).toHaveLength(3);
     expect(sj.median_ms).toBe([...sj.runs].sort((a: number, b: number) => a - b)[1]);
     expect(run('bench', 'step', '--model', 'resnet-kth').stderr).toMatch(/--model must be one of mcvd-kth, evdm-kth, evdm-l-kth/);
     expect(run('bench', 'step', '--backend', 'tpu').stderr).toMatch(/--backend must be one of cpu, wasm, native/);
+    expect(run('bench', 'step', '--warmup', '-1').stderr).toMatch(/--warmup/);
   });
 
   it('metrics --json compares PNG videos', () => {

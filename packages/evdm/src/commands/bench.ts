@@ -26,14 +26,18 @@ export function registerBench(program: Command): void {
     )
     .option('--batch <n>', 'batch size (default 8; 1 with --sample, the batch of the Table 9 sampling latency)')
     .option('--sample', 'time one DDPM sampling step (one network forward pass, eval mode, no tape) instead of a training step')
-    .option('--runs <n>', 'timed steps after one warm-up step', '5')
+    .option('--runs <n>', 'timed steps after the warm-up steps', '5')
+    .option(
+      '--warmup <n>',
+      'untimed steps first (default 2 training steps: the second still allocates the optimizer buffers the updates alternate between; 1 sampling step)',
+    )
     .option(
       '--rematerialize',
       'gradient checkpointing: recompute block activations in the backward pass (what fits batch-8 KTH steps in the wasm heap)',
     )
     .option(
       '--json',
-      'print {"model", "backend", "batch", "median_ms", "runs", "mode", "params", "max_rss_mb"} (runs = every timed step in ms; max_rss_mb = peak RSS of this process)',
+      'print {"model", "backend", "batch", "median_ms", "runs", "warmup", "mode", "params", "max_rss_mb"} (runs = every timed step in ms; warmup = untimed steps before them; max_rss_mb = peak RSS of this process)',
     )
     .action(
       async (opts: {
@@ -41,6 +45,7 @@ export function registerBench(program: Command): void {
         backend: string;
         batch?: string;
         runs: string;
+        warmup?: string;
         json?: boolean;
         rematerialize?: boolean;
         sample?: boolean;
@@ -50,6 +55,7 @@ export function registerBench(program: Command): void {
           throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got "${opts.backend}"`);
         const batch = intFlag('batch', opts.batch ?? (opts.sample ? '1' : '8'), 1);
         const runs = intFlag('runs', opts.runs, 1);
+        const warmup = intFlag('warmup', opts.warmup ?? (opts.sample ? '1' : '2'), 0);
         const native = opts.backend.startsWith('native');
         const host =
           opts.backend === 'native' ? 'wasm' : opts.backend === 'native-cpu' ? 'cpu' : (opts.backend as 'cpu' | 'wasm');
@@ -60,16 +66,17 @@ export function registerBench(program: Command): void {
         };
         const mode = opts.sample ? 'sample' : 'train';
         log(
-          `timing ${mode === 'sample' ? 'sampling' : 'training'} steps of ${model}-${dataset}, batch ${batch}, on ${opts.backend}${opts.rematerialize && !opts.sample ? ' with gradient checkpointing' : ''}: 1 warm-up step + ${runs} timed steps`,
+          `timing ${mode === 'sample' ? 'sampling' : 'training'} steps of ${model}-${dataset}, batch ${batch}, on ${opts.backend}${opts.rematerialize && !opts.sample ? ' with gradient checkpointing' : ''}: ${warmup} warm-up step${warmup === 1 ? '' : 's'} + ${runs} timed steps`,
         );
         const onRun = (i: number, ms: number) => log(`  step ${i}/${runs}: ${ms.toFixed(0)} ms`);
         const result = opts.sample
-          ? await timeSamplingSteps({ model, dataset, batch, runs, backend: opts.backend, onRun })
+          ? await timeSamplingSteps({ model, dataset, batch, runs, warmup, backend: opts.backend, onRun })
           : await timeTrainingSteps({
               model,
               dataset,
               batch,
               runs,
+              warmup,
               backend: opts.backend,
               rematerialize: opts.rematerialize,
               onRun,
