@@ -177,6 +177,19 @@ void deinterleave(int64_t G, const float *g, int64_t per, float scale, float *d)
   }
 }
 
+// The rest of a scatter row: zeros for the source channels perm never reads, and the addend's
+// gradient (scale · dy) when there is one.
+void scatterRowTail(const Plan &p, std::vector<F32> &dsrcs, int64_t r, float *da, const float *g, float scale) {
+  for (const Run &z : p.zeros) {
+    float *d = dsrcs[size_t(z.src)].data + r * p.channels[size_t(z.src)] + z.srcStart;
+    std::fill(d, d + z.len, 0.f);
+  }
+  if (da) {
+#pragma omp simd
+    for (int64_t j = 0; j < p.cout; j++) da[j] = scale * g[j];
+  }
+}
+
 // ~bytes moved per element, as threadsFor's work measure: a 2-thread split pays off above ~1 M elements
 int threadsForElements(int64_t n) { return threadsFor(48.0 * double(n)); }
 
@@ -290,15 +303,7 @@ Napi::Value ChannelScatter(const Napi::CallbackInfo &info) {
                         size_t(pc.len) * sizeof(float));
           }
         }
-        for (const Run &z : p.zeros) {
-          float *d = dsrcs[size_t(z.src)].data + r * p.channels[size_t(z.src)] + z.srcStart;
-          std::fill(d, d + z.len, 0.f);
-        }
-        if (hasAdd) {
-          float *da = DA + r * cout;
-#pragma omp simd
-          for (int64_t j = 0; j < cout; j++) da[j] = scale * g[j];
-        }
+        scatterRowTail(p, dsrcs, r, hasAdd ? DA + r * cout : nullptr, g, scale);
       }
     }
     return info.Env().Undefined();
@@ -312,15 +317,7 @@ Napi::Value ChannelScatter(const Napi::CallbackInfo &info) {
       const int64_t st = run.outStep, len = run.len;
       for (int64_t i = 0; i < len; i++) d[i] = scale * e[i * st];
     }
-    for (const Run &z : p.zeros) {
-      float *d = dsrcs[size_t(z.src)].data + r * p.channels[size_t(z.src)] + z.srcStart;
-      std::fill(d, d + z.len, 0.f);
-    }
-    if (hasAdd) {
-      float *da = DA + r * cout;
-#pragma omp simd
-      for (int64_t j = 0; j < cout; j++) da[j] = scale * g[j];
-    }
+    scatterRowTail(p, dsrcs, r, hasAdd ? DA + r * cout : nullptr, g, scale);
   }
   return info.Env().Undefined();
 }

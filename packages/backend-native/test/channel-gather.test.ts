@@ -3,17 +3,10 @@ import { channelGather, channelGatherComposed, channelGatherKernelAvailable, typ
 import { afterAll, describe, expect, it } from 'vitest';
 import { gradCheck, leakedTensors } from '../../../test-utils/tf';
 import { gatherCases, gatherRef, scatterRef, seeded, type GatherCase } from '../../core/test/channel-gather-ref';
-import { registerNativeKernels, unregisterNativeKernels } from '../src/index';
-import { available, HOSTS, relErr, requireAddon, TOL, type Host } from './helpers';
+import { unregisterNativeKernels } from '../src/index';
+import { available, HOSTS, relErr, requireAddon, useHost as on, TOL } from './helpers';
 
 requireAddon();
-
-async function on(host: Host, native: boolean): Promise<void> {
-  await tf.setBackend(host);
-  await tf.ready();
-  unregisterNativeKernels();
-  if (native) registerNativeKernels(host);
-}
 
 function inputsOf(c: GatherCase, seed = 1): tf.Tensor4D[] {
   const [b, h, w] = c.bhw;

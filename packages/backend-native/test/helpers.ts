@@ -33,6 +33,14 @@ export function requireAddon(): void {
 export type Host = 'cpu' | 'wasm';
 export const HOSTS: Host[] = ['cpu', 'wasm'];
 
+/** Switches to `host` with (native) or without the native kernels registered. */
+export async function useHost(host: Host, native: boolean): Promise<void> {
+  await tf.setBackend(host);
+  await tf.ready();
+  unregisterNativeKernels();
+  if (native) registerNativeKernels(host);
+}
+
 /**
  * Runs fn on `backend` from seeded inputs and returns every output's values. native=false runs the
  * pure-TF.js kernels (stock, plus evdm's wasm training kernels on wasm).

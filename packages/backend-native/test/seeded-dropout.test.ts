@@ -8,17 +8,10 @@ import {
 } from '@evdm/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { leakedTensors } from '../../../test-utils/tf';
-import { registerNativeKernels, unregisterNativeKernels } from '../src/index';
-import { available, HOSTS, requireAddon, type Host } from './helpers';
+import { unregisterNativeKernels } from '../src/index';
+import { available, HOSTS, requireAddon, useHost as on } from './helpers';
 
 requireAddon();
-
-async function on(host: Host, native: boolean): Promise<void> {
-  await tf.setBackend(host);
-  await tf.ready();
-  unregisterNativeKernels();
-  if (native) registerNativeKernels(host);
-}
 
 // The reference is core's composed path (the mask from the host loop, one Multiply): same bits.
 const SHAPES = [[1, 1, 1, 1], [1, 3, 5, 7], [2, 9, 4, 3], [8, 16, 16, 48], [5]];
