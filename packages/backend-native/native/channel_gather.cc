@@ -118,6 +118,11 @@ struct Piece {
   int64_t srcOff, len, at;
 };
 
+// Row r of a piece's channels in its source (an input, or an input's gradient).
+inline float *pieceRow(const std::vector<F32> &arrays, const std::vector<int64_t> &channels, const Piece &pc, int64_t r) {
+  return arrays[size_t(pc.src)].data + r * channels[size_t(pc.src)] + pc.srcOff;
+}
+
 std::vector<Piece> piecesOf(const std::vector<int64_t> &channels, int64_t start, int64_t n) {
   std::vector<Piece> out;
   int64_t base = 0;
@@ -227,12 +232,10 @@ Napi::Value ChannelGather(const Napi::CallbackInfo &info) {
       for (int64_t r = 0; r < rows; r++) {
         const float *b;
         if (direct) {
-          const Piece &pc = pieces[0];
-          b = srcs[size_t(pc.src)].data + r * channels[size_t(pc.src)] + pc.srcOff;
+          b = pieceRow(srcs, channels, pieces[0], r);
         } else {
           for (const Piece &pc : pieces) {
-            std::memcpy(stage.data() + pc.at, srcs[size_t(pc.src)].data + r * channels[size_t(pc.src)] + pc.srcOff,
-                        size_t(pc.len) * sizeof(float));
+            std::memcpy(stage.data() + pc.at, pieceRow(srcs, channels, pc, r), size_t(pc.len) * sizeof(float));
           }
           b = stage.data();
         }
@@ -294,13 +297,11 @@ Napi::Value ChannelScatter(const Napi::CallbackInfo &info) {
       for (int64_t r = 0; r < rows; r++) {
         const float *g = DY + r * cout;
         if (direct) {
-          const Piece &pc = pieces[0];
-          deinterleave(f.g, g, f.per, scale, dsrcs[size_t(pc.src)].data + r * channels[size_t(pc.src)] + pc.srcOff);
+          deinterleave(f.g, g, f.per, scale, pieceRow(dsrcs, channels, pieces[0], r));
         } else {
           deinterleave(f.g, g, f.per, scale, stage.data());
           for (const Piece &pc : pieces) {
-            std::memcpy(dsrcs[size_t(pc.src)].data + r * channels[size_t(pc.src)] + pc.srcOff, stage.data() + pc.at,
-                        size_t(pc.len) * sizeof(float));
+            std::memcpy(pieceRow(dsrcs, channels, pc, r), stage.data() + pc.at, size_t(pc.len) * sizeof(float));
           }
         }
         scatterRowTail(p, dsrcs, r, hasAdd ? DA + r * cout : nullptr, g, scale);

@@ -1,3 +1,5 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
 /**
  * Class identity across copies. `instanceof` compares prototypes, so it is false for an object made
  * by the other build of a package (ESM vs CJS, e.g. under a CJS test runner) or by a second installed
@@ -13,3 +15,7 @@ export function hasBrand(x: unknown, key: symbol): boolean {
 export function brandedInstanceOf(cls: Function, self: Function, key: symbol, x: unknown): boolean {
   return self === cls ? hasBrand(x, key) : Function.prototype[Symbol.hasInstance].call(self, x);
 }
+
+/** Whether `t` is a tensor, duck-typed: a tensor of a second tfjs-core copy (ESM and CJS builds) fails instanceof. */
+export const isTensor = (t: unknown): t is tf.Tensor =>
+  !!t && typeof t === 'object' && Array.isArray((t as tf.Tensor).shape) && typeof (t as tf.Tensor).dtype === 'string';

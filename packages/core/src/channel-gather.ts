@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isTensor } from './brand';
 
 /**
  * Channel gather, the one memory pass that replaces a channel slice + concat + channel shuffle
@@ -42,9 +43,6 @@ export interface ChannelGatherGradAttrs {
   addend: boolean;
 }
 
-// duck-typed: a second tfjs-core copy (ESM and CJS builds) would fail instanceof
-const isTensor = (t: unknown): t is tf.Tensor =>
-  !!t && typeof t === 'object' && Array.isArray((t as tf.Tensor).shape) && typeof (t as tf.Tensor).dtype === 'string';
 const shapeList = (ts: readonly tf.Tensor[]) => ts.map((t) => `[${t?.shape}]`).join(', ');
 
 /** Throws a clear error (op, argument, shapes) for anything the op cannot take. */

@@ -12,6 +12,7 @@
  * loop and applied with one Multiply. Both give the same bits.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { isTensor } from './brand';
 
 /** Kernel name: input `x`, attrs {@link SeededDropoutAttrs}; output `x · mask`, same shape. */
 export const SEEDED_DROPOUT = 'EvdmSeededDropout';
@@ -70,7 +71,7 @@ export function seededDropoutKernelAvailable(): boolean {
 
 function validate(x: tf.Tensor, rate: number, seed: number): void {
   const op = 'seededDropout';
-  if (!x || typeof x !== 'object' || !Array.isArray(x.shape)) throw new Error(`${op}: x is not a tensor`);
+  if (!isTensor(x)) throw new Error(`${op}: x is not a tensor`);
   if (x.dtype !== 'float32') throw new Error(`${op}: x must be float32, got ${x.dtype} [${x.shape}]`);
   if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new Error(`${op}: rate must be in [0, 1), got ${rate}`);
   if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new Error(`${op}: seed must be a finite number, got ${seed}`);

@@ -20,6 +20,10 @@ export interface StepTiming {
 
 const MODELS: ModelName[] = ['mcvd', 'evdm', 'evdm-l'];
 
+/** Default untimed calls (see StepTimingOptions.warmup). */
+export const TRAIN_WARMUP = 2;
+export const SAMPLE_WARMUP = 1;
+
 /** `mcvd-kth` → { model: 'mcvd', dataset: 'kth' }; a bare model name takes `defaultDataset`. */
 export function parseBenchModel(name: string, defaultDataset: DatasetName = 'kth'): { model: ModelName; dataset: DatasetName } {
   for (const m of [...MODELS].sort((a, b) => b.length - a.length)) {
@@ -102,11 +106,12 @@ export async function timeTrainingSteps(
     future: cfg.futureFrames,
     seed: 1,
   });
+  const warmup = opts.warmup ?? TRAIN_WARMUP;
   const trainer = new Trainer({
     network,
     data,
     train: {
-      steps: runs + (opts.warmup ?? 2),
+      steps: runs + warmup,
       batchSize: batch,
       warmup: 0,
       checkpointEvery: 0,
@@ -114,7 +119,7 @@ export async function timeTrainingSteps(
     },
   });
   try {
-    return await timeCalls(opts, opts.warmup ?? 2, () => trainer.trainStep());
+    return await timeCalls(opts, warmup, () => trainer.trainStep());
   } finally {
     trainer.dispose();
   }
@@ -148,7 +153,7 @@ export async function timeSamplingSteps(opts: StepTimingOptions): Promise<StepTi
     y.dispose();
   };
   try {
-    return await timeCalls(opts, opts.warmup ?? 1, once);
+    return await timeCalls(opts, opts.warmup ?? SAMPLE_WARMUP, once);
   } finally {
     tf.dispose([x, ...(cond ? [cond] : [])]);
     store.dispose();

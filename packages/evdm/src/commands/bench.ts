@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { initBackend } from '../runtime/backend';
-import { parseBenchModel, timeSamplingSteps, timeTrainingSteps } from '../bench/training-step';
+import { parseBenchModel, SAMPLE_WARMUP, TRAIN_WARMUP, timeSamplingSteps, timeTrainingSteps } from '../bench/training-step';
 import { DenoisingUNet } from '../models/unet';
 import { modelConfig } from '../models/presets';
 import { intFlag } from './flags';
@@ -55,7 +55,7 @@ export function registerBench(program: Command): void {
           throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got "${opts.backend}"`);
         const batch = intFlag('batch', opts.batch ?? (opts.sample ? '1' : '8'), 1);
         const runs = intFlag('runs', opts.runs, 1);
-        const warmup = intFlag('warmup', opts.warmup ?? (opts.sample ? '1' : '2'), 0);
+        const warmup = intFlag('warmup', opts.warmup, 0, opts.sample ? SAMPLE_WARMUP : TRAIN_WARMUP);
         const native = opts.backend.startsWith('native');
         const host =
           opts.backend === 'native' ? 'wasm' : opts.backend === 'native-cpu' ? 'cpu' : (opts.backend as 'cpu' | 'wasm');
