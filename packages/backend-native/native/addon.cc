@@ -17,10 +17,13 @@ dnnl::stream &cpuStream() {
 static int g_maxThreads = 1;
 int maxThreads() { return g_maxThreads; }
 int threadsFor(double flops) { return flops >= 5e7 ? g_maxThreads : 1; }
-// One thread already streams at ~25-45 GB/s (AddN of 3x[8,32,64,192]: 2 ms); a second one saved
-// < 1 ms there but stalled 13-16 ms whenever the other core was busy (measured, load 7 on 2 cores,
-// OMP_WAIT_POLICY=PASSIVE or ACTIVE): only passes over more than 64 MB split.
-int threadsForBytes(double bytes) { return bytes >= 6.4e7 ? g_maxThreads : 1; }
+// Memory-bound passes over at least this many bytes split over the threads. Measured on 2 cores
+// (2026-12-06, quiet machine, EVDM-L-KTH batch-8 training step): 1.73 s with 64 MB (the old bound:
+// nothing split), 1.52 s with 512 KB, 1.55 s with 128 KB; one thread streams ~26 GB/s, two ~53 GB/s.
+// A split pass waits for its slowest thread, so on a machine whose other cores are busy with
+// other work it can stall: init's second argument (EVDM_NATIVE_SPLIT_BYTES) moves the bound.
+static double g_splitBytes = 524288.0;
+int threadsForBytes(double bytes) { return bytes >= g_splitBytes ? g_maxThreads : 1; }
 ThreadScope::ThreadScope(int n) { omp_set_num_threads(n); }
 ThreadScope::~ThreadScope() { omp_set_num_threads(g_maxThreads); }
 
@@ -40,6 +43,7 @@ static Napi::Value Init(const Napi::CallbackInfo &info) {
   int threads = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
   if (threads > 0) omp_set_num_threads(threads);
   g_maxThreads = omp_get_max_threads();
+  if (info.Length() > 1 && info[1].IsNumber() && info[1].As<Napi::Number>().DoubleValue() >= 0) g_splitBytes = info[1].As<Napi::Number>().DoubleValue();
   cpuEngine();
   cpuStream();
   return Napi::Number::New(info.Env(), omp_get_max_threads());

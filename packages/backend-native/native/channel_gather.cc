@@ -195,8 +195,8 @@ void scatterRowTail(const Plan &p, std::vector<F32> &dsrcs, int64_t r, float *da
   }
 }
 
-// ~bytes moved per element, as threadsFor's work measure: a 2-thread split pays off above ~1 M elements
-int threadsForElements(int64_t n) { return threadsFor(48.0 * double(n)); }
+// bytes a gather moves per output element (one read, one write)
+int threadsForElements(int64_t n) { return threadsForBytes(8.0 * double(n)); }
 
 }  // namespace
 

@@ -17,7 +17,8 @@ int maxThreads();
 // Threads for an op of `flops` work: 1 below a threshold, where waking and joining a second thread
 // costs more than it saves (and stalls badly when the machine's cores are busy with other work).
 int threadsFor(double flops);
-// Threads for a memory-bound pass moving `bytes`: 1 unless very large (measured, see addon.cc).
+// Threads for a memory-bound pass moving `bytes`: all of them above a bound (512 KB by default,
+// EVDM_NATIVE_SPLIT_BYTES; measured, see addon.cc), else 1.
 int threadsForBytes(double bytes);
 
 // Sets the OpenMP thread count for one call and restores the default on scope exit.

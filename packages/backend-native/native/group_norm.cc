@@ -26,7 +26,7 @@ static GnShape gnShape(const Napi::CallbackInfo &info, size_t i) {
   return s;
 }
 
-static int gnThreads(const GnShape &s) { return threadsFor(10.0 * double(s.B) * double(s.S) * double(s.C)); }
+static int gnThreads(const GnShape &s) { return threadsForBytes(8.0 * double(s.B) * double(s.S) * double(s.C)); }
 
 static int64_t chunksPerBatch(const GnShape &s) {
   int64_t threads = gnThreads(s);

@@ -5,6 +5,7 @@
 // merged so the inner loop is as long as possible.
 #include "common.h"
 #include <cmath>
+#include <omp.h>
 
 namespace evdm {
 
@@ -70,6 +71,54 @@ static void forEachRow(const Nd &d, F f) {
   }
 }
 
+// forEachRow over `threads` threads: the rows (and, when there are too few rows to share, pieces
+// of each row) are split into contiguous ranges, one per thread. Only for ops whose rows write
+// disjoint outputs (copies, elementwise ops), not for reductions into a shared output.
+template <class F>
+static void forEachRowPar(const Nd &d, int threads, F f) {
+  const int last = d.n - 1;
+  int64_t rows = 1;
+  for (int k = 0; k < last; k++) rows *= d.shape[k];
+  const int64_t len = d.shape[last];
+  if (threads <= 1 || rows * len < 2048) {
+    forEachRow(d, f);
+    return;
+  }
+  // pieces per row: enough units for every thread, each piece at least 1024 elements long
+  const int64_t pieces = rows >= 4 * threads ? 1 : std::max<int64_t>(1, std::min<int64_t>((4 * threads + rows - 1) / rows, len / 1024));
+  const int64_t plen = (len + pieces - 1) / pieces;
+  const int64_t units = rows * pieces;
+  int64_t ist[3] = {d.st[0][last], d.nops > 1 ? d.st[1][last] : 0, d.nops > 2 ? d.st[2][last] : 0};
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+    int64_t u = units * t / T;
+    const int64_t uEnd = units * (t + 1) / T;
+    // position of the first row of this range
+    int64_t r = u / pieces, idx[MAXD] = {0}, off[3] = {d.base[0], d.base[1], d.base[2]};
+    for (int64_t k = last - 1, rem = r; k >= 0; k--) {
+      idx[k] = rem % d.shape[k];
+      rem /= d.shape[k];
+      for (int o = 0; o < d.nops; o++) off[o] += idx[k] * d.st[o][k];
+    }
+    while (u < uEnd) {
+      for (int64_t p = u % pieces; p < pieces && u < uEnd; p++, u++) {
+        const int64_t a = p * plen, n = std::min(plen, len - a);
+        if (n <= 0) continue;
+        int64_t o2[3] = {off[0] + a * ist[0], off[1] + a * ist[1], off[2] + a * ist[2]};
+        f(o2, n, ist);
+      }
+      for (int64_t k = last - 1; k >= 0; k--) {
+        idx[k]++;
+        for (int o = 0; o < d.nops; o++) off[o] += d.st[o][k];
+        if (idx[k] < d.shape[k]) break;
+        for (int o = 0; o < d.nops; o++) off[o] -= d.st[o][k] * d.shape[k];
+        idx[k] = 0;
+      }
+    }
+  }
+}
+
 static void checkRange(const Napi::CallbackInfo &info, const Nd &d, int o, size_t size) {
   int64_t lo = d.base[o], hi = d.base[o];
   for (int k = 0; k < d.n; k++) {
@@ -115,7 +164,9 @@ Napi::Value StridedCopy(const Napi::CallbackInfo &info) {
   checkRange(info, d, 1, dst.size);
   const float *s = src.data;
   float *o = dst.data;
-  forEachRow(d, [&](const int64_t *off, int64_t len, const int64_t *st) {
+  int64_t count = 1;
+  for (auto v : shape) count *= v;
+  forEachRowPar(d, threadsForBytes(8.0 * double(count)), [&](const int64_t *off, int64_t len, const int64_t *st) {
     const float *a = s + off[0];
     float *b = o + off[1];
     if (st[0] == 1 && st[1] == 1) {
@@ -152,8 +203,8 @@ static inline float bin(float a, float b) {
 }
 
 template <int OP>
-static void binaryRun(const Nd &d, const float *a, const float *b, float *o) {
-  forEachRow(d, [&](const int64_t *off, int64_t len, const int64_t *st) {
+static void binaryRun(const Nd &d, int threads, const float *a, const float *b, float *o) {
+  forEachRowPar(d, threads, [&](const int64_t *off, int64_t len, const int64_t *st) {
     const float *x = a + off[0], *y = b + off[1];
     float *z = o + off[2];
     if (st[0] == 1 && st[1] == 1) {
@@ -189,14 +240,15 @@ Napi::Value Binary(const Napi::CallbackInfo &info) {
   Nd d = makeNd(info, shape, {as, bs, os});
   checkRange(info, d, 0, a.size);
   checkRange(info, d, 1, b.size);
+  const int threads = threadsForBytes(12.0 * double(acc));
   switch (op) {
-    case ADD: binaryRun<ADD>(d, a.data, b.data, o.data); break;
-    case SUB: binaryRun<SUB>(d, a.data, b.data, o.data); break;
-    case MUL: binaryRun<MUL>(d, a.data, b.data, o.data); break;
-    case DIV: binaryRun<DIV>(d, a.data, b.data, o.data); break;
-    case MAX: binaryRun<MAX>(d, a.data, b.data, o.data); break;
-    case MIN: binaryRun<MIN>(d, a.data, b.data, o.data); break;
-    case SQDIFF: binaryRun<SQDIFF>(d, a.data, b.data, o.data); break;
+    case ADD: binaryRun<ADD>(d, threads, a.data, b.data, o.data); break;
+    case SUB: binaryRun<SUB>(d, threads, a.data, b.data, o.data); break;
+    case MUL: binaryRun<MUL>(d, threads, a.data, b.data, o.data); break;
+    case DIV: binaryRun<DIV>(d, threads, a.data, b.data, o.data); break;
+    case MAX: binaryRun<MAX>(d, threads, a.data, b.data, o.data); break;
+    case MIN: binaryRun<MIN>(d, threads, a.data, b.data, o.data); break;
+    case SQDIFF: binaryRun<SQDIFF>(d, threads, a.data, b.data, o.data); break;
     default: throw Napi::Error::New(info.Env(), "evdm native binary: unknown op");
   }
   return info.Env().Undefined();
@@ -213,49 +265,62 @@ Napi::Value Unary(const Napi::CallbackInfo &info) {
   const float *a = x.data;
   float *z = o.data;
   const int64_t n = int64_t(x.size);
-  switch (op) {
-    case SQRT:
+  if (op < SQRT || op > STEP) throw Napi::Error::New(info.Env(), "evdm native unary: unknown op");
+  const float alpha = op == STEP && info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().FloatValue() : 0.f;
+  auto run = [&](int64_t lo, int64_t hi) {
+    switch (op) {
+      case SQRT:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = std::sqrt(a[i]);
-      break;
-    case SQUARE:
+        for (int64_t i = lo; i < hi; i++) z[i] = std::sqrt(a[i]);
+        break;
+      case SQUARE:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = a[i] * a[i];
-      break;
-    case RELU:
+        for (int64_t i = lo; i < hi; i++) z[i] = a[i] * a[i];
+        break;
+      case RELU:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = a[i] > 0.f ? a[i] : 0.f;
-      break;
-    case NEG:
+        for (int64_t i = lo; i < hi; i++) z[i] = a[i] > 0.f ? a[i] : 0.f;
+        break;
+      case NEG:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = -a[i];
-      break;
-    case EXP:
+        for (int64_t i = lo; i < hi; i++) z[i] = -a[i];
+        break;
+      case EXP:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = expVec(a[i]);
-      break;
-    case SIGMOID:
+        for (int64_t i = lo; i < hi; i++) z[i] = expVec(a[i]);
+        break;
+      case SIGMOID:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = sigmoidVec(a[i]);
-      break;
-    case RSQRT:
+        for (int64_t i = lo; i < hi; i++) z[i] = sigmoidVec(a[i]);
+        break;
+      case RSQRT:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = 1.f / std::sqrt(a[i]);
-      break;
-    case ABS:
+        for (int64_t i = lo; i < hi; i++) z[i] = 1.f / std::sqrt(a[i]);
+        break;
+      case ABS:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = std::fabs(a[i]);
-      break;
-    case FLOOR:
+        for (int64_t i = lo; i < hi; i++) z[i] = std::fabs(a[i]);
+        break;
+      case FLOOR:
 #pragma omp simd
-      for (int64_t i = 0; i < n; i++) z[i] = std::floor(a[i]);
-      break;
-    case STEP: {
-      const float alpha = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().FloatValue() : 0.f;
-      for (int64_t i = 0; i < n; i++) z[i] = a[i] != a[i] ? a[i] : (a[i] > 0.f ? 1.f : alpha);
-      break;
+        for (int64_t i = lo; i < hi; i++) z[i] = std::floor(a[i]);
+        break;
+      case STEP: {
+        for (int64_t i = lo; i < hi; i++) z[i] = a[i] != a[i] ? a[i] : (a[i] > 0.f ? 1.f : alpha);
+        break;
+      }
+      default: break;
     }
-    default: throw Napi::Error::New(info.Env(), "evdm native unary: unknown op");
+  };
+  const int threads = threadsForBytes(8.0 * double(n));
+  if (threads <= 1) {
+    run(0, n);
+  } else {
+#pragma omp parallel num_threads(threads)
+    {
+      const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+      run(n * t / T, n * (t + 1) / T);
+    }
   }
   return info.Env().Undefined();
 }

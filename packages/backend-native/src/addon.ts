@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The raw functions of the addon (see native/*.cc). Arrays are float32 views of backend memory. */
 export interface NativeAddon {
-  init(threads: number): number;
+  /** Sets the thread count and, when given, the byte size from which memory-bound passes split over the threads. */
+  init(threads: number, splitBytes?: number): number;
   version(): string;
   cacheSize(): number;
   clearCache(): void;
@@ -203,6 +204,22 @@ export function threadCount(env: Record<string, string | undefined> = process.en
   return n;
 }
 
+/** Default of `EVDM_NATIVE_SPLIT_BYTES` (see native/addon.cc for the measurement behind it). */
+export const DEFAULT_SPLIT_BYTES = 524288;
+
+/**
+ * `EVDM_NATIVE_SPLIT_BYTES` if set (a non-negative number of bytes), else DEFAULT_SPLIT_BYTES:
+ * memory-bound kernels moving at least this much split over the threads.
+ */
+export function splitBytes(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.EVDM_NATIVE_SPLIT_BYTES;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SPLIT_BYTES;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`EVDM_NATIVE_SPLIT_BYTES must be a non-negative number of bytes, got '${raw}'`);
+  return n;
+}
+
 /**
  * Loads the addon and sets its thread count. Returns `{ok:false, reason}` (never throws) when it is
  * disabled (`EVDM_NATIVE=0`), there is no binary (no prebuild for this platform and no source build;
@@ -225,11 +242,12 @@ export function loadNative(): NativeStatus {
   }
   try {
     const threads = threadCount();
+    const split = splitBytes();
     // libgomp reads this when the addon loads it: idle workers sleep instead of spinning, so they do
     // not take CPU from the JS thread (and from other processes) between kernels.
     if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
     const mod = createRequire(import.meta.url)(path) as NativeAddon;
-    const actual = mod.init(threads);
+    const actual = mod.init(threads, split);
     addon = mod;
     status = { ok: true, version: mod.version(), threads: actual };
   } catch (e) {

@@ -1,5 +1,14 @@
 // @evdm/backend-native: optional oneDNN kernels (N-API addon) for the TF.js wasm and cpu backends.
-export { loadNative, threadCount, addonPath, resolveAddon, loadFailureReason, type NativeStatus } from './addon';
+export {
+  loadNative,
+  threadCount,
+  splitBytes,
+  DEFAULT_SPLIT_BYTES,
+  addonPath,
+  resolveAddon,
+  loadFailureReason,
+  type NativeStatus,
+} from './addon';
 export { registerNativeKernels, unregisterNativeKernels, nativeKernelsActive, NATIVE_KERNEL_NAMES } from './kernels';
 export { fusedGroupNorm, nativeGroupNormAvailable } from './group-norm';
 import { nativeAddon } from './addon';

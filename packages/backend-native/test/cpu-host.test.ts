@@ -110,6 +110,48 @@ describe.skipIf(!available)(
         ).toBeLessThan(TOL);
       }
     });
+    it('passes over more than EVDM_NATIVE_SPLIT_BYTES split over the threads: same values', async () => {
+      // many rows, a few long rows (each row cut into pieces), one row, short rows; odd sizes
+      const big: [number[], number[]][] = [
+        [
+          [67, 43, 29],
+          [67, 43, 29],
+        ],
+        [
+          [2, 70001],
+          [1, 70001],
+        ],
+        [[150001], [150001]],
+        [
+          [9001, 3, 5],
+          [1, 3, 1],
+        ],
+        [[131, 1025], []],
+      ];
+      for (const [sa, sb] of big) {
+        expect(await nativeVsReference('cpu', [sa, sb], tf.add)).toBe(0);
+        expect(await nativeVsReference('cpu', [sa, sb], tf.mul)).toBe(0);
+        expect(await nativeVsReference('cpu', [sa], (x) => tf.square(x))).toBe(0);
+        expect(await nativeVsReference('cpu', [sa], (x) => tf.sqrt(tf.abs(x)))).toBe(0);
+        expect(await nativeVsReference('cpu', [sa], (x) => tf.concat([x, x], 0))).toBe(0);
+        expect(await nativeVsReference('cpu', [sa], (x) => tf.reverse(tf.slice(x, 1, -1), 0))).toBe(0);
+      }
+      expect(await nativeVsReference('cpu', [[67, 43, 29]], (x) => tf.transpose(x, [2, 0, 1]))).toBe(0);
+      expect(await nativeVsReference('cpu', [[2, 40001, 2]], (x) => tf.transpose(x, [0, 2, 1]))).toBe(0);
+      expect(
+        await nativeVsReference('cpu', [[3, 30001, 2]], (x) =>
+          tf.pad(
+            x,
+            [
+              [0, 1],
+              [2, 3],
+              [0, 0],
+            ],
+            0.5,
+          ),
+        ),
+      ).toBe(0);
+    });
     it('unary ops and Sum over every axis combination', async () => {
       const un = [
         tf.sqrt,

@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmTrainingKernels } from '@evdm/backend';
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_SPLIT_BYTES,
   loadNative,
   nativeKernelsActive,
   NATIVE_KERNEL_NAMES,
   registerNativeKernels,
+  splitBytes,
   threadCount,
   unregisterNativeKernels,
 } from '../src/index';
@@ -18,6 +20,13 @@ describe('loader', () => {
     expect(threadCount({ EVDM_NATIVE_THREADS: '3' })).toBe(3);
     expect(threadCount({})).toBeGreaterThanOrEqual(1);
     expect(() => threadCount({ EVDM_NATIVE_THREADS: 'two' })).toThrow(/EVDM_NATIVE_THREADS must be a positive integer/);
+  });
+  it('EVDM_NATIVE_SPLIT_BYTES sets where memory-bound passes split; bad values are clear errors', () => {
+    expect(splitBytes({ EVDM_NATIVE_SPLIT_BYTES: '1e6' })).toBe(1e6);
+    expect(splitBytes({ EVDM_NATIVE_SPLIT_BYTES: '0' })).toBe(0);
+    expect(splitBytes({})).toBe(DEFAULT_SPLIT_BYTES);
+    expect(() => splitBytes({ EVDM_NATIVE_SPLIT_BYTES: '-1' })).toThrow(/EVDM_NATIVE_SPLIT_BYTES must be a non-negative number/);
+    expect(() => splitBytes({ EVDM_NATIVE_SPLIT_BYTES: 'big' })).toThrow(/got 'big'/);
   });
   it('EVDM_NATIVE=0 disables loading with a reason', () => {
     const prev = process.env.EVDM_NATIVE;
