@@ -95,6 +95,8 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("sum", Napi::Function::New(env, Guard<StridedSum>));
   exports.Set("softmax", Napi::Function::New(env, Guard<Softmax>));
   exports.Set("adam", Napi::Function::New(env, Guard<Adam>));
+  exports.Set("ema", Napi::Function::New(env, Guard<Ema>));
+  exports.Set("sumSquares", Napi::Function::New(env, Guard<SumSquares>));
   exports.Set("addN", Napi::Function::New(env, Guard<AddN>));
   exports.Set("max", Napi::Function::New(env, Guard<ReduceMax>));
   exports.Set("channelGather", Napi::Function::New(env, Guard<ChannelGather>));

@@ -111,6 +111,8 @@ Napi::Value Unary(const Napi::CallbackInfo &info);
 Napi::Value StridedSum(const Napi::CallbackInfo &info);
 Napi::Value Softmax(const Napi::CallbackInfo &info);
 Napi::Value Adam(const Napi::CallbackInfo &info);
+Napi::Value Ema(const Napi::CallbackInfo &info);
+Napi::Value SumSquares(const Napi::CallbackInfo &info);
 Napi::Value AddN(const Napi::CallbackInfo &info);
 Napi::Value ReduceMax(const Napi::CallbackInfo &info);
 Napi::Value ChannelGather(const Napi::CallbackInfo &info);

@@ -386,32 +386,4 @@ Napi::Value Softmax(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// adam(param, grad, m, v, paramOut, mOut, vOut, beta1, beta2, lrOverBc1, bc2, eps, clip): one Adam
-// step in a single pass, the same float32 arithmetic as the composed update in evdm's Adam:
-// g = grad·clip; m' = β1·m + (1−β1)·g; v' = β2·v + (1−β2)·g²; p' = p − (m'·lr/bc1) / (√(v'/bc2) + eps).
-Napi::Value Adam(const Napi::CallbackInfo &info) {
-  F32 p = f32Arg(info, 0, "param"), g = f32Arg(info, 1, "grad"), m = f32Arg(info, 2, "m"), v = f32Arg(info, 3, "v");
-  F32 po = f32Arg(info, 4, "paramOut"), mo = f32Arg(info, 5, "mOut"), vo = f32Arg(info, 6, "vOut");
-  const size_t n = p.size;
-  if (g.size != n || m.size != n || v.size != n || po.size != n || mo.size != n || vo.size != n) {
-    throw Napi::Error::New(info.Env(), "evdm native adam: parameter, gradient and moments differ in size");
-  }
-  auto num = [&](size_t i) { return info[i].As<Napi::Number>().DoubleValue(); };
-  const double beta1 = num(7), beta2 = num(8);
-  const float b1 = float(beta1), ob1 = float(1.0 - beta1), b2 = float(beta2), ob2 = float(1.0 - beta2);
-  const float lr1 = float(num(9)), bc2 = float(num(10)), eps = float(num(11)), clip = float(num(12));
-  const float *P = p.data, *G = g.data, *M = m.data, *V = v.data;
-  float *PO = po.data, *MO = mo.data, *VO = vo.data;
-#pragma omp parallel for simd num_threads(threadsFor(8.0 * double(n))) schedule(static)
-  for (int64_t i = 0; i < int64_t(n); i++) {
-    const float gi = G[i] * clip;
-    const float mi = M[i] * b1 + gi * ob1;
-    const float vi = V[i] * b2 + (gi * gi) * ob2;
-    MO[i] = mi;
-    VO[i] = vi;
-    PO[i] = P[i] - (mi * lr1) / (std::sqrt(vi / bc2) + eps);
-  }
-  return info.Env().Undefined();
-}
-
 }  // namespace evdm

@@ -79,6 +79,10 @@ export interface NativeAddon {
     eps: number,
     clip: number,
   ): void;
+  /** out = shadow·rate + x·(1 − rate) (absent from binaries built before it). */
+  ema?(shadow: Float32Array, x: Float32Array, out: Float32Array, rate: number): void;
+  /** Σ x² over all arrays, in double (absent from binaries built before it). */
+  sumSquares?(xs: Float32Array[]): number;
   channelGather(
     srcs: Float32Array[],
     channels: number[],

@@ -17,6 +17,7 @@ import { nativeAddon } from './addon';
 import { channelGatherBackward, channelGatherForward } from './channel-gather';
 import { seededDropoutKernel, seededDropoutNative } from './seeded-dropout';
 import { CPU_KERNELS } from './cpu-kernels';
+import { optimizerKernels } from './optimizer-kernels';
 import { groupedConvKernels } from './grouped-conv';
 import { hostFor, nativeEligible, type Host, type HostName } from './host';
 
@@ -36,6 +37,8 @@ export const NATIVE_KERNEL_NAMES = [
   'EvdmGroupNorm',
   'EvdmGroupNormGrad',
   'EvdmAdam',
+  'EvdmEma',
+  'EvdmSumOfSquares',
   'EvdmChannelGather',
   'EvdmChannelGatherGrad',
   'EvdmGroupedConv2D',
@@ -312,60 +315,6 @@ function groupNormBackward(host: HostName): Func {
   };
 }
 
-/** Attributes of `EvdmAdam` (see the AdamConfig of evdm): lrOverBc1 = lr / (1 − β1^t), bc2 = 1 − β2^t. */
-export interface AdamAttrs {
-  beta1: number;
-  beta2: number;
-  lrOverBc1: number;
-  bc2: number;
-  eps: number;
-  /** Gradient scale from global-norm clipping (1 = none). */
-  clip: number;
-}
-
-/**
- * `EvdmAdam`: inputs {param, grad, m, v}, outputs [param', m', v'] of one Adam step in one pass over
- * memory (the composed update reads and writes every parameter-sized tensor ~14 times).
- */
-function adamUpdate(host: HostName): Func {
-  return (args) => {
-    const { param, grad, m, v } = args.inputs as Record<string, TensorInfo>;
-    const a = args.attrs as unknown as AdamAttrs;
-    for (const [name, t] of [
-      ['param', param],
-      ['grad', grad],
-      ['m', m],
-      ['v', v],
-    ] as const) {
-      if (!t || t.dtype !== 'float32' || !util.arraysEqual(t.shape, param.shape)) {
-        throw new Error(
-          `@evdm/backend-native: EvdmAdam needs float32 param, grad, m, v of one shape; ${name} is ${t ? `${t.dtype} [${t.shape}]` : 'missing'} (param [${param?.shape}])`,
-        );
-      }
-    }
-    const h = hostFor(host, args.backend);
-    const outs = [h.alloc([...param.shape]), h.alloc([...param.shape]), h.alloc([...param.shape])];
-    if (util.sizeFromShape(param.shape) > 0) {
-      nativeAddon().adam(
-        h.view(param),
-        h.view(grad),
-        h.view(m),
-        h.view(v),
-        h.view(outs[0]),
-        h.view(outs[1]),
-        h.view(outs[2]),
-        a.beta1,
-        a.beta2,
-        a.lrOverBc1,
-        a.bc2,
-        a.eps,
-        a.clip,
-      );
-    }
-    return outs;
-  };
-}
-
 function configsFor(host: HostName, stock: (name: string) => Func | null): KernelConfig[] {
   const cfg = (kernelName: string, f: Func): KernelConfig => ({
     kernelName,
@@ -381,7 +330,7 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     cfg('_FusedMatMul', matMulLike(host, stock('_FusedMatMul'), '_FusedMatMul')),
     cfg('EvdmGroupNorm', groupNormForward(host)),
     cfg('EvdmGroupNormGrad', groupNormBackward(host)),
-    cfg('EvdmAdam', adamUpdate(host)),
+    ...optimizerKernels(host).map(([name, f]) => cfg(name, f)),
     cfg('EvdmChannelGather', channelGatherForward(host) as unknown as Func),
     cfg('EvdmChannelGatherGrad', channelGatherBackward(host) as unknown as Func),
     ...(seededDropoutNative() ? [cfg('EvdmSeededDropout', seededDropoutKernel(host) as unknown as Func)] : []),

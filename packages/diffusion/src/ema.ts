@@ -20,6 +20,9 @@ export interface EmaState {
 
 const fail: Fail = failWith('Ema');
 
+/** Kernel name: inputs {shadow, x}, attrs {rate}; output shadow·rate + x·(1 − rate) in float32. */
+export const EMA_KERNEL = 'EvdmEma';
+
 export class Ema {
   readonly rate: number;
   private readonly names: string[];
@@ -70,8 +73,22 @@ export class Ema {
     this.checkAlive();
     if (this.backup) fail('update() while the EMA weights are applied; call restore() first');
     const r = this.rate;
+    // @evdm/backend-native registers `EvdmEma`: the same float32 arithmetic in one pass over memory
+    const fused = tf.getKernel(EMA_KERNEL, tf.getBackend()) != null;
     tf.tidy(() => {
-      this.shadows.forEach((s, i) => s.assign(tf.add(tf.mul(s, r), tf.mul(this.vars[i], 1 - r))));
+      this.shadows.forEach((s, i) => {
+        const x = this.vars[i];
+        const next = fused
+          ? (tf.engine().runKernel(
+              EMA_KERNEL,
+              { shadow: s, x } as unknown as tf.NamedTensorMap,
+              {
+                rate: r,
+              } as unknown as tf.NamedAttrMap,
+            ) as tf.Tensor)
+          : tf.add(tf.mul(s, r), tf.mul(x, 1 - r));
+        s.assign(next);
+      });
     });
     this.count++;
   }

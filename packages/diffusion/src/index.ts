@@ -12,5 +12,5 @@ export { ddpmSample, ddimSample } from './samplers';
 export type { DdimOptions } from './samplers';
 export { maskedConditioningLoss } from './loss';
 export type { Frames, MaskedLossOptions, MaskedLossResult } from './loss';
-export { Ema } from './ema';
+export { Ema, EMA_KERNEL } from './ema';
 export type { EmaOptions, EmaState } from './ema';

@@ -1,6 +1,7 @@
 // evdm's runtime with and without the optional @evdm/backend-native kernels.
 import * as tf from '@tensorflow/tfjs-core';
 import { getGroupNormImplementation, setGroupNormImplementation } from '@evdm/core';
+import { Ema } from '@evdm/diffusion';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/runtime/backend';
 import { Adam } from '../src/train/adam';
@@ -75,7 +76,7 @@ describe('initBackend and the native kernels', () => {
     }
   });
 
-  it('Adam runs the fused EvdmAdam kernel when registered, equal to the composed update, without leaks', async () => {
+  it('Adam and Ema run the fused EvdmAdam / EvdmSumOfSquares / EvdmEma kernels when registered, equal to the composed updates, without leaks', async () => {
     delete process.env.EVDM_NATIVE;
     const status = (await nativeModule()).loadNative();
     if (!status.ok) {
@@ -90,13 +91,16 @@ describe('initBackend and the native kernels', () => {
       await initBackend({ backend: host, native, log: () => {} });
       const params = [tf.variable(tf.tensor(values(37, 1), [37])), tf.variable(tf.tensor(values(6, 2), [2, 3]))];
       const opt = new Adam(params, { lr: 0.05, warmup: 2, gradClip: 2 });
+      const ema = new Ema(params, { rate: 0.9 });
       const kernels: string[] = [];
+      const norms: number[] = [];
       let leaked = 0;
       for (let step = 0; step < 3; step++) {
         const grads = params.map((p, k) => tf.tensor(values(p.size, 10 * step + k + 3), p.shape));
         const before = tf.memory().numTensors;
         const prof = await tf.profile(() => {
-          opt.apply(grads);
+          norms.push(opt.apply(grads));
+          ema.update();
         });
         leaked += tf.memory().numTensors - before;
         kernels.push(...prof.kernels.map((k) => k.name));
@@ -104,22 +108,30 @@ describe('initBackend and the native kernels', () => {
       }
       const { m, v } = opt.stateTensors();
       const out = [...params, ...m, ...v].map((t) => Array.from(t.dataSync()));
+      const shadow = Object.values(ema.shadow).map((t) => Array.from(t.dataSync()));
+      ema.dispose();
       opt.dispose();
       tf.dispose(params);
-      return { out, kernels, leaked };
+      return { out, kernels, leaked, norms, shadow };
     };
     for (const host of ['cpu', 'wasm'] as const) {
       const fused = await train(host, true);
       const composed = await train(host, false);
       expect(fused.kernels).toContain('EvdmAdam');
       expect(composed.kernels).not.toContain('EvdmAdam');
+      expect(fused.kernels).toContain('EvdmSumOfSquares');
+      expect(fused.kernels).toContain('EvdmEma');
+      expect(composed.kernels).not.toContain('EvdmEma');
+      expect(composed.kernels).not.toContain('EvdmSumOfSquares');
+      // the norm: one double sum vs float32 Square + Sum + AddN
+      fused.norms.forEach((n, i) => expect(Math.abs(n - composed.norms[i]) / composed.norms[i]).toBeLessThan(1e-6));
       expect(fused.leaked).toBe(0);
-      fused.out.forEach((a, i) => {
-        const b = composed.out[i];
+      [...fused.out, ...fused.shadow].forEach((a, i) => {
+        const b = [...composed.out, ...composed.shadow][i];
         const err = Math.sqrt(a.reduce((acc, x, j) => acc + (x - b[j]) ** 2, 0) / b.reduce((acc, x) => acc + x * x, 0));
         console.log(`fused vs composed Adam on ${host}, tensor ${i}: relative L2 ${err.toExponential(2)}`);
-        // float32 rounding (the native loop contracts to FMA) grows in β1·m + (1 − β1)·g when the terms
-        // nearly cancel: the moments agree to ~1e-6, the parameters to ~1e-8
+        // the norms (so the clip factors) differ in the last bits, and float32 rounding of that grows
+        // in β1·m + (1 − β1)·g when the terms nearly cancel: the moments agree to ~1e-6
         expect(err).toBeLessThan(1e-5);
       });
     }

@@ -16,6 +16,9 @@ export interface AdamConfig {
   gradClip: number;
 }
 
+/** Kernel of @evdm/backend-native: the squared L2 norm of any number of tensors in one call (double sum). */
+const SUM_OF_SQUARES = 'EvdmSumOfSquares';
+
 export const DEFAULT_ADAM: AdamConfig = { lr: 2e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, warmup: 5000, gradClip: 1 };
 
 export class Adam {
@@ -42,17 +45,35 @@ export class Adam {
     return warmup > 0 ? lr * Math.min(step / warmup, 1) : lr;
   }
 
+  /** The global L2 norm of `grads` (NaN or Infinity when a gradient is not finite). */
+  globalNorm(grads: tf.Tensor[]): number {
+    if (grads.length === 0) return 0;
+    // one kernel call instead of a Square and a Sum per gradient when the backend has it
+    const fused = tf.getKernel(SUM_OF_SQUARES, tf.getBackend()) != null && grads.every((g) => g.dtype === 'float32');
+    const sq = tf.tidy(() =>
+      fused
+        ? (tf.engine().runKernel(SUM_OF_SQUARES, { ...grads } as unknown as tf.NamedTensorMap) as tf.Tensor)
+        : tf.addN(grads.map((g) => tf.sum(tf.square(g)))),
+    );
+    try {
+      // float32 sqrt, as tf.sqrt would give
+      return Math.fround(Math.sqrt(sq.dataSync()[0]));
+    } finally {
+      sq.dispose();
+    }
+  }
+
   /**
    * Applies one update from gradients aligned with the parameter list. Returns the global gradient
-   * norm before clipping (for logging and NaN detection).
+   * norm before clipping (for logging and NaN detection); pass `norm` when it is already known
+   * (from {@link globalNorm} of the same gradients).
    */
-  apply(grads: tf.Tensor[]): number {
+  apply(grads: tf.Tensor[], norm = this.globalNorm(grads)): number {
     if (grads.length !== this.params.length)
       throw new Error(`Adam: ${grads.length} gradients for ${this.params.length} parameters`);
     const { beta1, beta2, eps, gradClip } = this.config;
     const lr = this.learningRate();
     const t = this.step + 1;
-    const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
     const clip = gradClip > 0 && Number.isFinite(gradClip) && norm > gradClip ? gradClip / (norm + 1e-6) : 1;
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;

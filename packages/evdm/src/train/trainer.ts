@@ -190,10 +190,10 @@ export class Trainer {
       try {
         if (!Number.isFinite(loss)) this.diverged(`loss is ${loss}`, step);
         // Check before Adam touches the weights: a NaN norm would slip past its clipping.
-        const sq = tf.tidy(() => tf.addN(gradList.map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
-        if (!Number.isFinite(sq)) this.diverged(`gradient norm is ${Math.sqrt(sq)}`, step);
+        const gradNorm = this.adam.globalNorm(gradList);
+        if (!Number.isFinite(gradNorm)) this.diverged(`gradient norm is ${gradNorm}`, step);
         const lr = this.adam.learningRate();
-        const gradNorm = this.adam.apply(gradList);
+        this.adam.apply(gradList, gradNorm);
         this.ema.update();
         return { step: this.adam.step, loss, gradNorm, lr };
       } finally {
