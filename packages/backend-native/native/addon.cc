@@ -18,11 +18,13 @@ static int g_maxThreads = 1;
 int maxThreads() { return g_maxThreads; }
 int threadsFor(double flops) { return flops >= 5e7 ? g_maxThreads : 1; }
 // Memory-bound passes over at least this many bytes split over the threads. Measured on 2 cores
-// (2026-12-06, quiet machine, EVDM-L-KTH batch-8 training step): 1.73 s with 64 MB (the old bound:
-// nothing split), 1.52 s with 512 KB, 1.55 s with 128 KB; one thread streams ~26 GB/s, two ~53 GB/s.
-// A split pass waits for its slowest thread, so on a machine whose other cores are busy with
-// other work it can stall: init's second argument (EVDM_NATIVE_SPLIT_BYTES) moves the bound.
-static double g_splitBytes = 524288.0;
+// (2026-12-06, quiet machine): an EVDM-L-KTH batch-8 training step took 1.73 s with 64 MB (the old
+// bound: nothing split), ~1.5 s with 512 KB or 4 MB (same within noise); a batch-1 sampling step
+// took 87 ms with 64 MB, 90 ms with 512 KB, 81 ms with 4 MB: waking a passive OpenMP thread costs
+// tens of µs, more than splitting a 1-3 MB pass saves (one thread streams ~26 GB/s, two ~53).
+// A split pass also waits for its slowest thread, so on a machine whose other cores are busy it can
+// stall: init's second argument (EVDM_NATIVE_SPLIT_BYTES) moves the bound.
+static double g_splitBytes = 4194304.0;
 int threadsForBytes(double bytes) { return bytes >= g_splitBytes ? g_maxThreads : 1; }
 ThreadScope::ThreadScope(int n) { omp_set_num_threads(n); }
 ThreadScope::~ThreadScope() { omp_set_num_threads(g_maxThreads); }

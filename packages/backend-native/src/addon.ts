@@ -209,7 +209,7 @@ export function threadCount(env: Record<string, string | undefined> = process.en
 }
 
 /** Default of `EVDM_NATIVE_SPLIT_BYTES` (see native/addon.cc for the measurement behind it). */
-export const DEFAULT_SPLIT_BYTES = 524288;
+export const DEFAULT_SPLIT_BYTES = 4194304;
 
 /**
  * `EVDM_NATIVE_SPLIT_BYTES` if set (a non-negative number of bytes), else DEFAULT_SPLIT_BYTES:

@@ -25,7 +25,7 @@ const cases: GnCase[] = [
   { shape: [2, 7, 9, 10], groups: 5, silu: true, gamma: true },
   { shape: [2, 3, 4, 5, 8], groups: 4, scale: true, shift: true, silu: true }, // 5-D: joint stats over frames
   { shape: [1, 33, 17, 96], groups: 24, beta: true, shift: true }, // B=1, one thread
-  { shape: [1, 41, 23, 96], groups: 24, scale: true, shift: true, silu: true }, // B=1 over 512 KB: spatial split over threads
+  { shape: [1, 41, 23, 96], groups: 24, scale: true, shift: true, silu: true }, // B=1 over the split size: spatial split over threads
   { shape: [8, 16, 16, 64], groups: 16, scale: true, shift: true, silu: true },
   { shape: [2, 6, 5, 8], groups: 2, scale: true, shift: true, relu: true }, // BRP input norm + ReLU
   { shape: [2, 3, 4, 5, 8], groups: 4, gamma: true, beta: true, relu: true },

@@ -10,6 +10,9 @@ import { loadNative, registerNativeKernels, unregisterNativeKernels } from '../s
 
 export { gradsOf, randomData, relErr };
 
+// Passes over 64 KB split over the threads in these tests (default 4 MB), so modest shapes run both
+// the one-thread and the split code paths of every memory-bound kernel.
+process.env.EVDM_NATIVE_SPLIT_BYTES = '65536';
 export const status = loadNative();
 export const available = status.ok;
 export const TOL = 1e-4;
