@@ -3,8 +3,10 @@
 // spent outside kernels (tape bookkeeping, disposal, JS glue). --json prints one line:
 // {model, backend, batch, wall_ms, kernel_ms, calls, compute_ms, memory_ms, memory_bytes, memory_gbps,
 //  memory_calls, memory_small_calls, kernels: [{name, count, ms, bytes?, gbps?}], shapes: [...]}
-// (training-step-backends.mjs reads it and sets memory_gbps against the measured triad). Nested kernels (a kernel that calls
-// others) are counted at every level, so shares can add past 100 %: read it as a ranking.
+// (training-step-backends.mjs reads it and sets memory_gbps against the measured triad). In the per-kernel table,
+// scopes (a custom op, or an op with a custom gradient, around its inner kernels) are listed with
+// their inner kernels, so shares can add past 100 %: read it as a ranking; the totals count each
+// kernel once.
 //
 //   node packages/evdm/bench/kernel-profile.mjs [--model evdm-l-kth] [--backend native-cpu] [--batch 8]
 //        [--top 30] [--remat] [--json]
@@ -50,6 +52,9 @@ const profile = await tf.profile(() => trainer.trainStep());
 const wall = performance.now() - t0;
 trainer.dispose();
 
+// Profile records that wrap other kernels (custom ops, tfjs ops with a custom gradient): their time
+// is their inner kernels' time plus glue, so sums skip them.
+const isScope = (name) => name === 'unnamed scope' || name.endsWith('__op');
 const byName = new Map();
 let kernelMs = 0;
 for (const k of profile.kernels) {
@@ -58,19 +63,22 @@ for (const k of profile.kernels) {
   e.count++;
   e.ms += ms;
   byName.set(k.name, e);
-  kernelMs += ms;
+  if (!isScope(k.name)) kernelMs += ms;
 }
 const rows = [...byName.values()].sort((a, b) => b.ms - a.ms);
 // Compute-bound kernels (convs and matmuls) vs the rest, which is memory-bound: their time, and for
 // the memory-bound ones the float32 bytes they read and write (inputs + outputs; the floor of an
-// op-by-op execution of this graph at the machine's memory bandwidth). Custom-op scopes are skipped
-// (their inner kernels are counted).
+// op-by-op execution of this graph at the machine's memory bandwidth). Scopes are skipped (their
+// inner kernels are counted): custom ops ('unnamed scope') and tfjs ops with a custom gradient, which
+// the profiler records under the op's scope name ('fusedConv2d__op' around FusedConv2D,
+// 'fusedMatMul__op' around _FusedMatMul; counting those as memory-bound added ~0.24 s of conv and
+// matmul time to the memory-bound side of an EVDM-L-KTH step). See isScope.
 const COMPUTE =
   /^(Conv2D|Conv2DBackpropInput|Conv2DBackpropFilter|FusedConv2D|BatchMatMul|_FusedMatMul|DepthwiseConv2dNative.*|EvdmGroupedConv2D.*)$/;
 const size = (shape) => (shape ?? []).reduce((p, v) => p * v, 1);
 const split = { compute_ms: 0, memory_ms: 0, memory_bytes: 0, memory_calls: 0, memory_small_calls: 0 };
 for (const k of profile.kernels) {
-  if (k.name === 'unnamed scope' || k.name === 'Reshape' || k.name === 'Identity') continue;
+  if (isScope(k.name) || k.name === 'Reshape' || k.name === 'Identity') continue;
   const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : (k.kernelTimeMs?.kernelMs ?? 0);
   if (COMPUTE.test(k.name)) split.compute_ms += ms;
   else {
