@@ -50,6 +50,17 @@ static Nd makeNd(const Napi::CallbackInfo &info, const std::vector<int64_t> &sha
   return d;
 }
 
+// Steps the outer-dim index `idx` (all dims but the innermost) and the operands' offsets to the next row.
+static inline void nextRow(const Nd &d, int64_t *idx, int64_t *off) {
+  for (int k = d.n - 2; k >= 0; k--) {
+    idx[k]++;
+    for (int o = 0; o < d.nops; o++) off[o] += d.st[o][k];
+    if (idx[k] < d.shape[k]) return;
+    for (int o = 0; o < d.nops; o++) off[o] -= d.st[o][k] * d.shape[k];
+    idx[k] = 0;
+  }
+}
+
 // Calls f(off[3], len, stride[3]) for every innermost row.
 template <class F>
 static void forEachRow(const Nd &d, F f) {
@@ -61,13 +72,7 @@ static void forEachRow(const Nd &d, F f) {
   int64_t ist[3] = {d.st[0][last], d.nops > 1 ? d.st[1][last] : 0, d.nops > 2 ? d.st[2][last] : 0};
   for (int64_t r = 0; r < rows; r++) {
     f(off, d.shape[last], ist);
-    for (int k = last - 1; k >= 0; k--) {
-      idx[k]++;
-      for (int o = 0; o < d.nops; o++) off[o] += d.st[o][k];
-      if (idx[k] < d.shape[k]) break;
-      for (int o = 0; o < d.nops; o++) off[o] -= d.st[o][k] * d.shape[k];
-      idx[k] = 0;
-    }
+    nextRow(d, idx, off);
   }
 }
 
@@ -108,13 +113,7 @@ static void forEachRowPar(const Nd &d, int threads, F f) {
         int64_t o2[3] = {off[0] + a * ist[0], off[1] + a * ist[1], off[2] + a * ist[2]};
         f(o2, n, ist);
       }
-      for (int64_t k = last - 1; k >= 0; k--) {
-        idx[k]++;
-        for (int o = 0; o < d.nops; o++) off[o] += d.st[o][k];
-        if (idx[k] < d.shape[k]) break;
-        for (int o = 0; o < d.nops; o++) off[o] -= d.st[o][k] * d.shape[k];
-        idx[k] = 0;
-      }
+      nextRow(d, idx, off);
     }
   }
 }
