@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   affineNorm,
   affineNormSpecs,
+  channelGather,
   dense,
   denseSpecs,
   groupNorm,
@@ -230,7 +231,8 @@ export class SpatialSelfAttention implements Block<AttentionContext> {
       }
       const merged = tf.reshape(tf.transpose(tf.reshape(core, [b, heads, l, d]), [0, 2, 1, 3]), [b * l, c]) as tf.Tensor2D;
       const out = tf.reshape(linear(merged, 'out'), x.shape);
-      return tf.mul(tf.add(x, out), Math.SQRT1_2) as tf.Tensor4D;
+      // (x + out)·√½ as one pass (a native kernel where the backend registers it), not an add and a multiply
+      return channelGather({ inputs: [x], perm: identityPerm(c), addend: out as tf.Tensor4D, scale: Math.SQRT1_2 });
     });
   }
 
@@ -255,6 +257,8 @@ function configJson(c: ResolvedAttentionConfig): Required<SpatialSelfAttentionCo
   const { heads: _h, headDim: _d, features: _f, featuresOption, redraw, ...rest } = c;
   return { ...rest, redraw: { ...redraw }, features: featuresOption };
 }
+
+const identityPerm = (c: number): number[] => Array.from({ length: c }, (_, i) => i);
 
 /** 32-bit FNV-1a of a string (decorrelates the projections of differently named blocks). */
 function fnv1a(s: string): number {
