@@ -1,4 +1,5 @@
-// Where does a training step's time go? Runs one warm-up step of a preset network, then profiles one
+// Where does a training step's time go? Runs warm-up steps of a preset network (default 2: the second
+// step still allocates the optimiser's second buffer set, so it is not yet steady state), then profiles one
 // step with tf.profile and prints wall time per kernel name (count, total ms, share), plus the time
 // spent outside kernels (tape bookkeeping, disposal, JS glue). --json prints one line:
 // {model, backend, batch, wall_ms, kernel_ms, calls, compute_ms, memory_ms, memory_bytes, memory_gbps,
@@ -9,7 +10,7 @@
 // kernel once.
 //
 //   node packages/evdm/bench/kernel-profile.mjs [--model evdm-l-kth] [--backend native-cpu] [--batch 8]
-//        [--top 30] [--remat] [--json]
+//        [--top 30] [--warmup 2] [--remat] [--json]
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, modelConfig, DenoisingUNet, SyntheticClipSource, Trainer } from '../dist/index.js';
@@ -24,6 +25,8 @@ const backendArg = arg('--backend', 'native-cpu');
 const batch = Number(arg('--batch', '8'));
 const top = Number(arg('--top', '30'));
 const json = process.argv.includes('--json');
+const warmup = Number(arg('--warmup', '2'));
+if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`--warmup must be a non-negative integer, got ${arg('--warmup')}`);
 const nativeHost = backendArg.startsWith('native');
 const host = backendArg === 'native' ? 'wasm' : backendArg === 'native-cpu' ? 'cpu' : backendArg;
 await initBackend({ backend: host, native: nativeHost });
@@ -44,9 +47,9 @@ const data = new SyntheticClipSource({
 const trainer = new Trainer({
   network,
   data,
-  train: { steps: 3, batchSize: batch, warmup: 0, checkpointEvery: 0, rematerialize: process.argv.includes('--remat') },
+  train: { steps: warmup + 1, batchSize: batch, warmup: 0, checkpointEvery: 0, rematerialize: process.argv.includes('--remat') },
 });
-await trainer.trainStep();
+for (let i = 0; i < warmup; i++) await trainer.trainStep();
 const t0 = performance.now();
 const profile = await tf.profile(() => trainer.trainStep());
 const wall = performance.now() - t0;
