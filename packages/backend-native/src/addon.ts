@@ -86,7 +86,7 @@ export interface NativeAddon {
   channelGather(
     srcs: Float32Array[],
     channels: number[],
-    perm: number[],
+    perm: Int32Array | number[],
     rows: number,
     addend: Float32Array | null,
     out: Float32Array,
@@ -95,7 +95,7 @@ export interface NativeAddon {
   channelScatter(
     dy: Float32Array,
     channels: number[],
-    perm: number[],
+    perm: Int32Array | number[],
     rows: number,
     dsrcs: Float32Array[],
     daddend: Float32Array | null,

@@ -50,7 +50,7 @@ export function channelGatherForward(host: HostName) {
     nativeAddon().channelGather(
       list.map((x) => h.view(x)),
       list.map((x) => x.shape[3]),
-      a.perm,
+      Int32Array.from(a.perm),
       rows,
       addend ? h.view(addend) : null,
       h.view(out),
@@ -78,7 +78,7 @@ export function channelGatherBackward(host: HostName) {
       nativeAddon().channelScatter(
         h.view(dy!),
         a.channels,
-        a.perm,
+        Int32Array.from(a.perm),
         rows,
         dxs.map((t) => h.view(t)),
         dadd ? h.view(dadd) : null,
