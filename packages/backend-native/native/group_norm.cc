@@ -2,10 +2,14 @@
 // gradient in x, gamma, beta, scale, shift. Statistics (biased variance, eps inside the sqrt) are
 // accumulated in double; the backward pass recomputes them from x instead of saving them.
 // Work is split over (batch, spatial chunk) so small batches still use every thread.
+// The passes are compute-bound (SiLU's exp, per-channel sums), so this file lets the compiler
+// contract a*b+c into FMAs (the build's -ffp-contract=off is for the bit-exact optimiser kernels).
+#pragma GCC optimize("fp-contract=fast")
 #include "common.h"
 #include <omp.h>
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace evdm {
 
@@ -14,12 +18,14 @@ enum GnAct { GN_NONE = 0, GN_SILU = 1, GN_RELU = 2 };
 struct GnShape {
   int64_t B, S, C, G, cg;
   int act;
+  // scale and shift packed in one [B, 2C] modulation tensor (scale = [:, :C], shift = [:, C:])
+  bool packed;
 };
 
 static GnShape gnShape(const Napi::CallbackInfo &info, size_t i) {
   auto p = intsArg(info, i, "params");
-  if (p.size() != 5) throw Napi::Error::New(info.Env(), "evdm native groupNorm: expected 5 parameters");
-  GnShape s{p[0], p[1], p[2], p[3], 0, int(p[4])};
+  if (p.size() != 5 && p.size() != 6) throw Napi::Error::New(info.Env(), "evdm native groupNorm: expected 5 or 6 parameters");
+  GnShape s{p[0], p[1], p[2], p[3], 0, int(p[4]), p.size() == 6 && p[5] != 0};
   if (s.B < 1 || s.S < 1 || s.C < 1 || s.G < 1 || s.C % s.G != 0) throw Napi::Error::New(info.Env(), "evdm native groupNorm: bad shape");
   if (s.act < GN_NONE || s.act > GN_RELU) throw Napi::Error::New(info.Env(), "evdm native groupNorm: unknown activation code");
   s.cg = s.C / s.G;
@@ -35,25 +41,67 @@ static int64_t chunksPerBatch(const GnShape &s) {
   return std::min(want, maxByRows);
 }
 
+// The elements of work chunk t (rows [s0, s1) of batch item b), flat from `off`: element i has
+// channel i % C.
+struct GnChunk {
+  int64_t b, off, n;
+};
+
+static GnChunk chunkOf(const GnShape &s, int64_t P, int64_t t) {
+  const int64_t b = t / P, k = t % P;
+  const int64_t s0 = s.S * k / P, s1 = s.S * (k + 1) / P;
+  return {b, (b * s.S + s0) * s.C, (s1 - s0) * s.C};
+}
+
+// Loops run over blocks of L = lcm(C, 16) elements (whole rows filling whole 16-float vectors)
+// with per-channel coefficients tiled to L, so a thin tensor (C = 12, 24, 36 in EVDM-L's
+// bottlenecks) vectorises as well as a wide one.
+static int64_t periodOf(int64_t C) { return C * (16 / std::gcd<int64_t>(C, 16)); }
+
+static std::vector<float> tiled(const float *v, int64_t C, int64_t L) {
+  std::vector<float> out(static_cast<size_t>(L));
+  for (int64_t j = 0; j < L; j++) out[size_t(j)] = v[j % C];
+  return out;
+}
+
+// Blocks summed in float before each flush into the double totals: float lanes are twice as wide,
+// and a sum of 16 values loses nothing a float32 tensor can show.
+constexpr int64_t kFlushBlocks = 16;
+
+// Per-channel sums of f(element) over one chunk: fn(j0, len, acc) adds block [j0, j0 + len) into
+// the float period accumulators acc[0 .. 2L); the totals are folded to channels into out[0 .. 2C).
+template <class Fn>
+static void chunkSums(int64_t n, int64_t C, int64_t L, double *out, Fn fn) {
+  std::vector<float> acc(size_t(2 * L));
+  std::vector<double> tot(size_t(2 * L), 0.0);
+  for (int64_t j0 = 0; j0 < n; j0 += L * kFlushBlocks) {
+    std::fill(acc.begin(), acc.end(), 0.f);
+    const int64_t j1 = std::min(n, j0 + L * kFlushBlocks);
+    for (int64_t blk = j0; blk < j1; blk += L) fn(blk, std::min(L, j1 - blk), acc.data(), acc.data() + L);
+    for (int64_t j = 0; j < 2 * L; j++) tot[size_t(j)] += acc[size_t(j)];
+  }
+  for (int64_t j = 0; j < L; j++) {
+    out[j % C] += tot[size_t(j)];
+    out[C + j % C] += tot[size_t(L + j)];
+  }
+}
+
 // Per-(b, c) sums over the spatial axis of x and x^2, then per-(b, g) mean and rstd.
 static void gnStats(const GnShape &s, const float *x, float eps, std::vector<double> &mean, std::vector<double> &rstd) {
-  const int64_t P = chunksPerBatch(s), C = s.C;
+  const int64_t P = chunksPerBatch(s), C = s.C, L = periodOf(C);
   std::vector<double> part(size_t(s.B * P * 2 * C), 0.0);
 #pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
-    const int64_t b = t / P, k = t % P;
-    const int64_t s0 = s.S * k / P, s1 = s.S * (k + 1) / P;
-    double *sum = &part[size_t(t * 2 * C)], *sq = sum + C;
-    const float *xb = x + b * s.S * C;
-    for (int64_t r = s0; r < s1; r++) {
-      const float *row = xb + r * C;
+    const GnChunk ch = chunkOf(s, P, t);
+    const float *xs = x + ch.off;
+    chunkSums(ch.n, C, L, &part[size_t(t * 2 * C)], [&](int64_t blk, int64_t len, float *fs, float *fq) {
+      const float *xr = xs + blk;
 #pragma omp simd
-      for (int64_t c = 0; c < C; c++) {
-        double v = row[c];
-        sum[c] += v;
-        sq[c] += v * v;
+      for (int64_t j = 0; j < len; j++) {
+        fs[j] += xr[j];
+        fq[j] += xr[j] * xr[j];
       }
-    }
+    });
   }
   mean.assign(size_t(s.B * s.G), 0.0);
   rstd.assign(size_t(s.B * s.G), 0.0);
@@ -101,31 +149,30 @@ static inline void normalizeRow(const float *xr, const float *a, const float *bc
   for (int64_t c = 0; c < C; c++) yr[c] = activation<ACT>(xr[c] * a[c] + bc[c]);
 }
 
-// One row of backward pass 1: per-channel sums of du and du·x.
+// One row of backward pass 1: du = dy·act'(u) (kept in `dur` so pass 2 need not recompute the
+// activation), and per-channel float sums of du and du·x.
 template <int ACT>
-static inline void accumulateGrad(const float *gr, const float *xr, const float *a, const float *bc, double *sdu, double *sdux, int64_t C) {
+static inline void accumulateGrad(const float *gr, const float *xr, const float *a, const float *bc, float *sdu, float *sdux, float *dur,
+                                  int64_t C) {
 #pragma omp simd
   for (int64_t c = 0; c < C; c++) {
     const float du = activationGrad<ACT>(gr[c], xr[c] * a[c] + bc[c]);
+    if (ACT != GN_NONE) dur[c] = du;
     sdu[c] += du;
-    sdux[c] += double(du) * xr[c];
+    sdux[c] += du * xr[c];
   }
 }
 
-// One row of backward pass 2: dx = du·P + x·Q + R.
-template <int ACT>
-static inline void inputGrad(const float *gr, const float *xr, const float *a, const float *bc, const float *pc, const float *qc,
-                             const float *rc, float *dr, int64_t C) {
+// One row of backward pass 2: dx = du·P + x·Q + R (du from pass 1; dy itself without activation).
+static inline void inputGrad(const float *dur, const float *xr, const float *pc, const float *qc, const float *rc, float *dr, int64_t C) {
 #pragma omp simd
-  for (int64_t c = 0; c < C; c++) {
-    const float du = activationGrad<ACT>(gr[c], xr[c] * a[c] + bc[c]);
-    dr[c] = du * pc[c] + xr[c] * qc[c] + rc[c];
-  }
+  for (int64_t c = 0; c < C; c++) dr[c] = dur[c] * pc[c] + xr[c] * qc[c] + rc[c];
 }
 
 // Per-(b, c) affine coefficients: u = x * A + Bc.
 static void gnCoefficients(const GnShape &s, const std::vector<double> &mean, const std::vector<double> &rstd, const float *gamma,
-                           const float *beta, const float *scale, const float *shift, std::vector<float> &A, std::vector<float> &Bc) {
+                           const float *beta, const float *scale, const float *shift, int64_t stride, std::vector<float> &A,
+                           std::vector<float> &Bc) {
   A.resize(size_t(s.B * s.C));
   Bc.resize(size_t(s.B * s.C));
   for (int64_t b = 0; b < s.B; b++) {
@@ -133,7 +180,7 @@ static void gnCoefficients(const GnShape &s, const std::vector<double> &mean, co
       const int64_t g = c / s.cg;
       double m = mean[size_t(b * s.G + g)], r = rstd[size_t(b * s.G + g)];
       double ga = gamma ? gamma[c] : 1.0, be = beta ? beta[c] : 0.0;
-      double sc = scale ? 1.0 + scale[b * s.C + c] : 1.0, sh = shift ? shift[b * s.C + c] : 0.0;
+      double sc = scale ? 1.0 + scale[b * stride + c] : 1.0, sh = shift ? shift[b * stride + c] : 0.0;
       A[size_t(b * s.C + c)] = float(r * ga * sc);
       Bc[size_t(b * s.C + c)] = float((be - m * r * ga) * sc + sh);
     }
@@ -142,23 +189,29 @@ static void gnCoefficients(const GnShape &s, const std::vector<double> &mean, co
 
 struct GnOptional {
   const float *gamma = nullptr, *beta = nullptr, *scale = nullptr, *shift = nullptr;
+  int64_t stride = 0;  // floats between batch rows of scale / shift
 };
 
+// Packed (s.packed): the scale argument holds the [B, 2C] modulation, the shift argument is null.
 static GnOptional gnOptional(const Napi::CallbackInfo &info, size_t first, const GnShape &s) {
   GnOptional o;
-  const char *names[4] = {"gamma", "beta", "scale", "shift"};
+  const char *names[4] = {"gamma", "beta", s.packed ? "modulation" : "scale", "shift"};
   const float **dst[4] = {&o.gamma, &o.beta, &o.scale, &o.shift};
+  o.stride = s.packed ? 2 * s.C : s.C;
   for (int k = 0; k < 4; k++) {
     if (isNullish(info, first + k)) continue;
+    if (s.packed && k == 3) throw Napi::Error::New(info.Env(), "evdm native groupNorm: a packed modulation takes no separate shift");
     F32 t = f32Arg(info, first + k, names[k]);
-    size_t want = k < 2 ? size_t(s.C) : size_t(s.B * s.C);
+    size_t want = k < 2 ? size_t(s.C) : size_t(s.B * o.stride);
     if (t.size != want) throw Napi::Error::New(info.Env(), std::string("evdm native groupNorm: ") + names[k] + " has the wrong size");
     *dst[k] = t.data;
   }
+  if (s.packed && o.scale) o.shift = o.scale + s.C;
   return o;
 }
 
-// groupNormForward(x, gamma, beta, scale, shift, y, [B, S, C, G, act (0 none, 1 SiLU, 2 ReLU)], eps)
+// groupNormForward(x, gamma, beta, scale, shift, y, [B, S, C, G, act (0 none, 1 SiLU, 2 ReLU)(, packed)], eps);
+// packed = 1: `scale` is the [B, 2C] modulation (scale, then shift) and `shift` is null.
 Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
   F32 x = f32Arg(info, 0, "x");
   GnShape s = gnShape(info, 6);
@@ -170,25 +223,25 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
   std::vector<double> mean, rstd;
   gnStats(s, x.data, eps, mean, rstd);
   std::vector<float> A, Bc;
-  gnCoefficients(s, mean, rstd, o.gamma, o.beta, o.scale, o.shift, A, Bc);
-  const int64_t P = chunksPerBatch(s), C = s.C;
+  gnCoefficients(s, mean, rstd, o.gamma, o.beta, o.scale, o.shift, o.stride, A, Bc);
+  const int64_t P = chunksPerBatch(s), C = s.C, L = periodOf(C);
 #pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
-    const int64_t b = t / P, k = t % P;
-    const int64_t s0 = s.S * k / P, s1 = s.S * (k + 1) / P;
-    const float *a = &A[size_t(b * C)], *bc = &Bc[size_t(b * C)];
-    for (int64_t r = s0; r < s1; r++) {
-      const float *xr = x.data + (b * s.S + r) * C;
-      float *yr = y.data + (b * s.S + r) * C;
-      if (s.act == GN_SILU) normalizeRow<GN_SILU>(xr, a, bc, yr, C);
-      else if (s.act == GN_RELU) normalizeRow<GN_RELU>(xr, a, bc, yr, C);
-      else normalizeRow<GN_NONE>(xr, a, bc, yr, C);
+    const GnChunk ch = chunkOf(s, P, t);
+    const std::vector<float> a = tiled(&A[size_t(ch.b * C)], C, L), bc = tiled(&Bc[size_t(ch.b * C)], C, L);
+    for (int64_t blk = 0; blk < ch.n; blk += L) {
+      const float *xr = x.data + ch.off + blk;
+      float *yr = y.data + ch.off + blk;
+      const int64_t len = std::min(L, ch.n - blk);
+      if (s.act == GN_SILU) normalizeRow<GN_SILU>(xr, a.data(), bc.data(), yr, len);
+      else if (s.act == GN_RELU) normalizeRow<GN_RELU>(xr, a.data(), bc.data(), yr, len);
+      else normalizeRow<GN_NONE>(xr, a.data(), bc.data(), yr, len);
     }
   }
   return info.Env().Undefined();
 }
 
-// groupNormBackward(dy, x, gamma, beta, scale, shift, dx, dgamma, dbeta, dscale, dshift, [B, S, C, G, act (0 none, 1 SiLU, 2 ReLU)], eps)
+// groupNormBackward(dy, x, gamma, beta, scale, shift, dx, dgamma, dbeta, dscale, dshift, [B, S, C, G, act (0 none, 1 SiLU, 2 ReLU)(, packed)], eps)
 // Gradient outputs may be null when the input was absent.
 Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   auto env = info.Env();
@@ -199,31 +252,37 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   F32 dx = f32Arg(info, 6, "dx");
   float *dgamma = isNullish(info, 7) ? nullptr : f32Arg(info, 7, "dgamma").data;
   float *dbeta = isNullish(info, 8) ? nullptr : f32Arg(info, 8, "dbeta").data;
-  float *dscale = isNullish(info, 9) ? nullptr : f32Arg(info, 9, "dscale").data;
+  F32 dscaleArg = isNullish(info, 9) ? F32{} : f32Arg(info, 9, "dscale");
+  float *dscale = dscaleArg.data;
+  if (dscale && dscaleArg.size != size_t(s.B * (s.packed ? 2 * s.C : s.C)))
+    throw Napi::Error::New(env, "evdm native groupNorm grad: dscale has the wrong size");
   float *dshift = isNullish(info, 10) ? nullptr : f32Arg(info, 10, "dshift").data;
+  // packed: dscale is the [B, 2C] modulation gradient, its second half the shift's
+  if (s.packed && dshift) throw Napi::Error::New(env, "evdm native groupNorm grad: a packed modulation takes no separate dshift");
+  if (s.packed && dscale) dshift = dscale + s.C;
   float eps = info[12].As<Napi::Number>().FloatValue();
   const size_t n = size_t(s.B * s.S * s.C);
   if (x.size != n || dy.size != n || dx.size != n) throw Napi::Error::New(env, "evdm native groupNorm grad: sizes do not match the shape");
   std::vector<double> mean, rstd;
   gnStats(s, x.data, eps, mean, rstd);
   std::vector<float> A, Bc;
-  gnCoefficients(s, mean, rstd, o.gamma, o.beta, o.scale, o.shift, A, Bc);
+  gnCoefficients(s, mean, rstd, o.gamma, o.beta, o.scale, o.shift, o.stride, A, Bc);
   const int64_t P = chunksPerBatch(s), C = s.C;
   const int act = s.act;
-  // du = dy * act'(u); pass 1 accumulates per (b, c): sum du and sum du * x.
+  // du = dy * act'(u); pass 1 accumulates per (b, c): sum du and sum du * x (and writes du to dx).
+  const int64_t L = periodOf(C);
   std::vector<double> part(size_t(s.B * P * 2 * C), 0.0);
 #pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
-    const int64_t b = t / P, k = t % P;
-    const int64_t s0 = s.S * k / P, s1 = s.S * (k + 1) / P;
-    const float *a = &A[size_t(b * C)], *bc = &Bc[size_t(b * C)];
-    double *sdu = &part[size_t(t * 2 * C)], *sdux = sdu + C;
-    for (int64_t r = s0; r < s1; r++) {
-      const float *xr = x.data + (b * s.S + r) * C, *gr = dy.data + (b * s.S + r) * C;
-      if (act == GN_SILU) accumulateGrad<GN_SILU>(gr, xr, a, bc, sdu, sdux, C);
-      else if (act == GN_RELU) accumulateGrad<GN_RELU>(gr, xr, a, bc, sdu, sdux, C);
-      else accumulateGrad<GN_NONE>(gr, xr, a, bc, sdu, sdux, C);
-    }
+    const GnChunk ch = chunkOf(s, P, t);
+    const std::vector<float> a = tiled(&A[size_t(ch.b * C)], C, L), bc = tiled(&Bc[size_t(ch.b * C)], C, L);
+    const float *xs = x.data + ch.off, *gs = dy.data + ch.off;
+    float *us = dx.data + ch.off;
+    chunkSums(ch.n, C, L, &part[size_t(t * 2 * C)], [&](int64_t blk, int64_t len, float *fu, float *fux) {
+      if (act == GN_SILU) accumulateGrad<GN_SILU>(gs + blk, xs + blk, a.data(), bc.data(), fu, fux, us + blk, len);
+      else if (act == GN_RELU) accumulateGrad<GN_RELU>(gs + blk, xs + blk, a.data(), bc.data(), fu, fux, us + blk, len);
+      else accumulateGrad<GN_NONE>(gs + blk, xs + blk, a.data(), bc.data(), fu, fux, us + blk, len);
+    });
   }
   // Per (b, c) and (b, g) coefficients of dx = du * Pc + x * Qg + Rg.
   std::vector<float> Pc(size_t(s.B * C)), Qc(size_t(s.B * C)), Rc(size_t(s.B * C));
@@ -241,9 +300,9 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
         }
         const double sduxh = r * (sdux - m * sdu);
         const double ga = o.gamma ? o.gamma[c] : 1.0, be = o.beta ? o.beta[c] : 0.0;
-        const double sc = o.scale ? 1.0 + o.scale[b * C + c] : 1.0;
-        if (dshift) dshift[b * C + c] = float(sdu);
-        if (dscale) dscale[b * C + c] = float(ga * sduxh + be * sdu);
+        const double sc = o.scale ? 1.0 + o.scale[b * o.stride + c] : 1.0;
+        if (dshift) dshift[b * o.stride + c] = float(sdu);
+        if (dscale) dscale[b * o.stride + c] = float(ga * sduxh + be * sdu);
         dgAcc[size_t(c)] += sc * sduxh;
         dbAcc[size_t(c)] += sc * sdu;
         const double kc = ga * sc;
@@ -263,17 +322,12 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   if (dbeta) for (int64_t c = 0; c < C; c++) dbeta[c] = float(dbAcc[size_t(c)]);
 #pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
-    const int64_t b = t / P, k = t % P;
-    const int64_t s0 = s.S * k / P, s1 = s.S * (k + 1) / P;
-    const float *a = &A[size_t(b * C)], *bc = &Bc[size_t(b * C)];
-    const float *pc = &Pc[size_t(b * C)], *qc = &Qc[size_t(b * C)], *rc = &Rc[size_t(b * C)];
-    for (int64_t r = s0; r < s1; r++) {
-      const float *xr = x.data + (b * s.S + r) * C, *gr = dy.data + (b * s.S + r) * C;
-      float *dr = dx.data + (b * s.S + r) * C;
-      if (act == GN_SILU) inputGrad<GN_SILU>(gr, xr, a, bc, pc, qc, rc, dr, C);
-      else if (act == GN_RELU) inputGrad<GN_RELU>(gr, xr, a, bc, pc, qc, rc, dr, C);
-      else inputGrad<GN_NONE>(gr, xr, a, bc, pc, qc, rc, dr, C);
-    }
+    const GnChunk ch = chunkOf(s, P, t);
+    const std::vector<float> pc = tiled(&Pc[size_t(ch.b * C)], C, L), qc = tiled(&Qc[size_t(ch.b * C)], C, L),
+                             rc = tiled(&Rc[size_t(ch.b * C)], C, L);
+    const float *du = (act == GN_NONE ? dy.data : dx.data) + ch.off, *xs = x.data + ch.off;
+    float *ds = dx.data + ch.off;
+    for (int64_t blk = 0; blk < ch.n; blk += L) inputGrad(du + blk, xs + blk, pc.data(), qc.data(), rc.data(), ds + blk, std::min(L, ch.n - blk));
   }
   return env.Undefined();
 }

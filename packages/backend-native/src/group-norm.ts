@@ -1,10 +1,11 @@
 // The fused native GroupNorm as an @evdm/core GroupNorm implementation (setGroupNormImplementation):
 // one kernel forward, one kernel backward (tf.customGrad), differentiable in x, gamma, beta, scale,
-// shift. Falls back to the composed tfjs reference where the native kernel is not registered.
+// shift, modulation. Falls back to the composed tfjs reference where the native kernel is not registered.
 import * as tf from '@tensorflow/tfjs-core';
 import { groupNormComposed, type GroupNormArgs } from '@evdm/core';
 
-const OPTIONAL = ['gamma', 'beta', 'scale', 'shift'] as const;
+// modulation (packed [B, 2C] scale and shift) is never given with scale / shift (validateGroupNorm)
+const OPTIONAL = ['gamma', 'beta', 'scale', 'shift', 'modulation'] as const;
 /** Activation codes of the EvdmGroupNorm kernels (native/group_norm.cc). */
 const GN_ACTIVATIONS = { none: 0, silu: 1, relu: 2 } as const;
 

@@ -264,9 +264,20 @@ interface GnAttrs {
 
 const OPTIONAL = ['gamma', 'beta', 'scale', 'shift'] as const;
 
-function gnParams(x: TensorInfo, attrs: GnAttrs): number[] {
+/** The four optional inputs in the addon's order; a `[B, 2C]` modulation takes the scale slot (packed). */
+function gnOptional(args: { inputs: Record<string, TensorInfo | undefined> }): {
+  opt: (TensorInfo | undefined)[];
+  packed: boolean;
+} {
+  const m = args.inputs.modulation;
+  if (m) return { opt: [args.inputs.gamma, args.inputs.beta, m, undefined], packed: true };
+  return { opt: OPTIONAL.map((k) => args.inputs[k]), packed: false };
+}
+
+function gnParams(x: TensorInfo, attrs: GnAttrs, packed: boolean): number[] {
   const s = x.shape;
-  return [s[0], s.slice(1, -1).reduce((p, v) => p * v, 1), s[s.length - 1], attrs.groups, attrs.activation];
+  const p = [s[0], s.slice(1, -1).reduce((a, v) => a * v, 1), s[s.length - 1], attrs.groups, attrs.activation];
+  return packed ? [...p, 1] : p;
 }
 
 function groupNormForward(host: HostName): Func {
@@ -275,12 +286,12 @@ function groupNormForward(host: HostName): Func {
     const attrs = args.attrs as unknown as GnAttrs;
     const h = hostFor(host, args.backend);
     const y = h.alloc([...x.shape]);
-    const opt = OPTIONAL.map((k) => args.inputs[k]);
+    const { opt, packed } = gnOptional(args as { inputs: Record<string, TensorInfo | undefined> });
     nativeAddon().groupNormForward(
       h.view(x),
       ...(opt.map((t) => (t ? h.view(t) : null)) as [null, null, null, null]),
       h.view(y),
-      gnParams(x, attrs),
+      gnParams(x, attrs, packed),
       attrs.eps,
     );
     return y;
@@ -292,7 +303,7 @@ function groupNormBackward(host: HostName): Func {
     const { dy, x } = args.inputs as Record<string, TensorInfo>;
     const attrs = args.attrs as unknown as GnAttrs;
     const h = hostFor(host, args.backend);
-    const opt = OPTIONAL.map((k) => args.inputs[k]);
+    const { opt, packed } = gnOptional(args as { inputs: Record<string, TensorInfo | undefined> });
     const dx = h.alloc([...x.shape]);
     const grads = opt.map((t) => (t ? h.alloc([...t.shape]) : null));
     const v = (t: TensorInfo | null | undefined) => (t ? h.view(t) : null);
@@ -308,7 +319,7 @@ function groupNormBackward(host: HostName): Func {
       v(grads[1]),
       v(grads[2]),
       v(grads[3]),
-      gnParams(x, attrs),
+      gnParams(x, attrs, packed),
       attrs.eps,
     );
     return [dx, ...(grads.filter((g) => g !== null) as TensorInfo[])];

@@ -15,6 +15,8 @@ interface GnCase {
   shift?: boolean;
   silu?: boolean;
   relu?: boolean;
+  /** scale and shift packed in one [B, 2C] modulation */
+  modulation?: boolean;
 }
 const cases: GnCase[] = [
   { shape: [2, 5, 7, 12], groups: 3, scale: true, shift: true, silu: true }, // MCVD adaptive norm
@@ -29,9 +31,13 @@ const cases: GnCase[] = [
   { shape: [8, 16, 16, 64], groups: 16, scale: true, shift: true, silu: true },
   { shape: [2, 6, 5, 8], groups: 2, scale: true, shift: true, relu: true }, // BRP input norm + ReLU
   { shape: [2, 3, 4, 5, 8], groups: 4, gamma: true, beta: true, relu: true },
+  { shape: [2, 5, 7, 12], groups: 3, modulation: true, silu: true }, // MCVD adaptive norm, packed
+  { shape: [2, 6, 5, 12], groups: 3, modulation: true, relu: true }, // BRP input norm, packed
+  { shape: [3, 4, 4, 16], groups: 4, gamma: true, beta: true, modulation: true },
+  { shape: [1, 41, 23, 96], groups: 24, modulation: true, silu: true }, // threaded spatial split, packed
 ];
 const label = (c: GnCase) =>
-  `[${c.shape}] g=${c.groups} ${['gamma', 'beta', 'scale', 'shift', 'silu', 'relu'].filter((k) => c[k as keyof GnCase]).join('+') || 'plain'}`;
+  `[${c.shape}] g=${c.groups} ${['gamma', 'beta', 'scale', 'shift', 'modulation', 'silu', 'relu'].filter((k) => c[k as keyof GnCase]).join('+') || 'plain'}`;
 
 function shapesOf(c: GnCase): number[][] {
   const C = c.shape[c.shape.length - 1];
@@ -41,11 +47,15 @@ function shapesOf(c: GnCase): number[][] {
   if (c.beta) s.push([C]);
   if (c.scale) s.push([B, C]);
   if (c.shift) s.push([B, C]);
+  if (c.modulation) s.push([B, 2 * C]);
   return s;
 }
 
-/** fn(x, ...optional) for the given implementation; x is scaled and offset so the statistics matter. */
-function gnFn(c: GnCase, impl: (a: GroupNormArgs) => tf.Tensor) {
+/**
+ * fn(x, ...optional) for the given implementation; x is scaled and offset so the statistics matter.
+ * `unpack`: a modulation is passed as separate scale and shift halves (tf.split), the reference form.
+ */
+function gnFn(c: GnCase, impl: (a: GroupNormArgs) => tf.Tensor, unpack = false) {
   return (...ts: tf.Tensor[]) => {
     let i = 1;
     const args: GroupNormArgs = {
@@ -58,6 +68,11 @@ function gnFn(c: GnCase, impl: (a: GroupNormArgs) => tf.Tensor) {
     if (c.beta) args.beta = ts[i++] as tf.Tensor1D;
     if (c.scale) args.scale = tf.mul(ts[i++], 0.3) as tf.Tensor2D;
     if (c.shift) args.shift = ts[i++] as tf.Tensor2D;
+    if (c.modulation) {
+      const m = tf.mul(ts[i++], 0.3) as tf.Tensor2D;
+      if (unpack) [args.scale, args.shift] = tf.split(m, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+      else args.modulation = m;
+    }
     return impl(args);
   };
 }
@@ -68,7 +83,7 @@ describe.skipIf(!available)('native fused GroupNorm vs the composed tfjs referen
     for (const c of cases) {
       it(`${host}: ${label(c)} forward and gradients in every input`, async () => {
         // reference: groupNormComposed on cpu (native off); candidate: fusedGroupNorm with native on
-        const ref = gnFn(c, groupNormComposed);
+        const ref = gnFn(c, groupNormComposed, true);
         const nat = gnFn(c, fusedGroupNorm);
         const shapes = shapesOf(c);
         const both =
@@ -107,6 +122,18 @@ describe.skipIf(!available)('native fused GroupNorm vs the composed tfjs referen
       }
     });
   }
+  it('the composed path takes a packed modulation as the same function of its halves (no native kernels)', async () => {
+    unregisterNativeKernels();
+    const { runOn, relErr } = await import('./helpers');
+    for (const c of cases.filter((k) => k.modulation)) {
+      const both =
+        (f: ReturnType<typeof gnFn>) =>
+        (...ts: tf.Tensor[]) => [f(...ts), ...gradsOf(f)(...ts)];
+      const want = await runOn('cpu', false, shapesOf(c), both(gnFn(c, groupNormComposed, true)));
+      const got = await runOn('cpu', false, shapesOf(c), both(gnFn(c, groupNormComposed)));
+      got.forEach((g, k) => expect(relErr(g, want[k]), `${label(c)} ${k === 0 ? 'y' : `grad ${k - 1}`}`).toBeLessThan(1e-6));
+    }
+  });
   it('falls back to the composed reference when the native kernel is not registered (e.g. after unregister)', async () => {
     unregisterNativeKernels();
     const c = cases[0];

@@ -18,6 +18,11 @@ export interface GroupNormArgs {
   scale?: tf.Tensor2D;
   /** `[B, C]`: added after the scale. */
   shift?: tf.Tensor2D;
+  /**
+   * `[B, 2C]` = `concat([scale, shift], 1)`, instead of `scale` and `shift`: an adaptive norm's
+   * Linear output as it comes (no slicing ops forward, one gradient tensor backward).
+   */
+  modulation?: tf.Tensor2D;
   /** Applied last: `'silu'` (MCVD's adaptive norm) or `'relu'` (the BRP's default). Default 'none'. */
   activation?: 'none' | 'silu' | 'relu';
 }
@@ -72,6 +77,13 @@ export function validateGroupNorm(args: GroupNormArgs): void {
       throw new Error(`groupNorm: ${key} must have shape [${c}], got [${t.shape}]`);
     }
   }
+  if (args.modulation) {
+    const m = args.modulation;
+    if (args.scale || args.shift) throw new Error('groupNorm: pass either modulation or scale / shift, not both');
+    if (m.rank !== 2 || m.shape[0] !== x.shape[0] || m.shape[1] !== 2 * c) {
+      throw new Error(`groupNorm: modulation must have shape [${x.shape[0]}, ${2 * c}] (scale and shift), got [${m.shape}]`);
+    }
+  }
   for (const [key, t] of [
     ['scale', args.scale],
     ['shift', args.shift],
@@ -96,8 +108,11 @@ export function groupNormComposed(args: GroupNormArgs): tf.Tensor {
     if (args.gamma) y = tf.mul(y, args.gamma);
     if (args.beta) y = tf.add(y, args.beta);
     const bcast = [b, ...shape.slice(1, -1).map(() => 1), c];
-    if (args.scale) y = tf.mul(y, tf.reshape(tf.add(args.scale, 1), bcast));
-    if (args.shift) y = tf.add(y, tf.reshape(args.shift, bcast));
+    const m = args.modulation;
+    const scale = m ? tf.slice(m, [0, 0], [b, c]) : args.scale;
+    const shift = m ? tf.slice(m, [0, c], [b, c]) : args.shift;
+    if (scale) y = tf.mul(y, tf.reshape(tf.add(scale, 1), bcast));
+    if (shift) y = tf.add(y, tf.reshape(shift, bcast));
     if (args.activation === 'silu') y = tf.mul(y, tf.sigmoid(y));
     else if (args.activation === 'relu') y = tf.relu(y);
     return y;

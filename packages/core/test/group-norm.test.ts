@@ -115,6 +115,20 @@ describe('groupNorm modulation, activation, gradients', () => {
     expect(() => groupNorm({ x, groups: 2, eps: 1e-5, scale: tf.ones([2, 6]) as tf.Tensor2D })).toThrow(
       /scale must have shape \[1, 6\]/,
     );
+    expect(() => groupNorm({ x, groups: 2, eps: 1e-5, modulation: tf.ones([1, 6]) as tf.Tensor2D })).toThrow(
+      /modulation must have shape \[1, 12\] \(scale and shift\), got \[1,6\]/,
+    );
+    const m = tf.ones([1, 12]) as tf.Tensor2D;
+    expect(() => groupNorm({ x, groups: 2, eps: 1e-5, modulation: m, shift: tf.ones([1, 6]) as tf.Tensor2D })).toThrow(
+      /either modulation or scale \/ shift/,
+    );
+    // the packed form is the same function as its two halves
+    const xr = tf.randomNormal([2, 3, 3, 6], 0, 1, 'float32', 5);
+    const mr = tf.randomNormal([2, 12], 0, 1, 'float32', 6) as tf.Tensor2D;
+    const [sc, sh] = tf.split(mr, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+    const a = groupNorm({ x: xr, groups: 3, eps: 1e-5, modulation: mr, activation: 'silu' });
+    const b = groupNorm({ x: xr, groups: 3, eps: 1e-5, scale: sc, shift: sh, activation: 'silu' });
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
   });
 
   it('uses a plugged-in implementation and restores the default', () => {

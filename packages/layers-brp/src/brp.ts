@@ -189,15 +189,23 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     return specs;
   }
 
-  /** `[e1, e2]` `[B, width]` each from the enhancement Linear (Eq. 8) of `act` = SiLU(temb). */
-  private enhancement(read: ParamReader, prefix: string, act: tf.Tensor2D, width: number): [tf.Tensor2D, tf.Tensor2D] {
+  /**
+   * The GroupNorm modulation from the enhancement Linear (Eq. 8) of `act` = SiLU(temb): with '2C' its
+   * `[B, 2·width]` output as it is (e1 then e2, read in place by the norm); with 'C' each half tiled twice.
+   */
+  private enhancement(
+    read: ParamReader,
+    prefix: string,
+    act: tf.Tensor2D,
+    width: number,
+  ): { modulation: tf.Tensor2D } | { scale: tf.Tensor2D; shift: tf.Tensor2D } {
     const e = dense(read, prefix, act);
+    if (this.config.enhancementWidth === '2C') return { modulation: e };
     const b = act.shape[0];
-    if (this.config.enhancementWidth === '2C') return [tf.slice(e, [0, 0], [b, width]), tf.slice(e, [0, width], [b, width])];
     const half = width / 2;
     const e1 = tf.slice(e, [0, 0], [b, half]);
     const e2 = tf.slice(e, [0, half], [b, half]);
-    return [tf.concat([e1, e1], 1), tf.concat([e2, e2], 1)];
+    return { scale: tf.concat([e1, e1], 1), shift: tf.concat([e2, e2], 1) };
   }
 
   private procedure(
@@ -211,14 +219,12 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     const c = this.config;
     const pre = `${c.name}/proc${index}`;
     const owner = `BottleneckResidualPathway(${c.name})`;
-    const [e1, e2] = this.enhancement(read, `${pre}/norm_in/enhance`, act, plan.cin);
     // the activation runs inside the (possibly fused native) GroupNorm op
     let y = groupNorm({
       x,
       groups: mcvdGroupCount(plan.cin),
       eps: BRP_EPS,
-      scale: e1,
-      shift: e2,
+      ...this.enhancement(read, `${pre}/norm_in/enhance`, act, plan.cin),
       activation: c.activation,
     }) as tf.Tensor4D;
     let input = x;
@@ -233,8 +239,12 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     let yb = conv(read, `${pre}/bottleneck`, y);
     const groups = mcvdGroupCount(plan.bottleneck);
     if (c.temporalEnhancement) {
-      const [s, sh] = this.enhancement(read, `${pre}/norm_b/enhance`, act, plan.bottleneck);
-      yb = groupNorm({ x: yb, groups, eps: BRP_EPS, scale: s, shift: sh }) as tf.Tensor4D;
+      yb = groupNorm({
+        x: yb,
+        groups,
+        eps: BRP_EPS,
+        ...this.enhancement(read, `${pre}/norm_b/enhance`, act, plan.bottleneck),
+      }) as tf.Tensor4D;
     } else {
       yb = groupNorm({ x: yb, groups, eps: BRP_EPS, ...affineNorm(read, `${pre}/norm_b`) }) as tf.Tensor4D;
     }

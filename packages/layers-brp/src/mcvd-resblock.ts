@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkPositiveInt, checkRate, conv, conv2dMacs, convSpecs, denseSpecs, groupNorm, groupNormFlops } from '@evdm/core';
-import { mcvdGroupCount, silu } from '@evdm/core';
+import { dense, mcvdGroupCount, silu } from '@evdm/core';
 import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 import {
   activatedTemb,
@@ -92,17 +92,12 @@ export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> 
   ): tf.Tensor4D {
     const { name, spade } = this.config;
     const ch = x.shape[3];
-    const [s, b] = embeddingScaleShift(read, `${name}/${key}/dense`, act, ch);
     if (!spade) {
-      return groupNorm({
-        x,
-        groups: mcvdGroupCount(ch),
-        eps: MCVD_RESBLOCK_EPS,
-        scale: s,
-        shift: b,
-        activation: 'silu',
-      }) as tf.Tensor4D;
+      // the Linear's [B, 2C] output is the packed (scale, shift) modulation the norm reads in place
+      const modulation = dense(read, `${name}/${key}/dense`, act);
+      return groupNorm({ x, groups: mcvdGroupCount(ch), eps: MCVD_RESBLOCK_EPS, modulation, activation: 'silu' }) as tf.Tensor4D;
     }
+    const [s, b] = embeddingScaleShift(read, `${name}/${key}/dense`, act, ch);
     const n = spadeNorm(read, `${name}/${key}/spade`, x, ctx.cond!);
     const bs = x.shape[0];
     return silu(tf.add(tf.mul(n, tf.reshape(tf.add(s, 1), [bs, 1, 1, ch])), tf.reshape(b, [bs, 1, 1, ch])));
