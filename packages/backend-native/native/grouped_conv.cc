@@ -2,7 +2,6 @@
 // HWIO filters [KH, KW, C/G, OC] (output channel o belongs to group o / (OC/G)), forward with optional
 // bias, backward data, backward weights with optional bias gradient. Primitives are cached by shape.
 #include "common.h"
-#include <omp.h>
 #include <memory>
 #include <unordered_map>
 
@@ -24,9 +23,6 @@ struct Entry {
 };
 
 std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
-// Kinds that take the per-group matmul path below: backward data and weights (the forward pass
-// ran ~1.5-2x slower that way).
-constexpr int groupMatMulKinds = (1 << 1) | (1 << 2);
 
 dnnl::memory none(const dnnl::memory::desc &md) { return dnnl::memory(md, cpuEngine(), DNNL_MEMORY_NONE); }
 
@@ -86,115 +82,10 @@ std::unique_ptr<Entry> make(int kind, const std::vector<int64_t> &p, bool bias) 
   return e;
 }
 
-// A 1x1, stride-1, unpadded grouped conv is G matmuls over channel slices of the NHWC buffers,
-// [M = N·H·W, C] and [M, OC]: oneDNN's matmul reads and writes those slices in place through
-// strided memory descriptors. On EVDM-L's 4-group shortcuts (2 AVX-512 cores, 2026-12-06) the two
-// backward passes took ~15 % less time in total that way (per shape 0.6-1.4x of the grouped conv).
-struct GroupMatMul {
-  dnnl::primitive prim;
-  dnnl::memory a, b, out, bias;
-  dnnl::memory scratch;
-  int64_t aStep, bStep, outStep;  // float offset between consecutive groups' slices
-};
-std::unordered_map<std::string, std::unique_ptr<GroupMatMul>> groupCache;
-
-bool isPointwise(const std::vector<int64_t> &p) {
-  return p[4] == 1 && p[5] == 1 && p[9] == 1 && p[10] == 1 && p[11] == 0 && p[12] == 0 && p[13] == 0 && p[14] == 0 && p[15] > 1 &&
-         p[15] < p[3];
-}
-
-std::unique_ptr<GroupMatMul> makeGroupMatMul(int kind, const std::vector<int64_t> &p, bool bias) {
-  const int64_t M = p[0] * p[1] * p[2], C = p[3], OC = p[6], G = p[15], I = C / G, O = OC / G;
-  using dims = dnnl::memory::dims;
-  dnnl::memory::desc aMd, bMd, oMd;
-  auto g = std::make_unique<GroupMatMul>();
-  if (kind == FWD) {  // y_g[M,O] = x_g[M,I] · w_g[I,O]
-    aMd = dnnl::memory::desc({M, I}, dt::f32, dims{C, 1});
-    bMd = dnnl::memory::desc({I, O}, dt::f32, dims{OC, 1});
-    oMd = dnnl::memory::desc({M, O}, dt::f32, dims{OC, 1});
-    g->aStep = I, g->bStep = O, g->outStep = O;
-  } else if (kind == BWD_DATA) {  // dx_g[M,I] = dy_g[M,O] · w_gᵀ[O,I]
-    aMd = dnnl::memory::desc({M, O}, dt::f32, dims{OC, 1});
-    bMd = dnnl::memory::desc({O, I}, dt::f32, dims{1, OC});
-    oMd = dnnl::memory::desc({M, I}, dt::f32, dims{C, 1});
-    g->aStep = O, g->bStep = O, g->outStep = I;
-  } else {  // dw_g[I,O] = x_gᵀ[I,M] · dy_g[M,O]
-    aMd = dnnl::memory::desc({I, M}, dt::f32, dims{1, C});
-    bMd = dnnl::memory::desc({M, O}, dt::f32, dims{OC, 1});
-    oMd = dnnl::memory::desc({I, O}, dt::f32, dims{OC, 1});
-    g->aStep = I, g->bStep = O, g->outStep = O;
-  }
-  dnnl::memory::desc biasMd({1, O}, dt::f32, dims{O, 1});
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  const bool withBias = bias && kind == FWD;
-  auto d = withBias ? dnnl::matmul::desc(aMd, bMd, biasMd, oMd) : dnnl::matmul::desc(aMd, bMd, oMd);
-  dnnl::matmul::primitive_desc pd(d, attr, cpuEngine());
-  g->prim = dnnl::matmul(pd);
-  g->a = none(aMd);
-  g->b = none(bMd);
-  g->out = none(oMd);
-  if (withBias) g->bias = none(biasMd);
-  g->scratch = dnnl::memory(pd.scratchpad_desc(), cpuEngine());
-  return g;
-}
-
-// Column sums of dy [M, OC] into db (the bias gradient of the backward-weights pass).
-void biasGrad(const float *dy, int64_t M, int64_t OC, float *db) {
-  const int T = threadsForBytes(4.0 * double(M) * double(OC));
-  std::vector<double> part(size_t(T * OC), 0.0);
-#pragma omp parallel num_threads(T)
-  {
-    const int t = omp_get_thread_num(), n = omp_get_num_threads();
-    double *acc = &part[size_t(t * OC)];
-    for (int64_t m = M * t / n; m < M * (t + 1) / n; m++) {
-      const float *row = dy + m * OC;
-#pragma omp simd
-      for (int64_t c = 0; c < OC; c++) acc[c] += row[c];
-    }
-  }
-  for (int64_t c = 0; c < OC; c++) {
-    double v = 0;
-    for (int t = 0; t < T; t++) v += part[size_t(t * OC + c)];
-    db[c] = float(v);
-  }
-}
-
-void runGroupMatMul(int kind, const std::vector<int64_t> &p, F32 a, F32 b, F32 bias, bool hasBias, F32 out) {
-  std::vector<int64_t> keyp = p;
-  keyp.push_back(hasBias);
-  const std::string key = keyOf(kind == FWD ? "pf" : kind == BWD_DATA ? "pd" : "pw", keyp);
-  auto it = groupCache.find(key);
-  GroupMatMul *g;
-  if (it == groupCache.end()) {
-    auto made = makeGroupMatMul(kind, p, hasBias);
-    g = made.get();
-    groupCache.emplace(key, std::move(made));
-  } else {
-    g = it->second.get();
-  }
-  const int64_t G = p[15];
-  auto &s = cpuStream();
-  std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, g->a}, {DNNL_ARG_WEIGHTS, g->b}, {DNNL_ARG_DST, g->out}, {DNNL_ARG_SCRATCHPAD, g->scratch}};
-  if (hasBias && kind == FWD) args[DNNL_ARG_BIAS] = g->bias;
-  for (int64_t k = 0; k < G; k++) {
-    g->a.set_data_handle(a.data + k * g->aStep);
-    g->b.set_data_handle(b.data + k * g->bStep);
-    g->out.set_data_handle(out.data + k * g->outStep);
-    if (hasBias && kind == FWD) g->bias.set_data_handle(bias.data + k * g->outStep);
-    g->prim.execute(s, args);
-  }
-  s.wait();
-  if (hasBias && kind == BWD_WEIGHTS) biasGrad(b.data, p[0] * p[1] * p[2], p[6], bias.data);
-}
-
 }  // namespace
 
-void clearGroupedConvCache() {
-  cache.clear();
-  groupCache.clear();
-}
-size_t groupedConvCacheSize() { return cache.size() + groupCache.size(); }
+void clearGroupedConvCache() { cache.clear(); }
+size_t groupedConvCacheSize() { return cache.size(); }
 
 // groupedConv(kind, a, b, bias|null, out, params): kind 0 y = conv(x=a, w=b) [+ bias]; 1 dx = convᵀ(dy=a, w=b);
 // 2 dw = out from (x=a, dy=b), and db = bias (written) when given. Throws on sizes that do not match.
@@ -221,14 +112,10 @@ Napi::Value GroupedConv(const Napi::CallbackInfo &info) {
   if (a.size != need[kind][0] || b.size != need[kind][1] || out.size != need[kind][2] || (hasBias && bias.size != size_t(OC))) {
     throw Napi::Error::New(env, "evdm native groupedConv: tensor sizes do not match the convolution parameters");
   }
-  ThreadScope scope(threadsFor(2.0 * double(N) * double(OH) * double(OW) * double(OC) * double(KH) * double(KW) * double(C / G)));
-  if (isPointwise(p) && groupMatMulKinds & (1 << kind)) {
-    runGroupMatMul(kind, p, a, b, bias, hasBias, out);
-    return env.Undefined();
-  }
   std::vector<int64_t> keyp = p;
   keyp.push_back(hasBias);
   const std::string key = keyOf(kind == FWD ? "gf" : kind == BWD_DATA ? "gd" : "gw", keyp);
+  ThreadScope scope(threadsFor(2.0 * double(N) * double(OH) * double(OW) * double(OC) * double(KH) * double(KW) * double(C / G)));
   auto it = cache.find(key);
   Entry *e;
   if (it == cache.end()) {
