@@ -115,6 +115,8 @@ Napi::Value Fill(const Napi::CallbackInfo &info);
 Napi::Value Binary(const Napi::CallbackInfo &info);
 Napi::Value Unary(const Napi::CallbackInfo &info);
 Napi::Value StridedSum(const Napi::CallbackInfo &info);
+// out[c] = Σ_m x[m·C + c] for contiguous x [M, C] (reduce.cc; StridedSum's leading-axes case).
+void columnSums(const float *x, int64_t M, int64_t C, float *out);
 Napi::Value Softmax(const Napi::CallbackInfo &info);
 Napi::Value Adam(const Napi::CallbackInfo &info);
 Napi::Value Ema(const Napi::CallbackInfo &info);

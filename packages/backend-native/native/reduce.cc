@@ -1,10 +1,47 @@
 // Reductions for the cpu host that tfjs-backend-cpu runs as JS loops: AddN (the sum of k same-shape
-// tensors, e.g. gradient accumulation and FIR taps) in one blocked pass, and Max over any axes.
+// tensors, e.g. gradient accumulation and FIR taps) in one blocked pass, Max over any axes, and the
+// column sums of Sum over leading axes.
 #include "common.h"
+#include <omp.h>
 #include <algorithm>
 #include <limits>
+#include <numeric>
 
 namespace evdm {
+
+// out[c] = Σ_m x[m·C + c] (x [M, C] contiguous): a bias gradient over [B·H·W, C]. Rows are walked
+// in blocks of L = lcm(C, 16) elements so thin rows (C = 24) still fill whole vectors; float block
+// sums flush into double every 16 blocks; the rows split over the threads (partial sums per thread).
+void columnSums(const float *x, int64_t M, int64_t C, float *out) {
+  const int64_t rowsPer = 16 / std::gcd<int64_t>(C, 16), L = C * rowsPer;
+  const int64_t blocks = (M + rowsPer - 1) / rowsPer;
+  const int T = int(std::min<int64_t>(threadsForBytes(4.0 * double(M) * double(C)), std::max<int64_t>(1, blocks)));
+  std::vector<double> part(size_t(T * C), 0.0);
+#pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num(), n = omp_get_num_threads();
+    std::vector<float> acc(static_cast<size_t>(L));
+    std::vector<double> tot(size_t(L), 0.0);
+    const int64_t e0 = std::min(M, blocks * t / n * rowsPer) * C, e1 = std::min(M, blocks * (t + 1) / n * rowsPer) * C;
+    for (int64_t j0 = e0; j0 < e1; j0 += 16 * L) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      for (int64_t blk = j0; blk < std::min(e1, j0 + 16 * L); blk += L) {
+        const float *a = x + blk;
+        const int64_t len = std::min(L, e1 - blk);
+        float *z = acc.data();
+#pragma omp simd
+        for (int64_t j = 0; j < len; j++) z[j] += a[j];
+      }
+      for (int64_t j = 0; j < L; j++) tot[size_t(j)] += acc[size_t(j)];
+    }
+    for (int64_t j = 0; j < L; j++) part[size_t(t * C + j % C)] += tot[size_t(j)];
+  }
+  for (int64_t c = 0; c < C; c++) {
+    double v = 0;
+    for (int t = 0; t < T; t++) v += part[size_t(t * C + c)];
+    out[c] = float(v);
+  }
+}
 
 // Elements per block of AddN: k input blocks + the output block stay in L1/L2 while summed.
 static const int64_t ADDN_BLOCK = 4096;

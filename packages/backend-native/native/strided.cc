@@ -336,6 +336,17 @@ Napi::Value StridedSum(const Napi::CallbackInfo &info) {
   std::fill(o.data, o.data + o.size, 0.f);
   if (acc == 0) return info.Env().Undefined();
   if (size_t(acc) != x.size) throw Napi::Error::New(info.Env(), "evdm native sum: input size mismatch");
+  // leading axes reduced, the trailing ones kept contiguously: column sums of [M, C]
+  size_t k = 0;
+  while (k < shape.size() && ost[k] == 0) k++;
+  bool columns = k > 0 && k < shape.size();
+  for (size_t q = k; columns && q < shape.size(); q++) columns = ost[q] == xs[q];
+  if (columns) {
+    const int64_t C = xs[k - 1];
+    if (int64_t(o.size) != C) throw Napi::Error::New(info.Env(), "evdm native sum: output size mismatch");
+    columnSums(x.data, acc / C, C, o.data);
+    return info.Env().Undefined();
+  }
   Nd d = makeNd(info, shape, {xs, ost});
   checkRange(info, d, 1, o.size);
   forEachRow(d, [&](const int64_t *off, int64_t len, const int64_t *st) {

@@ -1,6 +1,6 @@
 // Native memory-bound kernels for the cpu host only (tfjs-backend-cpu runs them as per-element JS
 // index arithmetic, which dominates a training step there; wasm already has C++ versions):
-// Slice, SplitV, Unpack, Transpose, PadV2, Concat, broadcasting binary ops, unary ops, Sum, Softmax
+// Slice, SplitV, Unpack, Transpose, Tile, PadV2, Concat, broadcasting binary ops, unary ops, Sum, Softmax
 // (and AddN, Max, ZerosLike, OnesLike, Fill from cpu-reduce-fill.ts).
 // Non-float32 tensors run the replaced kernel.
 import { backend_util, slice_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
@@ -86,6 +86,35 @@ function transpose(fallback: Func): Func {
       stridesOf(outShape),
       outShape,
     );
+    return out;
+  };
+}
+
+/**
+ * Tile as one strided copy: output axis k is split into (rep, dim) with the rep axis read at stride 0
+ * (the stock cpu kernel computes an index per element in JS). Broadcasting (`tf.broadcastTo`) runs it.
+ */
+function tile(fallback: Func): Func {
+  return (args) => {
+    const { x } = args.inputs as Record<string, TensorInfo>;
+    const reps = args.attrs!.reps as number[];
+    if (!f32(x) || reps.length !== x.shape.length) return fallback(args);
+    const xs = stridesOf(x.shape);
+    const shape: number[] = [];
+    const src: number[] = [];
+    x.shape.forEach((d, k) => {
+      if (reps[k] !== 1) {
+        shape.push(reps[k]);
+        src.push(0);
+      }
+      shape.push(d);
+      src.push(xs[k]);
+    });
+    if (shape.length > 10) return fallback(args);
+    const h = hostFor('cpu', args.backend);
+    const out = h.alloc(x.shape.map((d, k) => d * reps[k]));
+    if (util.sizeFromShape(shape) === 0) return out;
+    nativeAddon().copy(h.view(x), 0, src, h.view(out), 0, stridesOf(shape), shape);
     return out;
   };
 }
@@ -238,6 +267,7 @@ export const CPU_KERNELS: [string, (fallback: Func) => Func][] = [
   ['SplitV', splitV],
   ['Unpack', unpack],
   ['Transpose', transpose],
+  ['Tile', tile],
   ['PadV2', padV2],
   ['Concat', concat],
   ['Pack', pack],

@@ -19,6 +19,15 @@ describe.skipIf(!available)(
       expect(await nativeVsReference('cpu', [[2, 3, 4, 5]], (x) => tf.unstack(x, 2))).toBe(0);
       expect(await nativeVsReference('cpu', [[3, 4]], (x) => tf.unstack(x, 0))).toBe(0);
     });
+    it('Tile (broadcasts, general reps, rank 1-6; rank 6 with six repeated axes falls back to the stock kernel)', async () => {
+      expect(await nativeVsReference('cpu', [[1, 5]], (x) => tf.tile(x, [3, 1]))).toBe(0);
+      expect(await nativeVsReference('cpu', [[2, 3, 4]], (x) => tf.tile(x, [2, 1, 3]))).toBe(0);
+      expect(await nativeVsReference('cpu', [[7]], (x) => tf.tile(x, [4]))).toBe(0);
+      expect(await nativeVsReference('cpu', [[8, 1, 1, 5]], (x) => tf.broadcastTo(x, [8, 6, 7, 5]))).toBe(0);
+      expect(await nativeVsReference('cpu', [[1, 3, 1, 2, 1]], (x) => tf.tile(x, [2, 2, 3, 1, 4]))).toBe(0);
+      expect(await nativeVsReference('cpu', [[2, 1, 2, 1, 2, 1]], (x) => tf.tile(x, [2, 2, 2, 2, 2, 2]))).toBe(0);
+      expect(await nativeVsReference('cpu', [[3, 4]], (x) => tf.tile(x, [1, 1]))).toBe(0);
+    });
     it('Transpose (every rank-4 permutation sample, rank 5), PadV2, Concat', async () => {
       for (const perm of [
         [0, 3, 1, 2],

@@ -3,6 +3,7 @@
 // global registry when loaded; deep-importing tfjs-core's register_all_gradients fails in plain
 // Node ESM, so we load tfjs-layers (CJS main) instead, from the project or from this package.
 import { getGradient } from '@tensorflow/tfjs-core';
+import { registerBroadcastGradients } from './broadcast-gradients';
 import { loadOptional } from './module-loader';
 
 /** Kernels whose gradients evdm training needs; all come from the same registration. */
@@ -13,11 +14,15 @@ export function gradientsRegistered(): boolean {
 }
 
 /**
- * Makes sure tfjs gradients are registered, loading @tensorflow/tfjs-layers if needed.
+ * Makes sure tfjs gradients are registered, loading @tensorflow/tfjs-layers if needed, and replaces
+ * the Sum and Mean gradients by broadcasts (broadcast-gradients.ts).
  * Returns where they came from; throws with an install hint when that is impossible.
  */
 export function ensureGradients(): 'already-registered' | '@tensorflow/tfjs-layers' {
-  if (gradientsRegistered()) return 'already-registered';
+  if (gradientsRegistered()) {
+    registerBroadcastGradients();
+    return 'already-registered';
+  }
   const loaded = loadOptional('@tensorflow/tfjs-layers');
   if (!loaded.ok) {
     const why = loaded.missing ? 'it is not installed' : loaded.error.message;
@@ -31,5 +36,6 @@ export function ensureGradients(): 'already-registered' | '@tensorflow/tfjs-laye
       `evdm: @tensorflow/tfjs-layers loaded but gradients are still missing for ${missing} (two different @tensorflow/tfjs-core copies?)`,
     );
   }
+  registerBroadcastGradients();
   return '@tensorflow/tfjs-layers';
 }

@@ -8,5 +8,6 @@ export {
   type SelectBackendOptions,
 } from './select-backend';
 export { ensureGradients, gradientsRegistered } from './gradients';
+export { registerBroadcastGradients } from './broadcast-gradients';
 export { describeBackend } from './describe-backend';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, wasmTrainingKernelsActive } from './wasm-kernels/register';
