@@ -13,29 +13,24 @@ function expandReduced(dy: tf.Tensor, x: tf.Tensor, axis: number | number[]): tf
   return tf.reshape(dy, shape);
 }
 
-const sumGrad: tf.GradConfig = {
-  kernelName: 'Sum',
-  inputsToSave: ['x'],
-  gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
-    const axis = (attrs as { axis: number | number[] }).axis;
-    return { x: () => tf.broadcastTo(expandReduced(dy as tf.Tensor, x, axis), x.shape) };
-  },
-};
-
-const meanGrad: tf.GradConfig = {
-  kernelName: 'Mean',
-  inputsToSave: ['x'],
-  gradFunc: (dy, saved, attrs) => {
-    const [x] = saved;
-    const axis = (attrs as { axis: number | number[] }).axis;
-    const count = tf.util.parseAxisParam(axis, x.shape).reduce((n, a) => n * x.shape[a], 1);
-    return { x: () => tf.broadcastTo(tf.div(expandReduced(dy as tf.Tensor, x, axis), count), x.shape) };
-  },
-};
+/** Sum: dy broadcast over the reduced axes; Mean: the same divided by their size (before broadcasting). */
+function broadcastGrad(kernelName: 'Sum' | 'Mean'): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const axis = (attrs as { axis: number | number[] }).axis;
+      const small = expandReduced(dy as tf.Tensor, x, axis);
+      if (kernelName === 'Sum') return { x: () => tf.broadcastTo(small, x.shape) };
+      const count = tf.util.parseAxisParam(axis, x.shape).reduce((n, a) => n * x.shape[a], 1);
+      return { x: () => tf.broadcastTo(tf.div(small, count), x.shape) };
+    },
+  };
+}
 
 /** Registers the Sum and Mean gradients above (over whatever was registered before). */
 export function registerBroadcastGradients(): void {
-  tf.registerGradient(sumGrad);
-  tf.registerGradient(meanGrad);
+  tf.registerGradient(broadcastGrad('Sum'));
+  tf.registerGradient(broadcastGrad('Mean'));
 }
