@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <numeric>
 #include <vector>
 
 namespace evdm {
@@ -115,6 +116,13 @@ Napi::Value Fill(const Napi::CallbackInfo &info);
 Napi::Value Binary(const Napi::CallbackInfo &info);
 Napi::Value Unary(const Napi::CallbackInfo &info);
 Napi::Value StridedSum(const Napi::CallbackInfo &info);
+// Per-channel loops over [rows, C] data run over blocks of L = lcm(C, 16) elements (whole rows filling
+// whole 16-float vectors, with per-channel coefficients tiled to L), so thin rows (C = 12, 24, 36)
+// vectorise as well as wide ones (group_norm.cc, columnSums).
+inline int64_t periodOf(int64_t C) { return C * (16 / std::gcd<int64_t>(C, 16)); }
+// Blocks summed in float before each flush into double totals: float lanes are twice as wide, and a
+// sum of 16 values loses nothing a float32 tensor can show.
+constexpr int64_t kFlushBlocks = 16;
 // out[c] = Σ_m x[m·C + c] for contiguous x [M, C] (reduce.cc; StridedSum's leading-axes case).
 void columnSums(const float *x, int64_t M, int64_t C, float *out);
 Napi::Value Softmax(const Napi::CallbackInfo &info);

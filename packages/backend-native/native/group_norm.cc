@@ -9,7 +9,6 @@
 #include <omp.h>
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 namespace evdm {
 
@@ -53,20 +52,12 @@ static GnChunk chunkOf(const GnShape &s, int64_t P, int64_t t) {
   return {b, (b * s.S + s0) * s.C, (s1 - s0) * s.C};
 }
 
-// Loops run over blocks of L = lcm(C, 16) elements (whole rows filling whole 16-float vectors)
-// with per-channel coefficients tiled to L, so a thin tensor (C = 12, 24, 36 in EVDM-L's
-// bottlenecks) vectorises as well as a wide one.
-static int64_t periodOf(int64_t C) { return C * (16 / std::gcd<int64_t>(C, 16)); }
-
+// Loops run over blocks of periodOf(C) elements (common.h) with coefficients tiled to that period.
 static std::vector<float> tiled(const float *v, int64_t C, int64_t L) {
   std::vector<float> out(static_cast<size_t>(L));
   for (int64_t j = 0; j < L; j++) out[size_t(j)] = v[j % C];
   return out;
 }
-
-// Blocks summed in float before each flush into the double totals: float lanes are twice as wide,
-// and a sum of 16 values loses nothing a float32 tensor can show.
-constexpr int64_t kFlushBlocks = 16;
 
 // Per-channel sums of f(element) over one chunk: fn(j0, len, acc) adds block [j0, j0 + len) into
 // the float period accumulators acc[0 .. 2L); the totals are folded to channels into out[0 .. 2C).
@@ -142,14 +133,14 @@ static inline float activationGrad(float g, float u) {
   return g;
 }
 
-// One row of the forward pass: y = act(x·A + B).
+// One block of the forward pass: y = act(x·A + B).
 template <int ACT>
 static inline void normalizeRow(const float *xr, const float *a, const float *bc, float *yr, int64_t C) {
 #pragma omp simd
   for (int64_t c = 0; c < C; c++) yr[c] = activation<ACT>(xr[c] * a[c] + bc[c]);
 }
 
-// One row of backward pass 1: du = dy·act'(u) (kept in `dur` so pass 2 need not recompute the
+// One block of backward pass 1: du = dy·act'(u) (kept in `dur` so pass 2 need not recompute the
 // activation), and per-channel float sums of du and du·x.
 template <int ACT>
 static inline void accumulateGrad(const float *gr, const float *xr, const float *a, const float *bc, float *sdu, float *sdux, float *dur,
@@ -163,7 +154,7 @@ static inline void accumulateGrad(const float *gr, const float *xr, const float 
   }
 }
 
-// One row of backward pass 2: dx = du·P + x·Q + R (du from pass 1; dy itself without activation).
+// One block of backward pass 2: dx = du·P + x·Q + R (du from pass 1; dy itself without activation).
 static inline void inputGrad(const float *dur, const float *xr, const float *pc, const float *qc, const float *rc, float *dr, int64_t C) {
 #pragma omp simd
   for (int64_t c = 0; c < C; c++) dr[c] = dur[c] * pc[c] + xr[c] * qc[c] + rc[c];
@@ -254,7 +245,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   float *dbeta = isNullish(info, 8) ? nullptr : f32Arg(info, 8, "dbeta").data;
   F32 dscaleArg = isNullish(info, 9) ? F32{} : f32Arg(info, 9, "dscale");
   float *dscale = dscaleArg.data;
-  if (dscale && dscaleArg.size != size_t(s.B * (s.packed ? 2 * s.C : s.C)))
+  if (dscale && dscaleArg.size != size_t(s.B * o.stride))
     throw Napi::Error::New(env, "evdm native groupNorm grad: dscale has the wrong size");
   float *dshift = isNullish(info, 10) ? nullptr : f32Arg(info, 10, "dshift").data;
   // packed: dscale is the [B, 2C] modulation gradient, its second half the shift's

@@ -5,15 +5,14 @@
 #include <omp.h>
 #include <algorithm>
 #include <limits>
-#include <numeric>
 
 namespace evdm {
 
 // out[c] = Σ_m x[m·C + c] (x [M, C] contiguous): a bias gradient over [B·H·W, C]. Rows are walked
-// in blocks of L = lcm(C, 16) elements so thin rows (C = 24) still fill whole vectors; float block
-// sums flush into double every 16 blocks; the rows split over the threads (partial sums per thread).
+// in blocks of periodOf(C) elements so thin rows (C = 24) still fill whole vectors; float block
+// sums flush into double every kFlushBlocks blocks; the rows split over the threads (partial sums per thread).
 void columnSums(const float *x, int64_t M, int64_t C, float *out) {
-  const int64_t rowsPer = 16 / std::gcd<int64_t>(C, 16), L = C * rowsPer;
+  const int64_t L = periodOf(C), rowsPer = L / C;
   const int64_t blocks = (M + rowsPer - 1) / rowsPer;
   const int T = int(std::min<int64_t>(threadsForBytes(4.0 * double(M) * double(C)), std::max<int64_t>(1, blocks)));
   std::vector<double> part(size_t(T * C), 0.0);
@@ -23,9 +22,9 @@ void columnSums(const float *x, int64_t M, int64_t C, float *out) {
     std::vector<float> acc(static_cast<size_t>(L));
     std::vector<double> tot(size_t(L), 0.0);
     const int64_t e0 = std::min(M, blocks * t / n * rowsPer) * C, e1 = std::min(M, blocks * (t + 1) / n * rowsPer) * C;
-    for (int64_t j0 = e0; j0 < e1; j0 += 16 * L) {
+    for (int64_t j0 = e0; j0 < e1; j0 += kFlushBlocks * L) {
       std::fill(acc.begin(), acc.end(), 0.f);
-      for (int64_t blk = j0; blk < std::min(e1, j0 + 16 * L); blk += L) {
+      for (int64_t blk = j0; blk < std::min(e1, j0 + kFlushBlocks * L); blk += L) {
         const float *a = x + blk;
         const int64_t len = std::min(L, e1 - blk);
         float *z = acc.data();
