@@ -67,7 +67,7 @@ export function favorAttention(
   });
 }
 
-function stabilizerOf(s: FavorOptions['stabilize']): FavorStabilizer {
+export function stabilizerOf(s: FavorOptions['stabilize']): FavorStabilizer {
   if (s === undefined) return 'exponent';
   if (s === true) return 'performer';
   if (s === false) return 'none';

@@ -9,3 +9,5 @@ export { orthogonalRandomFeatures } from './orthogonal-features';
 export { stopGradient } from './stop-gradient';
 export { attentionFlops, fvcoreEinsumMacs } from './flops';
 export type { AttentionFlopOptions, AttentionShape, FavorCoreCount } from './flops';
+export { favorAttentionHeads, favorAttentionHeadsComposed, favorKernelAvailable, splitHeads, mergeHeads } from './favor-heads';
+export type { FavorHeadsOp } from './favor-heads';

@@ -17,7 +17,7 @@ import {
   type ParamSpec,
 } from '@evdm/core';
 import { resolveConfig, type ResolvedAttentionConfig, type SpatialSelfAttentionConfig } from './attention-config';
-import { favorAttention } from './favor-attention';
+import { favorAttentionHeads, mergeHeads, splitHeads } from './favor-heads';
 import { selectsFavor } from './attention-gate';
 import { attentionFlops, type AttentionFlopOptions } from './flops';
 import { orthogonalRandomFeatures } from './orthogonal-features';
@@ -213,23 +213,20 @@ export class SpatialSelfAttention implements Block<AttentionContext> {
       const h = groupNorm({ x, groups: this.groups, eps: this.config.eps, ...affineNorm(read, `${n}/norm`) });
       const pixels = tf.reshape(h, [b * l, c]);
       const linear = (inp: tf.Tensor, p: string) => dense(read, `${n}/${p}`, inp);
-      // head j owns channels [j·d, (j+1)·d): [B·L, C] → [B·heads, L, d]
-      const toHeads = (t: tf.Tensor) =>
-        tf.reshape(tf.transpose(tf.reshape(t, [b, l, heads, d]), [0, 2, 1, 3]), [b * heads, l, d]) as tf.Tensor3D;
-      const q = toHeads(linear(pixels, 'q'));
-      const k = toHeads(linear(pixels, 'k'));
-      const v = toHeads(linear(pixels, 'v'));
+      // per-pixel projections [B, L, C]; head j owns channels [j·d, (j+1)·d)
+      const [q, k, v] = ['q', 'k', 'v'].map((p) => tf.reshape(linear(pixels, p), [b, l, c]) as tf.Tensor3D);
       let core: tf.Tensor3D;
       if (favor) {
         const projection =
           index === null
             ? this.storedProjection(read)
             : tf.tensor2d(this.projectionAt(index, ctx.seed ?? 0), [this.config.features, d]);
-        core = favorAttention(q, k, v, projection, { stabilize: this.config.stabilize, epsilon: this.config.favorEpsilon });
+        const opts = { stabilize: this.config.stabilize, epsilon: this.config.favorEpsilon };
+        core = favorAttentionHeads(q, k, v, projection, heads, opts);
       } else {
-        core = softmaxAttention(q, k, v);
+        core = mergeHeads(softmaxAttention(splitHeads(q, heads), splitHeads(k, heads), splitHeads(v, heads)), heads);
       }
-      const merged = tf.reshape(tf.transpose(tf.reshape(core, [b, heads, l, d]), [0, 2, 1, 3]), [b * l, c]) as tf.Tensor2D;
+      const merged = tf.reshape(core, [b * l, c]) as tf.Tensor2D;
       const out = tf.reshape(linear(merged, 'out'), x.shape);
       // (x + out)·√½ as one pass (a native kernel where the backend registers it), not an add and a multiply
       return channelGather({ inputs: [x], perm: identityPerm(c), addend: out as tf.Tensor4D, scale: Math.SQRT1_2 });

@@ -105,6 +105,8 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("channelScatter", Napi::Function::New(env, Guard<ChannelScatter>));
   exports.Set("groupedConv", Napi::Function::New(env, Guard<GroupedConv>));
   exports.Set("seededDropout", Napi::Function::New(env, Guard<SeededDropout>));
+  exports.Set("favorForward", Napi::Function::New(env, Guard<FavorForward>));
+  exports.Set("favorBackward", Napi::Function::New(env, Guard<FavorBackward>));
   return exports;
 }
 

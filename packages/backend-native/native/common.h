@@ -135,6 +135,8 @@ Napi::Value ChannelGather(const Napi::CallbackInfo &info);
 Napi::Value ChannelScatter(const Napi::CallbackInfo &info);
 Napi::Value GroupedConv(const Napi::CallbackInfo &info);
 Napi::Value SeededDropout(const Napi::CallbackInfo &info);
+Napi::Value FavorForward(const Napi::CallbackInfo &info);
+Napi::Value FavorBackward(const Napi::CallbackInfo &info);
 void clearGroupedConvCache();
 size_t groupedConvCacheSize();
 void clearConvCache();

@@ -67,7 +67,9 @@ Napi::Value MatMul(const Napi::CallbackInfo &info) {
   keyp.push_back(hasBias);
   if (p[7] == ACT_LEAKYRELU) keyp.push_back(int64_t(double(alpha) * 1e9));
   std::string key = keyOf("m", keyp);
-  ThreadScope scope(threadsFor(2.0 * double(std::max(BA, BB)) * double(M) * double(N) * double(K)));
+  // thin products (a few rows against a wide weight) are bound by the bytes they read, not their FLOPs
+  const double bytes = 4.0 * double(BA * M * K + BB * K * N + std::max(BA, BB) * M * N);
+  ThreadScope scope(std::max(threadsFor(2.0 * double(std::max(BA, BB)) * double(M) * double(N) * double(K)), threadsForBytes(bytes)));
   auto it = cache.find(key);
   MatMulEntry *e;
   if (it == cache.end()) {

@@ -126,6 +126,28 @@ export interface NativeAddon {
     params: number[],
     eps: number,
   ): void;
+  /** FAVOR+ over heads packed in channels (native/favor_attention.cc; absent from binaries built before it). */
+  favorForward?(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    projection: Float32Array,
+    out: Float32Array,
+    params: number[],
+    epsilon: number,
+  ): void;
+  favorBackward?(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    projection: Float32Array,
+    dy: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    params: number[],
+    epsilon: number,
+  ): void;
   /** out = x · mask: element i dropped when dropoutHash(i, keys) >>> 8 < threshold, else × scale. */
   seededDropout?(x: Float32Array, out: Float32Array, keys: number[], threshold: number, scale: number): void;
 }

@@ -19,6 +19,7 @@ import { seededDropoutKernel, seededDropoutNative } from './seeded-dropout';
 import { CPU_KERNELS } from './cpu-kernels';
 import { optimizerKernels } from './optimizer-kernels';
 import { groupedConvKernels } from './grouped-conv';
+import { favorAttentionKernels } from './favor-attention';
 import { hostFor, nativeEligible, type Host, type HostName } from './host';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
@@ -45,6 +46,8 @@ export const NATIVE_KERNEL_NAMES = [
   'EvdmGroupedConv2DBackpropInput',
   'EvdmGroupedConv2DBackpropFilter',
   'EvdmSeededDropout',
+  'EvdmFavorAttention',
+  'EvdmFavorAttentionGrad',
 ] as const;
 
 interface ConvAttrs {
@@ -346,6 +349,7 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     cfg('EvdmChannelGatherGrad', channelGatherBackward(host) as unknown as Func),
     ...(seededDropoutNative() ? [cfg('EvdmSeededDropout', seededDropoutKernel(host) as unknown as Func)] : []),
     ...groupedConvKernels(host).map(([name, f]) => cfg(name, f as Func)),
+    ...favorAttentionKernels(host).map(([name, f]) => cfg(name, f as Func)),
     ...(host === 'cpu'
       ? CPU_KERNELS.filter(([name]) => stock(name) !== null).map(([name, make]) =>
           cfg(name, make(stock(name) as never) as unknown as Func),

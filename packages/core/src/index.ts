@@ -42,3 +42,5 @@ export {
   SEEDED_DROPOUT,
 } from './seeded-dropout';
 export type { SeededDropoutAttrs } from './seeded-dropout';
+export { FAVOR_ATTENTION, FAVOR_ATTENTION_GRAD, FAVOR_STABILIZERS } from './favor-kernel';
+export type { FavorKernelAttrs } from './favor-kernel';

@@ -9,7 +9,7 @@ export interface ExecutedFlops {
   conv: number;
   /** Depthwise convolutions (FIR resampling filters when expressed as convs; not in fvcore's count). */
   depthwise: number;
-  /** BatchMatMul / _FusedMatMul MACs (attention products, FAVOR+ features, linear layers). */
+  /** BatchMatMul / _FusedMatMul / EvdmFavorAttention MACs (attention products, FAVOR+ features, linear layers). */
   matmul: number;
   /** Kernels executed and their count by name. */
   kernels: Record<string, number>;
@@ -20,6 +20,8 @@ const DEPTHWISE = new Set(['DepthwiseConv2dNative', 'FusedDepthwiseConv2D']);
 const MATMUL = new Set(['BatchMatMul', '_FusedMatMul']);
 /** @evdm/backend-native's grouped conv: a conv when groups < channels, the FIR filters when depthwise. */
 const GROUPED = 'EvdmGroupedConv2D';
+/** FAVOR+ over packed heads (q, k, v, projection [m, d]): the products the composed path runs as matmuls. */
+const FAVOR = 'EvdmFavorAttention';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -59,6 +61,13 @@ export async function measureExecutedFlops(
       } else if (DEPTHWISE.has(k.name)) {
         const [kh, kw] = ins[1];
         out.depthwise += prod(outs[0]) * kh * kw;
+      } else if (k.name === FAVOR) {
+        // per (batch, head) slice: q and k features L·m·d each, K'ᵀV and Q'(K'ᵀV) L·m·dv each, Q'(K'ᵀ1) L·m
+        const [b, l, cq] = ins[0];
+        const [m, d] = ins[3];
+        const heads = cq / d;
+        const dv = ins[2][2] / heads;
+        out.matmul += b * heads * l * m * (2 * d + 2 * dv + 1);
       } else if (MATMUL.has(k.name)) {
         // [..., M, N] output; the shared dimension is the one of `a` that is not M (transposes).
         const a = ins[0];
