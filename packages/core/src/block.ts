@@ -35,7 +35,20 @@ export interface BlockContext {
   training?: boolean;
   /** Seed of the dropout mask; required when `training` and dropout > 0 (determinism). */
   seed?: number;
+  /**
+   * The outputs `[B, N]` of the block's Dense layers on SiLU(temb) (named by
+   * `ResidualBlock.tembLinearPrefixes`), computed by the caller in one matmul; undefined for a
+   * prefix it did not compute (the block then runs the Dense itself). Same values either way.
+   */
+  tembLinear?: (prefix: string) => tf.Tensor2D | undefined;
 }
 
 /** A residual block of the U-Net: MCVD's ResBlock, the BRP, or any new variant. */
-export type ResidualBlock = Block<BlockContext>;
+export interface ResidualBlock extends Block<BlockContext> {
+  /**
+   * Parameter prefixes of the Dense layers (`${prefix}/kernel` `[T, N]`, `${prefix}/bias`) the block
+   * applies to SiLU(temb): a caller may run them all as one matmul and pass the results as
+   * `ctx.tembLinear`. Optional; a block without it always runs its own.
+   */
+  tembLinearPrefixes?(): string[];
+}

@@ -7,17 +7,9 @@ import { DenoisingUNet } from '../src/models/unet';
 import { TABLE8_VARIANTS } from '../src/models/presets';
 import { rematerialized } from '../src/models/rematerialize';
 import type { NetworkConfigInput } from '../src/models/network-config';
+import { TINY_NETWORK } from './tiny-network.helpers';
 
-const tiny = {
-  baseChannels: 8,
-  channelMult: [1, 2],
-  imageSize: 8,
-  attnResolutions: [4],
-  imageChannels: 1,
-  pastFrames: 2,
-  currentFrames: 1,
-  headChannels: 8,
-};
+const tiny = TINY_NETWORK;
 
 function lossAndGrads(
   net: DenoisingUNet,

@@ -29,11 +29,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { affineNorm, affineNormSpecs, checkDivides, checkOneOf, checkPositiveInt, checkRate, conv, conv2dMacs } from '@evdm/core';
-import { convSpecs, dense, denseSpecs, groupNorm, groupNormFlops, mcvdGroupCount } from '@evdm/core';
+import { convSpecs, denseSpecs, groupNorm, groupNormFlops, mcvdGroupCount } from '@evdm/core';
 import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 import { channelSplitPlan, type ChannelSplitPlan } from './channel-split';
 import {
   activatedTemb,
+  tembDense,
   checkInputs,
   resampledSize,
   ResidualBlockBase,
@@ -44,6 +45,7 @@ import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { groupedConv1x1 } from './grouped-conv';
 import { channelTail, residualOutput, splitProcedureOutput } from './brp-channel-ops';
+import { groupNormTail } from './group-norm-tail';
 
 export const BRP_EPS = 1e-5;
 /** Shuffle groups after a Split concat (ShuffleNet v2 uses 2). */
@@ -189,6 +191,15 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     return specs;
   }
 
+  /** The enhancement Linears (on SiLU(temb)) of both procedures, see ResidualBlock.tembLinearPrefixes. */
+  tembLinearPrefixes(): string[] {
+    const n = this.config.name;
+    return [0, 1].flatMap((i) => [
+      `${n}/proc${i}/norm_in/enhance`,
+      ...(this.config.temporalEnhancement ? [`${n}/proc${i}/norm_b/enhance`] : []),
+    ]);
+  }
+
   /**
    * The GroupNorm modulation from the enhancement Linear (Eq. 8) of `act` = SiLU(temb): with '2C' its
    * `[B, 2·width]` output as it is (e1 then e2, read in place by the norm); with 'C' each half tiled twice.
@@ -198,8 +209,9 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     prefix: string,
     act: tf.Tensor2D,
     width: number,
+    ctx: BlockContext,
   ): { modulation: tf.Tensor2D } | { scale: tf.Tensor2D; shift: tf.Tensor2D } {
-    const e = dense(read, prefix, act);
+    const e = tembDense(read, prefix, act, ctx);
     if (this.config.enhancementWidth === '2C') return { modulation: e };
     const b = act.shape[0];
     const half = width / 2;
@@ -220,13 +232,19 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     const pre = `${c.name}/proc${index}`;
     const owner = `BottleneckResidualPathway(${c.name})`;
     // the activation runs inside the (possibly fused native) GroupNorm op
-    let y = groupNorm({
+    const norm = {
       x,
       groups: mcvdGroupCount(plan.cin),
       eps: BRP_EPS,
-      ...this.enhancement(read, `${pre}/norm_in/enhance`, act, plan.cin),
+      ...this.enhancement(read, `${pre}/norm_in/enhance`, act, plan.cin, ctx),
       activation: c.activation,
-    }) as tf.Tensor4D;
+    };
+    // Split, reduce case: the bottleneck reads only the channels after the `direct` ones; unless a
+    // dropout mask is drawn over the full width, only those are normalised (group-norm-tail.ts)
+    const tail = plan.split?.case === 'reduce' ? plan.direct : 0;
+    const dropoutActive = index === 1 && !!ctx.training && c.dropout > 0;
+    const normTail = tail > 0 && !dropoutActive ? groupNormTail(norm, tail) : null;
+    let y = normTail ?? (groupNorm(norm) as tf.Tensor4D);
     let input = x;
     if (index === 0 && c.resample !== 'none') {
       const fir = c.resample === 'up' ? firUpsample : firDownsample;
@@ -234,8 +252,7 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
       input = fir(x);
     }
     if (index === 1) y = blockDropout(owner, y, c.dropout, ctx);
-    // Split, reduce case: the bottleneck reads the channels after the `direct` ones (brp-channel-ops.ts)
-    if (plan.split?.case === 'reduce') y = channelTail(y, plan.direct);
+    if (tail > 0 && !normTail) y = channelTail(y, tail);
     let yb = conv(read, `${pre}/bottleneck`, y);
     const groups = mcvdGroupCount(plan.bottleneck);
     if (c.temporalEnhancement) {
@@ -243,7 +260,7 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
         x: yb,
         groups,
         eps: BRP_EPS,
-        ...this.enhancement(read, `${pre}/norm_b/enhance`, act, plan.bottleneck),
+        ...this.enhancement(read, `${pre}/norm_b/enhance`, act, plan.bottleneck, ctx),
       }) as tf.Tensor4D;
     } else {
       yb = groupNorm({ x: yb, groups, eps: BRP_EPS, ...affineNorm(read, `${pre}/norm_b`) }) as tf.Tensor4D;

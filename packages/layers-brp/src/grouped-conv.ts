@@ -123,9 +123,18 @@ export function channelShufflePerm(channels: number, groups: number): number[] {
   if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
     throw new Error(`channelShuffle: groups (${groups}) must be a positive integer dividing the ${channels} channels`);
   }
-  const per = channels / groups;
-  return Array.from({ length: channels }, (_, k) => (k % groups) * per + Math.floor(k / groups));
+  const key = `${channels}/${groups}`;
+  let perm = SHUFFLE_PERMS.get(key);
+  if (!perm) {
+    const per = channels / groups;
+    perm = Object.freeze(Array.from({ length: channels }, (_, k) => (k % groups) * per + Math.floor(k / groups)));
+    SHUFFLE_PERMS.set(key, perm);
+  }
+  return perm as number[];
 }
+
+/** Shuffle perms by `channels/groups`, built once (every BRP block asks for a few on each call). */
+const SHUFFLE_PERMS = new Map<string, readonly number[]>();
 
 /**
  * ShuffleNet channel shuffle on NHWC: view channels as `[groups, C/groups]`, transpose, flatten

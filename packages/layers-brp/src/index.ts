@@ -21,6 +21,7 @@ export type { GroupedConvMethod } from './grouped-conv';
 export { nativeGroupedConv2d, nativeGroupedConvAvailable, type GroupedConvGeometry } from './native-grouped-conv';
 export { firDownsample, firUpsample } from './fir';
 export { channelSplitPlan } from './channel-split';
+export { groupNormTail } from './group-norm-tail';
 export type { ChannelSplitPlan } from './channel-split';
 export { ResidualBlockBase } from './residual-block';
 export type { Resample, ResidualBlockConfig, ResidualBlockFields } from './residual-block';

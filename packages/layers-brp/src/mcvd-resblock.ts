@@ -15,10 +15,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkPositiveInt, checkRate, conv, conv2dMacs, convSpecs, denseSpecs, groupNorm, groupNormFlops } from '@evdm/core';
-import { dense, mcvdGroupCount, silu } from '@evdm/core';
+import { mcvdGroupCount, silu } from '@evdm/core';
 import type { BlockContext, Configurable, FlopEntry, ParamReader, ParamSpec } from '@evdm/core';
 import {
   activatedTemb,
+  tembDense,
   checkInputs,
   embeddingScaleShift,
   resampledSize,
@@ -83,6 +84,11 @@ export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> 
     ];
   }
 
+  /** The time-embedding Linears of both norms, see ResidualBlock.tembLinearPrefixes. */
+  tembLinearPrefixes(): string[] {
+    return [`${this.config.name}/norm0/dense`, `${this.config.name}/norm1/dense`];
+  }
+
   private adaptiveNorm(
     read: ParamReader,
     key: 'norm0' | 'norm1',
@@ -94,10 +100,10 @@ export class McvdResBlock extends ResidualBlockBase<ResolvedMcvdResBlockConfig> 
     const ch = x.shape[3];
     if (!spade) {
       // the Linear's [B, 2C] output is the packed (scale, shift) modulation the norm reads in place
-      const modulation = dense(read, `${name}/${key}/dense`, act);
+      const modulation = tembDense(read, `${name}/${key}/dense`, act, ctx);
       return groupNorm({ x, groups: mcvdGroupCount(ch), eps: MCVD_RESBLOCK_EPS, modulation, activation: 'silu' }) as tf.Tensor4D;
     }
-    const [s, b] = embeddingScaleShift(read, `${name}/${key}/dense`, act, ch);
+    const [s, b] = embeddingScaleShift(read, `${name}/${key}/dense`, act, ch, ctx);
     const n = spadeNorm(read, `${name}/${key}/spade`, x, ctx.cond!);
     const bs = x.shape[0];
     return silu(tf.add(tf.mul(n, tf.reshape(tf.add(s, 1), [bs, 1, 1, ch])), tf.reshape(b, [bs, 1, 1, ch])));

@@ -87,14 +87,20 @@ export function activatedTemb(ctx: BlockContext): tf.Tensor2D {
   return ctx.tembAct ?? silu(ctx.temb);
 }
 
+/** `Dense(act)` of `prefix` (act = SiLU(temb)): the caller's precomputed output (`ctx.tembLinear`) when given. */
+export function tembDense(read: ParamReader, prefix: string, act: tf.Tensor2D, ctx: BlockContext): tf.Tensor2D {
+  return ctx.tembLinear?.(prefix) ?? dense(read, prefix, act);
+}
+
 /** `Dense(act)` (act = SiLU(temb), see activatedTemb), split into the scale and shift halves `[B, width]` each. */
 export function embeddingScaleShift(
   read: ParamReader,
   prefix: string,
   act: tf.Tensor2D,
   width: number,
+  ctx: BlockContext,
 ): [tf.Tensor2D, tf.Tensor2D] {
-  const e = dense(read, prefix, act);
+  const e = tembDense(read, prefix, act, ctx);
   const b = act.shape[0];
   return [tf.slice(e, [0, 0], [b, width]), tf.slice(e, [0, width], [b, width])];
 }

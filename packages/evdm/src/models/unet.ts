@@ -15,6 +15,7 @@ import {
 import { rematerialized } from './rematerialize';
 import { makeResidualBlock } from './residual-blocks';
 import { timestepEmbedding } from './timestep-embedding';
+import { TembLinearBank } from './temb-linear-bank';
 
 /** Where a module's cost is reported (Table 1 rows): residual blocks, attention, or neither. */
 export type ModuleGroup = 'block' | 'attention' | 'stem' | 'temb';
@@ -59,6 +60,8 @@ export class DenoisingUNet {
   readonly modules: UNetModule[] = [];
   private readonly steps: BlockStep[] = [];
   private readonly tembWidth: number;
+  /** Every block's Linears on SiLU(temb), run as one matmul at inference (temb-linear-bank.ts). */
+  private tembBank: TembLinearBank | null = null;
 
   /** Fills defaults and validates a network config (errors name the key and value): the full config of `toJSON()`. */
   static resolve(input: NetworkConfigInput): NetworkConfig {
@@ -208,6 +211,13 @@ export class DenoisingUNet {
     return this.modules.flatMap((m) => m.flops(batch).map((e) => ({ ...e, module: m.name, group: m.group, level: m.level })));
   }
 
+  private bank(): TembLinearBank {
+    this.tembBank ??= new TembLinearBank(
+      this.steps.flatMap((s) => (s.kind === 'block' ? (s.block.tembLinearPrefixes?.() ?? []) : [])),
+    );
+    return this.tembBank;
+  }
+
   /** The timestep value the embedding sees for standard DDPM t (0 = least noisy). */
   timestepInput(t: number[], numTimesteps = 1000): number[] {
     return this.config.timestepConvention === 'mcvd' ? t.map((v) => numTimesteps - 1 - v) : t.slice();
@@ -238,6 +248,8 @@ export class DenoisingUNet {
       const temb = dense(read, 'temb/dense1', silu(dense(read, 'temb/dense0', emb)));
       // SiLU(temb) once for every block's embedding Linears (blocks would otherwise each recompute it)
       const tembAct = silu(temb);
+      // inference: all of the blocks' Linears on it in one matmul (undefined while training)
+      const tembLinear = this.bank().apply(read, tembAct);
       const input = condT && !cfg.spade ? tf.concat([xt, condT], 3) : xt;
       let h = conv(read, 'conv_in', input);
       const skips: tf.Tensor4D[] = [h];
@@ -253,6 +265,7 @@ export class DenoisingUNet {
               cond: ci as tf.Tensor4D | undefined,
               training: ctx.training,
               seed: seed * 1000 + step.index,
+              tembLinear,
             });
           const ins = cfg.spade ? [x, temb, tembAct, condT!] : [x, temb, tembAct];
           h = (ctx.rematerialize ? rematerialized(run, read, step.paramNames, ins) : run(read, ins)) as tf.Tensor4D;
