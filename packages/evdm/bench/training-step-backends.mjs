@@ -98,7 +98,7 @@ function benchCell(model, backend, mode = 'train') {
   const b = sample ? sampleBatch : batch;
   const runsHere = sample ? sampleRuns : backend === 'cpu' ? 1 : runs;
   const cap = backend === 'cpu' && !sample ? cpuTimeoutS : timeoutS;
-  // pure cpu training cells (minutes per step) take 1 warm-up step; the rest the default (2 training, 1 sampling)
+  // pure cpu training cells (minutes per step) take 1 warm-up step; the rest the default (2 training, 5 sampling)
   const warm = backend === 'cpu' && !sample ? ['--warmup', '1'] : [];
   const modeArgs = ['--batch', String(b), '--runs', String(runsHere), ...warm, ...(sample ? ['--sample'] : [])];
   let r;
@@ -278,7 +278,8 @@ for (const model of models) {
   }
 }
 const sampling = [];
-if (sampleBackends.length) say(`sampling step (one forward pass), batch ${sampleBatch}, median of ${sampleRuns} after 1 warm-up`);
+if (sampleBackends.length)
+  say(`sampling step (one forward pass), batch ${sampleBatch}, median of ${sampleRuns} after 5 warm-up calls`);
 for (const model of models) {
   for (const backend of sampleBackends) {
     say(`  ${model} sampling on ${backend} ...`);

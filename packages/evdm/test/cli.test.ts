@@ -117,7 +117,7 @@ describe('evdm CLI (built)', () => {
     const s = run('bench', 'step', '--model', 'evdm-l-smmnist', '--backend', 'wasm', '--sample', '--runs', '3', '--json');
     expect(s.status, s.stderr).toBe(0);
     const sj = JSON.parse(s.stdout);
-    expect(sj).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1, mode: 'sample', params: j.params, warmup: 1 });
+    expect(sj).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1, mode: 'sample', params: j.params, warmup: 5 });
     expect(sj.runs).toHaveLength(3);
     expect(sj.median_ms).toBe([...sj.runs].sort((a: number, b: number) => a - b)[1]);
     expect(run('bench', 'step', '--model', 'resnet-kth').stderr).toMatch(/--model must be one of mcvd-kth, evdm-kth, evdm-l-kth/);

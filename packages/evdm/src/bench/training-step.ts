@@ -22,7 +22,9 @@ const MODELS: ModelName[] = ['mcvd', 'evdm', 'evdm-l'];
 
 /** Default untimed calls (see StepTimingOptions.warmup). */
 export const TRAIN_WARMUP = 2;
-export const SAMPLE_WARMUP = 1;
+// a sampling run calls the network hundreds of times: the first few calls compile tfjs' JS paths and fill
+// the buffer pool (measured: ~10-20 % slower), so sampling times the steady state after 5
+export const SAMPLE_WARMUP = 5;
 
 /** `mcvd-kth` → { model: 'mcvd', dataset: 'kth' }; a bare model name takes `defaultDataset`. */
 export function parseBenchModel(name: string, defaultDataset: DatasetName = 'kth'): { model: ModelName; dataset: DatasetName } {
@@ -128,7 +130,7 @@ export async function timeTrainingSteps(
 /**
  * Times sampling steps of a preset network: one DDPM reverse step is one denoiser call (eval mode,
  * no tape; the update itself is a few elementwise ops), read back to the host. `warmup` untimed
- * calls (default 1), then `runs` timed calls on fixed random inputs at t = 500. Returns the median and every run.
+ * calls (default SAMPLE_WARMUP), then `runs` timed calls on fixed random inputs at t = 500. Returns the median and every run.
  */
 export async function timeSamplingSteps(opts: StepTimingOptions): Promise<StepTiming> {
   checkCounts(opts);
