@@ -16,14 +16,17 @@ dnnl::stream &cpuStream() {
 
 static int g_maxThreads = 1;
 int maxThreads() { return g_maxThreads; }
-int threadsFor(double flops) { return flops >= 5e7 ? g_maxThreads : 1; }
-// Memory-bound passes over at least this many bytes split over the threads. Measured on 2 cores
-// (2026-12-06, quiet machine): an EVDM-L-KTH batch-8 training step took 1.73 s with 64 MB (the old
-// bound: nothing split), ~1.5 s with 512 KB or 4 MB (same within noise); a batch-1 sampling step
-// took 87 ms with 64 MB, 90 ms with 512 KB, 81 ms with 4 MB: waking a passive OpenMP thread costs
-// tens of µs, more than splitting a 1-3 MB pass saves (one thread streams ~26 GB/s, two ~53).
-// A split pass also waits for its slowest thread, so on a machine whose other cores are busy it can
-// stall: init's second argument (EVDM_NATIVE_SPLIT_BYTES) moves the bound.
+// Convolutions and matmuls of at least this many FLOPs split over the threads: init's third argument
+// (5e6 while idle OpenMP workers spin briefly, libgomp's default; 5e7 with OMP_WAIT_POLICY=PASSIVE,
+// where waking a sleeping worker costs tens of µs). Measured 2026-12-06 (session 11, 2 cores).
+static double g_splitFlops = 5e7;
+int threadsFor(double flops) { return flops >= g_splitFlops ? g_maxThreads : 1; }
+// Memory-bound passes over at least this many bytes split over the threads: init's second argument
+// (EVDM_NATIVE_SPLIT_BYTES; default 1 MB, 4 MB with OMP_WAIT_POLICY=PASSIVE). Measured on 2 cores
+// (2026-12-06): with passive workers a batch-1 EVDM-L sampling step took 90 ms with 512 KB and 81 ms
+// with 4 MB (waking a sleeping thread costs more than splitting a 1-3 MB pass saves); with workers
+// that spin briefly, 1 MB and 5e6 FLOPs beat the passive bounds by ~10 % (sampling and training).
+// A split pass also waits for its slowest thread, so on a machine whose other cores are busy it can stall.
 static double g_splitBytes = 4194304.0;
 int threadsForBytes(double bytes) { return bytes >= g_splitBytes ? g_maxThreads : 1; }
 ThreadScope::ThreadScope(int n) { omp_set_num_threads(n); }
@@ -46,6 +49,7 @@ static Napi::Value Init(const Napi::CallbackInfo &info) {
   if (threads > 0) omp_set_num_threads(threads);
   g_maxThreads = omp_get_max_threads();
   if (info.Length() > 1 && info[1].IsNumber() && info[1].As<Napi::Number>().DoubleValue() >= 0) g_splitBytes = info[1].As<Napi::Number>().DoubleValue();
+  if (info.Length() > 2 && info[2].IsNumber() && info[2].As<Napi::Number>().DoubleValue() >= 0) g_splitFlops = info[2].As<Napi::Number>().DoubleValue();
   cpuEngine();
   cpuStream();
   return Napi::Number::New(info.Env(), omp_get_max_threads());

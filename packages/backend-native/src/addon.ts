@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 /** The raw functions of the addon (see native/*.cc). Arrays are float32 views of backend memory. */
 export interface NativeAddon {
   /** Sets the thread count and, when given, the byte size from which memory-bound passes split over the threads. */
-  init(threads: number, splitBytes?: number): number;
+  init(threads: number, splitBytes?: number, splitFlops?: number): number;
   version(): string;
   cacheSize(): number;
   clearCache(): void;
@@ -230,20 +230,41 @@ export function threadCount(env: Record<string, string | undefined> = process.en
   return n;
 }
 
-/** Default of `EVDM_NATIVE_SPLIT_BYTES` (see native/addon.cc for the measurement behind it). */
-export const DEFAULT_SPLIT_BYTES = 4194304;
+/**
+ * Whether idle OpenMP workers sleep at once (`OMP_WAIT_POLICY=PASSIVE`). By default they spin briefly
+ * after each kernel (libgomp: ~300,000 spins, then sleep), so a kernel right after another finds them
+ * awake: that makes splitting small kernels over the threads pay. Measured on 2 cores (2026-12-06):
+ * EVDM-L-KTH batch-1 sampling 49 -> 44 ms, batch-8 training 925 -> 814 ms, MCVD-KTH sampling 144 -> 134
+ * ms, its training unchanged. On a machine whose cores are busy with other work, PASSIVE wastes none.
+ */
+export function passiveWait(env: Record<string, string | undefined> = process.env): boolean {
+  return /^\s*passive\s*$/i.test(env.OMP_WAIT_POLICY ?? '');
+}
+
+/** Default of `EVDM_NATIVE_SPLIT_BYTES` (memory-bound kernels), and with `OMP_WAIT_POLICY=PASSIVE`. */
+export const DEFAULT_SPLIT_BYTES = 1048576;
+export const PASSIVE_SPLIT_BYTES = 4194304;
+/** Convolutions and matmuls of at least this many FLOPs split over the threads (and with PASSIVE). */
+export const DEFAULT_SPLIT_FLOPS = 5e6;
+export const PASSIVE_SPLIT_FLOPS = 5e7;
 
 /**
- * `EVDM_NATIVE_SPLIT_BYTES` if set (a non-negative number of bytes), else DEFAULT_SPLIT_BYTES:
- * memory-bound kernels moving at least this much split over the threads.
+ * `EVDM_NATIVE_SPLIT_BYTES` if set (a non-negative number of bytes), else DEFAULT_SPLIT_BYTES
+ * (PASSIVE_SPLIT_BYTES with `OMP_WAIT_POLICY=PASSIVE`): memory-bound kernels moving at least this
+ * much split over the threads.
  */
 export function splitBytes(env: Record<string, string | undefined> = process.env): number {
   const raw = env.EVDM_NATIVE_SPLIT_BYTES;
-  if (raw === undefined || raw.trim() === '') return DEFAULT_SPLIT_BYTES;
+  if (raw === undefined || raw.trim() === '') return passiveWait(env) ? PASSIVE_SPLIT_BYTES : DEFAULT_SPLIT_BYTES;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0)
     throw new Error(`EVDM_NATIVE_SPLIT_BYTES must be a non-negative number of bytes, got '${raw}'`);
   return n;
+}
+
+/** FLOPs from which convolutions and matmuls split over the threads (see DEFAULT_SPLIT_FLOPS). */
+export function splitFlops(env: Record<string, string | undefined> = process.env): number {
+  return passiveWait(env) ? PASSIVE_SPLIT_FLOPS : DEFAULT_SPLIT_FLOPS;
 }
 
 /**
@@ -269,11 +290,10 @@ export function loadNative(): NativeStatus {
   try {
     const threads = threadCount();
     const split = splitBytes();
-    // libgomp reads this when the addon loads it: idle workers sleep instead of spinning, so they do
-    // not take CPU from the JS thread (and from other processes) between kernels.
-    if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
+    // OMP_WAIT_POLICY is read by libgomp when the addon loads it: unset (its default), idle workers
+    // spin briefly before sleeping; PASSIVE makes them sleep at once (and raises both split bounds)
     const mod = createRequire(import.meta.url)(path) as NativeAddon;
-    const actual = mod.init(threads, split);
+    const actual = mod.init(threads, split, splitFlops());
     addon = mod;
     status = { ok: true, version: mod.version(), threads: actual };
   } catch (e) {

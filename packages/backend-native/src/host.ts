@@ -32,7 +32,14 @@ export function hostFor(name: HostName, backend: unknown): Host {
       view: (info) => {
         const entry = b.dataIdMap.get(info.dataId);
         if (entry == null) throw new Error('@evdm/backend-native: tensor is not on the wasm backend');
-        return new Float32Array(b.wasm.HEAPU8.buffer, entry.memoryOffset >>> 0, util.sizeFromShape(info.shape));
+        const heap = b.wasm.HEAPU8.buffer;
+        const [offset, n] = [entry.memoryOffset >>> 0, util.sizeFromShape(info.shape)];
+        // a failed allocation at the 4 GB limit leaves an offset the data does not fit behind
+        if (offset + 4 * n > heap.byteLength)
+          throw new Error(
+            `@evdm/backend-native: the wasm heap is exhausted (${heap.byteLength} bytes, at most 4 GB): a [${info.shape}] tensor does not fit; use the cpu host (backend 'cpu') for this size`,
+          );
+        return new Float32Array(heap, offset, n);
       },
     };
   }

@@ -76,7 +76,7 @@ function errorOf(r, cap = timeoutS) {
   const lines = `${r.stderr ?? ''}\n${r.stdout ?? ''}`
     .split('\n')
     .filter((l) => /error|Aborted|out of bounds|XNN status|parameters/i.test(l));
-  const oom = lines.some((l) => /XNN status .* 6|Aborted|out of bounds|Cannot enlarge/i.test(l));
+  const oom = lines.some((l) => /XNN status .* 6|Aborted|out of bounds|Cannot enlarge|wasm heap is exhausted/i.test(l));
   return { error: oom ? 'does not fit the 4 GB wasm heap' : (lines[0] ?? `exit ${r.status}`).trim().slice(0, 160) };
 }
 
