@@ -4,7 +4,7 @@ MCVD's group rule and FIR resampling, and the timing of one training step / one 
 A training step is forward + backward + global-norm gradient clipping (1.0) + Adam + EMA (0.999) on
 synthetic clips, the same work as `evdm bench step`. A sampling step is one network call in eval
 mode under no_grad (what one DDPM reverse step costs; the update itself is a few elementwise ops),
-as `evdm bench step --sample`. Both: `--warmup` untimed calls (default 2 training steps, 1 sampling
+as `evdm bench step --sample`. Both: `--warmup` untimed calls (default 2 training steps, 5 sampling
 step, as `evdm bench step`), then `--runs` timed calls, median.
 Each peer prints one JSON line:
 {"model", "backend", "mode", "batch", "params", "threads", "openblas_threads", "blas", "median_ms", "runs",
@@ -125,7 +125,7 @@ def time_training_step(net, batch, runs, x_channels, cond_channels, image, warmu
     return _median_runs(step, runs, warmup)
 
 
-def time_sampling_step(net, batch, runs, x_channels, cond_channels, image, warmup=1):
+def time_sampling_step(net, batch, runs, x_channels, cond_channels, image, warmup=5):
     """Median of `runs` sampling steps (one eval-mode network call under no_grad) after `warmup` untimed ones."""
     xt = torch.randn(batch, x_channels, image, image)
     cond = torch.rand(batch, cond_channels, image, image) * 2 - 1
@@ -140,11 +140,11 @@ def time_sampling_step(net, batch, runs, x_channels, cond_channels, image, warmu
 
 
 def peer_main(model, build, x_channels, cond_channels, image=64, expected_params=None, doc=None):
-    """Command line of a peer: [--batch 8 (1 with --sample)] [--runs 3] [--warmup 2 (1 with --sample)] [--threads N] [--sample] [--params-only]."""
+    """Command line of a peer: [--batch 8 (1 with --sample)] [--runs 3] [--warmup 2 (5 with --sample)] [--threads N] [--sample] [--params-only]."""
     ap = argparse.ArgumentParser(description=doc)
     ap.add_argument("--batch", type=int, default=None, help="default 8; 1 with --sample (as evdm bench step)")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 2 training steps, 1 sampling step)")
+    ap.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 2 training steps, 5 sampling calls)")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("EVDM_NATIVE_THREADS") or 0) or os.cpu_count())
     ap.add_argument("--sample", action="store_true", help="time one sampling step (forward only) instead of a training step")
     ap.add_argument("--params-only", action="store_true")
@@ -152,7 +152,7 @@ def peer_main(model, build, x_channels, cond_channels, image=64, expected_params
     if a.batch is None:
         a.batch = 1 if a.sample else 8
     if a.warmup is None:
-        a.warmup = 1 if a.sample else 2
+        a.warmup = 5 if a.sample else 2
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     net = build()
