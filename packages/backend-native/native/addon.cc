@@ -17,12 +17,12 @@ dnnl::stream &cpuStream() {
 static int g_maxThreads = 1;
 int maxThreads() { return g_maxThreads; }
 // Convolutions and matmuls of at least this many FLOPs split over the threads: init's third argument
-// (5e6 while idle OpenMP workers spin briefly, libgomp's default; 5e7 with OMP_WAIT_POLICY=PASSIVE,
-// where waking a sleeping worker costs tens of µs). Measured 2026-12-06 (session 11, 2 cores).
+// (5e7 with passive OpenMP workers, the default, where waking a sleeping one costs tens of µs; 5e6 when
+// they spin briefly, EVDM_NATIVE_SPIN=1). Measured 2026-12-06 (session 11, 2 cores).
 static double g_splitFlops = 5e7;
 int threadsFor(double flops) { return flops >= g_splitFlops ? g_maxThreads : 1; }
 // Memory-bound passes over at least this many bytes split over the threads: init's second argument
-// (EVDM_NATIVE_SPLIT_BYTES; default 1 MB, 4 MB with OMP_WAIT_POLICY=PASSIVE). Measured on 2 cores
+// (EVDM_NATIVE_SPLIT_BYTES; default 4 MB, 1 MB with spinning workers). Measured on 2 cores
 // (2026-12-06): with passive workers a batch-1 EVDM-L sampling step took 90 ms with 512 KB and 81 ms
 // with 4 MB (waking a sleeping thread costs more than splitting a 1-3 MB pass saves); with workers
 // that spin briefly, 1 MB and 5e6 FLOPs beat the passive bounds by ~10 % (sampling and training).

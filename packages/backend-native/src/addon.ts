@@ -231,31 +231,34 @@ export function threadCount(env: Record<string, string | undefined> = process.en
 }
 
 /**
- * Whether idle OpenMP workers sleep at once (`OMP_WAIT_POLICY=PASSIVE`). By default they spin briefly
- * after each kernel (libgomp: ~300,000 spins, then sleep), so a kernel right after another finds them
- * awake: that makes splitting small kernels over the threads pay. Measured on 2 cores (2026-12-06):
- * EVDM-L-KTH batch-1 sampling 49 -> 44 ms, batch-8 training 925 -> 814 ms, MCVD-KTH sampling 144 -> 134
- * ms, its training unchanged. On a machine whose cores are busy with other work, PASSIVE wastes none.
+ * Whether idle OpenMP workers sleep at once (`OMP_WAIT_POLICY=PASSIVE`, the default here) rather than
+ * spin briefly after each kernel (libgomp's own default; `EVDM_NATIVE_SPIN=1`, or any other
+ * `OMP_WAIT_POLICY` you set). Spinning lets small kernels split over the threads (lower bounds below).
+ * Measured on 2 cores (2026-12-06): quiet, EVDM-L-KTH batch-1 sampling ~49 -> ~44 ms and batch-8
+ * training ~925 -> ~814 ms with spinning; with one core busy with another process, spinning made them
+ * 1.9x and 1.75x SLOWER (113 vs 60 ms, 2.90 vs 1.66 s): so it is opt-in.
  */
 export function passiveWait(env: Record<string, string | undefined> = process.env): boolean {
-  return /^\s*passive\s*$/i.test(env.OMP_WAIT_POLICY ?? '');
+  const policy = env.OMP_WAIT_POLICY;
+  if (policy !== undefined && policy.trim() !== '') return /^\s*passive\s*$/i.test(policy);
+  return env.EVDM_NATIVE_SPIN !== '1';
 }
 
-/** Default of `EVDM_NATIVE_SPLIT_BYTES` (memory-bound kernels), and with `OMP_WAIT_POLICY=PASSIVE`. */
-export const DEFAULT_SPLIT_BYTES = 1048576;
-export const PASSIVE_SPLIT_BYTES = 4194304;
-/** Convolutions and matmuls of at least this many FLOPs split over the threads (and with PASSIVE). */
-export const DEFAULT_SPLIT_FLOPS = 5e6;
-export const PASSIVE_SPLIT_FLOPS = 5e7;
+/** Default of `EVDM_NATIVE_SPLIT_BYTES` (memory-bound kernels), and with spinning workers. */
+export const DEFAULT_SPLIT_BYTES = 4194304;
+export const SPIN_SPLIT_BYTES = 1048576;
+/** Convolutions and matmuls of at least this many FLOPs split over the threads (and with spinning workers). */
+export const DEFAULT_SPLIT_FLOPS = 5e7;
+export const SPIN_SPLIT_FLOPS = 5e6;
 
 /**
  * `EVDM_NATIVE_SPLIT_BYTES` if set (a non-negative number of bytes), else DEFAULT_SPLIT_BYTES
- * (PASSIVE_SPLIT_BYTES with `OMP_WAIT_POLICY=PASSIVE`): memory-bound kernels moving at least this
- * much split over the threads.
+ * (SPIN_SPLIT_BYTES with spinning workers, see passiveWait): memory-bound kernels moving at least
+ * this much split over the threads.
  */
 export function splitBytes(env: Record<string, string | undefined> = process.env): number {
   const raw = env.EVDM_NATIVE_SPLIT_BYTES;
-  if (raw === undefined || raw.trim() === '') return passiveWait(env) ? PASSIVE_SPLIT_BYTES : DEFAULT_SPLIT_BYTES;
+  if (raw === undefined || raw.trim() === '') return passiveWait(env) ? DEFAULT_SPLIT_BYTES : SPIN_SPLIT_BYTES;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0)
     throw new Error(`EVDM_NATIVE_SPLIT_BYTES must be a non-negative number of bytes, got '${raw}'`);
@@ -264,7 +267,7 @@ export function splitBytes(env: Record<string, string | undefined> = process.env
 
 /** FLOPs from which convolutions and matmuls split over the threads (see DEFAULT_SPLIT_FLOPS). */
 export function splitFlops(env: Record<string, string | undefined> = process.env): number {
-  return passiveWait(env) ? PASSIVE_SPLIT_FLOPS : DEFAULT_SPLIT_FLOPS;
+  return passiveWait(env) ? DEFAULT_SPLIT_FLOPS : SPIN_SPLIT_FLOPS;
 }
 
 /**
@@ -290,8 +293,9 @@ export function loadNative(): NativeStatus {
   try {
     const threads = threadCount();
     const split = splitBytes();
-    // OMP_WAIT_POLICY is read by libgomp when the addon loads it: unset (its default), idle workers
-    // spin briefly before sleeping; PASSIVE makes them sleep at once (and raises both split bounds)
+    // libgomp reads OMP_WAIT_POLICY when the addon loads it: PASSIVE (idle workers sleep at once) unless
+    // the user chose a policy or spinning (EVDM_NATIVE_SPIN=1; see passiveWait)
+    if (process.env.OMP_WAIT_POLICY === undefined && passiveWait()) process.env.OMP_WAIT_POLICY = 'PASSIVE';
     const mod = createRequire(import.meta.url)(path) as NativeAddon;
     const actual = mod.init(threads, split, splitFlops());
     addon = mod;

@@ -3,9 +3,9 @@ import { registerWasmTrainingKernels } from '@evdm/backend';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_SPLIT_BYTES,
-  PASSIVE_SPLIT_BYTES,
+  SPIN_SPLIT_BYTES,
   DEFAULT_SPLIT_FLOPS,
-  PASSIVE_SPLIT_FLOPS,
+  SPIN_SPLIT_FLOPS,
   splitFlops,
   loadNative,
   nativeKernelsActive,
@@ -29,13 +29,15 @@ describe('loader', () => {
     expect(splitBytes({ EVDM_NATIVE_SPLIT_BYTES: '1e6' })).toBe(1e6);
     expect(splitBytes({ EVDM_NATIVE_SPLIT_BYTES: '0' })).toBe(0);
     expect(splitBytes({})).toBe(DEFAULT_SPLIT_BYTES);
-    // sleeping OpenMP workers (PASSIVE) make splitting small kernels cost more than it saves
-    expect(splitBytes({ OMP_WAIT_POLICY: 'passive' })).toBe(PASSIVE_SPLIT_BYTES);
-    expect(splitBytes({ OMP_WAIT_POLICY: 'PASSIVE', EVDM_NATIVE_SPLIT_BYTES: '2048' })).toBe(2048);
+    // spinning OpenMP workers (opt-in) make splitting small kernels pay: lower bounds
+    expect(splitBytes({ EVDM_NATIVE_SPIN: '1' })).toBe(SPIN_SPLIT_BYTES);
+    expect(splitBytes({ OMP_WAIT_POLICY: 'active' })).toBe(SPIN_SPLIT_BYTES);
+    expect(splitBytes({ OMP_WAIT_POLICY: 'PASSIVE', EVDM_NATIVE_SPIN: '1' })).toBe(DEFAULT_SPLIT_BYTES);
+    expect(splitBytes({ EVDM_NATIVE_SPIN: '1', EVDM_NATIVE_SPLIT_BYTES: '2048' })).toBe(2048);
     expect(splitFlops({})).toBe(DEFAULT_SPLIT_FLOPS);
-    expect(splitFlops({ OMP_WAIT_POLICY: 'PASSIVE' })).toBe(PASSIVE_SPLIT_FLOPS);
-    expect(splitFlops({ OMP_WAIT_POLICY: 'active' })).toBe(DEFAULT_SPLIT_FLOPS);
-    expect(PASSIVE_SPLIT_BYTES).toBeGreaterThan(DEFAULT_SPLIT_BYTES);
+    expect(splitFlops({ EVDM_NATIVE_SPIN: '1' })).toBe(SPIN_SPLIT_FLOPS);
+    expect(splitFlops({ OMP_WAIT_POLICY: 'passive' })).toBe(DEFAULT_SPLIT_FLOPS);
+    expect(SPIN_SPLIT_BYTES).toBeLessThan(DEFAULT_SPLIT_BYTES);
     expect(() => splitBytes({ EVDM_NATIVE_SPLIT_BYTES: '-1' })).toThrow(/EVDM_NATIVE_SPLIT_BYTES must be a non-negative number/);
     expect(() => splitBytes({ EVDM_NATIVE_SPLIT_BYTES: 'big' })).toThrow(/got 'big'/);
   });
