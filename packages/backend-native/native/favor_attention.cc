@@ -10,6 +10,7 @@
 #include "common.h"
 #include <algorithm>
 #include <cfloat>
+#include <type_traits>
 
 namespace evdm {
 
@@ -74,16 +75,23 @@ inline void gemmRowsTile(const float *in, int64_t ldIn, int64_t K, const float *
   for (int r = 0; r < R; r++) std::memcpy(out + r * ldOut + c, acc[r], sizeof acc[r]);
 }
 
-template <int R>
-inline void gemmRowsBlock(const float *in, int64_t ldIn, int64_t K, const float *w, int64_t N, float *out, int64_t ldOut) {
+// Calls f(std::integral_constant<int, CH>{}, c) over [0, N) (a multiple of V) in column blocks of up
+// to 4 vectors, so each tile's accumulator count is a compile-time constant.
+template <class F>
+inline void forColumnBlocks(int64_t N, F &&f) {
   for (int64_t c = 0; c < N;) {
     switch (std::min<int64_t>((N - c) / V, 4)) {
-      case 4: gemmRowsTile<R, 4>(in, ldIn, K, w, N, c, out, ldOut); c += 4 * V; break;
-      case 3: gemmRowsTile<R, 3>(in, ldIn, K, w, N, c, out, ldOut); c += 3 * V; break;
-      case 2: gemmRowsTile<R, 2>(in, ldIn, K, w, N, c, out, ldOut); c += 2 * V; break;
-      default: gemmRowsTile<R, 1>(in, ldIn, K, w, N, c, out, ldOut); c += V; break;
+      case 4: f(std::integral_constant<int, 4>{}, c); c += 4 * V; break;
+      case 3: f(std::integral_constant<int, 3>{}, c); c += 3 * V; break;
+      case 2: f(std::integral_constant<int, 2>{}, c); c += 2 * V; break;
+      default: f(std::integral_constant<int, 1>{}, c); c += V; break;
     }
   }
+}
+
+template <int R>
+inline void gemmRowsBlock(const float *in, int64_t ldIn, int64_t K, const float *w, int64_t N, float *out, int64_t ldOut) {
+  forColumnBlocks(N, [&](auto ch, int64_t c) { gemmRowsTile<R, decltype(ch)::value>(in, ldIn, K, w, N, c, out, ldOut); });
 }
 
 // out[r, 0:N] = Σ_k in[r, k]·w[k, 0:N] for `rows` rows (in: row stride ldIn, K columns; w: [K, N],
@@ -115,16 +123,8 @@ inline void gemmTNTile(const float *a, int64_t L, int64_t M, const float *b, int
 
 // out[M, N] = aᵀ·b for a [L, M] and b [L, N] with row stride ldb (M a multiple of 4, N of V).
 void gemmTN(const float *a, int64_t L, int64_t M, const float *b, int64_t ldb, int64_t N, float *out) {
-  for (int64_t i = 0; i < M; i += 4) {
-    for (int64_t c = 0; c < N;) {
-      switch (std::min<int64_t>((N - c) / V, 4)) {
-        case 4: gemmTNTile<4>(a, L, M, b, ldb, N, i, c, out); c += 4 * V; break;
-        case 3: gemmTNTile<3>(a, L, M, b, ldb, N, i, c, out); c += 3 * V; break;
-        case 2: gemmTNTile<2>(a, L, M, b, ldb, N, i, c, out); c += 2 * V; break;
-        default: gemmTNTile<1>(a, L, M, b, ldb, N, i, c, out); c += V; break;
-      }
-    }
-  }
+  for (int64_t i = 0; i < M; i += 4)
+    forColumnBlocks(N, [&](auto ch, int64_t c) { gemmTNTile<decltype(ch)::value>(a, L, M, b, ldb, N, i, c, out); });
 }
 
 // Column sums of a [L, N] (N a multiple of V).

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { channelGather } from '@evdm/core';
-import { channelShuffle, channelShufflePerm } from './grouped-conv';
+import { cachedPerm, channelShuffle, channelShufflePerm } from './grouped-conv';
 
 export type BrpChannelOps = 'fused' | 'composed';
 export const BRP_CHANNEL_OPS: readonly BrpChannelOps[] = ['fused', 'composed'];
@@ -54,18 +54,10 @@ export function splitProcedureOutput(
 /** The channels `[start, C)` of `y` (the reduce case's bottleneck input). */
 export function channelTail(y: tf.Tensor4D, start: number): tf.Tensor4D {
   const [b, h, w, c] = y.shape;
-  if (mode === 'fused') return channelGather({ inputs: [y], perm: rangePerm(start, c) });
+  if (mode === 'fused')
+    return channelGather({ inputs: [y], perm: cachedPerm(`range ${start}:${c}`, c - start, (j) => start + j) });
   return tf.slice(y, [0, 0, 0, start], [b, h, w, c - start]);
 }
-
-/** `[start, start + 1, …, end − 1]`, built once per range. */
-function rangePerm(start: number, end: number): number[] {
-  const key = `${start}:${end}`;
-  let perm = RANGE_PERMS.get(key);
-  if (!perm) RANGE_PERMS.set(key, (perm = Object.freeze(Array.from({ length: end - start }, (_, i) => start + i))));
-  return perm as number[];
-}
-const RANGE_PERMS = new Map<string, readonly number[]>();
 
 /** The block output `(shuffle_groups(skip) + h)·√½` (groups 1: no shuffle). */
 export function residualOutput(skip: tf.Tensor4D, h: tf.Tensor4D, groups: number): tf.Tensor4D {

@@ -123,18 +123,19 @@ export function channelShufflePerm(channels: number, groups: number): number[] {
   if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
     throw new Error(`channelShuffle: groups (${groups}) must be a positive integer dividing the ${channels} channels`);
   }
-  const key = `${channels}/${groups}`;
-  let perm = SHUFFLE_PERMS.get(key);
-  if (!perm) {
-    const per = channels / groups;
-    perm = Object.freeze(Array.from({ length: channels }, (_, k) => (k % groups) * per + Math.floor(k / groups)));
-    SHUFFLE_PERMS.set(key, perm);
-  }
-  return perm as number[];
+  const per = channels / groups;
+  return cachedPerm(`shuffle ${channels}/${groups}`, channels, (k) => (k % groups) * per + Math.floor(k / groups));
 }
 
-/** Shuffle perms by `channels/groups`, built once (every BRP block asks for a few on each call). */
-const SHUFFLE_PERMS = new Map<string, readonly number[]>();
+/** Channel perms by key, built once (every BRP block asks for a few on each call); frozen, never mutate. */
+const PERMS = new Map<string, readonly number[]>();
+
+/** The perm `[at(0), …, at(length − 1)]` stored under `key`, built on first use. */
+export function cachedPerm(key: string, length: number, at: (j: number) => number): number[] {
+  let perm = PERMS.get(key);
+  if (!perm) PERMS.set(key, (perm = Object.freeze(Array.from({ length }, (_, j) => at(j)))));
+  return perm as number[];
+}
 
 /**
  * ShuffleNet channel shuffle on NHWC: view channels as `[groups, C/groups]`, transpose, flatten

@@ -50,11 +50,6 @@ export class TembLinearBank {
     return (prefix) => byPrefix.get(prefix);
   }
 
-  /** Drops the folded arrays (they are rebuilt on the next active call). */
-  clear(): void {
-    this.folded = null;
-  }
-
   private fold(read: ParamReader, inDim: number): Folded | null {
     const tensors = this.prefixes.flatMap((p) => [read(`${p}/kernel`), read(`${p}/bias`)]);
     const sources = tensors.map((t) => t.dataId);

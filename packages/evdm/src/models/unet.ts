@@ -61,7 +61,7 @@ export class DenoisingUNet {
   private readonly steps: BlockStep[] = [];
   private readonly tembWidth: number;
   /** Every block's Linears on SiLU(temb), run as one matmul at inference (temb-linear-bank.ts). */
-  private tembBank: TembLinearBank | null = null;
+  private readonly tembBank: TembLinearBank;
 
   /** Fills defaults and validates a network config (errors name the key and value): the full config of `toJSON()`. */
   static resolve(input: NetworkConfigInput): NetworkConfig {
@@ -193,6 +193,9 @@ export class DenoisingUNet {
       });
     }
     this.modules.push(convModule('conv_out', ngf, outputChannels(cfg), 3, 1e-10, cfg.imageSize, 'stem'));
+    this.tembBank = new TembLinearBank(
+      this.steps.flatMap((s) => (s.kind === 'block' ? (s.block.tembLinearPrefixes?.() ?? []) : [])),
+    );
   }
 
   paramSpecs(): ParamSpec[] {
@@ -209,13 +212,6 @@ export class DenoisingUNet {
   /** Forward FLOP entries (fvcore convention) of every module at a batch size. */
   flops(batch: number): Array<FlopEntry & { module: string; group: ModuleGroup; level: number | null }> {
     return this.modules.flatMap((m) => m.flops(batch).map((e) => ({ ...e, module: m.name, group: m.group, level: m.level })));
-  }
-
-  private bank(): TembLinearBank {
-    this.tembBank ??= new TembLinearBank(
-      this.steps.flatMap((s) => (s.kind === 'block' ? (s.block.tembLinearPrefixes?.() ?? []) : [])),
-    );
-    return this.tembBank;
   }
 
   /** The timestep value the embedding sees for standard DDPM t (0 = least noisy). */
@@ -249,7 +245,7 @@ export class DenoisingUNet {
       // SiLU(temb) once for every block's embedding Linears (blocks would otherwise each recompute it)
       const tembAct = silu(temb);
       // inference: all of the blocks' Linears on it in one matmul (undefined while training)
-      const tembLinear = this.bank().apply(read, tembAct);
+      const tembLinear = this.tembBank.apply(read, tembAct);
       const input = condT && !cfg.spade ? tf.concat([xt, condT], 3) : xt;
       let h = conv(read, 'conv_in', input);
       const skips: tf.Tensor4D[] = [h];
