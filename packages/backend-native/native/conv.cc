@@ -73,12 +73,15 @@ static std::unique_ptr<ConvEntry> makeConv(int kind, const std::vector<int64_t> 
       e->out = noneMemory(src);  // dx
       e->scratch = dnnl::memory(pd.scratchpad_desc(), eng);
     } else {
-      dnnl::convolution_backward_weights::desc d(alg, src, wAny, dst, strides, dil, padL, padR);
+      // with a bias the pass also reduces dy into its gradient (one read of dy instead of a second Sum)
+      auto d = hasBias ? dnnl::convolution_backward_weights::desc(alg, src, wAny, biasMd, dst, strides, dil, padL, padR)
+                       : dnnl::convolution_backward_weights::desc(alg, src, wAny, dst, strides, dil, padL, padR);
       dnnl::convolution_backward_weights::primitive_desc pd(d, attr, eng, hint);
       e->prim = dnnl::convolution_backward_weights(pd);
       wChosen = pd.diff_weights_desc();
       e->a = noneMemory(src);  // x
       e->b = noneMemory(dst);  // dy
+      if (hasBias) e->bias = noneMemory(biasMd);  // dBias (written)
       e->scratch = dnnl::memory(pd.scratchpad_desc(), eng);
     }
   }
@@ -95,6 +98,7 @@ static std::unique_ptr<ConvEntry> makeConv(int kind, const std::vector<int64_t> 
 
 // conv(kind, a, b, bias|null, out, params, alpha) -> true, or false when oneDNN has no
 // implementation for this configuration (the caller then falls back to the stock kernel).
+// Kind 2 (weight gradient): `bias`, when given, receives the bias gradient.
 Napi::Value Conv(const Napi::CallbackInfo &info) {
   auto env = info.Env();
   int kind = info[0].As<Napi::Number>().Int32Value();
@@ -140,7 +144,12 @@ Napi::Value Conv(const Napi::CallbackInfo &info) {
     e->b.set_data_handle(b.data);
     e->out.set_data_handle(out.data);
     dnnl::memory dw = e->reorderW ? e->wInternal : e->out;
-    e->prim.execute(s, {{DNNL_ARG_SRC, e->a}, {DNNL_ARG_DIFF_DST, e->b}, {DNNL_ARG_DIFF_WEIGHTS, dw}, {DNNL_ARG_SCRATCHPAD, e->scratch}});
+    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, e->a}, {DNNL_ARG_DIFF_DST, e->b}, {DNNL_ARG_DIFF_WEIGHTS, dw}, {DNNL_ARG_SCRATCHPAD, e->scratch}};
+    if (e->hasBias) {
+      e->bias.set_data_handle(bias.data);
+      args[DNNL_ARG_DIFF_BIAS] = e->bias;
+    }
+    e->prim.execute(s, args);
     if (e->reorderW) e->wReorder.execute(s, e->wInternal, e->out);
   } else {
     e->b.set_data_handle(b.data);

@@ -20,7 +20,9 @@ import { CPU_KERNELS } from './cpu-kernels';
 import { optimizerKernels } from './optimizer-kernels';
 import { groupedConvKernels } from './grouped-conv';
 import { favorAttentionKernels } from './favor-attention';
-import { hostFor, nativeEligible, type Host, type HostName } from './host';
+import { hostFor, nativeEligible, type HostName } from './host';
+import { convParams, withOutput, type ConvAttrs } from './conv-util';
+import { conv2dGradKernel } from './conv-grad';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
 type Func = (args: Args) => TensorInfo | TensorInfo[];
@@ -48,53 +50,8 @@ export const NATIVE_KERNEL_NAMES = [
   'EvdmSeededDropout',
   'EvdmFavorAttention',
   'EvdmFavorAttentionGrad',
+  'EvdmConv2DGrad',
 ] as const;
-
-interface ConvAttrs {
-  strides: number | [number, number];
-  pad: backend_util.ExplicitPadding | 'valid' | 'same' | number;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dilations?: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  activation?: string;
-  leakyreluAlpha?: number;
-}
-
-function convParams(info: backend_util.Conv2DInfo, act: number): number[] {
-  const p = info.padInfo;
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.outChannels,
-    info.outHeight,
-    info.outWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    p.top,
-    p.left,
-    p.bottom,
-    p.right,
-    act,
-  ];
-}
-
-/** Runs a native call writing into a fresh output; on `false` (unsupported) frees it and returns null. */
-function withOutput(host: Host, backend: unknown, shape: number[], run: (out: TensorInfo) => boolean): TensorInfo | null {
-  const out = host.alloc(shape);
-  let ok = false;
-  try {
-    ok = run(out);
-  } finally {
-    if (!ok) (backend as { disposeData(id: object): void }).disposeData(out.dataId);
-  }
-  return ok ? out : null;
-}
 
 function conv2dLike(host: HostName, fallback: Func | null, kind: 'Conv2D' | 'FusedConv2D'): Func {
   return (args) => {
@@ -340,6 +297,14 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     cfg('FusedConv2D', conv2dLike(host, stock('FusedConv2D'), 'FusedConv2D')),
     cfg('Conv2DBackpropInput', conv2dBackpropInput(host, stock('Conv2DBackpropInput'))),
     cfg('Conv2DBackpropFilter', conv2dBackpropFilter(host, stock('Conv2DBackpropFilter'))),
+    cfg(
+      'EvdmConv2DGrad',
+      conv2dGradKernel(
+        host,
+        conv2dBackpropInput(host, stock('Conv2DBackpropInput')),
+        conv2dBackpropFilter(host, stock('Conv2DBackpropFilter')),
+      ),
+    ),
     cfg('BatchMatMul', matMulLike(host, stock('BatchMatMul'), 'BatchMatMul')),
     cfg('_FusedMatMul', matMulLike(host, stock('_FusedMatMul'), '_FusedMatMul')),
     cfg('EvdmGroupNorm', groupNormForward(host)),

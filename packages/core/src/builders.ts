@@ -4,6 +4,7 @@
  * Layouts as TF: conv kernels `[k, k, cin, cout]`, dense kernels `[in, out]`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2dSame } from './conv2d';
 import type { ParamReader, ParamSpec } from './params';
 
 /** Conv kernel `[k, k, cin, cout]` (MCVD default_init(scale)) and zero bias. */
@@ -32,16 +33,11 @@ export function affineNormSpecs(prefix: string, channels: number): ParamSpec[] {
 
 /**
  * Stride-1 'same' conv plus bias (weights of {@link convSpecs}). One fused kernel: the bias is added
- * inside the conv (oneDNN, XNNPACK) instead of as a full-tensor Add, and its gradient is one Sum.
+ * inside the conv (oneDNN, XNNPACK) instead of as a full-tensor Add; its gradient is one Sum, or part
+ * of the one-call backward kernel where the backend has it (conv2d.ts).
  */
 export function conv(read: ParamReader, prefix: string, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.fused.conv2d({
-    x,
-    filter: read(`${prefix}/kernel`) as tf.Tensor4D,
-    bias: read(`${prefix}/bias`),
-    strides: 1,
-    pad: 'same',
-  });
+  return conv2dSame(x, read(`${prefix}/kernel`) as tf.Tensor4D, read(`${prefix}/bias`));
 }
 
 /** `x·W + b` on `[N, in]` rows (weights of {@link denseSpecs}), the bias fused into the matmul. */

@@ -42,5 +42,7 @@ export {
   SEEDED_DROPOUT,
 } from './seeded-dropout';
 export type { SeededDropoutAttrs } from './seeded-dropout';
+export { conv2dSame, conv2dGradKernelAvailable, CONV2D_GRAD } from './conv2d';
+export type { Conv2DGradAttrs } from './conv2d';
 export { FAVOR_ATTENTION, FAVOR_ATTENTION_GRAD, FAVOR_STABILIZERS } from './favor-kernel';
 export type { FavorKernelAttrs } from './favor-kernel';

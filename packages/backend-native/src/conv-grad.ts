@@ -1,0 +1,79 @@
+// EvdmConv2DGrad (contract CONV2D_GRAD in @evdm/core, used by its conv2dSame): a convolution's whole
+// backward pass in one kernel call, {x, filter, dy} -> [dx, dFilter(, dBias)]. On oneDNN the bias
+// gradient is reduced inside the weight-gradient pass; where oneDNN declines, the Conv2DBackprop*
+// kernels given (native or stock) and a column sum of dy compute the same values.
+import { backend_util, util, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { Conv2DGradAttrs } from '@evdm/core';
+import { nativeAddon } from './addon';
+import { convParams, withOutput } from './conv-util';
+import { hostFor, nativeEligible, type HostName } from './host';
+
+type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
+type Func = (args: Args) => TensorInfo | TensorInfo[];
+
+const KERNEL = 'EvdmConv2DGrad';
+
+function check(x: TensorInfo | undefined, filter: TensorInfo | undefined, dy: TensorInfo | undefined, a: Conv2DGradAttrs) {
+  const fail = (why: string): never => {
+    const shapes = `x [${x?.shape ?? 'missing'}], filter [${filter?.shape ?? 'missing'}], dy [${dy?.shape ?? 'missing'}]`;
+    throw new Error(`${KERNEL}: ${why} (${shapes}; strides [${a.strides}], pad ${a.pad})`);
+  };
+  if (!x || !filter || !dy) return fail('needs x, filter and dy');
+  for (const [name, t] of [
+    ['x', x],
+    ['filter', filter],
+    ['dy', dy],
+  ] as const) {
+    if (t.dtype !== 'float32') fail(`${name} must be float32, got ${t.dtype}`);
+    if (t.shape.length !== 4) fail(`${name} must have rank 4, got rank ${t.shape.length}`);
+  }
+  if (x.shape[3] !== filter.shape[2]) fail(`filter input channels (${filter.shape[2]}) must equal x's channels (${x.shape[3]})`);
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    a.strides,
+    1,
+    a.pad,
+    undefined,
+    false,
+    'channelsLast',
+  );
+  if (!util.arraysEqual(dy.shape, info.outShape)) fail(`dy must have the output shape [${info.outShape}]`);
+  if (util.sizeFromShape(x.shape) === 0 || util.sizeFromShape(filter.shape) === 0) fail('empty tensor');
+  return { x, filter, dy, info };
+}
+
+export function conv2dGradKernel(host: HostName, backpropInput: Func, backpropFilter: Func): Func {
+  return ({ inputs, backend, attrs }) => {
+    const a = attrs as unknown as Conv2DGradAttrs;
+    const { x, filter, dy, info } = check(inputs.x, inputs.filter, inputs.dy, a);
+    const common = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dilations: 1 };
+    const dx = backpropInput({
+      inputs: { dy, filter },
+      backend,
+      attrs: { ...common, inputShape: [...x.shape] } as unknown as NamedAttrMap,
+    }) as TensorInfo;
+    const h = hostFor(host, backend);
+    const cout = filter.shape[3];
+    if (nativeEligible(x, dy)) {
+      const db = a.bias ? h.alloc([cout]) : null;
+      const dw = withOutput(h, backend, [...filter.shape], (o) =>
+        nativeAddon().conv(2, h.view(x), h.view(dy), db ? h.view(db) : null, h.view(o), convParams(info, 0)),
+      );
+      if (dw) return db ? [dx, dw, db] : [dx, dw];
+      if (db) (backend as { disposeData(id: object): void }).disposeData(db.dataId);
+    }
+    const dw = backpropFilter({
+      inputs: { x, dy },
+      backend,
+      attrs: { ...common, filterShape: [...filter.shape] } as unknown as NamedAttrMap,
+    }) as TensorInfo;
+    if (!a.bias) return [dx, dw];
+    const sum = new Float64Array(cout);
+    const g = h.view(dy);
+    for (let i = 0; i < g.length; i++) sum[i % cout] += g[i];
+    const db = h.alloc([cout]);
+    h.view(db).set(sum);
+    return [dx, dw, db];
+  };
+}
