@@ -23,6 +23,7 @@ import { favorAttentionKernels } from './favor-attention';
 import { hostFor, nativeEligible, type HostName } from './host';
 import { convParams, withOutput, type ConvAttrs } from './conv-util';
 import { conv2dGradKernel } from './conv-grad';
+import { denseGradKernel } from './dense-grad';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
 type Func = (args: Args) => TensorInfo | TensorInfo[];
@@ -51,6 +52,7 @@ export const NATIVE_KERNEL_NAMES = [
   'EvdmFavorAttention',
   'EvdmFavorAttentionGrad',
   'EvdmConv2DGrad',
+  'EvdmDenseGrad',
 ] as const;
 
 function conv2dLike(host: HostName, fallback: Func | null, kind: 'Conv2D' | 'FusedConv2D'): Func {
@@ -307,6 +309,7 @@ function configsFor(host: HostName, stock: (name: string) => Func | null): Kerne
     ),
     cfg('BatchMatMul', matMulLike(host, stock('BatchMatMul'), 'BatchMatMul')),
     cfg('_FusedMatMul', matMulLike(host, stock('_FusedMatMul'), '_FusedMatMul')),
+    cfg('EvdmDenseGrad', denseGradKernel(host, matMulLike(host, stock('BatchMatMul'), 'BatchMatMul'))),
     cfg('EvdmGroupNorm', groupNormForward(host)),
     cfg('EvdmGroupNormGrad', groupNormBackward(host)),
     ...optimizerKernels(host).map(([name, f]) => cfg(name, f)),

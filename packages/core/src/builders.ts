@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dSame } from './conv2d';
+import { linear } from './linear';
 import type { ParamReader, ParamSpec } from './params';
 
 /** Conv kernel `[k, k, cin, cout]` (MCVD default_init(scale)) and zero bias. */
@@ -40,13 +41,9 @@ export function conv(read: ParamReader, prefix: string, x: tf.Tensor4D): tf.Tens
   return conv2dSame(x, read(`${prefix}/kernel`) as tf.Tensor4D, read(`${prefix}/bias`));
 }
 
-/** `x·W + b` on `[N, in]` rows (weights of {@link denseSpecs}), the bias fused into the matmul. */
+/** `x·W + b` on `[N, in]` rows (weights of {@link denseSpecs}), the bias fused into the matmul (linear.ts). */
 export function dense(read: ParamReader, prefix: string, x: tf.Tensor): tf.Tensor2D {
-  return tf.fused.matMul({
-    a: x as tf.Tensor2D,
-    b: read(`${prefix}/kernel`) as tf.Tensor2D,
-    bias: read(`${prefix}/bias`),
-  }) as tf.Tensor2D;
+  return linear(x as tf.Tensor2D, read(`${prefix}/kernel`) as tf.Tensor2D, read(`${prefix}/bias`));
 }
 
 /** The `gamma`, `beta` of {@link affineNormSpecs}, typed for `groupNorm`. */

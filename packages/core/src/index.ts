@@ -44,5 +44,6 @@ export {
 export type { SeededDropoutAttrs } from './seeded-dropout';
 export { conv2dSame, conv2dGradKernelAvailable, CONV2D_GRAD } from './conv2d';
 export type { Conv2DGradAttrs } from './conv2d';
+export { linear, denseGradKernelAvailable, DENSE_GRAD } from './linear';
 export { FAVOR_ATTENTION, FAVOR_ATTENTION_GRAD, FAVOR_STABILIZERS } from './favor-kernel';
 export type { FavorKernelAttrs } from './favor-kernel';

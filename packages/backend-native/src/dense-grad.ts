@@ -1,0 +1,49 @@
+// EvdmDenseGrad (contract DENSE_GRAD in @evdm/core, used by its `linear`): a dense layer's whole
+// backward pass in one kernel call, {x [M, K], kernel [K, N], dy [M, N]} -> [dx, dKernel, dBias]:
+// dx = dy·Wᵀ and dW = xᵀ·dy as oneDNN matmuls reading the operands transposed in place (through the
+// BatchMatMul kernel given, which falls back to the stock one where oneDNN declines), and the bias
+// gradient as one native column sum of dy.
+import { util, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { nativeAddon } from './addon';
+import { hostFor, type HostName } from './host';
+
+type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
+type Func = (args: Args) => TensorInfo | TensorInfo[];
+
+const KERNEL = 'EvdmDenseGrad';
+
+function check(x: TensorInfo | undefined, kernel: TensorInfo | undefined, dy: TensorInfo | undefined) {
+  const fail = (why: string): never => {
+    throw new Error(
+      `${KERNEL}: ${why} (x [${x?.shape ?? 'missing'}], kernel [${kernel?.shape ?? 'missing'}], dy [${dy?.shape ?? 'missing'}])`,
+    );
+  };
+  if (!x || !kernel || !dy) return fail('needs x, kernel and dy');
+  for (const [name, t] of [
+    ['x', x],
+    ['kernel', kernel],
+    ['dy', dy],
+  ] as const) {
+    if (t.dtype !== 'float32') fail(`${name} must be float32, got ${t.dtype}`);
+    if (t.shape.length !== 2) fail(`${name} must have rank 2, got rank ${t.shape.length}`);
+  }
+  const [m, k] = x.shape;
+  if (kernel.shape[0] !== k) fail(`kernel rows (${kernel.shape[0]}) must equal x's columns (${k})`);
+  if (!util.arraysEqual(dy.shape, [m, kernel.shape[1]])) fail(`dy must have the output shape [${m},${kernel.shape[1]}]`);
+  if (m * k * kernel.shape[1] === 0) fail('empty tensor');
+  return { x, kernel, dy, m, n: kernel.shape[1] };
+}
+
+export function denseGradKernel(host: HostName, matMul: Func): Func {
+  return ({ inputs, backend }) => {
+    const { x, kernel, dy, m, n } = check(inputs.x, inputs.kernel, inputs.dy);
+    const mm = (a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean) =>
+      matMul({ inputs: { a, b }, backend, attrs: { transposeA, transposeB, activation: 'linear' } }) as TensorInfo;
+    const dx = mm(dy, kernel, false, true);
+    const dw = mm(x, dy, true, false);
+    const h = hostFor(host, backend);
+    const db = h.alloc([n]);
+    nativeAddon().sum(h.view(dy), [m, n], [0, 1], h.view(db));
+    return [dx, dw, db];
+  };
+}
