@@ -6,6 +6,7 @@ import { backend_util, util, type NamedAttrMap, type TensorInfo } from '@tensorf
 import type { Conv2DGradAttrs } from '@evdm/core';
 import { nativeAddon } from './addon';
 import { convParams, withOutput } from './conv-util';
+import { gradInputs } from './grad-inputs';
 import { hostFor, nativeEligible, type HostName } from './host';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
@@ -13,20 +14,9 @@ type Func = (args: Args) => TensorInfo | TensorInfo[];
 
 const KERNEL = 'EvdmConv2DGrad';
 
-function check(x: TensorInfo | undefined, filter: TensorInfo | undefined, dy: TensorInfo | undefined, a: Conv2DGradAttrs) {
-  const fail = (why: string): never => {
-    const shapes = `x [${x?.shape ?? 'missing'}], filter [${filter?.shape ?? 'missing'}], dy [${dy?.shape ?? 'missing'}]`;
-    throw new Error(`${KERNEL}: ${why} (${shapes}; strides [${a.strides}], pad ${a.pad})`);
-  };
-  if (!x || !filter || !dy) return fail('needs x, filter and dy');
-  for (const [name, t] of [
-    ['x', x],
-    ['filter', filter],
-    ['dy', dy],
-  ] as const) {
-    if (t.dtype !== 'float32') fail(`${name} must be float32, got ${t.dtype}`);
-    if (t.shape.length !== 4) fail(`${name} must have rank 4, got rank ${t.shape.length}`);
-  }
+function check(inputs: Record<string, TensorInfo | undefined>, a: Conv2DGradAttrs) {
+  const { tensors, fail } = gradInputs(KERNEL, inputs, ['x', 'filter', 'dy'], 4, `; strides [${a.strides}], pad ${a.pad}`);
+  const [x, filter, dy] = tensors;
   if (x.shape[3] !== filter.shape[2]) fail(`filter input channels (${filter.shape[2]}) must equal x's channels (${x.shape[3]})`);
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -46,7 +36,7 @@ function check(x: TensorInfo | undefined, filter: TensorInfo | undefined, dy: Te
 export function conv2dGradKernel(host: HostName, backpropInput: Func, backpropFilter: Func): Func {
   return ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as Conv2DGradAttrs;
-    const { x, filter, dy, info } = check(inputs.x, inputs.filter, inputs.dy, a);
+    const { x, filter, dy, info } = check(inputs, a);
     const common = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dilations: 1 };
     const dx = backpropInput({
       inputs: { dy, filter },

@@ -5,6 +5,7 @@
 // gradient as one native column sum of dy.
 import { util, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeAddon } from './addon';
+import { gradInputs } from './grad-inputs';
 import { hostFor, type HostName } from './host';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
@@ -12,21 +13,9 @@ type Func = (args: Args) => TensorInfo | TensorInfo[];
 
 const KERNEL = 'EvdmDenseGrad';
 
-function check(x: TensorInfo | undefined, kernel: TensorInfo | undefined, dy: TensorInfo | undefined) {
-  const fail = (why: string): never => {
-    throw new Error(
-      `${KERNEL}: ${why} (x [${x?.shape ?? 'missing'}], kernel [${kernel?.shape ?? 'missing'}], dy [${dy?.shape ?? 'missing'}])`,
-    );
-  };
-  if (!x || !kernel || !dy) return fail('needs x, kernel and dy');
-  for (const [name, t] of [
-    ['x', x],
-    ['kernel', kernel],
-    ['dy', dy],
-  ] as const) {
-    if (t.dtype !== 'float32') fail(`${name} must be float32, got ${t.dtype}`);
-    if (t.shape.length !== 2) fail(`${name} must have rank 2, got rank ${t.shape.length}`);
-  }
+function check(inputs: Record<string, TensorInfo | undefined>) {
+  const { tensors, fail } = gradInputs(KERNEL, inputs, ['x', 'kernel', 'dy'], 2);
+  const [x, kernel, dy] = tensors;
   const [m, k] = x.shape;
   if (kernel.shape[0] !== k) fail(`kernel rows (${kernel.shape[0]}) must equal x's columns (${k})`);
   if (!util.arraysEqual(dy.shape, [m, kernel.shape[1]])) fail(`dy must have the output shape [${m},${kernel.shape[1]}]`);
@@ -36,7 +25,7 @@ function check(x: TensorInfo | undefined, kernel: TensorInfo | undefined, dy: Te
 
 export function denseGradKernel(host: HostName, matMul: Func): Func {
   return ({ inputs, backend }) => {
-    const { x, kernel, dy, m, n } = check(inputs.x, inputs.kernel, inputs.dy);
+    const { x, kernel, dy, m, n } = check(inputs);
     const mm = (a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean) =>
       matMul({ inputs: { a, b }, backend, attrs: { transposeA, transposeB, activation: 'linear' } }) as TensorInfo;
     const dx = mm(dy, kernel, false, true);
