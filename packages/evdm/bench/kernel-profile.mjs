@@ -76,10 +76,10 @@ const rows = [...byName.values()].sort((a, b) => b.ms - a.ms);
 // the profiler records under the op's scope name ('fusedConv2d__op' around FusedConv2D,
 // 'fusedMatMul__op' around _FusedMatMul; counting those as memory-bound added ~0.24 s of conv and
 // matmul time to the memory-bound side of an EVDM-L-KTH step). See isScope. EvdmFavorAttention(Grad)
-// is FAVOR+'s products (the BatchMatMuls of the composed path) in one kernel, EvdmConv2DGrad a conv's
-// backward data and weights passes: compute, not memory.
+// is FAVOR+'s products (the BatchMatMuls of the composed path) in one kernel, EvdmConv2DGrad / EvdmDenseGrad a
+// conv's / dense layer's backward products: compute, not memory.
 const COMPUTE =
-  /^(Conv2D|Conv2DBackpropInput|Conv2DBackpropFilter|FusedConv2D|EvdmConv2DGrad|BatchMatMul|_FusedMatMul|DepthwiseConv2dNative.*|EvdmGroupedConv2D.*|EvdmFavorAttention.*)$/;
+  /^(Conv2D|Conv2DBackpropInput|Conv2DBackpropFilter|FusedConv2D|EvdmConv2DGrad|EvdmDenseGrad|BatchMatMul|_FusedMatMul|DepthwiseConv2dNative.*|EvdmGroupedConv2D.*|EvdmFavorAttention.*)$/;
 const size = (shape) => (shape ?? []).reduce((p, v) => p * v, 1);
 const split = { compute_ms: 0, memory_ms: 0, memory_bytes: 0, memory_calls: 0, memory_small_calls: 0 };
 for (const k of profile.kernels) {
