@@ -1,13 +1,13 @@
 // EvdmConv2DGrad (contract CONV2D_GRAD in @evdm/core, used by its conv2dSame): a convolution's whole
 // backward pass in one kernel call, {x, filter, dy} -> [dx, dFilter(, dBias)]. On oneDNN the bias
-// gradient is reduced inside the weight-gradient pass; where oneDNN declines, the Conv2DBackprop*
-// kernels given (native or stock) and a column sum of dy compute the same values.
+// gradient is reduced inside the weight-gradient pass; where oneDNN declines, the Conv2DBackpropFilter
+// kernel given (stock fallback) and a native column sum of dy compute the same values.
 import { backend_util, util, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { Conv2DGradAttrs } from '@evdm/core';
 import { nativeAddon } from './addon';
 import { convParams, withOutput } from './conv-util';
-import { gradInputs } from './grad-inputs';
-import { hostFor, nativeEligible, type HostName } from './host';
+import { biasGradient, gradInputs } from './grad-inputs';
+import { hostFor, type HostName } from './host';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
 type Func = (args: Args) => TensorInfo | TensorInfo[];
@@ -45,25 +45,18 @@ export function conv2dGradKernel(host: HostName, backpropInput: Func, backpropFi
     }) as TensorInfo;
     const h = hostFor(host, backend);
     const cout = filter.shape[3];
-    if (nativeEligible(x, dy)) {
-      const db = a.bias ? h.alloc([cout]) : null;
-      const dw = withOutput(h, backend, [...filter.shape], (o) =>
-        nativeAddon().conv(2, h.view(x), h.view(dy), db ? h.view(db) : null, h.view(o), convParams(info, 0)),
-      );
-      if (dw) return db ? [dx, dw, db] : [dx, dw];
-      if (db) (backend as { disposeData(id: object): void }).disposeData(db.dataId);
-    }
+    // check() has made every input float32 and non-empty, so oneDNN may run it
+    const db = a.bias ? h.alloc([cout]) : null;
+    const dwNative = withOutput(h, backend, [...filter.shape], (o) =>
+      nativeAddon().conv(2, h.view(x), h.view(dy), db ? h.view(db) : null, h.view(o), convParams(info, 0)),
+    );
+    if (dwNative) return db ? [dx, dwNative, db] : [dx, dwNative];
+    if (db) (backend as { disposeData(id: object): void }).disposeData(db.dataId);
     const dw = backpropFilter({
       inputs: { x, dy },
       backend,
       attrs: { ...common, filterShape: [...filter.shape] } as unknown as NamedAttrMap,
     }) as TensorInfo;
-    if (!a.bias) return [dx, dw];
-    const sum = new Float64Array(cout);
-    const g = h.view(dy);
-    for (let i = 0; i < g.length; i++) sum[i % cout] += g[i];
-    const db = h.alloc([cout]);
-    h.view(db).set(sum);
-    return [dx, dw, db];
+    return a.bias ? [dx, dw, biasGradient(h, dy, cout)] : [dx, dw];
   };
 }

@@ -4,8 +4,7 @@
 // BatchMatMul kernel given, which falls back to the stock one where oneDNN declines), and the bias
 // gradient as one native column sum of dy.
 import { util, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { nativeAddon } from './addon';
-import { gradInputs } from './grad-inputs';
+import { biasGradient, gradInputs } from './grad-inputs';
 import { hostFor, type HostName } from './host';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: NamedAttrMap };
@@ -20,19 +19,16 @@ function check(inputs: Record<string, TensorInfo | undefined>) {
   if (kernel.shape[0] !== k) fail(`kernel rows (${kernel.shape[0]}) must equal x's columns (${k})`);
   if (!util.arraysEqual(dy.shape, [m, kernel.shape[1]])) fail(`dy must have the output shape [${m},${kernel.shape[1]}]`);
   if (m * k * kernel.shape[1] === 0) fail('empty tensor');
-  return { x, kernel, dy, m, n: kernel.shape[1] };
+  return { x, kernel, dy, n: kernel.shape[1] };
 }
 
 export function denseGradKernel(host: HostName, matMul: Func): Func {
   return ({ inputs, backend }) => {
-    const { x, kernel, dy, m, n } = check(inputs);
+    const { x, kernel, dy, n } = check(inputs);
     const mm = (a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean) =>
       matMul({ inputs: { a, b }, backend, attrs: { transposeA, transposeB, activation: 'linear' } }) as TensorInfo;
     const dx = mm(dy, kernel, false, true);
     const dw = mm(x, dy, true, false);
-    const h = hostFor(host, backend);
-    const db = h.alloc([n]);
-    nativeAddon().sum(h.view(dy), [m, n], [0, 1], h.view(db));
-    return [dx, dw, db];
+    return [dx, dw, biasGradient(hostFor(host, backend), dy, n)];
   };
 }

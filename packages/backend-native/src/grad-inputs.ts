@@ -1,7 +1,9 @@
-// Input checks shared by the one-call backward kernels (conv-grad.ts, dense-grad.ts): every named
-// input present, float32 and of the given rank, else an error naming the kernel, the problem and
-// every input's shape.
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+// Shared by the one-call backward kernels (conv-grad.ts, dense-grad.ts): the input checks (every named
+// input present, float32 and of the given rank, else an error naming the kernel, the problem and every
+// input's shape) and the bias gradient.
+import { util, type TensorInfo } from '@tensorflow/tfjs-core';
+import { nativeAddon } from './addon';
+import type { Host } from './host';
 
 export type Fail = (why: string) => never;
 
@@ -23,4 +25,11 @@ export function gradInputs(
     if (t.shape.length !== rank) fail(`${names[i]} must have rank ${rank}, got rank ${t.shape.length}`);
   });
   return { tensors, fail };
+}
+
+/** The bias gradient of an output gradient `dy` with `n` channels last: its column sums, one native pass. */
+export function biasGradient(h: Host, dy: TensorInfo, n: number): TensorInfo {
+  const db = h.alloc([n]);
+  nativeAddon().sum(h.view(dy), [util.sizeFromShape(dy.shape) / n, n], [0, 1], h.view(db));
+  return db;
 }

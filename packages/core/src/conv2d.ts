@@ -6,6 +6,7 @@
  * Elsewhere tf.fused.conv2d, the same function (the reference the kernel is tested against).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gradKernelOp } from './grad-kernel-op';
 
 /** Inputs `x, filter, dy`; outputs `[dx, dFilter]`, or `[dx, dFilter, dBias]` when `attrs.bias`. */
 export const CONV2D_GRAD = 'EvdmConv2DGrad';
@@ -29,24 +30,9 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor)
   if (!eligible) return tf.fused.conv2d({ x, filter, bias, strides: 1, pad: 'same' });
   const forwardAttrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], activation: 'linear' };
   const gradAttrs: Conv2DGradAttrs = { strides: [1, 1], pad: 'same', bias: true };
-  const op = tf.customGrad((...args: unknown[]) => {
-    const [xi, fi, bi] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor];
-    const save = args[3] as tf.GradSaveFunc;
-    const y = tf
+  const forward = (xi: tf.Tensor, fi: tf.Tensor, bi: tf.Tensor) =>
+    tf
       .engine()
       .runKernel('FusedConv2D', { x: xi, filter: fi, bias: bi }, forwardAttrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-    save([xi, fi]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-        tf
-          .engine()
-          .runKernel(
-            CONV2D_GRAD,
-            { x: saved[0], filter: saved[1], dy: dy as tf.Tensor },
-            gradAttrs as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor[],
-    };
-  });
-  return (op as unknown as (...t: tf.Tensor[]) => tf.Tensor4D)(x, filter, bias);
+  return gradKernelOp([x, filter, bias], forward, CONV2D_GRAD, ['x', 'filter'], gradAttrs);
 }

@@ -6,6 +6,7 @@
  * (the reference the kernel is tested against).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gradKernelOp } from './grad-kernel-op';
 
 /** Inputs `x [N, in], kernel [in, out], dy [N, out]`; outputs `[dx, dKernel, dBias]`. */
 export const DENSE_GRAD = 'EvdmDenseGrad';
@@ -26,23 +27,14 @@ export function linear(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor): tf
     kernel.size > 0;
   if (!eligible) return tf.fused.matMul({ a: x, b: kernel, bias }) as tf.Tensor2D;
   const forwardAttrs = { transposeA: false, transposeB: false, activation: 'linear' };
-  const op = tf.customGrad((...args: unknown[]) => {
-    const [xi, wi, bi] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor];
-    const save = args[3] as tf.GradSaveFunc;
-    const [n, k] = xi.shape;
-    const y3 = tf
+  const forward = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => {
+    const [n, k] = xi.shape as [number, number];
+    const m = wi.shape[1] as number;
+    const a = tf.reshape(xi, [1, n, k]);
+    const y = tf
       .engine()
-      .runKernel(
-        '_FusedMatMul',
-        { a: tf.reshape(xi, [1, n, k]), b: tf.reshape(wi, [1, k, wi.shape[1]]), bias: bi },
-        forwardAttrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor;
-    save([xi, wi]);
-    return {
-      value: tf.reshape(y3, [n, wi.shape[1]]) as tf.Tensor2D,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-        tf.engine().runKernel(DENSE_GRAD, { x: saved[0], kernel: saved[1], dy: dy as tf.Tensor }) as tf.Tensor[],
-    };
-  });
-  return (op as unknown as (...t: tf.Tensor[]) => tf.Tensor2D)(x, kernel, bias);
+      .runKernel('_FusedMatMul', { a, b: tf.reshape(wi, [1, k, m]), bias: bi }, forwardAttrs as unknown as tf.NamedAttrMap);
+    return tf.reshape(y as tf.Tensor, [n, m]) as tf.Tensor2D;
+  };
+  return gradKernelOp([x, kernel, bias], forward, DENSE_GRAD, ['x', 'kernel']);
 }
