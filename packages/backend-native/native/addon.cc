@@ -107,6 +107,8 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("max", Napi::Function::New(env, Guard<ReduceMax>));
   exports.Set("channelGather", Napi::Function::New(env, Guard<ChannelGather>));
   exports.Set("channelScatter", Napi::Function::New(env, Guard<ChannelScatter>));
+  // binaries built before the second perm ignore it: the kernels check this before passing one
+  exports.Set("channelGatherAddPerm", Napi::Boolean::New(env, true));
   exports.Set("groupedConv", Napi::Function::New(env, Guard<GroupedConv>));
   exports.Set("seededDropout", Napi::Function::New(env, Guard<SeededDropout>));
   exports.Set("favorForward", Napi::Function::New(env, Guard<FavorForward>));

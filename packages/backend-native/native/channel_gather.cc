@@ -1,7 +1,8 @@
 // Channel gather and its scatter gradient (EvdmChannelGather / EvdmChannelGatherGrad, see
-// channelGather in @evdm/core): out[r, j] = scale·(src_{s(j)}[r, c(j)] + addend[r, j]) over rows
-// r = (b, h, w) of NHWC tensors; one pass over memory, rows split over the threads.
-// perm is compiled into runs: consecutive channels of one source whose output channels step by a
+// channelGather in @evdm/core): out[r, j] = scale·(cat[r, perm[j]] (+ cat[r, addPerm[j]]) + addend[r, j])
+// over rows r = (b, h, w) of NHWC tensors, cat = the inputs' channels concatenated; one pass over
+// memory, rows split over the threads, both terms of a row written while it is in L1.
+// A perm is compiled into runs: consecutive channels of one source whose output channels step by a
 // constant (a channel shuffle with g groups gives runs of step g; a plain copy, step 1).
 #include "common.h"
 #include <algorithm>
@@ -15,31 +16,22 @@ struct Run {
   int64_t srcStart, outStart, outStep, len;
 };
 
-struct Plan {
-  std::vector<Run> runs;
-  std::vector<Run> zeros;  // source channels perm never reads (their gradient is 0); outStep unused
-  std::vector<int64_t> channels;
-  int64_t total = 0;
-  int64_t cout = 0;
-};
-
-Plan makePlan(const Napi::CallbackInfo &info, const std::vector<int64_t> &channels, const std::vector<int64_t> &perm) {
-  Plan p;
-  p.channels = channels;
-  for (auto c : channels) {
-    if (c <= 0) throw Napi::Error::New(info.Env(), "evdm native channelGather: every input needs channels");
-    p.total += c;
-  }
-  p.cout = int64_t(perm.size());
-  std::vector<int64_t> inv(size_t(p.total), -1);
+// Marks the concatenated channels `perm` reads in `owner` (one reader per channel over all terms)
+// and compiles them into runs.
+std::vector<Run> runsOf(const Napi::CallbackInfo &info, const char *what, const std::vector<int64_t> &channels,
+                        const std::vector<int64_t> &perm, std::vector<int64_t> &owner) {
+  const int64_t total = int64_t(owner.size());
+  std::vector<int64_t> inv(size_t(total), -1);
   for (size_t j = 0; j < perm.size(); j++) {
     const int64_t q = perm[j];
-    if (q < 0 || q >= p.total || inv[size_t(q)] >= 0) {
-      throw Napi::Error::New(info.Env(), "evdm native channelGather: perm[" + std::to_string(j) + "] = " + std::to_string(q) +
-                                             " is out of range or repeated (" + std::to_string(p.total) + " channels)");
+    if (q < 0 || q >= total || owner[size_t(q)] >= 0) {
+      throw Napi::Error::New(info.Env(), std::string("evdm native channelGather: ") + what + "[" + std::to_string(j) +
+                                             "] = " + std::to_string(q) + " is out of range or read twice (" +
+                                             std::to_string(total) + " channels)");
     }
-    inv[size_t(q)] = int64_t(j);
+    inv[size_t(q)] = owner[size_t(q)] = int64_t(j);
   }
+  std::vector<Run> runs;
   int64_t base = 0;
   for (int s = 0; s < int(channels.size()); s++) {
     const int64_t cs = channels[size_t(s)];
@@ -48,19 +40,35 @@ Plan makePlan(const Napi::CallbackInfo &info, const std::vector<int64_t> &channe
       const int64_t o = inv[size_t(base + c)];
       int64_t len = 1;
       if (o < 0) {
-        while (c + len < cs && inv[size_t(base + c + len)] < 0) len++;
-        p.zeros.push_back({s, c, 0, 0, len});
-      } else {
-        int64_t step = 1;
-        if (c + 1 < cs && inv[size_t(base + c + 1)] > o) step = inv[size_t(base + c + 1)] - o;
-        while (c + len < cs && inv[size_t(base + c + len)] == o + len * step) len++;
-        p.runs.push_back({s, c, o, step, len});
+        c++;
+        continue;
       }
+      int64_t step = 1;
+      if (c + 1 < cs && inv[size_t(base + c + 1)] > o) step = inv[size_t(base + c + 1)] - o;
+      while (c + len < cs && inv[size_t(base + c + len)] == o + len * step) len++;
+      runs.push_back({s, c, o, step, len});
       c += len;
     }
     base += cs;
   }
-  return p;
+  return runs;
+}
+
+// Source channels no term reads (their gradient is 0), as runs (outStart / outStep unused).
+std::vector<Run> unreadRuns(const std::vector<int64_t> &channels, const std::vector<int64_t> &owner) {
+  std::vector<Run> zeros;
+  int64_t base = 0;
+  for (int s = 0; s < int(channels.size()); s++) {
+    const int64_t cs = channels[size_t(s)];
+    for (int64_t c = 0; c < cs;) {
+      int64_t len = 0;
+      while (c + len < cs && owner[size_t(base + c + len)] < 0) len++;
+      if (len > 0) zeros.push_back({s, c, 0, 0, len});
+      c += len > 0 ? len : 1;
+    }
+    base += cs;
+  }
+  return zeros;
 }
 
 std::vector<F32> f32List(const Napi::CallbackInfo &info, size_t i, const char *what) {
@@ -182,16 +190,94 @@ void deinterleave(int64_t G, const float *g, int64_t per, float scale, float *d)
   }
 }
 
-// The rest of a scatter row: zeros for the source channels perm never reads, and the addend's
-// gradient (scale · dy) when there is one.
-void scatterRowTail(const Plan &p, std::vector<F32> &dsrcs, int64_t r, float *da, const float *g, float scale) {
-  for (const Run &z : p.zeros) {
-    float *d = dsrcs[size_t(z.src)].data + r * p.channels[size_t(z.src)] + z.srcStart;
-    std::fill(d, d + z.len, 0.f);
+// One gather term, compiled: a shuffle form (interleaved contiguous streams) or runs.
+struct Term {
+  std::vector<Run> runs;
+  ShuffleForm f;
+  std::vector<Piece> pieces;
+  bool direct = false;  // the shuffle form's range lies in one source: read / write it in place
+};
+
+Term makeTerm(const Napi::CallbackInfo &info, const char *what, const std::vector<int64_t> &channels,
+              const std::vector<int64_t> &perm, std::vector<int64_t> &owner) {
+  Term t;
+  t.runs = runsOf(info, what, channels, perm, owner);
+  t.f = shuffleForm(perm, int64_t(owner.size()));
+  if (t.f.ok) {
+    t.pieces = piecesOf(channels, t.f.start, int64_t(perm.size()));
+    t.direct = t.pieces.size() == 1;
   }
-  if (da) {
-#pragma omp simd
-    for (int64_t j = 0; j < p.cout; j++) da[j] = scale * g[j];
+  return t;
+}
+
+// Both terms of a call: `perm`, and `addPerm` when given (an Int32Array or null at argument `at`).
+struct Terms {
+  Term main, add;
+  bool hasAdd = false;
+  std::vector<Run> zeros;
+  int64_t total = 0, cout = 0;
+};
+
+Terms makeTerms(const Napi::CallbackInfo &info, const std::vector<int64_t> &channels, const std::vector<int64_t> &perm,
+                size_t at) {
+  Terms ts;
+  for (auto c : channels) {
+    if (c <= 0) throw Napi::Error::New(info.Env(), "evdm native channelGather: every input needs channels");
+    ts.total += c;
+  }
+  ts.cout = int64_t(perm.size());
+  std::vector<int64_t> owner(size_t(ts.total), -1);
+  ts.main = makeTerm(info, "perm", channels, perm, owner);
+  ts.hasAdd = !isNullish(info, at);
+  if (ts.hasAdd) {
+    auto addPerm = intsArg(info, at, "addPerm");
+    if (int64_t(addPerm.size()) != ts.cout)
+      throw Napi::Error::New(info.Env(), "evdm native channelGather: addPerm must have as many entries as perm");
+    ts.add = makeTerm(info, "addPerm", channels, addPerm, owner);
+  }
+  ts.zeros = unreadRuns(channels, owner);
+  return ts;
+}
+
+// o = scale·(term(row r) + a); `a` may be null or alias `o`; `stage` holds cout floats.
+void gatherRow(const Term &t, const std::vector<F32> &srcs, const std::vector<int64_t> &channels, int64_t r,
+               const float *a, float scale, float *o, float *stage) {
+  if (t.f.ok) {
+    const float *b = stage;
+    if (t.direct) {
+      b = pieceRow(srcs, channels, t.pieces[0], r);
+    } else {
+      for (const Piece &pc : t.pieces) std::memcpy(stage + pc.at, pieceRow(srcs, channels, pc, r), size_t(pc.len) * sizeof(float));
+    }
+    return interleave(t.f.g, b, t.f.per, a, scale, o);
+  }
+  for (const Run &run : t.runs) {
+    const float *s = srcs[size_t(run.src)].data + r * channels[size_t(run.src)] + run.srcStart;
+    float *d = o + run.outStart;
+    const int64_t st = run.outStep, len = run.len;
+    if (a) {
+      const float *e = a + run.outStart;
+      for (int64_t i = 0; i < len; i++) d[i * st] = scale * (s[i] + e[i * st]);
+    } else {
+      for (int64_t i = 0; i < len; i++) d[i * st] = scale * s[i];
+    }
+  }
+}
+
+// The term's source channels of row r get scale·g (its adjoint).
+void scatterRow(const Term &t, const float *g, float scale, std::vector<F32> &dsrcs, const std::vector<int64_t> &channels,
+                int64_t r, float *stage) {
+  if (t.f.ok) {
+    if (t.direct) return deinterleave(t.f.g, g, t.f.per, scale, pieceRow(dsrcs, channels, t.pieces[0], r));
+    deinterleave(t.f.g, g, t.f.per, scale, stage);
+    for (const Piece &pc : t.pieces) std::memcpy(pieceRow(dsrcs, channels, pc, r), stage + pc.at, size_t(pc.len) * sizeof(float));
+    return;
+  }
+  for (const Run &run : t.runs) {
+    float *d = dsrcs[size_t(run.src)].data + r * channels[size_t(run.src)] + run.srcStart;
+    const float *e = g + run.outStart;
+    const int64_t st = run.outStep, len = run.len;
+    for (int64_t i = 0; i < len; i++) d[i] = scale * e[i * st];
   }
 }
 
@@ -200,7 +286,7 @@ int threadsForElements(int64_t n) { return threadsForBytes(8.0 * double(n)); }
 
 }  // namespace
 
-// channelGather(srcs, channels, perm, rows, addend|null, out, scale)
+// channelGather(srcs, channels, perm, rows, addend|null, out, scale, addPerm|null)
 Napi::Value ChannelGather(const Napi::CallbackInfo &info) {
   auto srcs = f32List(info, 0, "srcs");
   auto channels = intsArg(info, 1, "channels");
@@ -211,61 +297,34 @@ Napi::Value ChannelGather(const Napi::CallbackInfo &info) {
   F32 out = f32Arg(info, 5, "out");
   const float scale = info[6].As<Napi::Number>().FloatValue();
   if (srcs.size() != channels.size()) throw Napi::Error::New(info.Env(), "evdm native channelGather: one channel count per source");
-  Plan p = makePlan(info, channels, perm);
+  const Terms ts = makeTerms(info, channels, perm, 7);
   for (size_t s = 0; s < srcs.size(); s++) {
     if (int64_t(srcs[s].size) != rows * channels[s]) throw Napi::Error::New(info.Env(), "evdm native channelGather: source " + std::to_string(s) + " size mismatch");
   }
-  if (int64_t(out.size) != rows * p.cout || (hasAdd && add.size != out.size)) {
+  if (int64_t(out.size) != rows * ts.cout || (hasAdd && add.size != out.size)) {
     throw Napi::Error::New(info.Env(), "evdm native channelGather: output or addend size mismatch");
   }
-  const int64_t cout = p.cout;
+  const int64_t cout = ts.cout;
   const float *A = add.data;
   float *O = out.data;
-  const ShuffleForm f = shuffleForm(perm, p.total);
-  if (f.ok) {
-    const std::vector<Piece> pieces = piecesOf(channels, f.start, cout);
-    const bool direct = pieces.size() == 1;  // the range lies in one source: read it in place
-#pragma omp parallel num_threads(threadsForElements(int64_t(out.size)))
-    {
-      std::vector<float> stage(direct ? 0 : size_t(cout));
+#pragma omp parallel num_threads(threadsForElements(int64_t(out.size) * (ts.hasAdd ? 2 : 1)))
+  {
+    std::vector<float> stage(static_cast<size_t>(cout));
 #pragma omp for schedule(static)
-      for (int64_t r = 0; r < rows; r++) {
-        const float *b;
-        if (direct) {
-          b = pieceRow(srcs, channels, pieces[0], r);
-        } else {
-          for (const Piece &pc : pieces) {
-            std::memcpy(stage.data() + pc.at, pieceRow(srcs, channels, pc, r), size_t(pc.len) * sizeof(float));
-          }
-          b = stage.data();
-        }
-        interleave(f.g, b, f.per, hasAdd ? A + r * cout : nullptr, scale, O + r * cout);
+    for (int64_t r = 0; r < rows; r++) {
+      float *o = O + r * cout;
+      const float *a = hasAdd ? A + r * cout : nullptr;
+      if (ts.hasAdd) {
+        gatherRow(ts.add, srcs, channels, r, a, 1.f, o, stage.data());
+        a = o;  // the second term accumulates while the row is in L1
       }
-    }
-    return info.Env().Undefined();
-  }
-#pragma omp parallel for num_threads(threadsForElements(int64_t(out.size))) schedule(static)
-  for (int64_t r = 0; r < rows; r++) {
-    float *o = O + r * cout;
-    const float *a = hasAdd ? A + r * cout : nullptr;
-    for (const Run &run : p.runs) {
-      const float *s = srcs[size_t(run.src)].data + r * p.channels[size_t(run.src)] + run.srcStart;
-      float *d = o + run.outStart;
-      const int64_t st = run.outStep, len = run.len;
-      if (a) {
-        const float *e = a + run.outStart;
-        for (int64_t i = 0; i < len; i++) d[i * st] = scale * (s[i] + e[i * st]);
-      } else if (scale == 1.f) {
-        for (int64_t i = 0; i < len; i++) d[i * st] = s[i];
-      } else {
-        for (int64_t i = 0; i < len; i++) d[i * st] = scale * s[i];
-      }
+      gatherRow(ts.main, srcs, channels, r, a, scale, o, stage.data());
     }
   }
   return info.Env().Undefined();
 }
 
-// channelScatter(dy, channels, perm, rows, dsrcs, daddend|null, scale)
+// channelScatter(dy, channels, perm, rows, dsrcs, daddend|null, scale, addPerm|null)
 Napi::Value ChannelScatter(const Napi::CallbackInfo &info) {
   F32 dy = f32Arg(info, 0, "dy");
   auto channels = intsArg(info, 1, "channels");
@@ -276,49 +335,35 @@ Napi::Value ChannelScatter(const Napi::CallbackInfo &info) {
   F32 dadd = hasAdd ? f32Arg(info, 5, "daddend") : F32{};
   const float scale = info[6].As<Napi::Number>().FloatValue();
   if (dsrcs.size() != channels.size()) throw Napi::Error::New(info.Env(), "evdm native channelScatter: one channel count per gradient");
-  Plan p = makePlan(info, channels, perm);
+  const Terms ts = makeTerms(info, channels, perm, 7);
   for (size_t s = 0; s < dsrcs.size(); s++) {
     if (int64_t(dsrcs[s].size) != rows * channels[s]) throw Napi::Error::New(info.Env(), "evdm native channelScatter: gradient " + std::to_string(s) + " size mismatch");
   }
-  if (int64_t(dy.size) != rows * p.cout || (hasAdd && dadd.size != dy.size)) {
+  if (int64_t(dy.size) != rows * ts.cout || (hasAdd && dadd.size != dy.size)) {
     throw Napi::Error::New(info.Env(), "evdm native channelScatter: dy or addend gradient size mismatch");
   }
-  const int64_t cout = p.cout;
+  const int64_t cout = ts.cout;
   const float *DY = dy.data;
   float *DA = dadd.data;
-  const ShuffleForm f = shuffleForm(perm, p.total);
-  if (f.ok) {
-    const std::vector<Piece> pieces = piecesOf(channels, f.start, cout);
-    const bool direct = pieces.size() == 1;
-#pragma omp parallel num_threads(threadsForElements(int64_t(dy.size) * (hasAdd ? 2 : 1)))
-    {
-      std::vector<float> stage(direct ? 0 : size_t(cout));
+  const int terms = 1 + (ts.hasAdd ? 1 : 0) + (hasAdd ? 1 : 0);
+#pragma omp parallel num_threads(threadsForElements(int64_t(dy.size) * terms))
+  {
+    std::vector<float> stage(static_cast<size_t>(cout));
 #pragma omp for schedule(static)
-      for (int64_t r = 0; r < rows; r++) {
-        const float *g = DY + r * cout;
-        if (direct) {
-          deinterleave(f.g, g, f.per, scale, pieceRow(dsrcs, channels, pieces[0], r));
-        } else {
-          deinterleave(f.g, g, f.per, scale, stage.data());
-          for (const Piece &pc : pieces) {
-            std::memcpy(pieceRow(dsrcs, channels, pc, r), stage.data() + pc.at, size_t(pc.len) * sizeof(float));
-          }
-        }
-        scatterRowTail(p, dsrcs, r, hasAdd ? DA + r * cout : nullptr, g, scale);
+    for (int64_t r = 0; r < rows; r++) {
+      const float *g = DY + r * cout;
+      scatterRow(ts.main, g, scale, dsrcs, channels, r, stage.data());
+      if (ts.hasAdd) scatterRow(ts.add, g, scale, dsrcs, channels, r, stage.data());
+      for (const Run &z : ts.zeros) {
+        float *d = dsrcs[size_t(z.src)].data + r * channels[size_t(z.src)] + z.srcStart;
+        std::fill(d, d + z.len, 0.f);
+      }
+      if (hasAdd) {
+        float *da = DA + r * cout;
+#pragma omp simd
+        for (int64_t j = 0; j < cout; j++) da[j] = scale * g[j];
       }
     }
-    return info.Env().Undefined();
-  }
-#pragma omp parallel for num_threads(threadsForElements(int64_t(dy.size) * (hasAdd ? 2 : 1))) schedule(static)
-  for (int64_t r = 0; r < rows; r++) {
-    const float *g = DY + r * cout;
-    for (const Run &run : p.runs) {
-      float *d = dsrcs[size_t(run.src)].data + r * p.channels[size_t(run.src)] + run.srcStart;
-      const float *e = g + run.outStart;
-      const int64_t st = run.outStep, len = run.len;
-      for (int64_t i = 0; i < len; i++) d[i] = scale * e[i * st];
-    }
-    scatterRowTail(p, dsrcs, r, hasAdd ? DA + r * cout : nullptr, g, scale);
   }
   return info.Env().Undefined();
 }

@@ -91,6 +91,7 @@ export interface NativeAddon {
     addend: Float32Array | null,
     out: Float32Array,
     scale: number,
+    addPerm?: Int32Array | null,
   ): void;
   channelScatter(
     dy: Float32Array,
@@ -100,7 +101,10 @@ export interface NativeAddon {
     dsrcs: Float32Array[],
     daddend: Float32Array | null,
     scale: number,
+    addPerm?: Int32Array | null,
   ): void;
+  /** Whether channelGather / channelScatter take `addPerm` (absent from binaries built before it). */
+  channelGatherAddPerm?: boolean;
   groupNormForward(
     x: Float32Array,
     gamma: Float32Array | null,

@@ -1,5 +1,5 @@
 // EvdmChannelGather / EvdmChannelGatherGrad (channelGather of @evdm/core) on the native addon, for
-// both hosts: one pass over memory forward (gather + addend + scale) and backward (scatter, zeros
+// both hosts: one pass over memory forward (gather (+ second gather) + addend + scale) and backward (scatter, zeros
 // for unread channels, addend gradient), outputs from the host allocator (the cpu host's pool).
 import { util, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { ChannelGatherAttrs, ChannelGatherGradAttrs } from '@evdm/core';
@@ -30,6 +30,14 @@ function rowsOf(kernel: string, xs: (TensorInfo | undefined)[]): number[] {
   return first!.shape.slice(0, 3);
 }
 
+/** The optional second perm as the addon takes it (null: none); an addon built before it would ignore it. */
+function secondPerm(p: number[] | undefined): Int32Array | null {
+  if (!p || p.length === 0) return null;
+  if (!nativeAddon().channelGatherAddPerm)
+    throw new Error('@evdm/backend-native: EvdmChannelGather: this native build predates addPerm; rebuild it (node scripts/build-native.mjs)');
+  return Int32Array.from(p);
+}
+
 export function channelGatherForward(host: HostName) {
   return (args: Args): TensorInfo => {
     const a = args.attrs as unknown as ChannelGatherAttrs;
@@ -55,6 +63,7 @@ export function channelGatherForward(host: HostName) {
       addend ? h.view(addend) : null,
       h.view(out),
       a.scale,
+      secondPerm(a.addPerm),
     );
     return out;
   };
@@ -83,6 +92,7 @@ export function channelGatherBackward(host: HostName) {
         dxs.map((t) => h.view(t)),
         dadd ? h.view(dadd) : null,
         a.scale,
+        secondPerm(a.addPerm),
       );
     }
     return dadd ? [...dxs, dadd] : dxs;

@@ -20,6 +20,7 @@ function argsOf(c: GatherCase, ts: tf.Tensor[]): ChannelGatherArgs {
   return {
     inputs: ts.slice(0, n) as tf.Tensor4D[],
     perm: c.perm,
+    addPerm: c.addPerm,
     addend: c.addend ? (ts[n] as tf.Tensor4D) : undefined,
     scale: c.scale,
   };
@@ -41,10 +42,10 @@ function reference(c: GatherCase): Float64Array[] {
   const n = c.channels.length;
   const rows = c.bhw[0] * c.bhw[1] * c.bhw[2];
   const vals = xs.map((x) => x.dataSync() as Float32Array);
-  const fwd = gatherRef(vals.slice(0, n), c.channels, rows, c.perm, c.addend ? vals[n] : null, c.scale);
+  const fwd = gatherRef(vals.slice(0, n), c.channels, rows, c.perm, c.addend ? vals[n] : null, c.scale, c.addPerm);
   const dy = seeded(fwd.length, 7);
   tf.dispose(xs);
-  return [fwd, ...scatterRef(dy, c.channels, rows, c.perm, c.addend, c.scale)];
+  return [fwd, ...scatterRef(dy, c.channels, rows, c.perm, c.addend, c.scale, c.addPerm)];
 }
 
 describe.skipIf(!available)('native EvdmChannelGather vs the composed tfjs path vs a plain-JS reference', () => {
@@ -119,17 +120,20 @@ describe.skipIf(!available)('native EvdmChannelGather vs the composed tfjs path 
     await on('cpu', true);
     const a = tf.zeros([2, 3, 3, 4]);
     const b = tf.zeros([2, 3, 4, 2]);
-    const run1 = (inputs: Record<string, tf.Tensor>, perm: number[]) =>
+    const run1 = (inputs: Record<string, tf.Tensor>, perm: number[], addPerm: number[] = []) =>
       tf.engine().runKernel('EvdmChannelGather', inputs, {
         perm,
+        addPerm,
         scale: 1,
         count: Object.keys(inputs).length,
       } as unknown as tf.NamedAttrMap);
     expect(() => run1({ x0: a, x1: b }, [0])).toThrow(
       /EvdmChannelGather needs float32 NHWC inputs sharing \[B, H, W\]; input 1 is float32 \[2,3,4,2\]/,
     );
-    expect(() => run1({ x0: a }, [0, 9])).toThrow(/channelGather: perm\[1\] = 9 is out of range or repeated \(4 channels\)/);
-    expect(() => run1({ x0: a }, [1, 1])).toThrow(/out of range or repeated/);
+    expect(() => run1({ x0: a }, [0, 9])).toThrow(/channelGather: perm\[1\] = 9 is out of range or read twice \(4 channels\)/);
+    expect(() => run1({ x0: a }, [1, 1])).toThrow(/out of range or read twice/);
+    expect(() => run1({ x0: a }, [0, 1], [2, 0])).toThrow(/channelGather: addPerm\[1\] = 0 is out of range or read twice/);
+    expect(() => run1({ x0: a }, [0, 1], [2])).toThrow(/addPerm must have as many entries as perm/);
     tf.dispose([a, b]);
   });
 });

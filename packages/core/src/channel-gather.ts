@@ -4,9 +4,11 @@ import { isTensor } from './brand';
 /**
  * Channel gather, the one memory pass that replaces a channel slice + concat + channel shuffle
  * (+ residual add and scale) of the BRP (paper §3.4 Split and SO):
- *   `out[..., j] = scale · (concat(inputs, -1)[..., perm[j]] + addend[..., j])`.
- * Its gradient is the matching scatter: each input gets `scale · dy` routed back to the channels
- * `perm` reads (0 where it reads none), the addend gets `scale · dy`.
+ *   `out[..., j] = scale · (cat[..., perm[j]] (+ cat[..., addPerm[j]]) + addend[..., j])`,
+ * `cat = concat(inputs, -1)`. Its gradient is the matching scatter: each input gets `scale · dy`
+ * routed back to the channels `perm` / `addPerm` read (0 where they read none), the addend gets
+ * `scale · dy`. A second perm sums two gathers of the same inputs without writing either one out
+ * (the BRP block output `shuffle(shortcut) + shuffle(concat[p3, p1, direct])`).
  *
  * A backend may register the kernels {@link CHANNEL_GATHER} / {@link CHANNEL_GATHER_GRAD} (e.g.
  * `@evdm/backend-native`); where they are missing the composed tfjs ops run (concat + gather, and
@@ -17,25 +19,31 @@ export interface ChannelGatherArgs {
   inputs: tf.Tensor4D[];
   /** Output channel j reads concatenated channel `perm[j]`; entries distinct, in range. */
   perm: readonly number[];
+  /** A second gather added to the first: output j adds channel `addPerm[j]`; `perm.length` entries, none read by `perm` too. */
+  addPerm?: readonly number[];
   /** `[B, H, W, perm.length]`, added before the scale. */
   addend?: tf.Tensor4D;
   /** Multiplies the sum (default 1). */
   scale?: number;
 }
 
-/** Kernel names: inputs `x0 … x{n-1}` (+ `addend`), attrs `{perm, scale, count}`; one output. */
+/** Kernel names: inputs `x0 … x{n-1}` (+ `addend`), attrs `{perm, addPerm, scale, count}`; one output. */
 export const CHANNEL_GATHER = 'EvdmChannelGather';
-/** Inputs `dy`, attrs `{perm, scale, channels, addend}`; outputs `[dx0 … dx{n-1}(, daddend)]`. */
+/** Inputs `dy`, attrs `{perm, addPerm, scale, channels, addend}`; outputs `[dx0 … dx{n-1}(, daddend)]`. */
 export const CHANNEL_GATHER_GRAD = 'EvdmChannelGatherGrad';
 
 export interface ChannelGatherAttrs {
   perm: number[];
+  /** The second perm, or `[]` for none. */
+  addPerm: number[];
   scale: number;
   count: number;
 }
 
 export interface ChannelGatherGradAttrs {
   perm: number[];
+  /** The second perm, or `[]` for none. */
+  addPerm: number[];
   scale: number;
   /** Channel count of each input. */
   channels: number[];
@@ -65,13 +73,21 @@ export function validateChannelGather(args: ChannelGatherArgs): void {
   if (!Array.isArray(perm) || perm.length === 0)
     throw new Error(`${op}: perm must be a non-empty array of channel indices (inputs ${shapeList(inputs)})`);
   const seen = new Uint8Array(total);
-  for (let j = 0; j < perm.length; j++) {
-    const p = perm[j];
-    if (!Number.isInteger(p) || p < 0 || p >= total) {
-      throw new Error(`${op}: perm[${j}] = ${p} is out of range: the inputs ${shapeList(inputs)} have ${total} channels`);
+  const check = (what: string, ps: readonly number[]) => {
+    for (let j = 0; j < ps.length; j++) {
+      const p = ps[j];
+      if (!Number.isInteger(p) || p < 0 || p >= total) {
+        throw new Error(`${op}: ${what}[${j}] = ${p} is out of range: the inputs ${shapeList(inputs)} have ${total} channels`);
+      }
+      if (seen[p]) throw new Error(`${op}: channel ${p} is read twice (${what}[${j}]); perm and addPerm entries must all be distinct`);
+      seen[p] = 1;
     }
-    if (seen[p]) throw new Error(`${op}: perm reads channel ${p} twice (perm[${j}]); every entry must be distinct`);
-    seen[p] = 1;
+  };
+  check('perm', perm);
+  if (args.addPerm !== undefined) {
+    if (!Array.isArray(args.addPerm) || args.addPerm.length !== perm.length)
+      throw new Error(`${op}: addPerm must be an array of ${perm.length} channel indices (perm's length), got ${String(args.addPerm?.length ?? args.addPerm)}`);
+    check('addPerm', args.addPerm);
   }
   if (addend !== undefined) {
     const want = [first.shape[0], first.shape[1], first.shape[2], perm.length];
@@ -86,10 +102,11 @@ export function validateChannelGather(args: ChannelGatherArgs): void {
     throw new Error(`${op}: scale must be a finite number, got ${String(scale)}`);
 }
 
-/** `inv[c]` = the output channel reading concatenated channel c, or -1. */
-export function inversePerm(perm: readonly number[], total: number): Int32Array {
+/** `inv[c]` = the output channel reading concatenated channel c (`addPerm`'s: `perm.length` + j), or -1. */
+export function inversePerm(perm: readonly number[], total: number, addPerm: readonly number[] = []): Int32Array {
   const inv = new Int32Array(total).fill(-1);
   perm.forEach((p, j) => (inv[p] = j));
+  addPerm.forEach((p, j) => (inv[p] = perm.length + j));
   return inv;
 }
 
@@ -100,12 +117,16 @@ function isIdentity(perm: readonly number[], total: number): boolean {
 function composedForward(
   inputs: tf.Tensor4D[],
   perm: readonly number[],
+  addPerm: readonly number[],
   addend: tf.Tensor4D | undefined,
   scale: number,
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const x = inputs.length === 1 ? inputs[0] : tf.concat(inputs, 3);
-    let y: tf.Tensor4D = isIdentity(perm, x.shape[3]) ? x : tf.gather(x, tf.tensor1d(perm as number[], 'int32'), 3);
+    const take = (p: readonly number[]): tf.Tensor4D =>
+      isIdentity(p, x.shape[3]) ? x : tf.gather(x, tf.tensor1d(p as number[], 'int32'), 3);
+    let y = take(perm);
+    if (addPerm.length > 0) y = tf.add(y, take(addPerm));
     if (addend) y = tf.add(y, addend);
     return scale === 1 ? tf.clone(y) : tf.mul(y, scale);
   });
@@ -115,6 +136,7 @@ function composedForward(
 function composedBackward(
   dy: tf.Tensor4D,
   perm: readonly number[],
+  addPerm: readonly number[],
   channels: number[],
   hasAddend: boolean,
   scale: number,
@@ -122,13 +144,15 @@ function composedBackward(
   return tf.tidy(() => {
     const total = channels.reduce((a, c) => a + c, 0);
     const g: tf.Tensor4D = scale === 1 ? dy : tf.mul(dy, scale);
-    const inv = inversePerm(perm, total);
-    let src: tf.Tensor4D = g;
+    const inv = inversePerm(perm, total, addPerm);
+    // an addPerm channel reads the second copy of g
+    let src: tf.Tensor4D = addPerm.length > 0 ? tf.concat([g, g], 3) : g;
     let idx = Array.from(inv);
     if (idx.some((v) => v < 0)) {
       const [b, h, w] = dy.shape;
-      src = tf.concat([g, tf.zeros([b, h, w, 1]) as tf.Tensor4D], 3);
-      idx = idx.map((v) => (v < 0 ? perm.length : v));
+      const unread = src.shape[3];
+      src = tf.concat([src, tf.zeros([b, h, w, 1]) as tf.Tensor4D], 3);
+      idx = idx.map((v) => (v < 0 ? unread : v));
     }
     const dcat = isIdentity(idx, src.shape[3]) ? tf.clone(src) : tf.gather(src, tf.tensor1d(idx, 'int32'), 3);
     const dxs = channels.length === 1 ? [dcat] : tf.split(dcat, channels, 3);
@@ -146,6 +170,7 @@ function run(args: ChannelGatherArgs, useKernel: boolean): tf.Tensor4D {
   validateChannelGather(args);
   const { inputs, addend } = args;
   const perm = Array.from(args.perm);
+  const addPerm = Array.from(args.addPerm ?? []);
   const scale = args.scale ?? 1;
   const channels = inputs.map((t) => t.shape[3]);
   const n = inputs.length;
@@ -158,19 +183,19 @@ function run(args: ChannelGatherArgs, useKernel: boolean): tf.Tensor4D {
       const named: Record<string, tf.Tensor> = {};
       xs.forEach((x, i) => (named[`x${i}`] = x));
       if (add) named.addend = add;
-      const attrs: ChannelGatherAttrs = { perm, scale, count: n };
+      const attrs: ChannelGatherAttrs = { perm, addPerm, scale, count: n };
       value = tf
         .engine()
         .runKernel(CHANNEL_GATHER, named as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
     } else {
-      value = composedForward(xs, perm, add, scale);
+      value = composedForward(xs, perm, addPerm, add, scale);
     }
     return {
       value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
         const d = dy as tf.Tensor4D;
-        if (!useKernel) return composedBackward(d, perm, channels, !!add, scale);
-        const attrs: ChannelGatherGradAttrs = { perm, scale, channels, addend: !!add };
+        if (!useKernel) return composedBackward(d, perm, addPerm, channels, !!add, scale);
+        const attrs: ChannelGatherGradAttrs = { perm, addPerm, scale, channels, addend: !!add };
         return tf
           .engine()
           .runKernel(CHANNEL_GATHER_GRAD, { dy: d } as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
@@ -182,7 +207,7 @@ function run(args: ChannelGatherArgs, useKernel: boolean): tf.Tensor4D {
 }
 
 /**
- * `scale · (concat(inputs)[..., perm] + addend)` in one pass where the backend registers the
+ * `scale · (concat(inputs)[..., perm] (+ concat(inputs)[..., addPerm]) + addend)` in one pass where the backend registers the
  * native kernels, else as composed tfjs ops; see {@link ChannelGatherArgs}.
  */
 export function channelGather(args: ChannelGatherArgs): tf.Tensor4D {

@@ -6,6 +6,8 @@ export interface GatherCase {
   bhw: [number, number, number];
   channels: number[];
   perm: number[];
+  /** a second gather of the same inputs, added (none if absent) */
+  addPerm?: number[];
   addend: boolean;
   scale: number;
   label: string;
@@ -16,7 +18,7 @@ export function shufflePerm(c: number, g: number): number[] {
   return Array.from({ length: c }, (_, k) => (k % g) * (c / g) + Math.floor(k / g));
 }
 
-/** Forward: out[r, j] = scale · (cat[r, perm[j]] + addend[r, j]). */
+/** Forward: out[r, j] = scale · (cat[r, perm[j]] (+ cat[r, addPerm[j]]) + addend[r, j]). */
 export function gatherRef(
   xs: Float32Array[],
   channels: number[],
@@ -24,6 +26,7 @@ export function gatherRef(
   perm: number[],
   addend: Float32Array | null,
   scale: number,
+  addPerm?: number[],
 ): Float64Array {
   const offs: [number, number][] = [];
   channels.forEach((c, s) => {
@@ -34,7 +37,11 @@ export function gatherRef(
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < cout; j++) {
       const [s, k] = offs[perm[j]];
-      const v = xs[s][r * channels[s] + k] + (addend ? addend[r * cout + j] : 0);
+      let v = xs[s][r * channels[s] + k] + (addend ? addend[r * cout + j] : 0);
+      if (addPerm) {
+        const [s2, k2] = offs[addPerm[j]];
+        v += xs[s2][r * channels[s2] + k2];
+      }
       out[r * cout + j] = scale * v;
     }
   }
@@ -49,6 +56,7 @@ export function scatterRef(
   perm: number[],
   addend: boolean,
   scale: number,
+  addPerm?: number[],
 ): Float64Array[] {
   const grads = channels.map((c) => new Float64Array(rows * c));
   const offs: [number, number][] = [];
@@ -58,8 +66,10 @@ export function scatterRef(
   const cout = perm.length;
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < cout; j++) {
-      const [s, k] = offs[perm[j]];
-      grads[s][r * channels[s] + k] += scale * dy[r * cout + j];
+      for (const p of addPerm ? [perm, addPerm] : [perm]) {
+        const [s, k] = offs[p[j]];
+        grads[s][r * channels[s] + k] += scale * dy[r * cout + j];
+      }
     }
   }
   if (addend) grads.push(Float64Array.from(dy, (v) => scale * v));
@@ -154,6 +164,33 @@ export function gatherCases(): GatherCase[] {
     label: 'random full perm + addend',
   });
   cases.push({ bhw: [1, 5, 5], channels: [7], perm: [6], addend: true, scale: 2, label: 'one channel out' });
+  // the BRP block output with its second procedure's Split output read in place: shuffle(g) of the
+  // skip + shuffle(2) of [p3, p1, input[..., :direct]] (input's other channels unread), ·√½
+  for (const [g, bhw, c, pathOut, cin] of [
+    [4, [2, 3, 5], 16, 4, 16],
+    [1, [1, 4, 3], 16, 4, 16],
+    [2, [2, 2, 3], 8, 2, 8],
+  ] as [number, [number, number, number], number, number, number][]) {
+    const direct = c - 2 * pathOut;
+    cases.push({
+      bhw,
+      channels: [c, pathOut, pathOut, cin],
+      perm: shufflePerm(c, g),
+      addPerm: shufflePerm(2 * pathOut + direct, 2).map((k) => c + k),
+      addend: false,
+      scale: Math.SQRT1_2,
+      label: `block output shuffle(${g}) + Split parts read in place, ·√½`,
+    });
+  }
+  cases.push({
+    bhw: [3, 2, 3],
+    channels: [4, 6, 5],
+    perm: randomPerm(15, 6, 11),
+    addPerm: randomPerm(15, 15, 11).slice(6, 12),
+    addend: true,
+    scale: -0.5,
+    label: 'two random perms + addend, 3 channels unread',
+  });
   // shuffles of a channel range that starts inside one source and ends inside another (the native
   // interleave path for 2, 4 and 8 groups; 3 groups take the general path)
   for (const [g, start, n] of [

@@ -20,6 +20,7 @@ function argsOf(c: GatherCase, ts: tf.Tensor[]): ChannelGatherArgs {
   return {
     inputs: ts.slice(0, n) as tf.Tensor4D[],
     perm: c.perm,
+    addPerm: c.addPerm,
     addend: c.addend ? (ts[n] as tf.Tensor4D) : undefined,
     scale: c.scale,
   };
@@ -44,11 +45,12 @@ describe('channelGather (composed tfjs path) vs a plain-JS reference', () => {
         c.perm,
         addend ? (addend.dataSync() as Float32Array) : null,
         c.scale,
+        c.addPerm,
       );
       expect(relL2(y.dataSync(), want)).toBeLessThan(TOL);
       const dy = tf.tensor4d(seeded(y.size, 7), y.shape);
       const grads = tf.grads((...ts: tf.Tensor[]) => tf.sum(tf.mul(channelGatherComposed(argsOf(c, ts)), dy)))(all);
-      const ref = scatterRef(dy.dataSync() as Float32Array, c.channels, rows, c.perm, c.addend, c.scale);
+      const ref = scatterRef(dy.dataSync() as Float32Array, c.channels, rows, c.perm, c.addend, c.scale, c.addPerm);
       expect(grads.length).toBe(ref.length);
       grads.forEach((g, i) => {
         expect(g.shape).toEqual(all[i].shape);
@@ -95,7 +97,10 @@ describe('channelGather (composed tfjs path) vs a plain-JS reference', () => {
       ],
       [{ inputs: [a], perm: [0, 4] }, /channelGather: perm\[1\] = 4 is out of range: the inputs \[2,3,3,4\] have 4 channels/],
       [{ inputs: [a], perm: [1.5] }, /perm\[0\] = 1.5 is out of range/],
-      [{ inputs: [a], perm: [2, 2] }, /channelGather: perm reads channel 2 twice/],
+      [{ inputs: [a], perm: [2, 2] }, /channelGather: channel 2 is read twice \(perm\[1\]\)/],
+      [{ inputs: [a], perm: [0, 1], addPerm: [2, 1] }, /channelGather: channel 1 is read twice \(addPerm\[1\]\)/],
+      [{ inputs: [a], perm: [0, 1], addPerm: [2] }, /channelGather: addPerm must be an array of 2 channel indices/],
+      [{ inputs: [a], perm: [0], addPerm: [7] }, /channelGather: addPerm\[0\] = 7 is out of range/],
       [{ inputs: [a], perm: [] }, /channelGather: perm must be a non-empty array/],
       [{ inputs: [e], perm: [0] }, /channelGather: inputs\[0\] is empty, shape \[2,0,3,2\]/],
       [

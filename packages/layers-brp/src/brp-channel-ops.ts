@@ -37,14 +37,17 @@ export function splitOutputPerm(pathOut: number, direct: number, groups: number)
   return channelShufflePerm(2 * pathOut + direct, groups);
 }
 
+/** A Split procedure's output before it is written: `shuffle_groups(concat[p3, p1, input[..., :direct]])`. */
+export interface SplitOutputParts {
+  p3: tf.Tensor4D;
+  p1: tf.Tensor4D;
+  input: tf.Tensor4D;
+  direct: number;
+  groups: number;
+}
+
 /** `shuffle_groups(concat[p3, p1, input[..., :direct]])`. */
-export function splitProcedureOutput(
-  p3: tf.Tensor4D,
-  p1: tf.Tensor4D,
-  input: tf.Tensor4D,
-  direct: number,
-  groups: number,
-): tf.Tensor4D {
+export function splitProcedureOutput({ p3, p1, input, direct, groups }: SplitOutputParts): tf.Tensor4D {
   if (mode === 'fused') return channelGather({ inputs: [p3, p1, input], perm: splitOutputPerm(p3.shape[3], direct, groups) });
   const [b, h, w, c] = input.shape;
   const d = direct === c ? input : tf.slice(input, [0, 0, 0, 0], [b, h, w, direct]);
@@ -59,10 +62,21 @@ export function channelTail(y: tf.Tensor4D, start: number): tf.Tensor4D {
   return tf.slice(y, [0, 0, 0, start], [b, h, w, c - start]);
 }
 
-/** The block output `(shuffle_groups(skip) + h)·√½` (groups 1: no shuffle). */
-export function residualOutput(skip: tf.Tensor4D, h: tf.Tensor4D, groups: number): tf.Tensor4D {
-  if (mode === 'fused')
-    return channelGather({ inputs: [skip], perm: channelShufflePerm(skip.shape[3], groups), addend: h, scale: Math.SQRT1_2 });
+/**
+ * The block output `(shuffle_groups(skip) + h)·√½` (groups 1: no shuffle). Given `h` as a Split
+ * procedure's parts, 'fused' reads them in place: one gather with two perms, `h` never written.
+ */
+export function residualOutput(skip: tf.Tensor4D, h: tf.Tensor4D | SplitOutputParts, groups: number): tf.Tensor4D {
+  if (mode === 'fused') {
+    const perm = channelShufflePerm(skip.shape[3], groups);
+    if (!('p3' in h)) return channelGather({ inputs: [skip], perm, addend: h, scale: Math.SQRT1_2 });
+    const c = skip.shape[3];
+    const split = splitOutputPerm(h.p3.shape[3], h.direct, h.groups);
+    // the split perm numbers [p3, p1, input] from 0; here they follow the skip's c channels
+    const addPerm = cachedPerm(`split ${h.p3.shape[3]}/${h.direct}/${h.groups} after ${c}`, split.length, (j) => c + split[j]);
+    return channelGather({ inputs: [skip, h.p3, h.p1, h.input], perm, addPerm, scale: Math.SQRT1_2 });
+  }
+  const hh = 'p3' in h ? splitProcedureOutput(h) : h;
   const s = groups > 1 ? channelShuffle(skip, groups) : skip;
-  return tf.mul(tf.add(s, h), Math.SQRT1_2);
+  return tf.mul(tf.add(s, hh), Math.SQRT1_2);
 }

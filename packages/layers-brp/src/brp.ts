@@ -44,7 +44,7 @@ import {
 import type { ResidualBlockFields } from './residual-block';
 import { firDownsample, firUpsample } from './fir';
 import { groupedConv1x1 } from './grouped-conv';
-import { channelTail, residualOutput, splitProcedureOutput } from './brp-channel-ops';
+import { channelTail, residualOutput, splitProcedureOutput, type SplitOutputParts } from './brp-channel-ops';
 import { groupNormTail } from './group-norm-tail';
 
 export const BRP_EPS = 1e-5;
@@ -227,7 +227,7 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     x: tf.Tensor4D,
     ctx: BlockContext,
     act: tf.Tensor2D,
-  ): { out: tf.Tensor4D; input: tf.Tensor4D } {
+  ): { out: tf.Tensor4D | SplitOutputParts; input: tf.Tensor4D } {
     const c = this.config;
     const pre = `${c.name}/proc${index}`;
     const owner = `BottleneckResidualPathway(${c.name})`;
@@ -267,9 +267,11 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
     }
     const p3 = conv(read, `${pre}/path3x3`, yb);
     const p1 = conv(read, `${pre}/path1x1`, yb);
-    // Split: shuffle(concat[p3, p1, input[..., :direct]]) as one channel gather (brp-channel-ops.ts)
-    const out = plan.split ? splitProcedureOutput(p3, p1, input, plan.direct, SPLIT_SHUFFLE_GROUPS) : tf.concat([p3, p1], 3);
-    return { out, input };
+    if (!plan.split) return { out: tf.concat([p3, p1], 3), input };
+    // Split: shuffle(concat[p3, p1, input[..., :direct]]); the second procedure's is gathered with
+    // the block output (brp-channel-ops.ts), the first's as one channel gather
+    const parts = { p3, p1, input, direct: plan.direct, groups: SPLIT_SHUFFLE_GROUPS };
+    return { out: index === 1 ? parts : splitProcedureOutput(parts), input };
   }
 
   /** Runs the block: `x` NHWC `[B, H, W, inChannels]`, `ctx.temb` `[B, T]`. */
@@ -280,7 +282,7 @@ export class BottleneckResidualPathway extends ResidualBlockBase<ResolvedBrpConf
       const [p0, p1] = this.procedurePlans();
       const act = activatedTemb(ctx);
       const first = this.procedure(read, 0, p0, x, ctx, act);
-      const h = this.procedure(read, 1, p1, first.out, ctx, act).out;
+      const h = this.procedure(read, 1, p1, first.out as tf.Tensor4D, ctx, act).out;
       let skip = first.input;
       let groups = 1;
       if (this.hasShortcutConv) {
