@@ -2,6 +2,9 @@
 // gradient in x, gamma, beta, scale, shift. Statistics (biased variance, eps inside the sqrt) are
 // accumulated in double; the backward pass recomputes them from x instead of saving them.
 // Work is split over (batch, spatial chunk) so small batches still use every thread.
+// A channel window: x may be wider (row stride Cx) than the C normalised channels [start, start + C)
+// (the BRP's Split reads only a tail of the normalised input); y and dy are C wide, dx is x's shape
+// (0 outside the window), and gamma / beta / scale / shift / modulation keep x's width.
 // The passes are compute-bound (SiLU's exp, per-channel sums), so this file lets the compiler
 // contract a*b+c into FMAs (the build's -ffp-contract=off is for the bit-exact optimiser kernels).
 #pragma GCC optimize("fp-contract=fast")
@@ -17,18 +20,35 @@ enum GnAct { GN_NONE = 0, GN_SILU = 1, GN_RELU = 2 };
 struct GnShape {
   int64_t B, S, C, G, cg;
   int act;
-  // scale and shift packed in one [B, 2C] modulation tensor (scale = [:, :C], shift = [:, C:])
+  // scale and shift packed in one [B, 2Cx] modulation tensor (scale = [:, :Cx], shift = [:, Cx:])
   bool packed;
+  // x's channels per row and the window's first channel (Cx = C, start = 0: the whole row)
+  int64_t Cx, start;
 };
 
 static GnShape gnShape(const Napi::CallbackInfo &info, size_t i) {
   auto p = intsArg(info, i, "params");
-  if (p.size() != 5 && p.size() != 6) throw Napi::Error::New(info.Env(), "evdm native groupNorm: expected 5 or 6 parameters");
-  GnShape s{p[0], p[1], p[2], p[3], 0, int(p[4]), p.size() == 6 && p[5] != 0};
+  if (p.size() != 5 && p.size() != 6 && p.size() != 8)
+    throw Napi::Error::New(info.Env(), "evdm native groupNorm: expected 5, 6 or 8 parameters");
+  GnShape s{p[0], p[1], p[2], p[3], 0, int(p[4]), p.size() >= 6 && p[5] != 0, p[2], 0};
+  if (p.size() == 8) {
+    s.Cx = p[6];
+    s.start = p[7];
+  }
   if (s.B < 1 || s.S < 1 || s.C < 1 || s.G < 1 || s.C % s.G != 0) throw Napi::Error::New(info.Env(), "evdm native groupNorm: bad shape");
+  if (s.start < 0 || s.start + s.C > s.Cx) throw Napi::Error::New(info.Env(), "evdm native groupNorm: the channel window exceeds x's channels");
   if (s.act < GN_NONE || s.act > GN_RELU) throw Napi::Error::New(info.Env(), "evdm native groupNorm: unknown activation code");
   s.cg = s.C / s.G;
   return s;
+}
+
+// Elements per loop block: whole periods of C where rows are contiguous, else one row.
+static int64_t blockLen(const GnShape &s) { return s.Cx == s.C ? periodOf(s.C) : s.C; }
+
+// The x-layout address of window element `off` (a multiple of C: a row start).
+template <class T>
+static inline T *xAt(const GnShape &s, T *x, int64_t off) {
+  return x + (off / s.C) * s.Cx + s.start;
 }
 
 static int gnThreads(const GnShape &s) { return threadsForBytes(8.0 * double(s.B) * double(s.S) * double(s.C)); }
@@ -79,14 +99,13 @@ static void chunkSums(int64_t n, int64_t C, int64_t L, double *out, Fn fn) {
 
 // Per-(b, c) sums over the spatial axis of x and x^2, then per-(b, g) mean and rstd.
 static void gnStats(const GnShape &s, const float *x, float eps, std::vector<double> &mean, std::vector<double> &rstd) {
-  const int64_t P = chunksPerBatch(s), C = s.C, L = periodOf(C);
+  const int64_t P = chunksPerBatch(s), C = s.C, L = blockLen(s);
   std::vector<double> part(size_t(s.B * P * 2 * C), 0.0);
 #pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
     const GnChunk ch = chunkOf(s, P, t);
-    const float *xs = x + ch.off;
     chunkSums(ch.n, C, L, &part[size_t(t * 2 * C)], [&](int64_t blk, int64_t len, float *fs, float *fq) {
-      const float *xr = xs + blk;
+      const float *xr = xAt(s, x, ch.off + blk);
 #pragma omp simd
       for (int64_t j = 0; j < len; j++) {
         fs[j] += xr[j];
@@ -188,21 +207,21 @@ static GnOptional gnOptional(const Napi::CallbackInfo &info, size_t first, const
   GnOptional o;
   const char *names[4] = {"gamma", "beta", s.packed ? "modulation" : "scale", "shift"};
   const float **dst[4] = {&o.gamma, &o.beta, &o.scale, &o.shift};
-  o.stride = s.packed ? 2 * s.C : s.C;
+  o.stride = s.packed ? 2 * s.Cx : s.Cx;
   for (int k = 0; k < 4; k++) {
     if (isNullish(info, first + k)) continue;
     if (s.packed && k == 3) throw Napi::Error::New(info.Env(), "evdm native groupNorm: a packed modulation takes no separate shift");
     F32 t = f32Arg(info, first + k, names[k]);
-    size_t want = k < 2 ? size_t(s.C) : size_t(s.B * o.stride);
+    size_t want = k < 2 ? size_t(s.Cx) : size_t(s.B * o.stride);
     if (t.size != want) throw Napi::Error::New(info.Env(), std::string("evdm native groupNorm: ") + names[k] + " has the wrong size");
-    *dst[k] = t.data;
+    *dst[k] = t.data + s.start;  // the window's coefficients
   }
-  if (s.packed && o.scale) o.shift = o.scale + s.C;
+  if (s.packed && o.scale) o.shift = o.scale + s.Cx;
   return o;
 }
 
-// groupNormForward(x, gamma, beta, scale, shift, y, [B, S, C, G, act (0 none, 1 SiLU, 2 ReLU)(, packed)], eps);
-// packed = 1: `scale` is the [B, 2C] modulation (scale, then shift) and `shift` is null.
+// groupNormForward(x, gamma, beta, scale, shift, y, [B, S, C, G, act (0 none, 1 SiLU, 2 ReLU)(, packed(, Cx, start))], eps);
+// packed = 1: `scale` is the [B, 2Cx] modulation (scale, then shift) and `shift` is null.
 Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
   F32 x = f32Arg(info, 0, "x");
   GnShape s = gnShape(info, 6);
@@ -210,18 +229,19 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
   F32 y = f32Arg(info, 5, "y");
   float eps = info[7].As<Napi::Number>().FloatValue();
   const size_t n = size_t(s.B * s.S * s.C);
-  if (x.size != n || y.size != n) throw Napi::Error::New(info.Env(), "evdm native groupNorm: x/y sizes do not match the shape");
+  if (x.size != size_t(s.B * s.S * s.Cx) || y.size != n)
+    throw Napi::Error::New(info.Env(), "evdm native groupNorm: x/y sizes do not match the shape");
   std::vector<double> mean, rstd;
   gnStats(s, x.data, eps, mean, rstd);
   std::vector<float> A, Bc;
   gnCoefficients(s, mean, rstd, o.gamma, o.beta, o.scale, o.shift, o.stride, A, Bc);
-  const int64_t P = chunksPerBatch(s), C = s.C, L = periodOf(C);
+  const int64_t P = chunksPerBatch(s), C = s.C, L = blockLen(s);
 #pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
     const GnChunk ch = chunkOf(s, P, t);
     const std::vector<float> a = tiled(&A[size_t(ch.b * C)], C, L), bc = tiled(&Bc[size_t(ch.b * C)], C, L);
     for (int64_t blk = 0; blk < ch.n; blk += L) {
-      const float *xr = x.data + ch.off + blk;
+      const float *xr = xAt(s, x.data, ch.off + blk);
       float *yr = y.data + ch.off + blk;
       const int64_t len = std::min(L, ch.n - blk);
       if (s.act == GN_SILU) normalizeRow<GN_SILU>(xr, a.data(), bc.data(), yr, len);
@@ -232,8 +252,8 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// groupNormBackward(dy, x, gamma, beta, scale, shift, dx, dgamma, dbeta, dscale, dshift, [B, S, C, G, act (0 none, 1 SiLU, 2 ReLU)(, packed)], eps)
-// Gradient outputs may be null when the input was absent.
+// groupNormBackward(dy, x, gamma, beta, scale, shift, dx, dgamma, dbeta, dscale, dshift, [B, S, C, G, act (0 none, 1 SiLU, 2 ReLU)(, packed(, Cx, start))], eps)
+// Gradient outputs may be null when the input was absent; they have their input's (x's) width.
 Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   auto env = info.Env();
   F32 dy = f32Arg(info, 0, "dy");
@@ -250,10 +270,22 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   float *dshift = isNullish(info, 10) ? nullptr : f32Arg(info, 10, "dshift").data;
   // packed: dscale is the [B, 2C] modulation gradient, its second half the shift's
   if (s.packed && dshift) throw Napi::Error::New(env, "evdm native groupNorm grad: a packed modulation takes no separate dshift");
-  if (s.packed && dscale) dshift = dscale + s.C;
+  if (s.packed && dscale) dshift = dscale + s.Cx;
   float eps = info[12].As<Napi::Number>().FloatValue();
-  const size_t n = size_t(s.B * s.S * s.C);
-  if (x.size != n || dy.size != n || dx.size != n) throw Napi::Error::New(env, "evdm native groupNorm grad: sizes do not match the shape");
+  const size_t n = size_t(s.B * s.S * s.C), nx = size_t(s.B * s.S * s.Cx);
+  if (x.size != nx || dy.size != n || dx.size != nx) throw Napi::Error::New(env, "evdm native groupNorm grad: sizes do not match the shape");
+  const bool window = s.Cx != s.C;
+  if (window) {
+    // parameter gradients outside the window are 0; the window's are written below at offset start
+    if (dgamma) std::fill(dgamma, dgamma + s.Cx, 0.f);
+    if (dbeta) std::fill(dbeta, dbeta + s.Cx, 0.f);
+    if (dscale) std::fill(dscale, dscale + s.B * o.stride, 0.f);
+    if (dshift && !s.packed) std::fill(dshift, dshift + s.B * o.stride, 0.f);
+  }
+  if (dgamma) dgamma += s.start;
+  if (dbeta) dbeta += s.start;
+  if (dscale) dscale += s.start;
+  if (dshift) dshift += s.start;
   std::vector<double> mean, rstd;
   gnStats(s, x.data, eps, mean, rstd);
   std::vector<float> A, Bc;
@@ -261,18 +293,19 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   const int64_t P = chunksPerBatch(s), C = s.C;
   const int act = s.act;
   // du = dy * act'(u); pass 1 accumulates per (b, c): sum du and sum du * x (and writes du to dx).
-  const int64_t L = periodOf(C);
+  const int64_t L = blockLen(s);
   std::vector<double> part(size_t(s.B * P * 2 * C), 0.0);
 #pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
     const GnChunk ch = chunkOf(s, P, t);
     const std::vector<float> a = tiled(&A[size_t(ch.b * C)], C, L), bc = tiled(&Bc[size_t(ch.b * C)], C, L);
-    const float *xs = x.data + ch.off, *gs = dy.data + ch.off;
-    float *us = dx.data + ch.off;
+    const float *gs = dy.data + ch.off;
     chunkSums(ch.n, C, L, &part[size_t(t * 2 * C)], [&](int64_t blk, int64_t len, float *fu, float *fux) {
-      if (act == GN_SILU) accumulateGrad<GN_SILU>(gs + blk, xs + blk, a.data(), bc.data(), fu, fux, us + blk, len);
-      else if (act == GN_RELU) accumulateGrad<GN_RELU>(gs + blk, xs + blk, a.data(), bc.data(), fu, fux, us + blk, len);
-      else accumulateGrad<GN_NONE>(gs + blk, xs + blk, a.data(), bc.data(), fu, fux, us + blk, len);
+      const float *xr = xAt(s, x.data, ch.off + blk);
+      float *ur = xAt(s, dx.data, ch.off + blk);
+      if (act == GN_SILU) accumulateGrad<GN_SILU>(gs + blk, xr, a.data(), bc.data(), fu, fux, ur, len);
+      else if (act == GN_RELU) accumulateGrad<GN_RELU>(gs + blk, xr, a.data(), bc.data(), fu, fux, ur, len);
+      else accumulateGrad<GN_NONE>(gs + blk, xr, a.data(), bc.data(), fu, fux, ur, len);
     });
   }
   // Per (b, c) and (b, g) coefficients of dx = du * Pc + x * Qg + Rg.
@@ -316,9 +349,16 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
     const GnChunk ch = chunkOf(s, P, t);
     const std::vector<float> pc = tiled(&Pc[size_t(ch.b * C)], C, L), qc = tiled(&Qc[size_t(ch.b * C)], C, L),
                              rc = tiled(&Rc[size_t(ch.b * C)], C, L);
-    const float *du = (act == GN_NONE ? dy.data : dx.data) + ch.off, *xs = x.data + ch.off;
-    float *ds = dx.data + ch.off;
-    for (int64_t blk = 0; blk < ch.n; blk += L) inputGrad(du + blk, xs + blk, pc.data(), qc.data(), rc.data(), ds + blk, std::min(L, ch.n - blk));
+    for (int64_t blk = 0; blk < ch.n; blk += L) {
+      const int64_t off = ch.off + blk;
+      float *ds = xAt(s, dx.data, off);
+      const float *du = act == GN_NONE ? dy.data + off : ds;
+      inputGrad(du, xAt(s, x.data, off), pc.data(), qc.data(), rc.data(), ds, std::min(L, ch.n - blk));
+      if (window) {  // one row: x's channels outside the window get 0
+        std::fill(ds - s.start, ds, 0.f);
+        std::fill(ds + C, ds - s.start + s.Cx, 0.f);
+      }
+    }
   }
   return env.Undefined();
 }

@@ -25,7 +25,12 @@ export function fusedGroupNorm(args: GroupNormArgs): tf.Tensor {
   const tensors = [args.x, ...present.map((k) => args[k] as tf.Tensor)];
   if (!nativeGroupNormAvailable() || tensors.some((t) => t.dtype !== 'float32') || args.x.size === 0)
     return groupNormComposed(args);
-  const attrs = { groups: args.groups, eps: args.eps, activation: GN_ACTIVATIONS[args.activation ?? 'none'] };
+  const attrs = {
+    groups: args.groups,
+    eps: args.eps,
+    activation: GN_ACTIVATIONS[args.activation ?? 'none'],
+    channelStart: args.channelStart ?? 0,
+  };
   const named = (list: tf.Tensor[]) => {
     const m: Record<string, tf.Tensor> = { x: list[0] };
     present.forEach((k, i) => (m[k] = list[i + 1]));

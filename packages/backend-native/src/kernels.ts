@@ -222,6 +222,8 @@ interface GnAttrs {
   eps: number;
   /** 0 none, 1 SiLU, 2 ReLU */
   activation: number;
+  /** normalise x's channels [channelStart, C) (whole groups; `groups` counts over all C); absent: 0 */
+  channelStart?: number;
 }
 
 const OPTIONAL = ['gamma', 'beta', 'scale', 'shift'] as const;
@@ -236,10 +238,14 @@ function gnOptional(args: { inputs: Record<string, TensorInfo | undefined> }): {
   return { opt: OPTIONAL.map((k) => args.inputs[k]), packed: false };
 }
 
+/** The addon's `[B, S, C, G, act, packed, Cx, start]`: the window `[start, Cx)` of x's Cx channels, its G groups. */
 function gnParams(x: TensorInfo, attrs: GnAttrs, packed: boolean): number[] {
   const s = x.shape;
-  const p = [s[0], s.slice(1, -1).reduce((a, v) => a * v, 1), s[s.length - 1], attrs.groups, attrs.activation];
-  return packed ? [...p, 1] : p;
+  const cx = s[s.length - 1];
+  const start = attrs.channelStart ?? 0;
+  const c = cx - start;
+  const groups = attrs.groups - start / (cx / attrs.groups);
+  return [s[0], s.slice(1, -1).reduce((a, v) => a * v, 1), c, groups, attrs.activation, packed ? 1 : 0, cx, start];
 }
 
 function groupNormForward(host: HostName): Func {
@@ -247,7 +253,7 @@ function groupNormForward(host: HostName): Func {
     const { x } = args.inputs as Record<string, TensorInfo>;
     const attrs = args.attrs as unknown as GnAttrs;
     const h = hostFor(host, args.backend);
-    const y = h.alloc([...x.shape]);
+    const y = h.alloc([...x.shape.slice(0, -1), x.shape[x.shape.length - 1] - (attrs.channelStart ?? 0)]);
     const { opt, packed } = gnOptional(args as { inputs: Record<string, TensorInfo | undefined> });
     nativeAddon().groupNormForward(
       h.view(x),

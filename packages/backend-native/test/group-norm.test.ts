@@ -17,6 +17,8 @@ interface GnCase {
   relu?: boolean;
   /** scale and shift packed in one [B, 2C] modulation */
   modulation?: boolean;
+  /** channelStart: the candidate normalises channels [start, C) only; the reference slices its full output */
+  start?: number;
 }
 const cases: GnCase[] = [
   { shape: [2, 5, 7, 12], groups: 3, scale: true, shift: true, silu: true }, // MCVD adaptive norm
@@ -35,9 +37,15 @@ const cases: GnCase[] = [
   { shape: [2, 6, 5, 12], groups: 3, modulation: true, relu: true }, // BRP input norm, packed
   { shape: [3, 4, 4, 16], groups: 4, gamma: true, beta: true, modulation: true },
   { shape: [1, 41, 23, 96], groups: 24, modulation: true, silu: true }, // threaded spatial split, packed
+  // channel windows (the Split reduce case's tail): x and the coefficients read in place
+  { shape: [2, 6, 5, 16], groups: 4, modulation: true, relu: true, start: 8 },
+  { shape: [1, 41, 23, 96], groups: 24, modulation: true, relu: true, start: 48 }, // threaded, B=1
+  { shape: [2, 5, 7, 12], groups: 3, gamma: true, beta: true, scale: true, shift: true, silu: true, start: 4 },
+  { shape: [8, 16, 16, 48], groups: 12, modulation: true, relu: true, start: 24 },
+  { shape: [2, 3, 4, 5, 8], groups: 4, gamma: true, beta: true, start: 6 }, // 5-D, one group left
 ];
 const label = (c: GnCase) =>
-  `[${c.shape}] g=${c.groups} ${['gamma', 'beta', 'scale', 'shift', 'modulation', 'silu', 'relu'].filter((k) => c[k as keyof GnCase]).join('+') || 'plain'}`;
+  `[${c.shape}] g=${c.groups} ${['gamma', 'beta', 'scale', 'shift', 'modulation', 'silu', 'relu'].filter((k) => c[k as keyof GnCase]).join('+') || 'plain'}${c.start ? ` channels [${c.start}, C)` : ''}`;
 
 function shapesOf(c: GnCase): number[][] {
   const C = c.shape[c.shape.length - 1];
@@ -53,7 +61,8 @@ function shapesOf(c: GnCase): number[][] {
 
 /**
  * fn(x, ...optional) for the given implementation; x is scaled and offset so the statistics matter.
- * `unpack`: a modulation is passed as separate scale and shift halves (tf.split), the reference form.
+ * `unpack`: a modulation is passed as separate scale and shift halves (tf.split), and a channel
+ * window is the slice of the full norm: the reference form.
  */
 function gnFn(c: GnCase, impl: (a: GroupNormArgs) => tf.Tensor, unpack = false) {
   return (...ts: tf.Tensor[]) => {
@@ -73,7 +82,11 @@ function gnFn(c: GnCase, impl: (a: GroupNormArgs) => tf.Tensor, unpack = false) 
       if (unpack) [args.scale, args.shift] = tf.split(m, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
       else args.modulation = m;
     }
-    return impl(args);
+    if (!c.start) return impl(args);
+    if (!unpack) return impl({ ...args, channelStart: c.start });
+    const y = impl(args);
+    const C = c.shape[c.shape.length - 1];
+    return tf.slice(y, [...c.shape.slice(0, -1).map(() => 0), c.start], [...c.shape.slice(0, -1), C - c.start]);
   };
 }
 

@@ -25,6 +25,12 @@ export interface GroupNormArgs {
   modulation?: tf.Tensor2D;
   /** Applied last: `'silu'` (MCVD's adaptive norm) or `'relu'` (the BRP's default). Default 'none'. */
   activation?: 'none' | 'silu' | 'relu';
+  /**
+   * Normalise only x's channels `[channelStart, C)`, a whole number of groups (default 0): the output
+   * has `C − channelStart` channels and equals `groupNorm(args)[..., channelStart:]` (those groups
+   * see the same statistics); `groups` and every coefficient tensor keep x's full width.
+   */
+  channelStart?: number;
 }
 
 export type GroupNormImplementation = (args: GroupNormArgs) => tf.Tensor;
@@ -65,6 +71,12 @@ export function validateGroupNorm(args: GroupNormArgs): void {
     throw new Error(`groupNorm: groups (${groups}) must be a positive integer dividing the ${c} channels`);
   }
   if (!(eps > 0)) throw new Error(`groupNorm: eps must be > 0, got ${eps}`);
+  const start = args.channelStart ?? 0;
+  if (!Number.isInteger(start) || start < 0 || start >= c || start % (c / groups) !== 0) {
+    throw new Error(
+      `groupNorm: channelStart (${start}) must be a whole number of groups (${c / groups} channels each) below the ${c} channels`,
+    );
+  }
   const act = args.activation ?? 'none';
   if (act !== 'none' && act !== 'silu' && act !== 'relu') {
     throw new Error(`groupNorm: activation must be 'none', 'silu' or 'relu', got ${JSON.stringify(act)}`);
@@ -94,8 +106,29 @@ export function validateGroupNorm(args: GroupNormArgs): void {
   }
 }
 
+/** The channel window `[start, C)` as an ordinary groupNorm's arguments (slices of x and of every coefficient). */
+function windowArgs(args: GroupNormArgs, start: number): GroupNormArgs {
+  const x = args.x;
+  const c = x.shape[x.rank - 1];
+  const n = c - start;
+  const cols = (t: tf.Tensor2D, from: number) => tf.slice(t, [0, from], [t.shape[0], n]);
+  const { gamma, beta, modulation, scale, shift } = args;
+  return {
+    x: tf.slice(x, [...x.shape.map(() => 0).slice(0, -1), start], [...x.shape.slice(0, -1), n]),
+    groups: args.groups - start / (c / args.groups),
+    eps: args.eps,
+    activation: args.activation,
+    ...(gamma ? { gamma: tf.slice(gamma, [start], [n]) } : {}),
+    ...(beta ? { beta: tf.slice(beta, [start], [n]) } : {}),
+    ...(modulation ? { scale: cols(modulation, start), shift: cols(modulation, c + start) } : {}),
+    ...(scale ? { scale: cols(scale, start) } : {}),
+    ...(shift ? { shift: cols(shift, start) } : {}),
+  };
+}
+
 /** The reference composition from tfjs ops (biased variance, eps inside the sqrt). */
 export function groupNormComposed(args: GroupNormArgs): tf.Tensor {
+  if (args.channelStart) return tf.tidy(() => groupNormComposed(windowArgs(args, args.channelStart as number)));
   return tf.tidy(() => {
     const { x, groups, eps } = args;
     const shape = x.shape;

@@ -26,6 +26,20 @@ describe('groupNorm vs golden (torch.nn.GroupNorm, float64 reference)', () => {
     });
   }
 
+  it('channelStart: a window of whole groups equals the same channels of torch output', () => {
+    for (const c of gold.cases) {
+      const per = 64 / c.num_groups;
+      const start = per * Math.ceil(c.num_groups / 2);
+      const input = c.input === 'x' ? x : tf.div(x, 1024);
+      const y = groupNorm({ x: input, groups: c.num_groups, eps: c.eps, gamma, beta, channelStart: start });
+      expect(y.shape).toEqual([2, 4, 4, 64 - start]);
+      const full = flat(c.output_nhwc);
+      const want = full.filter((_: number, i: number) => i % 64 >= start);
+      expect(maxAbsDiff(y.dataSync(), want)).toBeLessThan(5e-6);
+      tf.dispose([y, input === x ? [] : input].flat());
+    }
+  });
+
   it('5-D video input gives torch joint statistics; folding frames gives per-frame statistics', () => {
     const v = gold.video;
     const [n, c, t, h, w] = v.generation.shape;
@@ -122,6 +136,10 @@ describe('groupNorm modulation, activation, gradients', () => {
     expect(() => groupNorm({ x, groups: 2, eps: 1e-5, modulation: m, shift: tf.ones([1, 6]) as tf.Tensor2D })).toThrow(
       /either modulation or scale \/ shift/,
     );
+    for (const start of [3, 6, -2, 1.5])
+      expect(() => groupNorm({ x, groups: 3, eps: 1e-5, channelStart: start })).toThrow(
+        new RegExp(`channelStart \\(${start}\\) must be a whole number of groups \\(2 channels each\\) below the 6 channels`),
+      );
     // the packed form is the same function as its two halves
     const xr = tf.randomNormal([2, 3, 3, 6], 0, 1, 'float32', 5);
     const mr = tf.randomNormal([2, 12], 0, 1, 'float32', 6) as tf.Tensor2D;
