@@ -45,10 +45,17 @@ static GnShape gnShape(const Napi::CallbackInfo &info, size_t i) {
 // Elements per loop block: whole periods of C where rows are contiguous, else one row.
 static int64_t blockLen(const GnShape &s) { return s.Cx == s.C ? periodOf(s.C) : s.C; }
 
-// The x-layout address of window element `off` (a multiple of C: a row start).
+// x-layout addresses of a chunk's blocks: block k of the chunk starting at window element `off`
+// (a row start) is at base + k·step (no division per block: blocks of a window are single rows).
 template <class T>
-static inline T *xAt(const GnShape &s, T *x, int64_t off) {
-  return x + (off / s.C) * s.Cx + s.start;
+struct XBlocks {
+  T *base;
+  int64_t step;
+  T *operator[](int64_t k) const { return base + k * step; }
+};
+template <class T>
+static inline XBlocks<T> xBlocks(const GnShape &s, T *x, int64_t off) {
+  return {x + (off / s.C) * s.Cx + s.start, s.Cx == s.C ? blockLen(s) : s.Cx};
 }
 
 static int gnThreads(const GnShape &s) { return threadsForBytes(8.0 * double(s.B) * double(s.S) * double(s.C)); }
@@ -79,16 +86,17 @@ static std::vector<float> tiled(const float *v, int64_t C, int64_t L) {
   return out;
 }
 
-// Per-channel sums of f(element) over one chunk: fn(j0, len, acc) adds block [j0, j0 + len) into
-// the float period accumulators acc[0 .. 2L); the totals are folded to channels into out[0 .. 2C).
+// Per-channel sums of f(element) over one chunk: fn(j0, k, len, acc) adds block k = [j0, j0 + len)
+// into the float period accumulators acc[0 .. 2L); the totals are folded to channels into out[0 .. 2C).
 template <class Fn>
 static void chunkSums(int64_t n, int64_t C, int64_t L, double *out, Fn fn) {
   std::vector<float> acc(size_t(2 * L));
   std::vector<double> tot(size_t(2 * L), 0.0);
+  int64_t k = 0;
   for (int64_t j0 = 0; j0 < n; j0 += L * kFlushBlocks) {
     std::fill(acc.begin(), acc.end(), 0.f);
     const int64_t j1 = std::min(n, j0 + L * kFlushBlocks);
-    for (int64_t blk = j0; blk < j1; blk += L) fn(blk, std::min(L, j1 - blk), acc.data(), acc.data() + L);
+    for (int64_t blk = j0; blk < j1; blk += L, k++) fn(blk, k, std::min(L, j1 - blk), acc.data(), acc.data() + L);
     for (int64_t j = 0; j < 2 * L; j++) tot[size_t(j)] += acc[size_t(j)];
   }
   for (int64_t j = 0; j < L; j++) {
@@ -104,8 +112,9 @@ static void gnStats(const GnShape &s, const float *x, float eps, std::vector<dou
 #pragma omp parallel for schedule(static) num_threads(gnThreads(s))
   for (int64_t t = 0; t < s.B * P; t++) {
     const GnChunk ch = chunkOf(s, P, t);
-    chunkSums(ch.n, C, L, &part[size_t(t * 2 * C)], [&](int64_t blk, int64_t len, float *fs, float *fq) {
-      const float *xr = xAt(s, x, ch.off + blk);
+    const XBlocks<const float> xb = xBlocks(s, x, ch.off);
+    chunkSums(ch.n, C, L, &part[size_t(t * 2 * C)], [&](int64_t, int64_t k, int64_t len, float *fs, float *fq) {
+      const float *xr = xb[k];
 #pragma omp simd
       for (int64_t j = 0; j < len; j++) {
         fs[j] += xr[j];
@@ -240,8 +249,9 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
   for (int64_t t = 0; t < s.B * P; t++) {
     const GnChunk ch = chunkOf(s, P, t);
     const std::vector<float> a = tiled(&A[size_t(ch.b * C)], C, L), bc = tiled(&Bc[size_t(ch.b * C)], C, L);
-    for (int64_t blk = 0; blk < ch.n; blk += L) {
-      const float *xr = xAt(s, x.data, ch.off + blk);
+    const XBlocks<const float> xb = xBlocks(s, static_cast<const float *>(x.data), ch.off);
+    for (int64_t blk = 0, k = 0; blk < ch.n; blk += L, k++) {
+      const float *xr = xb[k];
       float *yr = y.data + ch.off + blk;
       const int64_t len = std::min(L, ch.n - blk);
       if (s.act == GN_SILU) normalizeRow<GN_SILU>(xr, a.data(), bc.data(), yr, len);
@@ -300,9 +310,11 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
     const GnChunk ch = chunkOf(s, P, t);
     const std::vector<float> a = tiled(&A[size_t(ch.b * C)], C, L), bc = tiled(&Bc[size_t(ch.b * C)], C, L);
     const float *gs = dy.data + ch.off;
-    chunkSums(ch.n, C, L, &part[size_t(t * 2 * C)], [&](int64_t blk, int64_t len, float *fu, float *fux) {
-      const float *xr = xAt(s, x.data, ch.off + blk);
-      float *ur = xAt(s, dx.data, ch.off + blk);
+    const XBlocks<const float> xb = xBlocks(s, static_cast<const float *>(x.data), ch.off);
+    const XBlocks<float> ub = xBlocks(s, dx.data, ch.off);
+    chunkSums(ch.n, C, L, &part[size_t(t * 2 * C)], [&](int64_t blk, int64_t k, int64_t len, float *fu, float *fux) {
+      const float *xr = xb[k];
+      float *ur = ub[k];
       if (act == GN_SILU) accumulateGrad<GN_SILU>(gs + blk, xr, a.data(), bc.data(), fu, fux, ur, len);
       else if (act == GN_RELU) accumulateGrad<GN_RELU>(gs + blk, xr, a.data(), bc.data(), fu, fux, ur, len);
       else accumulateGrad<GN_NONE>(gs + blk, xr, a.data(), bc.data(), fu, fux, ur, len);
@@ -349,11 +361,12 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
     const GnChunk ch = chunkOf(s, P, t);
     const std::vector<float> pc = tiled(&Pc[size_t(ch.b * C)], C, L), qc = tiled(&Qc[size_t(ch.b * C)], C, L),
                              rc = tiled(&Rc[size_t(ch.b * C)], C, L);
-    for (int64_t blk = 0; blk < ch.n; blk += L) {
-      const int64_t off = ch.off + blk;
-      float *ds = xAt(s, dx.data, off);
-      const float *du = act == GN_NONE ? dy.data + off : ds;
-      inputGrad(du, xAt(s, x.data, off), pc.data(), qc.data(), rc.data(), ds, std::min(L, ch.n - blk));
+    const XBlocks<const float> xb = xBlocks(s, static_cast<const float *>(x.data), ch.off);
+    const XBlocks<float> db = xBlocks(s, dx.data, ch.off);
+    for (int64_t blk = 0, k = 0; blk < ch.n; blk += L, k++) {
+      float *ds = db[k];
+      const float *du = act == GN_NONE ? dy.data + ch.off + blk : ds;
+      inputGrad(du, xb[k], pc.data(), qc.data(), rc.data(), ds, std::min(L, ch.n - blk));
       if (window) {  // one row: x's channels outside the window get 0
         std::fill(ds - s.start, ds, 0.f);
         std::fill(ds + C, ds - s.start + s.Cx, 0.f);
