@@ -34,7 +34,9 @@ function rowsOf(kernel: string, xs: (TensorInfo | undefined)[]): number[] {
 function secondPerm(p: number[] | undefined): Int32Array | null {
   if (!p || p.length === 0) return null;
   if (!nativeAddon().channelGatherAddPerm)
-    throw new Error('@evdm/backend-native: EvdmChannelGather: this native build predates addPerm; rebuild it (node scripts/build-native.mjs)');
+    throw new Error(
+      '@evdm/backend-native: EvdmChannelGather: this native build predates addPerm; rebuild it (node scripts/build-native.mjs)',
+    );
   return Int32Array.from(p);
 }
 

@@ -79,14 +79,17 @@ export function validateChannelGather(args: ChannelGatherArgs): void {
       if (!Number.isInteger(p) || p < 0 || p >= total) {
         throw new Error(`${op}: ${what}[${j}] = ${p} is out of range: the inputs ${shapeList(inputs)} have ${total} channels`);
       }
-      if (seen[p]) throw new Error(`${op}: channel ${p} is read twice (${what}[${j}]); perm and addPerm entries must all be distinct`);
+      if (seen[p])
+        throw new Error(`${op}: channel ${p} is read twice (${what}[${j}]); perm and addPerm entries must all be distinct`);
       seen[p] = 1;
     }
   };
   check('perm', perm);
   if (args.addPerm !== undefined) {
     if (!Array.isArray(args.addPerm) || args.addPerm.length !== perm.length)
-      throw new Error(`${op}: addPerm must be an array of ${perm.length} channel indices (perm's length), got ${String(args.addPerm?.length ?? args.addPerm)}`);
+      throw new Error(
+        `${op}: addPerm must be an array of ${perm.length} channel indices (perm's length), got ${String(args.addPerm?.length ?? args.addPerm)}`,
+      );
     check('addPerm', args.addPerm);
   }
   if (addend !== undefined) {
