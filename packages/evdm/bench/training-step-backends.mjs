@@ -23,17 +23,21 @@
 //        [--cpu-timeout 300] [--models mcvd-kth,evdm-l-kth]
 //        [--backends cpu,wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1]
 //        [--sample-backends wasm,native,native-cpu,native-cpu-hugetlb,torch,torch1] [--sample-batch 1]
-//        [--sample-runs 11] [--main-steps 30] [--no-pure-cpu-main] [--no-triad] [--no-profile] [--json]
+//        [--sample-runs 11] [--main-steps 30] [--paired-rounds 3] [--no-pure-cpu-main] [--no-triad]
+//        [--no-profile] [--json]
 // --timeout caps each child (seconds), --cpu-timeout the pure-cpu step cells; a cell that does not
 // finish reports "> T/2 s" (the pure-cpu child runs a warm-up step and a timed step, both the same work, so
 // one step took more than about half the cap). The pure-cpu main-job row trains 2 steps.
 // `--sample-backends none`, `--main-steps 0` skip those parts; `--no-pure-cpu-main` the pure-cpu main-job
-// row (minutes per step on a busy machine).
+// row (minutes per step on a busy machine). `--paired-rounds N` (default 3; 0 skips) then times MCVD and
+// EVDM-L back to back N times on their faster native hosts (paired-ratios.mjs): a speed-up that the
+// machine's drift between the main cells does not move.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pairedRatios } from './paired-ratios.mjs';
 import { printSummary } from './training-step-report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -53,6 +57,7 @@ const sampleBackends = list(arg('--sample-backends', 'wasm,native,native-cpu,nat
 const sampleBatch = Number(arg('--sample-batch', '1'));
 const sampleRuns = Number(arg('--sample-runs', '11'));
 const mainSteps = Number(arg('--main-steps', '30'));
+const pairedRounds = Number(arg('--paired-rounds', '3'));
 const json = process.argv.includes('--json');
 // progress and table: stdout, or stderr with --json (stdout then carries one JSON line)
 const say = (line) => (json ? process.stderr : process.stdout).write(line + '\n');
@@ -290,6 +295,7 @@ for (const model of models) {
     );
   }
 }
+const paired = pairedRounds > 0 ? pairedRatios({ benchCell, cells, sampling, rounds: pairedRounds, say }) : null;
 let bandwidth = null;
 if (!process.argv.includes('--no-triad')) {
   say('  memory bandwidth (triad) ...');
@@ -355,6 +361,7 @@ if (json) {
       bandwidth,
       kernel_profile: profiles,
       load_average: load,
+      paired,
     }) + '\n',
   );
 }
