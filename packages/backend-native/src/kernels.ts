@@ -239,10 +239,15 @@ function gnOptional(args: { inputs: Record<string, TensorInfo | undefined> }): {
 }
 
 /** The addon's `[B, S, C, G, act, packed, Cx, start]`: the window `[start, Cx)` of x's Cx channels, its G groups. */
-function gnParams(x: TensorInfo, attrs: GnAttrs, packed: boolean): number[] {
+function gnParams(kernel: string, x: TensorInfo, attrs: GnAttrs, packed: boolean): number[] {
   const s = x.shape;
   const cx = s[s.length - 1];
   const start = attrs.channelStart ?? 0;
+  const per = cx / attrs.groups;
+  if (!Number.isInteger(start) || start < 0 || start >= cx || start % per !== 0)
+    throw new Error(
+      `@evdm/backend-native: ${kernel}: channelStart ${start} must be a whole number of groups (${per} channels each) below x's ${cx} channels (x [${s}], groups ${attrs.groups})`,
+    );
   const c = cx - start;
   const groups = attrs.groups - start / (cx / attrs.groups);
   return [s[0], s.slice(1, -1).reduce((a, v) => a * v, 1), c, groups, attrs.activation, packed ? 1 : 0, cx, start];
@@ -253,13 +258,14 @@ function groupNormForward(host: HostName): Func {
     const { x } = args.inputs as Record<string, TensorInfo>;
     const attrs = args.attrs as unknown as GnAttrs;
     const h = hostFor(host, args.backend);
-    const y = h.alloc([...x.shape.slice(0, -1), x.shape[x.shape.length - 1] - (attrs.channelStart ?? 0)]);
     const { opt, packed } = gnOptional(args as { inputs: Record<string, TensorInfo | undefined> });
+    const params = gnParams('EvdmGroupNorm', x, attrs, packed);
+    const y = h.alloc([...x.shape.slice(0, -1), params[2]]);
     nativeAddon().groupNormForward(
       h.view(x),
       ...(opt.map((t) => (t ? h.view(t) : null)) as [null, null, null, null]),
       h.view(y),
-      gnParams(x, attrs, packed),
+      params,
       attrs.eps,
     );
     return y;
@@ -272,6 +278,7 @@ function groupNormBackward(host: HostName): Func {
     const attrs = args.attrs as unknown as GnAttrs;
     const h = hostFor(host, args.backend);
     const { opt, packed } = gnOptional(args as { inputs: Record<string, TensorInfo | undefined> });
+    const params = gnParams('EvdmGroupNormGrad', x, attrs, packed);
     const dx = h.alloc([...x.shape]);
     const grads = opt.map((t) => (t ? h.alloc([...t.shape]) : null));
     const v = (t: TensorInfo | null | undefined) => (t ? h.view(t) : null);
@@ -287,7 +294,7 @@ function groupNormBackward(host: HostName): Func {
       v(grads[1]),
       v(grads[2]),
       v(grads[3]),
-      gnParams(x, attrs, packed),
+      params,
       attrs.eps,
     );
     return [dx, ...(grads.filter((g) => g !== null) as TensorInfo[])];

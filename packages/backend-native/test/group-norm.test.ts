@@ -147,6 +147,36 @@ describe.skipIf(!available)('native fused GroupNorm vs the composed tfjs referen
       got.forEach((g, k) => expect(relErr(g, want[k]), `${label(c)} ${k === 0 ? 'y' : `grad ${k - 1}`}`).toBeLessThan(1e-6));
     }
   });
+  it('called directly with a channel window that is not whole groups, the kernels throw naming the kernel and shapes', async () => {
+    await tf.setBackend('cpu');
+    registerNativeKernels('cpu');
+    try {
+      const x = tf.zeros([1, 2, 2, 8]);
+      for (const [kernel, inputs] of [
+        ['EvdmGroupNorm', { x }],
+        ['EvdmGroupNormGrad', { x, dy: tf.zeros([1, 2, 2, 5]) }],
+      ] as const) {
+        for (const start of [3, 8, -4])
+          expect(() =>
+            tf
+              .engine()
+              .runKernel(kernel, inputs as unknown as tf.NamedTensorMap, {
+                groups: 4,
+                eps: 1e-5,
+                activation: 0,
+                channelStart: start,
+              }),
+          ).toThrow(
+            new RegExp(
+              `${kernel}: channelStart ${start} must be a whole number of groups \\(2 channels each\\) below x's 8 channels \\(x \\[1,2,2,8\\], groups 4\\)`,
+            ),
+          );
+      }
+      x.dispose();
+    } finally {
+      unregisterNativeKernels();
+    }
+  });
   it('falls back to the composed reference when the native kernel is not registered (e.g. after unregister)', async () => {
     unregisterNativeKernels();
     const c = cases[0];
