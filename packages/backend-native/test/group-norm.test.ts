@@ -158,14 +158,12 @@ describe.skipIf(!available)('native fused GroupNorm vs the composed tfjs referen
       ] as const) {
         for (const start of [3, 8, -4])
           expect(() =>
-            tf
-              .engine()
-              .runKernel(kernel, inputs as unknown as tf.NamedTensorMap, {
-                groups: 4,
-                eps: 1e-5,
-                activation: 0,
-                channelStart: start,
-              }),
+            tf.engine().runKernel(kernel, inputs as unknown as tf.NamedTensorMap, {
+              groups: 4,
+              eps: 1e-5,
+              activation: 0,
+              channelStart: start,
+            }),
           ).toThrow(
             new RegExp(
               `${kernel}: channelStart ${start} must be a whole number of groups \\(2 channels each\\) below x's 8 channels \\(x \\[1,2,2,8\\], groups 4\\)`,
