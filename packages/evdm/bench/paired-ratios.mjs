@@ -4,13 +4,7 @@
 // EVDM-L back to back (each in its own process, on the native host that was faster for it in the main
 // cells), and the speed-up is the median of the per-round ratios. Nothing is asserted.
 
-/** The faster of the two native hosts for `model` in `list` (as the main ratios choose it). */
-function fasterHost(list, model) {
-  return ['native', 'native-cpu']
-    .map((b) => list.find((c) => c.model === model && c.backend === b && c.median_ms))
-    .filter(Boolean)
-    .sort((a, b) => a.median_ms - b.median_ms)[0]?.backend;
-}
+import { fasterNativeCell } from './training-step-report.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -25,7 +19,7 @@ export function pairedRatios({ benchCell, cells, sampling, rounds, say, models =
     ['train', cells],
     ['sample', sampling],
   ]) {
-    const hosts = models.map((m) => fasterHost(list, m));
+    const hosts = models.map((m) => fasterNativeCell(list, m)?.backend);
     if (hosts.some((h) => !h)) {
       out[mode] = { skipped: 'no native cell of both networks in the main run' };
       continue;

@@ -16,6 +16,17 @@ const label = (b) => LABELS[b] ?? `pure ${b}`;
 const SHORT = { 'mcvd-kth': 'mcvd', 'evdm-l-kth': 'evdml' };
 const x = (v, digits = 2) => (v == null || !Number.isFinite(v) ? '-' : `${v.toFixed(digits)}x`);
 
+/**
+ * "native" = the faster of the two native hosts for `model` in `list` (hugetlb is reported separately, as
+ * the environment it needs): its cell, or undefined.
+ */
+export function fasterNativeCell(list, model) {
+  return ['native', 'native-cpu']
+    .map((b) => list.find((c) => c.model === model && c.backend === b && c.median_ms))
+    .filter(Boolean)
+    .sort((a, b) => a.median_ms - b.median_ms)[0];
+}
+
 export function printSummary({
   say,
   batch,
@@ -45,12 +56,7 @@ export function printSummary({
   table(`peak RSS of the training-step process (MB)`, cells, backends, rss);
   if (sampleBackends.length) table(`sampling step (batch ${sampleBatch})`, sampling, sampleBackends, ms);
 
-  // "native" = the faster of the two hosts (hugetlb reported separately, as the environment it needs)
-  const best = (list, m) =>
-    ['native', 'native-cpu']
-      .map((b) => ok(find(list, m, b)))
-      .filter(Boolean)
-      .sort((a, b) => a.median_ms - b.median_ms)[0];
+  const best = fasterNativeCell;
   const bestTorch = (list, m) =>
     ['torch', 'torch1']
       .map((b) => ok(find(list, m, b)))
