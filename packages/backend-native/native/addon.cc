@@ -1,6 +1,7 @@
 // N-API entry points of the evdm oneDNN addon.
 #include "common.h"
 #include <omp.h>
+#include <algorithm>
 
 namespace evdm {
 
@@ -10,7 +11,7 @@ dnnl::engine &cpuEngine() {
 }
 
 dnnl::stream &cpuStream() {
-  static dnnl::stream s(cpuEngine());
+  thread_local dnnl::stream s(cpuEngine());
   return s;
 }
 
@@ -20,7 +21,11 @@ int maxThreads() { return g_maxThreads; }
 // (5e7 with passive OpenMP workers, the default, where waking a sleeping one costs tens of µs; 5e6 when
 // they spin briefly, EVDM_NATIVE_SPIN=1). Measured 2026-12-06 (session 11, 2 cores).
 static double g_splitFlops = 5e7;
-int threadsFor(double flops) { return flops >= g_splitFlops ? g_maxThreads : 1; }
+int threadsFor(double flops) {
+  if (flops < g_splitFlops || g_maxThreads < 2) return 1;
+  poolQuiesce();
+  return g_maxThreads;
+}
 // Memory-bound passes over at least this many bytes split over the threads: init's second argument
 // (EVDM_NATIVE_SPLIT_BYTES; default 4 MB, 1 MB with spinning workers). Measured on 2 cores
 // (2026-12-06): with passive workers a batch-1 EVDM-L sampling step took 90 ms with 512 KB and 81 ms
@@ -28,8 +33,20 @@ int threadsFor(double flops) { return flops >= g_splitFlops ? g_maxThreads : 1; 
 // that spin briefly, 1 MB and 5e6 FLOPs beat the passive bounds by ~10 % (sampling and training).
 // A split pass also waits for its slowest thread, so on a machine whose other cores are busy it can stall.
 static double g_splitBytes = 4194304.0;
-int threadsForBytes(double bytes) { return bytes >= g_splitBytes ? g_maxThreads : 1; }
-ThreadScope::ThreadScope(int n) { omp_set_num_threads(n); }
+int threadsForBytes(double bytes) {
+  if (bytes < g_splitBytes || g_maxThreads < 2) return 1;
+  poolQuiesce();
+  return g_maxThreads;
+}
+// Pool bounds (init's fourth and fifth arguments): memory-bound passes from 256 KB, convolutions
+// and matmuls from 2e6 FLOPs (a job costs the caller ~1 µs when a worker is spinning).
+static double g_poolBytes = 262144.0, g_poolFlops = 2e6;
+int waysForBytes(double bytes) { return bytes >= g_poolBytes ? poolWays() : 1; }
+int waysForFlops(double flops) { return flops >= g_poolFlops ? poolWays() : 1; }
+ThreadScope::ThreadScope(int n) {
+  if (n > 1) poolQuiesce();
+  omp_set_num_threads(n);
+}
 ThreadScope::~ThreadScope() { omp_set_num_threads(g_maxThreads); }
 
 bool appendActivation(dnnl::post_ops &po, int act, float alpha) {
@@ -50,6 +67,12 @@ static Napi::Value Init(const Napi::CallbackInfo &info) {
   g_maxThreads = omp_get_max_threads();
   if (info.Length() > 1 && info[1].IsNumber() && info[1].As<Napi::Number>().DoubleValue() >= 0) g_splitBytes = info[1].As<Napi::Number>().DoubleValue();
   if (info.Length() > 2 && info[2].IsNumber() && info[2].As<Napi::Number>().DoubleValue() >= 0) g_splitFlops = info[2].As<Napi::Number>().DoubleValue();
+  // pool: workers (0 = none), spin µs, bytes and FLOPs bounds
+  const int workers = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
+  const double spinMicros = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().DoubleValue() : 200.0;
+  if (info.Length() > 5 && info[5].IsNumber() && info[5].As<Napi::Number>().DoubleValue() >= 0) g_poolBytes = info[5].As<Napi::Number>().DoubleValue();
+  if (info.Length() > 6 && info[6].IsNumber() && info[6].As<Napi::Number>().DoubleValue() >= 0) g_poolFlops = info[6].As<Napi::Number>().DoubleValue();
+  poolInit(std::max(0, std::min(workers, g_maxThreads - 1)), spinMicros);
   cpuEngine();
   cpuStream();
   return Napi::Number::New(info.Env(), omp_get_max_threads());
@@ -62,6 +85,18 @@ static Napi::Value Version(const Napi::CallbackInfo &info) {
 
 static Napi::Value CacheSize(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), double(convCacheSize() + matmulCacheSize() + groupedConvCacheSize()));
+}
+
+static Napi::Value PoolStatsJs(const Napi::CallbackInfo &info) {
+  const PoolStats st = poolStats();
+  auto o = Napi::Object::New(info.Env());
+  o.Set("jobs", double(st.jobs));
+  o.Set("chunks", double(st.chunks));
+  o.Set("workerChunks", double(st.workerChunks));
+  o.Set("standDowns", double(st.standDowns));
+  o.Set("waitMs", double(st.waitNs) / 1e6);
+  o.Set("ownMs", double(st.ownNs) / 1e6);
+  return o;
 }
 
 static Napi::Value ClearCache(const Napi::CallbackInfo &info) {
@@ -90,6 +125,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version));
   exports.Set("cacheSize", Napi::Function::New(env, CacheSize));
   exports.Set("clearCache", Napi::Function::New(env, ClearCache));
+  exports.Set("poolStats", Napi::Function::New(env, PoolStatsJs));
   exports.Set("conv", Napi::Function::New(env, Guard<Conv>));
   exports.Set("matmul", Napi::Function::New(env, Guard<MatMul>));
   exports.Set("groupNormForward", Napi::Function::New(env, Guard<GroupNormForward>));

@@ -281,8 +281,16 @@ void scatterRow(const Term &t, const float *g, float scale, std::vector<F32> &ds
   }
 }
 
-// bytes a gather moves per output element (one read, one write)
-int threadsForElements(int64_t n) { return threadsForBytes(8.0 * double(n)); }
+// body(lo, hi) over row ranges of a pass touching `elements` output elements (8 bytes each: one
+// read, one write): split over the worker pool from its bound, chunks of at least 64 KB.
+void rowChunks(int64_t rows, int64_t elements, const std::function<void(int64_t, int64_t)> &body) {
+  if (waysForBytes(8.0 * double(elements)) <= 1) {
+    body(0, rows);
+    return;
+  }
+  const int64_t perRow = std::max<int64_t>(1, 8 * elements / std::max<int64_t>(1, rows));
+  poolRange(rows, std::max<int64_t>(1, 65536 / perRow), 4, body);
+}
 
 }  // namespace
 
@@ -307,11 +315,9 @@ Napi::Value ChannelGather(const Napi::CallbackInfo &info) {
   const int64_t cout = ts.cout;
   const float *A = add.data;
   float *O = out.data;
-#pragma omp parallel num_threads(threadsForElements(int64_t(out.size) * (ts.hasAdd ? 2 : 1)))
-  {
+  rowChunks(rows, int64_t(out.size) * (ts.hasAdd ? 2 : 1), [&](int64_t lo, int64_t hi) {
     std::vector<float> stage(static_cast<size_t>(cout));
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+    for (int64_t r = lo; r < hi; r++) {
       float *o = O + r * cout;
       const float *a = hasAdd ? A + r * cout : nullptr;
       if (ts.hasAdd) {
@@ -320,7 +326,7 @@ Napi::Value ChannelGather(const Napi::CallbackInfo &info) {
       }
       gatherRow(ts.main, srcs, channels, r, a, scale, o, stage.data());
     }
-  }
+  });
   return info.Env().Undefined();
 }
 
@@ -346,11 +352,9 @@ Napi::Value ChannelScatter(const Napi::CallbackInfo &info) {
   const float *DY = dy.data;
   float *DA = dadd.data;
   const int terms = 1 + (ts.hasAdd ? 1 : 0) + (hasAdd ? 1 : 0);
-#pragma omp parallel num_threads(threadsForElements(int64_t(dy.size) * terms))
-  {
+  rowChunks(rows, int64_t(dy.size) * terms, [&](int64_t lo, int64_t hi) {
     std::vector<float> stage(static_cast<size_t>(cout));
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
+    for (int64_t r = lo; r < hi; r++) {
       const float *g = DY + r * cout;
       scatterRow(ts.main, g, scale, dsrcs, channels, r, stage.data());
       if (ts.hasAdd) scatterRow(ts.add, g, scale, dsrcs, channels, r, stage.data());
@@ -364,7 +368,7 @@ Napi::Value ChannelScatter(const Napi::CallbackInfo &info) {
         for (int64_t j = 0; j < cout; j++) da[j] = scale * g[j];
       }
     }
-  }
+  });
   return info.Env().Undefined();
 }
 

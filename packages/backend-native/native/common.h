@@ -1,12 +1,15 @@
 // Shared state and helpers of the evdm oneDNN addon.
 #pragma once
 #include <napi.h>
+#include "pool.h"
 #include <oneapi/dnnl/dnnl.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <numeric>
+#include <memory>
+#include <unordered_map>
 #include <vector>
 
 namespace evdm {
@@ -22,11 +25,44 @@ int threadsFor(double flops);
 // EVDM_NATIVE_SPLIT_BYTES; measured, see addon.cc), else 1.
 int threadsForBytes(double bytes);
 
+// Ways a memory-bound pass moving `bytes` splits over the worker pool (pool.h): its ways from a
+// bound (init's fourth argument, EVDM_NATIVE_POOL_BYTES), else 1.
+int waysForBytes(double bytes);
+// Ways a convolution or matmul of `flops` splits over the worker pool: from a bound (init's fifth
+// argument), else 1. When it is 1 above threadsFor's bound, oneDNN threads the op through OpenMP.
+int waysForFlops(double flops);
+// body(i) for i in [0, n): over the pool when `split`, else inline on the caller.
+inline void poolFor(int64_t n, bool split, const std::function<void(int64_t)> &body) {
+  if (split && n > 1) {
+    poolRun(n, body);
+  } else {
+    for (int64_t i = 0; i < n; i++) body(i);
+  }
+}
+
+// The split form of an op cached under `key` (made once by make(); one oneDNN cannot build is cached
+// as null, and the op then runs whole).
+template <class T, class F>
+T *cachedSplit(std::unordered_map<std::string, std::unique_ptr<T>> &cache, const std::string &key, F make) {
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    std::unique_ptr<T> made;
+    try {
+      made = make();
+    } catch (const dnnl::error &) {
+      made = nullptr;
+    }
+    it = cache.emplace(key, std::move(made)).first;
+  }
+  return it->second.get();
+}
+
 // Sets the OpenMP thread count for one call and restores the default on scope exit.
 struct ThreadScope {
   explicit ThreadScope(int n);
   ~ThreadScope();
 };
+// This thread's stream (the pool's workers run primitives too).
 dnnl::stream &cpuStream();
 
 // A float32 tensor passed from JS as a Float32Array view (on wasm: a view of the wasm heap).

@@ -1,6 +1,6 @@
 // 2-D convolutions (NHWC activations, HWIO filters, the tfjs layouts) on oneDNN: forward with
 // optional bias + activation, backward data, backward weights. Primitives are cached by shape.
-#include "common.h"
+#include "conv_bands.h"
 #include <memory>
 #include <unordered_map>
 
@@ -24,11 +24,34 @@ struct ConvEntry {
 
 static std::unordered_map<std::string, std::unique_ptr<ConvEntry>> cache;
 
-void clearConvCache() { cache.clear(); }
+void clearConvSplitCache();
+void clearConvCache() {
+  cache.clear();
+  clearConvSplitCache();
+}
 size_t convCacheSize() { return cache.size(); }
 
 static dnnl::memory noneMemory(const dnnl::memory::desc &md) {
   return dnnl::memory(md, cpuEngine(), DNNL_MEMORY_NONE);
+}
+
+// The forward primitive for params p (see makeConv) with the weights layout `w` (tag::any: oneDNN's choice).
+static dnnl::convolution_forward::primitive_desc forwardPd(const std::vector<int64_t> &p, bool hasBias, float alpha, const dnnl::memory::desc &w) {
+  const int64_t N = p[0], H = p[1], W = p[2], C = p[3], OC = p[6], OH = p[7], OW = p[8];
+  dnnl::memory::dims strides = {p[9], p[10]}, dil = {p[11] - 1, p[12] - 1}, padL = {p[13], p[14]}, padR = {p[15], p[16]};
+  dnnl::memory::desc src({N, C, H, W}, dt::f32, tag::nhwc);
+  dnnl::memory::desc dst({N, OC, OH, OW}, dt::f32, tag::nhwc);
+  dnnl::memory::desc biasMd({OC}, dt::f32, tag::x);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::post_ops po;
+  if (!appendActivation(po, int(p[17]), alpha)) throw dnnl::error(dnnl_unimplemented, "activation");
+  attr.set_post_ops(po);
+  const auto alg = dnnl::algorithm::convolution_direct;
+  const auto prop = dnnl::prop_kind::forward_inference;
+  auto d = hasBias ? dnnl::convolution_forward::desc(prop, alg, src, w, biasMd, dst, strides, dil, padL, padR)
+                   : dnnl::convolution_forward::desc(prop, alg, src, w, dst, strides, dil, padL, padR);
+  return dnnl::convolution_forward::primitive_desc(d, attr, cpuEngine());
 }
 
 // p: N H W C KH KW OC OH OW sh sw dh dw pt pl pb pr act
@@ -51,10 +74,7 @@ static std::unique_ptr<ConvEntry> makeConv(int kind, const std::vector<int64_t> 
   if (kind == CONV_FWD) {
     dnnl::post_ops po;
     if (!appendActivation(po, act, alpha)) return nullptr;
-    attr.set_post_ops(po);
-    auto d = hasBias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, alg, src, wAny, biasMd, dst, strides, dil, padL, padR)
-                     : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, alg, src, wAny, dst, strides, dil, padL, padR);
-    dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+    auto pd = forwardPd(p, hasBias, alpha, wAny);
     e->prim = dnnl::convolution_forward(pd);
     wChosen = pd.weights_desc();
     e->a = noneMemory(src);
@@ -96,6 +116,16 @@ static std::unique_ptr<ConvEntry> makeConv(int kind, const std::vector<int64_t> 
   return e;
 }
 
+static std::unordered_map<std::string, std::unique_ptr<ConvBands>> splitCache;
+
+static std::unique_ptr<ConvBands> makeSplit(const std::vector<int64_t> &p, bool hasBias, float alpha, const ConvEntry &whole, int ways) {
+  const dnnl::memory::desc wMd = whole.reorderW ? whole.wInternal.get_desc() : whole.b.get_desc();
+  const ConvGeometry g{p[0], p[1], p[2], p[3], p[7], p[8], p[6], p[4], p[9], p[11], p[13], p[15]};
+  return makeConvBands(g, ways, hasBias, [&](int64_t n, int64_t h, int64_t oh, int64_t pt, int64_t pb) { return forwardPd(bandParams(p, n, h, oh, pt, pb, 13), hasBias, alpha, wMd); });
+}
+
+void clearConvSplitCache() { splitCache.clear(); }
+
 // conv(kind, a, b, bias|null, out, params, alpha) -> true, or false when oneDNN has no
 // implementation for this configuration (the caller then falls back to the stock kernel).
 // Kind 2 (weight gradient): `bias`, when given, receives the bias gradient.
@@ -122,7 +152,9 @@ Napi::Value Conv(const Napi::CallbackInfo &info) {
   if (p[17] == ACT_LEAKYRELU) keyp.push_back(int64_t(double(alpha) * 1e9));
   std::string key = keyOf(kind == 0 ? "f" : kind == 1 ? "d" : "w", keyp);
   // oneDNN (OpenMP runtime) partitions work for the thread count current at creation: keep it per primitive.
-  ThreadScope scope(threadsFor(2.0 * double(N) * double(OH) * double(OW) * double(OC) * double(KH) * double(KW) * double(C)));
+  const double flops = 2.0 * double(N) * double(OH) * double(OW) * double(OC) * double(KH) * double(KW) * double(C);
+  const int ways = kind == CONV_FWD && (N > 1 || OH > 1) ? waysForFlops(flops) : 1;
+  ThreadScope scope(ways > 1 ? 1 : threadsFor(flops));
   auto it = cache.find(key);
   ConvEntry *e;
   if (it == cache.end()) {
@@ -137,6 +169,13 @@ Napi::Value Conv(const Napi::CallbackInfo &info) {
     cache.emplace(key, std::move(made));
   } else {
     e = it->second.get();
+  }
+  if (ways > 1) {
+    auto bands = cachedSplit(splitCache, key + "/" + std::to_string(ways), [&] { return makeSplit(p, hasBias, alpha, *e, ways); });
+    if (bands) {
+      runConvBands(*bands, a.data, b.data, e->reorderW ? &e->wReorder : nullptr, e->b, e->wInternal, hasBias ? bias.data : nullptr, out.data);
+      return Napi::Boolean::New(env, true);
+    }
   }
   auto &s = cpuStream();
   e->a.set_data_handle(a.data);

@@ -280,9 +280,12 @@ void transpose(const float *a, int64_t rows, int64_t cols, float *t) {
     for (int64_t j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
 }
 
-int threadsOf(const Shape &s, double passes) {
+// Runs body(lo, hi) over ranges of the B·H slices: one range per way of the worker pool when the
+// pass (`passes` products of its size) is worth splitting, else all of them on the caller.
+void forSlices(const Shape &s, double passes, const std::function<void(int64_t, int64_t)> &body) {
   const double flops = passes * double(s.B * s.H) * double(s.L) * double(s.mp) * double(s.dp + s.dvp);
-  return int(std::min<int64_t>(threadsFor(flops), s.B * s.H));
+  const int64_t slices = s.B * s.H;
+  poolRange(slices, waysForFlops(flops) > 1 ? 1 : slices, 1, body);
 }
 
 }  // namespace
@@ -300,12 +303,10 @@ Napi::Value FavorForward(const Napi::CallbackInfo &info) {
   checkSize(info, out, rows * size_t(s.H * s.dv), "out");
   const Projection p = projectionOf(s, w.data);
   const int64_t slices = s.B * s.H, qStride = s.H * s.d, vStride = s.H * s.dv;
-#pragma omp parallel num_threads(threadsOf(s, 4))
-  {
+  forSlices(s, 4, [&](int64_t lo, int64_t hi) {
     Slice ws(s, s.L * s.dvp + s.L);
     float *num = ws.extra, *den = ws.extra + s.L * s.dvp;
-#pragma omp for schedule(static)
-    for (int64_t sl = 0; sl < slices; sl++) {
+    for (int64_t sl = lo; sl < hi; sl++) {
       const int64_t b = sl / s.H, h = sl % s.H;
       const int64_t qOff = b * s.L * qStride + h * s.d, vOff = b * s.L * vStride + h * s.dv;
       forwardSlice(s, p, q.data + qOff, k.data + qOff, v.data + vOff, ws);
@@ -322,7 +323,7 @@ Napi::Value FavorForward(const Napi::CallbackInfo &info) {
         for (int64_t j = 0; j < s.dv; j++) o[j] = nl[j] * inv;
       }
     }
-  }
+  });
   return info.Env().Undefined();
 }
 
@@ -340,14 +341,12 @@ Napi::Value FavorBackward(const Napi::CallbackInfo &info) {
   const Projection p = projectionOf(s, w.data);
   const int64_t slices = s.B * s.H, qStride = s.H * s.d, vStride = s.H * s.dv;
   const int64_t L = s.L, mp = s.mp, dvp = s.dvp;
-#pragma omp parallel num_threads(threadsOf(s, 12))
-  {
+  forSlices(s, 12, [&](int64_t lo, int64_t hi) {
     const int64_t tmpN = L * std::max(s.dp, dvp);
     Slice ws(s, 2 * L * dvp + 2 * L + L * mp + mp * dvp + mp + tmpN + 2 * mp * dvp);
     float *num = ws.extra, *g = num + L * dvp, *den = g + L * dvp, *dden = den + L, *dphi = dden + L;
     float *dC = dphi + L * mp, *dks = dC + mp * dvp, *tmp = dks + mp, *CT = tmp + tmpN, *dCT = CT + mp * dvp;
-#pragma omp for schedule(static)
-    for (int64_t sl = 0; sl < slices; sl++) {
+    for (int64_t sl = lo; sl < hi; sl++) {
       const int64_t b = sl / s.H, h = sl % s.H;
       const int64_t qOff = b * L * qStride + h * s.d, vOff = b * L * vStride + h * s.dv;
       forwardSlice(s, p, q.data + qOff, k.data + qOff, v.data + vOff, ws);
@@ -400,7 +399,7 @@ Napi::Value FavorBackward(const Napi::CallbackInfo &info) {
       }
       exponentGrad(s, dphi, ws.k, ws.ldq, p, dk.data + qOff, tmp);
     }
-  }
+  });
   return info.Env().Undefined();
 }
 

@@ -24,13 +24,15 @@ struct GnShape {
   bool packed;
   // x's channels per row and the window's first channel (Cx = C, start = 0: the whole row)
   int64_t Cx, start;
+  // ways the passes split over the worker pool (pool.h), chosen once per call
+  int ways;
 };
 
 static GnShape gnShape(const Napi::CallbackInfo &info, size_t i) {
   auto p = intsArg(info, i, "params");
   if (p.size() != 5 && p.size() != 6 && p.size() != 8)
     throw Napi::Error::New(info.Env(), "evdm native groupNorm: expected 5, 6 or 8 parameters");
-  GnShape s{p[0], p[1], p[2], p[3], 0, int(p[4]), p.size() >= 6 && p[5] != 0, p[2], 0};
+  GnShape s{p[0], p[1], p[2], p[3], 0, int(p[4]), p.size() >= 6 && p[5] != 0, p[2], 0, 1};
   if (p.size() == 8) {
     s.Cx = p[6];
     s.start = p[7];
@@ -39,6 +41,7 @@ static GnShape gnShape(const Napi::CallbackInfo &info, size_t i) {
   if (s.start < 0 || s.start + s.C > s.Cx) throw Napi::Error::New(info.Env(), "evdm native groupNorm: the channel window exceeds x's channels");
   if (s.act < GN_NONE || s.act > GN_RELU) throw Napi::Error::New(info.Env(), "evdm native groupNorm: unknown activation code");
   s.cg = s.C / s.G;
+  s.ways = waysForBytes(8.0 * double(s.B) * double(s.S) * double(s.C));
   return s;
 }
 
@@ -58,11 +61,10 @@ static inline XBlocks<T> xBlocks(const GnShape &s, T *x, int64_t off) {
   return {x + (off / s.C) * s.Cx + s.start, s.Cx == s.C ? blockLen(s) : s.Cx};
 }
 
-static int gnThreads(const GnShape &s) { return threadsForBytes(8.0 * double(s.B) * double(s.S) * double(s.C)); }
 
 static int64_t chunksPerBatch(const GnShape &s) {
-  int64_t threads = gnThreads(s);
-  int64_t want = std::max<int64_t>(1, (2 * threads + s.B - 1) / s.B);
+  // a few chunks per way: the caller takes part and a late worker still finds some left
+  int64_t want = s.ways > 1 ? std::max<int64_t>(1, (4 * s.ways + s.B - 1) / s.B) : 1;
   int64_t maxByRows = std::max<int64_t>(1, s.S / 16);
   return std::min(want, maxByRows);
 }
@@ -109,8 +111,7 @@ static void chunkSums(int64_t n, int64_t C, int64_t L, double *out, Fn fn) {
 static void gnStats(const GnShape &s, const float *x, float eps, std::vector<double> &mean, std::vector<double> &rstd) {
   const int64_t P = chunksPerBatch(s), C = s.C, L = blockLen(s);
   std::vector<double> part(size_t(s.B * P * 2 * C), 0.0);
-#pragma omp parallel for schedule(static) num_threads(gnThreads(s))
-  for (int64_t t = 0; t < s.B * P; t++) {
+  poolFor(s.B * P, s.ways > 1, [&](int64_t t) {
     const GnChunk ch = chunkOf(s, P, t);
     const XBlocks<const float> xb = xBlocks(s, x, ch.off);
     chunkSums(ch.n, C, L, &part[size_t(t * 2 * C)], [&](int64_t, int64_t k, int64_t len, float *fs, float *fq) {
@@ -121,7 +122,7 @@ static void gnStats(const GnShape &s, const float *x, float eps, std::vector<dou
         fq[j] += xr[j] * xr[j];
       }
     });
-  }
+  });
   mean.assign(size_t(s.B * s.G), 0.0);
   rstd.assign(size_t(s.B * s.G), 0.0);
   const double n = double(s.S * s.cg);
@@ -245,8 +246,7 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
   std::vector<float> A, Bc;
   gnCoefficients(s, mean, rstd, o.gamma, o.beta, o.scale, o.shift, o.stride, A, Bc);
   const int64_t P = chunksPerBatch(s), C = s.C, L = blockLen(s);
-#pragma omp parallel for schedule(static) num_threads(gnThreads(s))
-  for (int64_t t = 0; t < s.B * P; t++) {
+  poolFor(s.B * P, s.ways > 1, [&](int64_t t) {
     const GnChunk ch = chunkOf(s, P, t);
     const std::vector<float> a = tiled(&A[size_t(ch.b * C)], C, L), bc = tiled(&Bc[size_t(ch.b * C)], C, L);
     const XBlocks<const float> xb = xBlocks(s, static_cast<const float *>(x.data), ch.off);
@@ -258,7 +258,7 @@ Napi::Value GroupNormForward(const Napi::CallbackInfo &info) {
       else if (s.act == GN_RELU) normalizeRow<GN_RELU>(xr, a.data(), bc.data(), yr, len);
       else normalizeRow<GN_NONE>(xr, a.data(), bc.data(), yr, len);
     }
-  }
+  });
   return info.Env().Undefined();
 }
 
@@ -305,8 +305,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   // du = dy * act'(u); pass 1 accumulates per (b, c): sum du and sum du * x (and writes du to dx).
   const int64_t L = blockLen(s);
   std::vector<double> part(size_t(s.B * P * 2 * C), 0.0);
-#pragma omp parallel for schedule(static) num_threads(gnThreads(s))
-  for (int64_t t = 0; t < s.B * P; t++) {
+  poolFor(s.B * P, s.ways > 1, [&](int64_t t) {
     const GnChunk ch = chunkOf(s, P, t);
     const std::vector<float> a = tiled(&A[size_t(ch.b * C)], C, L), bc = tiled(&Bc[size_t(ch.b * C)], C, L);
     const float *gs = dy.data + ch.off;
@@ -319,7 +318,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
       else if (act == GN_RELU) accumulateGrad<GN_RELU>(gs + blk, xr, a.data(), bc.data(), fu, fux, ur, len);
       else accumulateGrad<GN_NONE>(gs + blk, xr, a.data(), bc.data(), fu, fux, ur, len);
     });
-  }
+  });
   // Per (b, c) and (b, g) coefficients of dx = du * Pc + x * Qg + Rg.
   std::vector<float> Pc(size_t(s.B * C)), Qc(size_t(s.B * C)), Rc(size_t(s.B * C));
   std::vector<double> dgAcc(size_t(C), 0.0), dbAcc(size_t(C), 0.0);
@@ -356,8 +355,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
   }
   if (dgamma) for (int64_t c = 0; c < C; c++) dgamma[c] = float(dgAcc[size_t(c)]);
   if (dbeta) for (int64_t c = 0; c < C; c++) dbeta[c] = float(dbAcc[size_t(c)]);
-#pragma omp parallel for schedule(static) num_threads(gnThreads(s))
-  for (int64_t t = 0; t < s.B * P; t++) {
+  poolFor(s.B * P, s.ways > 1, [&](int64_t t) {
     const GnChunk ch = chunkOf(s, P, t);
     const std::vector<float> pc = tiled(&Pc[size_t(ch.b * C)], C, L), qc = tiled(&Qc[size_t(ch.b * C)], C, L),
                              rc = tiled(&Rc[size_t(ch.b * C)], C, L);
@@ -372,7 +370,7 @@ Napi::Value GroupNormBackward(const Napi::CallbackInfo &info) {
         std::fill(ds + C, ds - s.start + s.Cx, 0.f);
       }
     }
-  }
+  });
   return env.Undefined();
 }
 

@@ -1,7 +1,7 @@
 // Grouped 2-D convolutions on oneDNN (groups = C is the depthwise case): NHWC activations and grouped
 // HWIO filters [KH, KW, C/G, OC] (output channel o belongs to group o / (OC/G)), forward with optional
 // bias, backward data, backward weights with optional bias gradient. Primitives are cached by shape.
-#include "common.h"
+#include "conv_bands.h"
 #include <memory>
 #include <unordered_map>
 
@@ -26,6 +26,21 @@ std::unordered_map<std::string, std::unique_ptr<Entry>> cache;
 
 dnnl::memory none(const dnnl::memory::desc &md) { return dnnl::memory(md, cpuEngine(), DNNL_MEMORY_NONE); }
 
+// The forward primitive for params p (see make) with weights layout `w`.
+dnnl::convolution_forward::primitive_desc forwardPd(const std::vector<int64_t> &p, bool bias, const dnnl::memory::desc &w) {
+  const int64_t N = p[0], H = p[1], W = p[2], C = p[3], OC = p[6], OH = p[7], OW = p[8];
+  dnnl::memory::dims strides = {p[9], p[10]}, dil = {0, 0}, padL = {p[11], p[12]}, padR = {p[13], p[14]};
+  dnnl::memory::desc src({N, C, H, W}, dt::f32, tag::nhwc);
+  dnnl::memory::desc dst({N, OC, OH, OW}, dt::f32, tag::nhwc);
+  dnnl::memory::desc biasMd({OC}, dt::f32, tag::x);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const auto alg = dnnl::algorithm::convolution_direct;
+  auto d = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, w, biasMd, dst, strides, dil, padL, padR)
+                : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, w, dst, strides, dil, padL, padR);
+  return dnnl::convolution_forward::primitive_desc(d, attr, cpuEngine());
+}
+
 // p: N H W C KH KW OC OH OW sh sw pt pl pb pr G
 std::unique_ptr<Entry> make(int kind, const std::vector<int64_t> &p, bool bias) {
   const int64_t N = p[0], H = p[1], W = p[2], C = p[3], KH = p[4], KW = p[5], OC = p[6], OH = p[7], OW = p[8], G = p[15];
@@ -44,9 +59,7 @@ std::unique_ptr<Entry> make(int kind, const std::vector<int64_t> &p, bool bias) 
   auto e = std::make_unique<Entry>();
   dnnl::memory::desc wChosen, scratch;
   if (kind == FWD) {
-    auto d = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, wAny, biasMd, dst, strides, dil, padL, padR)
-                  : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, wAny, dst, strides, dil, padL, padR);
-    dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+    auto pd = forwardPd(p, bias, wAny);
     e->prim = dnnl::convolution_forward(pd);
     wChosen = pd.weights_desc();
     scratch = pd.scratchpad_desc();
@@ -82,9 +95,20 @@ std::unique_ptr<Entry> make(int kind, const std::vector<int64_t> &p, bool bias) 
   return e;
 }
 
+std::unordered_map<std::string, std::unique_ptr<ConvBands>> bandCache;
+
+std::unique_ptr<ConvBands> makeBands(const std::vector<int64_t> &p, bool bias, const Entry &whole, int ways) {
+  const dnnl::memory::desc wMd = whole.reorderW ? whole.wInternal.get_desc() : whole.wUser.get_desc();
+  const ConvGeometry g{p[0], p[1], p[2], p[3], p[7], p[8], p[6], p[4], p[9], 1, p[11], p[13]};
+  return makeConvBands(g, ways, bias, [&](int64_t n, int64_t h, int64_t oh, int64_t pt, int64_t pb) { return forwardPd(bandParams(p, n, h, oh, pt, pb, 11), bias, wMd); });
+}
+
 }  // namespace
 
-void clearGroupedConvCache() { cache.clear(); }
+void clearGroupedConvCache() {
+  cache.clear();
+  bandCache.clear();
+}
 size_t groupedConvCacheSize() { return cache.size(); }
 
 // groupedConv(kind, a, b, bias|null, out, params): kind 0 y = conv(x=a, w=b) [+ bias]; 1 dx = convᵀ(dy=a, w=b);
@@ -115,7 +139,9 @@ Napi::Value GroupedConv(const Napi::CallbackInfo &info) {
   std::vector<int64_t> keyp = p;
   keyp.push_back(hasBias);
   const std::string key = keyOf(kind == FWD ? "gf" : kind == BWD_DATA ? "gd" : "gw", keyp);
-  ThreadScope scope(threadsFor(2.0 * double(N) * double(OH) * double(OW) * double(OC) * double(KH) * double(KW) * double(C / G)));
+  const double flops = 2.0 * double(N) * double(OH) * double(OW) * double(OC) * double(KH) * double(KW) * double(C / G);
+  const int ways = kind == FWD && (N > 1 || OH > 1) ? waysForFlops(flops) : 1;
+  ThreadScope scope(ways > 1 ? 1 : threadsFor(flops));
   auto it = cache.find(key);
   Entry *e;
   if (it == cache.end()) {
@@ -124,6 +150,13 @@ Napi::Value GroupedConv(const Napi::CallbackInfo &info) {
     cache.emplace(key, std::move(made));
   } else {
     e = it->second.get();
+  }
+  if (ways > 1) {
+    auto bands = cachedSplit(bandCache, key + "/" + std::to_string(ways), [&] { return makeBands(p, hasBias, *e, ways); });
+    if (bands) {
+      runConvBands(*bands, a.data, b.data, e->reorderW ? &e->wReorder : nullptr, e->wUser, e->wInternal, hasBias ? bias.data : nullptr, out.data);
+      return env.Undefined();
+    }
   }
   auto &s = cpuStream();
   std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SCRATCHPAD, e->scratch}};

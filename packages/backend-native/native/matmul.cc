@@ -15,18 +15,25 @@ struct MatMulEntry {
 };
 
 static std::unordered_map<std::string, std::unique_ptr<MatMulEntry>> cache;
-void clearMatMulCache() { cache.clear(); }
+static void clearSplits();
+void clearMatMulCache() {
+  cache.clear();
+  clearSplits();
+}
 size_t matmulCacheSize() { return cache.size(); }
 
 // p: batchA batchB M K N transA transB act
-static std::unique_ptr<MatMulEntry> makeMatMul(const std::vector<int64_t> &p, bool hasBias, float alpha) {
+// fullM, fullN: the rows of the stored A and the columns of the stored B and output when this is a
+// band of a larger product (their leading dimensions); 0 for the product itself.
+static std::unique_ptr<MatMulEntry> makeMatMul(const std::vector<int64_t> &p, bool hasBias, float alpha, int64_t fullM = 0, int64_t fullN = 0) {
   const int64_t BA = p[0], BB = p[1], M = p[2], K = p[3], N = p[4], BO = std::max(BA, BB);
   const bool ta = p[5] != 0, tb = p[6] != 0;
+  const int64_t lda = fullM > 0 ? fullM : M, ldn = fullN > 0 ? fullN : N;
   auto &eng = cpuEngine();
   // A is stored [BA, K, M] when transposed, [BA, M, K] otherwise (likewise B).
-  dnnl::memory::desc aMd({BA, M, K}, dt::f32, ta ? dnnl::memory::dims{M * K, 1, M} : dnnl::memory::dims{M * K, K, 1});
-  dnnl::memory::desc bMd({BB, K, N}, dt::f32, tb ? dnnl::memory::dims{K * N, 1, K} : dnnl::memory::dims{K * N, N, 1});
-  dnnl::memory::desc oMd({BO, M, N}, dt::f32, dnnl::memory::dims{M * N, N, 1});
+  dnnl::memory::desc aMd({BA, M, K}, dt::f32, ta ? dnnl::memory::dims{lda * K, 1, lda} : dnnl::memory::dims{M * K, K, 1});
+  dnnl::memory::desc bMd({BB, K, N}, dt::f32, tb ? dnnl::memory::dims{K * ldn, 1, K} : dnnl::memory::dims{K * ldn, ldn, 1});
+  dnnl::memory::desc oMd({BO, M, N}, dt::f32, dnnl::memory::dims{M * ldn, ldn, 1});
   dnnl::memory::desc biasMd({1, 1, N}, dt::f32, dnnl::memory::dims{N, N, 1});
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -44,6 +51,39 @@ static std::unique_ptr<MatMulEntry> makeMatMul(const std::vector<int64_t> &p, bo
   if (hasBias) e->bias = dnnl::memory(biasMd, eng, DNNL_MEMORY_NONE);
   e->scratch = dnnl::memory(pd.scratchpad_desc(), eng);
   return e;
+}
+
+// A product of one batch cut into bands the worker pool runs at once: bands of A's rows, or of B's
+// columns when A has only a few rows (a thin product, bound by reading B).
+struct MatMulPart {
+  std::unique_ptr<MatMulEntry> e;
+  int64_t aOff, bOff, outOff, biasOff;
+};
+struct MatMulSplit {
+  std::vector<MatMulPart> parts;
+};
+static std::unordered_map<std::string, std::unique_ptr<MatMulSplit>> splitCache;
+
+static std::unique_ptr<MatMulSplit> makeSplit(const std::vector<int64_t> &p, bool hasBias, float alpha, int ways) {
+  const int64_t M = p[2], K = p[3], N = p[4];
+  const bool ta = p[5] != 0, tb = p[6] != 0, byRows = M >= 8 * ways;
+  const int64_t units = byRows ? M : N, P = std::min<int64_t>(units, ways);
+  auto split = std::make_unique<MatMulSplit>();
+  for (int64_t k = 0; k < P; k++) {
+    const int64_t u0 = units * k / P, u1 = units * (k + 1) / P;
+    std::vector<int64_t> q = p;
+    MatMulPart part;
+    if (byRows) {
+      q[2] = u1 - u0;
+      part = {makeMatMul(q, hasBias, alpha, M, 0), ta ? u0 : u0 * K, 0, u0 * N, 0};
+    } else {
+      q[4] = u1 - u0;
+      part = {makeMatMul(q, hasBias, alpha, 0, N), 0, tb ? u0 * K : u0, u0, u0};
+    }
+    if (!part.e) return nullptr;
+    split->parts.push_back(std::move(part));
+  }
+  return split;
 }
 
 // matmul(a, b, bias|null, out, params, alpha) -> true, or false when unsupported.
@@ -69,7 +109,10 @@ Napi::Value MatMul(const Napi::CallbackInfo &info) {
   std::string key = keyOf("m", keyp);
   // thin products (a few rows against a wide weight) are bound by the bytes they read, not their FLOPs
   const double bytes = 4.0 * double(BA * M * K + BB * K * N + std::max(BA, BB) * M * N);
-  ThreadScope scope(std::max(threadsFor(2.0 * double(std::max(BA, BB)) * double(M) * double(N) * double(K)), threadsForBytes(bytes)));
+  const double flops = 2.0 * double(std::max(BA, BB)) * double(M) * double(N) * double(K);
+  // one batch with rows to share: bands over the worker pool (thin products stay with OpenMP by bytes)
+  const int ways = BA == 1 && BB == 1 && (M >= 16 || N >= 1024) ? std::max(waysForFlops(flops), waysForBytes(bytes)) : 1;
+  ThreadScope scope(ways > 1 ? 1 : std::max(threadsFor(flops), threadsForBytes(bytes)));
   auto it = cache.find(key);
   MatMulEntry *e;
   if (it == cache.end()) {
@@ -85,6 +128,26 @@ Napi::Value MatMul(const Napi::CallbackInfo &info) {
   } else {
     e = it->second.get();
   }
+  if (ways > 1) {
+    if (MatMulSplit *sp = cachedSplit(splitCache, key + "/" + std::to_string(ways), [&] { return makeSplit(p, hasBias, alpha, ways); })) {
+      poolRun(int64_t(sp->parts.size()), [&](int64_t k) {
+        const MatMulPart &part = sp->parts[size_t(k)];
+        MatMulEntry &pe = *part.e;
+        pe.a.set_data_handle(a.data + part.aOff);
+        pe.b.set_data_handle(b.data + part.bOff);
+        pe.out.set_data_handle(out.data + part.outOff);
+        std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, pe.a}, {DNNL_ARG_WEIGHTS, pe.b}, {DNNL_ARG_DST, pe.out}, {DNNL_ARG_SCRATCHPAD, pe.scratch}};
+        if (pe.hasBias) {
+          pe.bias.set_data_handle(bias.data + part.biasOff);
+          args[DNNL_ARG_BIAS] = pe.bias;
+        }
+        auto &ps = cpuStream();
+        pe.prim.execute(ps, args);
+        ps.wait();
+      });
+      return Napi::Boolean::New(env, true);
+    }
+  }
   e->a.set_data_handle(a.data);
   e->b.set_data_handle(b.data);
   e->out.set_data_handle(out.data);
@@ -98,5 +161,7 @@ Napi::Value MatMul(const Napi::CallbackInfo &info) {
   s.wait();
   return Napi::Boolean::New(env, true);
 }
+
+static void clearSplits() { splitCache.clear(); }
 
 }  // namespace evdm

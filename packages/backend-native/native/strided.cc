@@ -94,9 +94,9 @@ static void forEachRowPar(const Nd &d, int threads, F f) {
   const int64_t plen = (len + pieces - 1) / pieces;
   const int64_t units = rows * pieces;
   int64_t ist[3] = {d.st[0][last], d.nops > 1 ? d.st[1][last] : 0, d.nops > 2 ? d.st[2][last] : 0};
-#pragma omp parallel num_threads(threads)
-  {
-    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+  // a few chunks per way: the caller takes part, and a late worker still finds some left
+  const int64_t T = std::min<int64_t>(units, 4 * int64_t(threads));
+  poolRun(T, [&](int64_t t) {
     int64_t u = units * t / T;
     const int64_t uEnd = units * (t + 1) / T;
     // position of the first row of this range
@@ -115,7 +115,7 @@ static void forEachRowPar(const Nd &d, int threads, F f) {
       }
       nextRow(d, idx, off);
     }
-  }
+  });
 }
 
 static void checkRange(const Napi::CallbackInfo &info, const Nd &d, int o, size_t size) {
@@ -165,7 +165,7 @@ Napi::Value StridedCopy(const Napi::CallbackInfo &info) {
   float *o = dst.data;
   int64_t count = 1;
   for (auto v : shape) count *= v;
-  forEachRowPar(d, threadsForBytes(8.0 * double(count)), [&](const int64_t *off, int64_t len, const int64_t *st) {
+  forEachRowPar(d, waysForBytes(8.0 * double(count)), [&](const int64_t *off, int64_t len, const int64_t *st) {
     const float *a = s + off[0];
     float *b = o + off[1];
     if (st[0] == 1 && st[1] == 1) {
@@ -239,7 +239,7 @@ Napi::Value Binary(const Napi::CallbackInfo &info) {
   Nd d = makeNd(info, shape, {as, bs, os});
   checkRange(info, d, 0, a.size);
   checkRange(info, d, 1, b.size);
-  const int threads = threadsForBytes(12.0 * double(acc));
+  const int threads = waysForBytes(12.0 * double(acc));
   switch (op) {
     case ADD: binaryRun<ADD>(d, threads, a.data, b.data, o.data); break;
     case SUB: binaryRun<SUB>(d, threads, a.data, b.data, o.data); break;
@@ -311,16 +311,7 @@ Napi::Value Unary(const Napi::CallbackInfo &info) {
       default: break;
     }
   };
-  const int threads = threadsForBytes(8.0 * double(n));
-  if (threads <= 1) {
-    run(0, n);
-  } else {
-#pragma omp parallel num_threads(threads)
-    {
-      const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-      run(n * t / T, n * (t + 1) / T);
-    }
-  }
+  poolRange(n, waysForBytes(8.0 * double(n)) > 1 ? 8192 : n, 4, run);
   return info.Env().Undefined();
 }
 

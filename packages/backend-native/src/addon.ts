@@ -9,8 +9,22 @@ import { fileURLToPath } from 'node:url';
 
 /** The raw functions of the addon (see native/*.cc). Arrays are float32 views of backend memory. */
 export interface NativeAddon {
-  /** Sets the thread count and, when given, the byte size from which memory-bound passes split over the threads. */
-  init(threads: number, splitBytes?: number, splitFlops?: number): number;
+  /**
+   * Sets the thread count, the bounds from which memory-bound passes (bytes) and convs / matmuls
+   * (FLOPs) split over OpenMP's threads, and the worker pool (native/pool.h): workers besides the
+   * caller (0: none), their spin before sleeping (µs), and its own bounds (bytes, FLOPs).
+   */
+  init(
+    threads: number,
+    splitBytes?: number,
+    splitFlops?: number,
+    poolWorkers?: number,
+    spinMicros?: number,
+    poolBytes?: number,
+    poolFlops?: number,
+  ): number;
+  /** The worker pool's counters: jobs run split, their chunks, chunks the workers ran, stand-downs. */
+  poolStats(): { jobs: number; chunks: number; workerChunks: number; standDowns: number; waitMs: number; ownMs: number };
   version(): string;
   cacheSize(): number;
   clearCache(): void;
@@ -248,6 +262,43 @@ export function passiveWait(env: Record<string, string | undefined> = process.en
   return env.EVDM_NATIVE_SPIN !== '1';
 }
 
+/**
+ * Workers of the native worker pool besides the calling thread: `EVDM_NATIVE_POOL=0` turns it off,
+ * else one fewer than the thread count. The pool runs kernels too short for OpenMP's fork / join
+ * (batch-1 sampling's convs, matmuls, GroupNorms, gathers) over the cores: the caller takes part,
+ * chunks are claimed one by one, and the caller never waits for a worker that has not started, so a
+ * core busy with another process costs the step little (measured in docs/benchmarks.md, session 14).
+ */
+export function poolWorkers(threads: number, env: Record<string, string | undefined> = process.env): number {
+  const raw = env.EVDM_NATIVE_POOL;
+  if (raw !== undefined && raw.trim() === '0') return 0;
+  if (raw !== undefined && raw.trim() !== '' && raw.trim() !== '1')
+    throw new Error(`EVDM_NATIVE_POOL must be 0 (off) or 1 (on), got '${raw}'`);
+  return Math.max(0, threads - 1);
+}
+
+/** µs a pool worker spins after a job before it sleeps (ops of a step come every few tens of µs). */
+export const POOL_SPIN_MICROS = 200;
+/** Defaults of `EVDM_NATIVE_POOL_BYTES` and `EVDM_NATIVE_POOL_FLOPS`: passes and convs / matmuls from these split over the pool. */
+export const DEFAULT_POOL_BYTES = 262144;
+export const DEFAULT_POOL_FLOPS = 2e6;
+
+function nonNegative(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got '${raw}'`);
+  return n;
+}
+
+/** `EVDM_NATIVE_POOL_BYTES` / `EVDM_NATIVE_POOL_FLOPS` if set, else the defaults above. */
+export function poolBounds(env: Record<string, string | undefined> = process.env): { bytes: number; flops: number } {
+  return {
+    bytes: nonNegative(env, 'EVDM_NATIVE_POOL_BYTES', DEFAULT_POOL_BYTES),
+    flops: nonNegative(env, 'EVDM_NATIVE_POOL_FLOPS', DEFAULT_POOL_FLOPS),
+  };
+}
+
 /** Default of `EVDM_NATIVE_SPLIT_BYTES` (memory-bound kernels), and with spinning workers. */
 export const DEFAULT_SPLIT_BYTES = 4194304;
 export const SPIN_SPLIT_BYTES = 1048576;
@@ -301,7 +352,8 @@ export function loadNative(): NativeStatus {
     // the user chose a policy or spinning (EVDM_NATIVE_SPIN=1; see passiveWait)
     if (process.env.OMP_WAIT_POLICY === undefined && passiveWait()) process.env.OMP_WAIT_POLICY = 'PASSIVE';
     const mod = createRequire(import.meta.url)(path) as NativeAddon;
-    const actual = mod.init(threads, split, splitFlops());
+    const pool = poolBounds();
+    const actual = mod.init(threads, split, splitFlops(), poolWorkers(threads), POOL_SPIN_MICROS, pool.bytes, pool.flops);
     addon = mod;
     status = { ok: true, version: mod.version(), threads: actual };
   } catch (e) {

@@ -9,6 +9,11 @@ export {
   SPIN_SPLIT_FLOPS,
   splitFlops,
   passiveWait,
+  poolWorkers,
+  poolBounds,
+  POOL_SPIN_MICROS,
+  DEFAULT_POOL_BYTES,
+  DEFAULT_POOL_FLOPS,
   addonPath,
   resolveAddon,
   loadFailureReason,
@@ -21,6 +26,22 @@ import { nativeAddon } from './addon';
 /** Number of cached oneDNN primitives (convolutions + matmuls); for tests and diagnostics. */
 export function nativeCacheSize(): number {
   return nativeAddon().cacheSize();
+}
+
+/**
+ * Counters of the native worker pool (native/pool.h): jobs it ran split, their chunks, the chunks
+ * its workers ran (the rest ran on the calling thread), and how often it stood down because its
+ * workers were not getting CPU time. For tests and benchmarks.
+ */
+export function nativeWorkerPoolStats(): {
+  jobs: number;
+  chunks: number;
+  workerChunks: number;
+  standDowns: number;
+  waitMs: number;
+  ownMs: number;
+} {
+  return nativeAddon().poolStats();
 }
 
 /** Drops every cached oneDNN primitive. */

@@ -13,6 +13,10 @@ export { gradsOf, randomData, relErr };
 // Passes over 64 KB split over the threads in these tests (default 4 MB), so modest shapes run both
 // the one-thread and the split code paths of every memory-bound kernel.
 process.env.EVDM_NATIVE_SPLIT_BYTES = '65536';
+// Likewise the worker pool (native/pool.h): passes over 8 KB and convs / matmuls over 2000 FLOPs
+// split over it (defaults 256 KB, 2·10^6), so modest shapes run the banded convs and matmuls.
+process.env.EVDM_NATIVE_POOL_BYTES = '8192';
+process.env.EVDM_NATIVE_POOL_FLOPS = '2000';
 export const status = loadNative();
 export const available = status.ok;
 export const TOL = 1e-4;
