@@ -91,7 +91,7 @@ describe('evdm CLI (built)', () => {
     const r = run('bench', 'step', '--model', 'evdm-l-smmnist', '--backend', 'wasm', '--batch', '1', '--runs', '2', '--json');
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    // the fixed fields, plus the ones added later (mode, params, peak RSS, warm-up steps)
+    // the fixed fields, plus the ones added later (mode, params, peak RSS, warm-up steps, native pool)
     expect(Object.keys(j).sort()).toEqual([
       'backend',
       'batch',
@@ -99,10 +99,13 @@ describe('evdm CLI (built)', () => {
       'median_ms',
       'mode',
       'model',
+      'native_pool',
       'params',
       'runs',
       'warmup',
     ]);
+    // plain wasm runs without the native kernels: no worker pool to report
+    expect(j.native_pool).toBeNull();
     expect(j).toMatchObject({ model: 'evdm-l-smmnist', backend: 'wasm', batch: 1, mode: 'train', warmup: 2 });
     expect(j.runs).toHaveLength(2);
     expect(j.median_ms).toBeCloseTo((j.runs[0] + j.runs[1]) / 2, 0);

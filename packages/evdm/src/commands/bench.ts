@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { initBackend } from '../runtime/backend';
+import { initBackend, nativePoolStats } from '../runtime/backend';
 import { parseBenchModel, SAMPLE_WARMUP, TRAIN_WARMUP, timeSamplingSteps, timeTrainingSteps } from '../bench/training-step';
 import { DenoisingUNet } from '../models/unet';
 import { modelConfig } from '../models/presets';
@@ -37,7 +37,7 @@ export function registerBench(program: Command): void {
     )
     .option(
       '--json',
-      'print {"model", "backend", "batch", "median_ms", "runs", "warmup", "mode", "params", "max_rss_mb"} (runs = every timed step in ms; warmup = untimed steps before them; max_rss_mb = peak RSS of this process)',
+      'print {"model", "backend", "batch", "median_ms", "runs", "warmup", "mode", "params", "max_rss_mb", "native_pool"} (runs = every timed step in ms; warmup = untimed steps before them; max_rss_mb = peak RSS of this process; native_pool = what the native worker pool did, or null)',
     )
     .action(
       async (opts: {
@@ -94,6 +94,7 @@ export function registerBench(program: Command): void {
               mode,
               params,
               max_rss_mb: maxRssMb,
+              native_pool: nativePoolStats(),
             }) + '\n',
           );
           return;

@@ -12,6 +12,24 @@ interface NativeModule {
   loadNative(): { ok: true; version: string; threads: number } | { ok: false; reason: string };
   registerNativeKernels(backend: 'wasm' | 'cpu'): string[];
   fusedGroupNorm?: Parameters<typeof setGroupNormImplementation>[0];
+  nativeWorkerPoolStats?: () => NativePoolStats;
+}
+
+/** What the native worker pool did (see @evdm/backend-native's nativeWorkerPoolStats). */
+export interface NativePoolStats {
+  jobs: number;
+  chunks: number;
+  workerChunks: number;
+  standDowns: number;
+  waitMs: number;
+  ownMs: number;
+}
+
+/** The native worker pool's counters when the native kernels are active (and their addon has a pool), else null. */
+export function nativePoolStats(): NativePoolStats | null {
+  if (!current?.native.active) return null;
+  const { mod } = loadNativeModule();
+  return mod?.nativeWorkerPoolStats ? mod.nativeWorkerPoolStats() : null;
 }
 
 let current: RuntimeInfo | null = null;
