@@ -5,18 +5,20 @@
 // every claimed chunk has finished).
 #include "pool.h"
 #include <omp.h>
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <exception>
-#include <immintrin.h>
-#include <mutex>
 #include <cstdio>
 #include <ctime>
-#include <unistd.h>
+#include <exception>
+#include <mutex>
 #include <thread>
 #include <vector>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace evdm {
 namespace {
@@ -26,6 +28,15 @@ constexpr int64_t kMaxChunks = 0xffff;
 // How long the pool first stands down (see Pool) before it tries its workers again; doubled (up to
 // kMaxStandDownNs) each time the machine is still busy when it does.
 constexpr int64_t kStandDownNs = 250000000, kMaxStandDownNs = 4000000000;
+
+// A hint to the core that this is a spin-wait loop.
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 inline uint32_t genOf(uint64_t s) { return uint32_t(s >> 32); }
 inline int64_t countOf(uint64_t s) { return int64_t((s >> 16) & 0xffff); }
@@ -128,7 +139,7 @@ void workerLoop(Pool &p) {
         s = p.state.load(std::memory_order_acquire);
         break;
       }
-      _mm_pause();
+      cpuRelax();
     }
     seen = genOf(s);
     claimAll(p, seen);
@@ -185,7 +196,7 @@ void poolRun(int64_t n, const std::function<void(int64_t)> &body) {
   const auto t0 = Clock::now();
   claimAll(p, gen);
   const auto t1 = Clock::now();
-  while (p.done.load(std::memory_order_acquire) < n) _mm_pause();
+  while (p.done.load(std::memory_order_acquire) < n) cpuRelax();
   const auto t2 = Clock::now();
   p.inJob.store(false);
   const int64_t byWorkers = p.workerDone.load(std::memory_order_relaxed);
