@@ -7,6 +7,20 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * Counters of the native worker pool (native/pool.h): jobs it ran split, their chunks, the chunks its
+ * workers ran (the rest ran on the calling thread), how often it stood down because its workers were
+ * not getting CPU time, and the caller's time running chunks and waiting for the workers' last ones.
+ */
+export interface NativeWorkerPoolStats {
+  jobs: number;
+  chunks: number;
+  workerChunks: number;
+  standDowns: number;
+  waitMs: number;
+  ownMs: number;
+}
+
 /** The raw functions of the addon (see native/*.cc). Arrays are float32 views of backend memory. */
 export interface NativeAddon {
   /**
@@ -23,8 +37,8 @@ export interface NativeAddon {
     poolBytes?: number,
     poolFlops?: number,
   ): number;
-  /** The worker pool's counters: jobs run split, their chunks, chunks the workers ran, stand-downs. */
-  poolStats(): { jobs: number; chunks: number; workerChunks: number; standDowns: number; waitMs: number; ownMs: number };
+  /** The worker pool's counters (see NativeWorkerPoolStats). */
+  poolStats(): NativeWorkerPoolStats;
   version(): string;
   cacheSize(): number;
   clearCache(): void;

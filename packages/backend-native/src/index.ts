@@ -18,29 +18,19 @@ export {
   resolveAddon,
   loadFailureReason,
   type NativeStatus,
+  type NativeWorkerPoolStats,
 } from './addon';
 export { registerNativeKernels, unregisterNativeKernels, nativeKernelsActive, NATIVE_KERNEL_NAMES } from './kernels';
 export { fusedGroupNorm, nativeGroupNormAvailable } from './group-norm';
-import { nativeAddon } from './addon';
+import { nativeAddon, type NativeWorkerPoolStats } from './addon';
 
 /** Number of cached oneDNN primitives (convolutions + matmuls); for tests and diagnostics. */
 export function nativeCacheSize(): number {
   return nativeAddon().cacheSize();
 }
 
-/**
- * Counters of the native worker pool (native/pool.h): jobs it ran split, their chunks, the chunks
- * its workers ran (the rest ran on the calling thread), and how often it stood down because its
- * workers were not getting CPU time. For tests and benchmarks.
- */
-export function nativeWorkerPoolStats(): {
-  jobs: number;
-  chunks: number;
-  workerChunks: number;
-  standDowns: number;
-  waitMs: number;
-  ownMs: number;
-} {
+/** What the native worker pool did in this process (for tests and benchmarks). */
+export function nativeWorkerPoolStats(): NativeWorkerPoolStats {
   return nativeAddon().poolStats();
 }
 

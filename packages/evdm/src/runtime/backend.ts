@@ -15,7 +15,10 @@ interface NativeModule {
   nativeWorkerPoolStats?: () => NativePoolStats;
 }
 
-/** What the native worker pool did (see @evdm/backend-native's nativeWorkerPoolStats). */
+/**
+ * What the native worker pool did: @evdm/backend-native's NativeWorkerPoolStats, mirrored here like
+ * the rest of NativeModule because that package is an optional dependency loaded at run time.
+ */
 export interface NativePoolStats {
   jobs: number;
   chunks: number;
